@@ -1,0 +1,185 @@
+/*
+ * atomfp: atomic-environment fingerprints, their gradients, and models built on them.
+ *
+ * This is the whole public C API (C99). Conventions that hold for every function:
+ *
+ *  - Every function returns an atomfp_status_t. ATOMFP_OK (0) is success; on failure the outputs
+ *    and handles passed in are left untouched and atomfp_last_error() describes the problem.
+ *  - Handles are opaque and created through an out-argument; atomfp_*_free(NULL) is a no-op.
+ *  - Sizes and indices are int64_t, reals are double, species are atomic numbers (int32_t).
+ *    Arrays are C row-major; each array's shape is written next to it. Lengths are in Å and
+ *    energies in eV.
+ *  - Buffers belong to the caller. The library never keeps a pointer to caller memory after a call
+ *    returns. Strings are copied into caller buffers; a buffer that is too small gives
+ *    ATOMFP_ERROR_BUFFER_TOO_SMALL and the required length (terminating NUL included).
+ *  - A NULL optional output means "do not compute this".
+ *  - Descriptor handles are immutable after creation: concurrent atomfp_descriptor_compute calls on
+ *    one handle from several threads are safe. Each call parallelises over centres with OpenMP.
+ */
+#ifndef ATOMFP_H
+#define ATOMFP_H
+
+#include <stdint.h>
+
+#include "atomfp_version.h"
+
+#if defined(ATOMFP_BUILDING_LIBRARY) && defined(__GNUC__)
+#define ATOMFP_API __attribute__((visibility("default")))
+#else
+#define ATOMFP_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes and errors
+ * ------------------------------------------------------------------------------------------- */
+
+typedef int32_t atomfp_status_t;
+
+/* Values are append-only: new codes get new numbers, existing numbers never change meaning. */
+enum {
+    ATOMFP_OK = 0,
+    ATOMFP_ERROR_INVALID_ARGUMENT = 1, /* NULL pointer, NaN, out-of-range value, coincident atoms */
+    ATOMFP_ERROR_JSON = 2,             /* malformed JSON, unknown key, wrong type or value */
+    ATOMFP_ERROR_BUFFER_TOO_SMALL = 3, /* caller buffer too small; the required size is returned */
+    ATOMFP_ERROR_NEIGHBOURS = 4,       /* inconsistent neighbour list (offsets, indices, shifts) */
+    ATOMFP_ERROR_IO = 5,               /* a file could not be opened, read or written */
+    ATOMFP_ERROR_FORMAT = 6,           /* a file's content is malformed */
+    ATOMFP_ERROR_LINALG = 7,           /* a linear-algebra routine failed */
+    ATOMFP_ERROR_OUT_OF_MEMORY = 8,
+    ATOMFP_ERROR_SPECIES = 9,          /* an atom's species is not handled by this descriptor/model */
+    ATOMFP_ERROR_INTERNAL = 255        /* a bug in atomfp: please report it with the message */
+};
+
+/* The message of the last failed call on the calling thread ("" if none). The pointer stays valid
+ * until the next failing atomfp call on the same thread. */
+ATOMFP_API const char* atomfp_last_error(void);
+
+/* A short constant name for a status code, e.g. "ATOMFP_ERROR_JSON"; never NULL. */
+ATOMFP_API const char* atomfp_status_name(atomfp_status_t status);
+
+/* The version of the library that is linked (which may differ from ATOMFP_VERSION_* of the header
+ * a program was compiled with). Any of the pointers may be NULL. */
+ATOMFP_API atomfp_status_t atomfp_version(int* major, int* minor, int* patch);
+ATOMFP_API const char* atomfp_version_string(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Atoms and neighbour lists
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * A borrowed, read-only view of atoms and a caller-owned full neighbour list. Nothing is kept
+ * after the call that reads it.
+ *
+ *  n_atoms       number of atoms: local atoms first, then any ghost/padding atoms (LAMMPS/KIM)
+ *  positions     [n_atoms][3] Cartesian positions, Å
+ *  species       [n_atoms] atomic numbers
+ *  cell          [3][3] lattice vectors as rows, Å, or NULL (needed when cell_shifts is given)
+ *  n_centers     number of atoms whose environments are described
+ *  centers       [n_centers] atom indices (0-based)
+ *  offsets       [n_centers + 1] CSR offsets into neighbours; offsets[0] == 0, non-decreasing
+ *  neighbours    [offsets[n_centers]] atom indices of every neighbour j of every centre (full list)
+ *  cell_shifts   [offsets[n_centers]][3] integer image shifts, or NULL for all zero:
+ *                r_ij = x_j - x_i + shift . cell
+ *
+ * Pairs beyond a descriptor's cutoff are ignored, so lists built with a skin are fine. Several
+ * images of one atom are distinct pairs. Two atoms closer than 1e-8 Å are an error.
+ */
+typedef struct atomfp_system_t {
+    int64_t n_atoms;
+    const double* positions;
+    const int32_t* species;
+    const double* cell;
+    int64_t n_centers;
+    const int64_t* centers;
+    const int64_t* offsets;
+    const int64_t* neighbours;
+    const int32_t* cell_shifts;
+} atomfp_system_t;
+
+typedef struct atomfp_neighbours_t atomfp_neighbours_t;
+
+/*
+ * Build a full neighbour list (every pair with r_ij < cutoff, both directions) with cell lists in
+ * O(n_atoms) time. Periodic images are expressed as cell_shifts (no ghost atoms), so a cell
+ * smaller than the cutoff gives many images of one atom; skewed cells are handled exactly.
+ *
+ *  positions  [n_atoms][3] Å; need not lie inside the cell
+ *  species    [n_atoms] atomic numbers (copied into the list's system view)
+ *  cell       [3][3] lattice vectors as rows, or NULL for an open cluster
+ *  pbc        [3] non-zero for periodic directions, or NULL: all periodic if cell is given
+ *  cutoff     > 0, Å
+ *
+ * In the resulting list every atom is a centre (centers[i] == i) and each centre's neighbours are
+ * sorted by atom index, then by image shift.
+ */
+ATOMFP_API atomfp_status_t atomfp_neighbours_build(int64_t n_atoms, const double* positions,
+                                                   const int32_t* species, const double* cell,
+                                                   const int32_t* pbc, double cutoff,
+                                                   atomfp_neighbours_t** out);
+
+/* Fill *view with pointers into the list; they stay valid while the handle lives. */
+ATOMFP_API atomfp_status_t atomfp_neighbours_system(const atomfp_neighbours_t* list,
+                                                    atomfp_system_t* view);
+
+ATOMFP_API void atomfp_neighbours_free(atomfp_neighbours_t* list);
+
+/* ---------------------------------------------------------------------------------------------
+ * Descriptors
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct atomfp_descriptor_t atomfp_descriptor_t;
+
+/* Create a descriptor from a JSON specification such as
+ *   {"type": "acsf", "species": [14], "cutoff": 6.0}
+ * Keys are validated strictly: an unknown key, a wrong type or an out-of-range value is an
+ * ATOMFP_ERROR_JSON that names the key. */
+ATOMFP_API atomfp_status_t atomfp_descriptor_create(const char* json, atomfp_descriptor_t** out);
+
+ATOMFP_API void atomfp_descriptor_free(atomfp_descriptor_t* descriptor);
+
+/* The canonical JSON specification with every default filled in. Creating a descriptor from it
+ * gives an identical descriptor. required_len (may be NULL) receives strlen + 1. */
+ATOMFP_API atomfp_status_t atomfp_descriptor_parameters(const atomfp_descriptor_t* descriptor,
+                                                        char* buffer, int64_t buffer_len,
+                                                        int64_t* required_len);
+
+ATOMFP_API atomfp_status_t atomfp_descriptor_feature_count(const atomfp_descriptor_t* descriptor,
+                                                           int64_t* n_features);
+
+/* The largest distance at which a neighbour changes the features, Å. */
+ATOMFP_API atomfp_status_t atomfp_descriptor_cutoff(const atomfp_descriptor_t* descriptor,
+                                                    double* cutoff);
+
+/* A human-readable label of feature `index` (0-based), e.g. "G2[Si](eta=0.0278,r_s=0)". */
+ATOMFP_API atomfp_status_t atomfp_descriptor_feature_label(const atomfp_descriptor_t* descriptor,
+                                                           int64_t index, char* buffer,
+                                                           int64_t buffer_len,
+                                                           int64_t* required_len);
+
+/*
+ * Compute features and, optionally, their gradients.
+ *
+ *  features   [n_centers][n_features], or NULL
+ *  gradients  [n_centers + offsets[n_centers]][3][n_features], or NULL. Centre c owns the
+ *             1 + (offsets[c+1] - offsets[c]) consecutive blocks starting at c + offsets[c]:
+ *             first dF_c/dx_c (x_c the centre's own position in every r_cj), then dF_c/dx_j for
+ *             each listed pair in order (zero beyond the cutoff). Summing the blocks per atom
+ *             index gives the total derivative, which makes this exact with ghost atoms and with
+ *             periodic images of the centre.
+ *
+ * The whole input is checked before anything is written, so on failure both outputs are
+ * untouched.
+ */
+ATOMFP_API atomfp_status_t atomfp_descriptor_compute(const atomfp_descriptor_t* descriptor,
+                                                     const atomfp_system_t* system,
+                                                     double* features, double* gradients);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATOMFP_H */

@@ -1,0 +1,178 @@
+#include "atomfp.h"
+
+#include "capi/guard.hpp"
+#include "core/neighbour_list.hpp"
+#include "descriptors/factory.hpp"
+
+#include <cstring>
+#include <memory>
+
+static_assert(ATOMFP_ERROR_INVALID_ARGUMENT == static_cast<int>(atomfp::Status::invalid_argument));
+static_assert(ATOMFP_ERROR_JSON == static_cast<int>(atomfp::Status::json_error));
+static_assert(ATOMFP_ERROR_BUFFER_TOO_SMALL == static_cast<int>(atomfp::Status::buffer_too_small));
+static_assert(ATOMFP_ERROR_NEIGHBOURS == static_cast<int>(atomfp::Status::neighbours));
+static_assert(ATOMFP_ERROR_IO == static_cast<int>(atomfp::Status::io));
+static_assert(ATOMFP_ERROR_FORMAT == static_cast<int>(atomfp::Status::format));
+static_assert(ATOMFP_ERROR_LINALG == static_cast<int>(atomfp::Status::linalg));
+static_assert(ATOMFP_ERROR_OUT_OF_MEMORY == static_cast<int>(atomfp::Status::out_of_memory));
+static_assert(ATOMFP_ERROR_SPECIES == static_cast<int>(atomfp::Status::species));
+static_assert(ATOMFP_ERROR_INTERNAL == static_cast<int>(atomfp::Status::internal));
+
+struct atomfp_neighbours_t {
+    atomfp::NeighbourList list;
+};
+
+struct atomfp_descriptor_t {
+    std::unique_ptr<atomfp::Descriptor> impl;
+};
+
+namespace atomfp::capi {
+
+namespace {
+thread_local std::string last_error;
+}
+
+void set_last_error(const std::string& message) { last_error = message; }
+
+void copy_string(const std::string& text, char* buffer, int64_t length, int64_t* required_length) {
+    const int64_t needed = static_cast<int64_t>(text.size()) + 1;
+    if (length < 0) fail(Status::invalid_argument, "buffer_len must be >= 0, got ", length);
+    if (length > 0) require_pointer(buffer, "buffer");
+    if (required_length) *required_length = needed;
+    if (length < needed) {
+        fail(Status::buffer_too_small, "the buffer holds ", length, " bytes but ", needed, " are needed");
+    }
+    std::memcpy(buffer, text.c_str(), static_cast<std::size_t>(needed));
+}
+
+SystemView to_view(const atomfp_system_t* system) {
+    require_pointer(system, "system");
+    SystemView view;
+    view.n_atoms = system->n_atoms;
+    view.positions = system->positions;
+    view.species = system->species;
+    view.cell = system->cell;
+    view.n_centers = system->n_centers;
+    view.centers = system->centers;
+    view.offsets = system->offsets;
+    view.neighbours = system->neighbours;
+    view.cell_shifts = system->cell_shifts;
+    return view;
+}
+
+const Descriptor& checked(const atomfp_descriptor_t* descriptor) {
+    require_pointer(descriptor, "descriptor");
+    return *descriptor->impl;
+}
+
+}  // namespace atomfp::capi
+
+using atomfp::fail;
+using atomfp::Status;
+using atomfp::capi::checked;
+using atomfp::capi::guard;
+using atomfp::capi::require_pointer;
+
+extern "C" {
+
+const char* atomfp_last_error(void) { return atomfp::capi::last_error.c_str(); }
+
+const char* atomfp_status_name(atomfp_status_t status) {
+    switch (status) {
+    case ATOMFP_OK: return "ATOMFP_OK";
+    case ATOMFP_ERROR_INVALID_ARGUMENT: return "ATOMFP_ERROR_INVALID_ARGUMENT";
+    case ATOMFP_ERROR_JSON: return "ATOMFP_ERROR_JSON";
+    case ATOMFP_ERROR_BUFFER_TOO_SMALL: return "ATOMFP_ERROR_BUFFER_TOO_SMALL";
+    case ATOMFP_ERROR_NEIGHBOURS: return "ATOMFP_ERROR_NEIGHBOURS";
+    case ATOMFP_ERROR_IO: return "ATOMFP_ERROR_IO";
+    case ATOMFP_ERROR_FORMAT: return "ATOMFP_ERROR_FORMAT";
+    case ATOMFP_ERROR_LINALG: return "ATOMFP_ERROR_LINALG";
+    case ATOMFP_ERROR_OUT_OF_MEMORY: return "ATOMFP_ERROR_OUT_OF_MEMORY";
+    case ATOMFP_ERROR_SPECIES: return "ATOMFP_ERROR_SPECIES";
+    case ATOMFP_ERROR_INTERNAL: return "ATOMFP_ERROR_INTERNAL";
+    default: return "ATOMFP_UNKNOWN_STATUS";
+    }
+}
+
+atomfp_status_t atomfp_version(int* major, int* minor, int* patch) {
+    if (major) *major = ATOMFP_VERSION_MAJOR;
+    if (minor) *minor = ATOMFP_VERSION_MINOR;
+    if (patch) *patch = ATOMFP_VERSION_PATCH;
+    return ATOMFP_OK;
+}
+
+const char* atomfp_version_string(void) { return ATOMFP_VERSION_STRING; }
+
+atomfp_status_t atomfp_neighbours_build(int64_t n_atoms, const double* positions, const int32_t* species,
+                                        const double* cell, const int32_t* pbc, double cutoff,
+                                        atomfp_neighbours_t** out) {
+    return guard([&] {
+        require_pointer(out, "out");
+        auto handle = std::make_unique<atomfp_neighbours_t>();
+        handle->list = atomfp::build_neighbour_list(n_atoms, positions, species, cell, pbc, cutoff);
+        *out = handle.release();
+    });
+}
+
+atomfp_status_t atomfp_neighbours_system(const atomfp_neighbours_t* list, atomfp_system_t* view) {
+    return guard([&] {
+        require_pointer(list, "list");
+        require_pointer(view, "view");
+        const atomfp::SystemView v = list->list.view();
+        *view = atomfp_system_t{v.n_atoms, v.positions, v.species, v.cell, v.n_centers,
+                                v.centers, v.offsets,   v.neighbours, v.cell_shifts};
+    });
+}
+
+void atomfp_neighbours_free(atomfp_neighbours_t* list) { delete list; }
+
+atomfp_status_t atomfp_descriptor_create(const char* json, atomfp_descriptor_t** out) {
+    return guard([&] {
+        require_pointer(json, "json");
+        require_pointer(out, "out");
+        auto handle = std::make_unique<atomfp_descriptor_t>();
+        handle->impl = atomfp::create_descriptor(std::string(json));
+        *out = handle.release();
+    });
+}
+
+void atomfp_descriptor_free(atomfp_descriptor_t* descriptor) { delete descriptor; }
+
+atomfp_status_t atomfp_descriptor_parameters(const atomfp_descriptor_t* descriptor, char* buffer,
+                                             int64_t buffer_len, int64_t* required_len) {
+    return guard([&] { atomfp::capi::copy_string(checked(descriptor).parameters().dump(), buffer, buffer_len, required_len); });
+}
+
+atomfp_status_t atomfp_descriptor_feature_count(const atomfp_descriptor_t* descriptor, int64_t* n_features) {
+    return guard([&] {
+        const atomfp::Descriptor& d = checked(descriptor);
+        require_pointer(n_features, "n_features");
+        *n_features = d.feature_count();
+    });
+}
+
+atomfp_status_t atomfp_descriptor_cutoff(const atomfp_descriptor_t* descriptor, double* cutoff) {
+    return guard([&] {
+        const atomfp::Descriptor& d = checked(descriptor);
+        require_pointer(cutoff, "cutoff");
+        *cutoff = d.cutoff();
+    });
+}
+
+atomfp_status_t atomfp_descriptor_feature_label(const atomfp_descriptor_t* descriptor, int64_t index, char* buffer,
+                                                int64_t buffer_len, int64_t* required_len) {
+    return guard([&] {
+        const atomfp::Descriptor& d = checked(descriptor);
+        if (index < 0 || index >= d.feature_count()) {
+            fail(Status::invalid_argument, "feature index ", index, " is out of range [0, ", d.feature_count(), ")");
+        }
+        atomfp::capi::copy_string(d.feature_label(index), buffer, buffer_len, required_len);
+    });
+}
+
+atomfp_status_t atomfp_descriptor_compute(const atomfp_descriptor_t* descriptor, const atomfp_system_t* system,
+                                          double* features, double* gradients) {
+    return guard([&] { atomfp::compute(checked(descriptor), atomfp::capi::to_view(system), features, gradients); });
+}
+
+}  // extern "C"

@@ -1,0 +1,68 @@
+#include "cli/arguments.hpp"
+
+#include "core/error.hpp"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace atomfp::cli {
+
+Arguments::Arguments(int argc, char** argv, const std::set<std::string>& with_value, const std::set<std::string>& flags) {
+    for (int i = 0; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg.size() > 1 && arg[0] == '-') {
+            std::string name = arg, inline_value;
+            bool has_inline = false;
+            if (auto eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+                name = arg.substr(0, eq);
+                inline_value = arg.substr(eq + 1);
+                has_inline = true;
+            }
+            if (with_value.count(name)) {
+                if (has_inline) {
+                    values_[name] = inline_value;
+                } else {
+                    if (i + 1 >= argc) fail(Status::invalid_argument, "option ", name, " needs a value");
+                    values_[name] = argv[++i];
+                }
+            } else if (flags.count(name) && !has_inline) {
+                flags_.insert(name);
+            } else {
+                fail(Status::invalid_argument, "unknown option '", arg, "' (see --help)");
+            }
+        } else {
+            positional_.push_back(arg);
+        }
+    }
+}
+
+std::string Arguments::value(const std::string& name, const std::string& fallback) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? fallback : it->second;
+}
+
+std::vector<int64_t> parse_index_list(const std::string& text) {
+    std::vector<int64_t> out;
+    std::istringstream stream(text);
+    std::string item;
+    auto number = [&](const std::string& s) {
+        char* end = nullptr;
+        long long v = std::strtoll(s.c_str(), &end, 10);
+        if (s.empty() || *end != '\0' || v < 0) fail(Status::invalid_argument, "'", s, "' in --centers is not an atom index");
+        return static_cast<int64_t>(v);
+    };
+    while (std::getline(stream, item, ',')) {
+        auto dash = item.find('-');
+        if (dash == std::string::npos) {
+            out.push_back(number(item));
+        } else {
+            int64_t first = number(item.substr(0, dash)), last = number(item.substr(dash + 1));
+            if (last < first) fail(Status::invalid_argument, "range '", item, "' in --centers is empty");
+            for (int64_t i = first; i <= last; ++i) out.push_back(i);
+        }
+    }
+    if (out.empty()) fail(Status::invalid_argument, "--centers lists no atoms");
+    return out;
+}
+
+}  // namespace atomfp::cli

@@ -1,0 +1,30 @@
+// A small getopt-like parser: long options with values, flags, and positional arguments.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace atomfp::cli {
+
+class Arguments {
+public:
+    // `with_value` lists options that take a value ("-o" aliases are given as separate names).
+    Arguments(int argc, char** argv, const std::set<std::string>& with_value, const std::set<std::string>& flags);
+
+    bool flag(const std::string& name) const { return flags_.count(name) > 0; }
+    bool has(const std::string& name) const { return values_.count(name) > 0; }
+    std::string value(const std::string& name, const std::string& fallback = "") const;
+    const std::vector<std::string>& positional() const { return positional_; }
+
+private:
+    std::map<std::string, std::string> values_;
+    std::set<std::string> flags_;
+    std::vector<std::string> positional_;
+};
+
+// "0,3-5" -> {0, 3, 4, 5}; throws Error(invalid_argument) for malformed lists.
+std::vector<int64_t> parse_index_list(const std::string& text);
+
+}  // namespace atomfp::cli

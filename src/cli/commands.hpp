@@ -1,0 +1,7 @@
+#pragma once
+
+namespace atomfp::cli {
+
+int describe(int argc, char** argv);
+
+}  // namespace atomfp::cli

@@ -1,0 +1,33 @@
+#include "atomfp.h"
+#include "cli/commands.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+const char* usage =
+    "usage: atomfp <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  describe   compute descriptors (and gradients) of the structures in an extended XYZ file\n"
+    "\n"
+    "options:\n"
+    "  --help     show this message (or a command's with 'atomfp <command> --help')\n"
+    "  --version  print the library version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        std::fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!std::strcmp(argv[1], "--version")) {
+        std::printf("atomfp %s\n", atomfp_version_string());
+        return 0;
+    }
+    if (!std::strcmp(argv[1], "describe")) return atomfp::cli::describe(argc - 2, argv + 2);
+    std::fprintf(stderr, "atomfp: unknown command '%s'\n\n%s", argv[1], usage);
+    return 2;
+}

@@ -1,0 +1,33 @@
+#include "core/elements.hpp"
+
+#include <array>
+
+namespace atomfp {
+
+namespace {
+constexpr int n_elements = 118;
+const std::array<const char*, n_elements> symbols = {
+    "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P",
+    "S", "Cl", "Ar", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn",
+    "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y", "Zr", "Nb", "Mo", "Tc", "Ru", "Rh",
+    "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I", "Xe", "Cs", "Ba", "La", "Ce", "Pr", "Nd",
+    "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W", "Re",
+    "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th",
+    "Pa", "U", "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db",
+    "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og",
+};
+}  // namespace
+
+int32_t atomic_number(const std::string& symbol) {
+    for (int z = 1; z <= n_elements; ++z) {
+        if (symbol == symbols[static_cast<std::size_t>(z - 1)]) return z;
+    }
+    return 0;
+}
+
+std::string element_symbol(int32_t z) {
+    if (z >= 1 && z <= n_elements) return symbols[static_cast<std::size_t>(z - 1)];
+    return "Z" + std::to_string(z);
+}
+
+}  // namespace atomfp

@@ -1,0 +1,132 @@
+#include "core/json_spec.hpp"
+
+#include "core/error.hpp"
+
+#include <cmath>
+
+namespace atomfp {
+
+json parse_json(const std::string& text) {
+    try {
+        return json::parse(text);
+    } catch (const json::parse_error& e) {
+        fail(Status::json_error, "malformed JSON: ", e.what());
+    }
+}
+
+SpecReader::SpecReader(const json& object, std::string path) : object_(object), path_(std::move(path)) {
+    if (!object_.is_object()) {
+        fail(Status::json_error, path_.empty() ? std::string("the specification") : path_,
+             " must be a JSON object, got ", object_.type_name());
+    }
+}
+
+std::string SpecReader::key_name(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+}
+
+bool SpecReader::has(const std::string& key) const { return object_.contains(key); }
+
+const json& SpecReader::require(const std::string& key) {
+    auto it = object_.find(key);
+    if (it == object_.end()) fail(Status::json_error, "missing required key '", key_name(key), "'");
+    consumed_.insert(key);
+    return *it;
+}
+
+double SpecReader::number(const std::string& key, std::optional<double> fallback, double min,
+                          double max, bool min_exclusive) {
+    if (!has(key)) {
+        if (!fallback) require(key);
+        return *fallback;
+    }
+    const json& value = require(key);
+    if (!value.is_number()) {
+        fail(Status::json_error, "key '", key_name(key), "' must be a number, got ", value.type_name());
+    }
+    double x = value.get<double>();
+    bool below = min_exclusive ? !(x > min) : !(x >= min);
+    if (!std::isfinite(x) || below || !(x <= max)) {
+        fail(Status::json_error, "key '", key_name(key), "' = ", x, " is out of range ", min_exclusive ? "(" : "[",
+             min, ", ", max, "]");
+    }
+    return x;
+}
+
+int64_t SpecReader::integer(const std::string& key, std::optional<int64_t> fallback, int64_t min,
+                            int64_t max) {
+    if (!has(key)) {
+        if (!fallback) require(key);
+        return *fallback;
+    }
+    const json& value = require(key);
+    if (!value.is_number_integer()) {
+        fail(Status::json_error, "key '", key_name(key), "' must be an integer, got ", value.dump());
+    }
+    int64_t x = value.get<int64_t>();
+    if (x < min || x > max) {
+        fail(Status::json_error, "key '", key_name(key), "' = ", x, " is out of range [", min, ", ", max, "]");
+    }
+    return x;
+}
+
+std::string SpecReader::string(const std::string& key, std::optional<std::string> fallback,
+                               const std::vector<std::string>& allowed) {
+    if (!has(key)) {
+        if (!fallback) require(key);
+        return *fallback;
+    }
+    const json& value = require(key);
+    if (!value.is_string()) {
+        fail(Status::json_error, "key '", key_name(key), "' must be a string, got ", value.type_name());
+    }
+    std::string s = value.get<std::string>();
+    if (allowed.empty()) return s;
+    for (const auto& a : allowed) {
+        if (a == s) return s;
+    }
+    std::string choices;
+    for (const auto& a : allowed) choices += (choices.empty() ? "\"" : ", \"") + a + "\"";
+    fail(Status::json_error, "key '", key_name(key), "' = \"", s, "\" is not one of ", choices);
+}
+
+std::vector<int64_t> SpecReader::integer_list(const std::string& key, int64_t min, int64_t max) {
+    const json& value = require(key);
+    if (!value.is_array()) {
+        fail(Status::json_error, "key '", key_name(key), "' must be an array, got ", value.type_name());
+    }
+    std::vector<int64_t> out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const json& v = value[i];
+        if (!v.is_number_integer()) {
+            fail(Status::json_error, "key '", key_name(key), "[", i, "]' must be an integer, got ", v.dump());
+        }
+        int64_t x = v.get<int64_t>();
+        if (x < min || x > max) {
+            fail(Status::json_error, "key '", key_name(key), "[", i, "]' = ", x, " is out of range [", min, ", ",
+                 max, "]");
+        }
+        out.push_back(x);
+    }
+    return out;
+}
+
+const json& SpecReader::array(const std::string& key) {
+    const json& value = require(key);
+    if (!value.is_array()) {
+        fail(Status::json_error, "key '", key_name(key), "' must be an array, got ", value.type_name());
+    }
+    return value;
+}
+
+SpecReader SpecReader::element(const std::string& key, std::size_t index, const json& value) const {
+    return SpecReader(value, key_name(key) + "[" + std::to_string(index) + "]");
+}
+
+void SpecReader::finish() const {
+    for (auto it = object_.begin(); it != object_.end(); ++it) {
+        if (!consumed_.count(it.key())) fail(Status::json_error, "unknown key '", key_name(it.key()), "'");
+    }
+}
+
+}  // namespace atomfp

@@ -1,0 +1,53 @@
+// Strict reading of JSON specifications: every key must be consumed, every value must have the
+// right type and range, and every error names the key (with its path inside nested objects).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace atomfp {
+
+using json = nlohmann::json;
+
+json parse_json(const std::string& text);
+
+class SpecReader {
+public:
+    // `path` prefixes key names in messages, e.g. "angular[3]".
+    explicit SpecReader(const json& object, std::string path = "");
+
+    bool has(const std::string& key) const;
+
+    double number(const std::string& key, std::optional<double> fallback = std::nullopt,
+                  double min = -std::numeric_limits<double>::infinity(),
+                  double max = std::numeric_limits<double>::infinity(), bool min_exclusive = false);
+    int64_t integer(const std::string& key, std::optional<int64_t> fallback = std::nullopt,
+                    int64_t min = std::numeric_limits<int64_t>::min(),
+                    int64_t max = std::numeric_limits<int64_t>::max());
+    std::string string(const std::string& key, std::optional<std::string> fallback,
+                       const std::vector<std::string>& allowed);
+    std::vector<int64_t> integer_list(const std::string& key, int64_t min, int64_t max);
+    // The array at `key` (required); each element is read by the caller through element().
+    const json& array(const std::string& key);
+    SpecReader element(const std::string& key, std::size_t index, const json& value) const;
+
+    // Throws for any key that was not read, naming it.
+    void finish() const;
+
+    std::string key_name(const std::string& key) const;
+
+private:
+    const json& require(const std::string& key);
+
+    const json& object_;
+    std::string path_;
+    std::set<std::string> consumed_;
+};
+
+}  // namespace atomfp

@@ -1,0 +1,233 @@
+#include "core/neighbour_list.hpp"
+
+#include "core/error.hpp"
+#include "core/mat3.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace atomfp {
+
+SystemView NeighbourList::view() const {
+    SystemView v;
+    v.n_atoms = static_cast<int64_t>(species.size());
+    v.positions = positions.data();
+    v.species = species.data();
+    v.cell = cell.empty() ? nullptr : cell.data();
+    v.n_centers = static_cast<int64_t>(centers.size());
+    v.centers = centers.data();
+    v.offsets = offsets.data();
+    v.neighbours = neighbours.data();
+    v.cell_shifts = cell_shifts.empty() ? nullptr : cell_shifts.data();
+    return v;
+}
+
+namespace {
+
+struct Pair {
+    int64_t atom;
+    std::array<int32_t, 3> shift;
+    bool operator<(const Pair& o) const { return atom != o.atom ? atom < o.atom : shift < o.shift; }
+};
+
+int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+}  // namespace
+
+NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, const int32_t* species,
+                                   const double* cell_in, const int32_t* pbc_in, double cutoff) {
+    if (n_atoms < 0) fail(Status::invalid_argument, "n_atoms must be >= 0, got ", n_atoms);
+    if (n_atoms > 0 && !positions) fail(Status::invalid_argument, "positions is NULL");
+    if (n_atoms > 0 && !species) fail(Status::invalid_argument, "species is NULL");
+    if (!(cutoff > 0.0) || !std::isfinite(cutoff)) fail(Status::invalid_argument, "cutoff must be positive and finite, got ", cutoff);
+    for (int64_t i = 0; i < 3 * n_atoms; ++i) {
+        if (!std::isfinite(positions[i])) {
+            fail(Status::invalid_argument, "positions of atom ", i / 3, " is not finite (", positions[i], ")");
+        }
+    }
+    bool periodic[3] = {false, false, false};
+    Mat3 cell = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    if (cell_in) {
+        if (!all_finite(cell_in, 9)) fail(Status::invalid_argument, "cell has a non-finite entry");
+        std::copy(cell_in, cell_in + 9, cell.begin());
+        for (int k = 0; k < 3; ++k) periodic[k] = pbc_in ? pbc_in[k] != 0 : true;
+    } else if (pbc_in && (pbc_in[0] || pbc_in[1] || pbc_in[2])) {
+        fail(Status::invalid_argument, "pbc asks for periodic directions but cell is NULL");
+    }
+    const bool any_periodic = periodic[0] || periodic[1] || periodic[2];
+    // A cell is only inverted when it is needed; a degenerate cell of an open cluster is fine.
+    Mat3 inv = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    if (cell_in && any_periodic) {
+        inv = inverse(cell);
+    } else if (cell_in) {
+        cell = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    }
+
+    NeighbourList list;
+    list.positions.assign(positions, positions + 3 * n_atoms);
+    list.species.assign(species, species + n_atoms);
+    if (cell_in) list.cell.assign(cell_in, cell_in + 9);
+    list.centers.resize(static_cast<std::size_t>(n_atoms));
+    for (int64_t i = 0; i < n_atoms; ++i) list.centers[i] = i;
+    list.offsets.assign(static_cast<std::size_t>(n_atoms) + 1, 0);
+    if (n_atoms == 0) return list;
+
+    // Fractional coordinates, wrapped into [0, 1) along periodic directions; `wrap` remembers the
+    // lattice translation so shifts can be expressed for the caller's unwrapped positions.
+    std::vector<double> frac(3 * n_atoms);
+    std::vector<int32_t> wrap(3 * n_atoms, 0);
+    for (int64_t i = 0; i < n_atoms; ++i) {
+        const double* x = positions + 3 * i;
+        for (int k = 0; k < 3; ++k) {
+            double s = x[0] * inv[k] + x[1] * inv[3 + k] + x[2] * inv[6 + k];
+            if (periodic[k]) {
+                double w = std::floor(s);
+                if (std::fabs(w) > 1e9) fail(Status::invalid_argument, "atom ", i, " lies ", w, " cells away from the origin");
+                s -= w;
+                if (s >= 1.0) {
+                    s -= 1.0;
+                    w += 1.0;
+                }
+                wrap[3 * i + k] = static_cast<int32_t>(w);
+            }
+            frac[3 * i + k] = s;
+        }
+    }
+
+    // Bins are at least `cutoff` thick perpendicular to each pair of lattice planes.
+    double spacing[3], low[3], width[3];
+    int64_t n_bins[3], reach[3];
+    for (int k = 0; k < 3; ++k) {
+        spacing[k] = 1.0 / std::sqrt(inv[k] * inv[k] + inv[3 + k] * inv[3 + k] + inv[6 + k] * inv[6 + k]);
+        double lo = 0.0, hi = 1.0;
+        if (!periodic[k]) {
+            lo = hi = frac[k];
+            for (int64_t i = 0; i < n_atoms; ++i) {
+                lo = std::min(lo, frac[3 * i + k]);
+                hi = std::max(hi, frac[3 * i + k]);
+            }
+        }
+        low[k] = lo;
+        double thickness = (hi - lo) * spacing[k];
+        n_bins[k] = std::max<int64_t>(1, static_cast<int64_t>(std::min(thickness / cutoff, 1e6)));
+    }
+    // Keep the bin count O(n_atoms) for sparse systems.
+    const int64_t max_bins = std::max<int64_t>(27, 2 * n_atoms);
+    while (n_bins[0] * n_bins[1] * n_bins[2] > max_bins) {
+        int k = static_cast<int>(std::max_element(n_bins, n_bins + 3) - n_bins);
+        n_bins[k] = (n_bins[k] + 1) / 2;
+    }
+    double n_images = 1.0;
+    for (int k = 0; k < 3; ++k) {
+        double range = periodic[k] ? 1.0 : 0.0;
+        if (!periodic[k]) {
+            for (int64_t i = 0; i < n_atoms; ++i) range = std::max(range, frac[3 * i + k] - low[k]);
+        }
+        width[k] = range > 0.0 ? range / static_cast<double>(n_bins[k]) : 1.0;
+        double bin_thickness = width[k] * spacing[k];
+        reach[k] = periodic[k] ? static_cast<int64_t>(std::ceil(cutoff / bin_thickness)) : std::min<int64_t>(1, n_bins[k] - 1);
+        n_images *= static_cast<double>(2 * reach[k] + 1);
+    }
+    if (n_images * static_cast<double>(n_atoms) > 1e10) {
+        fail(Status::invalid_argument, "the cell is too small for cutoff ", cutoff, " Å: ", n_images,
+             " periodic images would have to be searched per atom");
+    }
+
+    auto bin_of = [&](int64_t i, int k) {
+        int64_t b = static_cast<int64_t>(std::floor((frac[3 * i + k] - low[k]) / width[k]));
+        return std::clamp<int64_t>(b, 0, n_bins[k] - 1);
+    };
+    const int64_t total_bins = n_bins[0] * n_bins[1] * n_bins[2];
+    std::vector<int64_t> atom_bin(n_atoms), bin_start(total_bins + 1, 0), bin_atoms(n_atoms);
+    std::vector<std::array<int64_t, 3>> atom_bin3(n_atoms);
+    for (int64_t i = 0; i < n_atoms; ++i) {
+        atom_bin3[i] = {bin_of(i, 0), bin_of(i, 1), bin_of(i, 2)};
+        atom_bin[i] = (atom_bin3[i][0] * n_bins[1] + atom_bin3[i][1]) * n_bins[2] + atom_bin3[i][2];
+        ++bin_start[atom_bin[i] + 1];
+    }
+    for (int64_t b = 0; b < total_bins; ++b) bin_start[b + 1] += bin_start[b];
+    {
+        std::vector<int64_t> fill(bin_start.begin(), bin_start.end() - 1);
+        for (int64_t i = 0; i < n_atoms; ++i) bin_atoms[fill[atom_bin[i]]++] = i;
+    }
+
+    // Wrapped Cartesian positions: the search works on these, shifts are converted back after.
+    std::vector<double> wrapped(3 * n_atoms);
+    for (int64_t i = 0; i < n_atoms; ++i) {
+        for (int k = 0; k < 3; ++k) {
+            wrapped[3 * i + k] = positions[3 * i + k] - (wrap[3 * i] * cell[k] + wrap[3 * i + 1] * cell[3 + k] +
+                                                         wrap[3 * i + 2] * cell[6 + k]);
+        }
+    }
+
+    const double cutoff2 = cutoff * cutoff;
+    std::vector<std::vector<Pair>> pairs(n_atoms);
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int64_t i = 0; i < n_atoms; ++i) {
+        std::vector<Pair>& mine = pairs[i];
+        const double* xi = &wrapped[3 * i];
+        for (int64_t dx = -reach[0]; dx <= reach[0]; ++dx) {
+            for (int64_t dy = -reach[1]; dy <= reach[1]; ++dy) {
+                for (int64_t dz = -reach[2]; dz <= reach[2]; ++dz) {
+                    const int64_t delta[3] = {dx, dy, dz};
+                    int64_t target[3];
+                    int32_t shift[3];
+                    bool inside = true;
+                    for (int k = 0; k < 3; ++k) {
+                        int64_t t = atom_bin3[i][k] + delta[k];
+                        if (periodic[k]) {
+                            int64_t q = floor_div(t, n_bins[k]);
+                            shift[k] = static_cast<int32_t>(q);
+                            target[k] = t - q * n_bins[k];
+                        } else {
+                            shift[k] = 0;
+                            target[k] = t;
+                            if (t < 0 || t >= n_bins[k]) inside = false;
+                        }
+                    }
+                    if (!inside) continue;
+                    double offset[3];
+                    for (int k = 0; k < 3; ++k) {
+                        offset[k] = shift[0] * cell[k] + shift[1] * cell[3 + k] + shift[2] * cell[6 + k];
+                    }
+                    const bool self_image = shift[0] == 0 && shift[1] == 0 && shift[2] == 0;
+                    const int64_t b = (target[0] * n_bins[1] + target[1]) * n_bins[2] + target[2];
+                    for (int64_t q = bin_start[b]; q < bin_start[b + 1]; ++q) {
+                        const int64_t j = bin_atoms[q];
+                        if (j == i && self_image) continue;
+                        const double* xj = &wrapped[3 * j];
+                        double d0 = xj[0] + offset[0] - xi[0];
+                        double d1 = xj[1] + offset[1] - xi[1];
+                        double d2 = xj[2] + offset[2] - xi[2];
+                        if (d0 * d0 + d1 * d1 + d2 * d2 >= cutoff2) continue;
+                        Pair pair;
+                        pair.atom = j;
+                        for (int k = 0; k < 3; ++k) pair.shift[k] = shift[k] + wrap[3 * j + k] - wrap[3 * i + k];
+                        mine.push_back(pair);
+                    }
+                }
+            }
+        }
+        std::sort(mine.begin(), mine.end());
+    }
+
+    for (int64_t i = 0; i < n_atoms; ++i) list.offsets[i + 1] = list.offsets[i] + static_cast<int64_t>(pairs[i].size());
+    const int64_t n_pairs = list.offsets[n_atoms];
+    list.neighbours.resize(n_pairs);
+    if (cell_in) list.cell_shifts.resize(3 * n_pairs);
+    for (int64_t i = 0; i < n_atoms; ++i) {
+        int64_t p = list.offsets[i];
+        for (const Pair& pair : pairs[i]) {
+            list.neighbours[p] = pair.atom;
+            if (cell_in) std::copy(pair.shift.begin(), pair.shift.end(), list.cell_shifts.begin() + 3 * p);
+            ++p;
+        }
+    }
+    return list;
+}
+
+}  // namespace atomfp

@@ -1,0 +1,78 @@
+#include "core/system.hpp"
+
+#include "core/error.hpp"
+#include "core/mat3.hpp"
+
+#include <cmath>
+
+namespace atomfp {
+
+void validate_system(const SystemView& s) {
+    if (s.n_atoms < 0) fail(Status::invalid_argument, "system.n_atoms must be >= 0, got ", s.n_atoms);
+    if (s.n_centers < 0) fail(Status::invalid_argument, "system.n_centers must be >= 0, got ", s.n_centers);
+    if (s.n_atoms > 0 && !s.positions) fail(Status::invalid_argument, "system.positions is NULL");
+    if (s.n_atoms > 0 && !s.species) fail(Status::invalid_argument, "system.species is NULL");
+    if (!s.offsets) fail(Status::invalid_argument, "system.offsets is NULL");
+    if (s.n_centers > 0 && !s.centers) fail(Status::invalid_argument, "system.centers is NULL");
+    for (int64_t i = 0; i < 3 * s.n_atoms; ++i) {
+        if (!std::isfinite(s.positions[i])) {
+            fail(Status::invalid_argument, "system.positions of atom ", i / 3, " is not finite (", s.positions[i], ")");
+        }
+    }
+    if (s.cell && !all_finite(s.cell, 9)) fail(Status::invalid_argument, "system.cell has a non-finite entry");
+    if (s.offsets[0] != 0) fail(Status::neighbours, "system.offsets[0] must be 0, got ", s.offsets[0]);
+    for (int64_t c = 0; c < s.n_centers; ++c) {
+        if (s.centers[c] < 0 || s.centers[c] >= s.n_atoms) {
+            fail(Status::neighbours, "system.centers[", c, "] = ", s.centers[c], " is out of range [0, ", s.n_atoms, ")");
+        }
+        if (s.offsets[c + 1] < s.offsets[c]) {
+            fail(Status::neighbours, "system.offsets must be non-decreasing: offsets[", c + 1, "] = ", s.offsets[c + 1],
+                 " < offsets[", c, "] = ", s.offsets[c]);
+        }
+    }
+    const int64_t n_pairs = s.n_pairs();
+    if (n_pairs > 0 && !s.neighbours) fail(Status::invalid_argument, "system.neighbours is NULL");
+    for (int64_t p = 0; p < n_pairs; ++p) {
+        if (s.neighbours[p] < 0 || s.neighbours[p] >= s.n_atoms) {
+            fail(Status::neighbours, "system.neighbours[", p, "] = ", s.neighbours[p], " is out of range [0, ", s.n_atoms, ")");
+        }
+    }
+    if (s.cell_shifts && !s.cell) fail(Status::invalid_argument, "system.cell_shifts is given but system.cell is NULL");
+}
+
+void Environment::build(const SystemView& s, int64_t center_index, double cutoff) {
+    displacements.clear();
+    distances.clear();
+    species.clear();
+    atoms.clear();
+    slots.clear();
+    const int64_t i = s.centers[center_index];
+    center_atom = i;
+    center_species = s.species[i];
+    const double* xi = s.positions + 3 * i;
+    const double cutoff2 = cutoff * cutoff;
+    const int64_t begin = s.offsets[center_index], end = s.offsets[center_index + 1];
+    for (int64_t p = begin; p < end; ++p) {
+        const int64_t j = s.neighbours[p];
+        const double* xj = s.positions + 3 * j;
+        double d[3] = {xj[0] - xi[0], xj[1] - xi[1], xj[2] - xi[2]};
+        if (s.cell_shifts) {
+            const int32_t* n = s.cell_shifts + 3 * p;
+            for (int k = 0; k < 3; ++k) d[k] += n[0] * s.cell[k] + n[1] * s.cell[3 + k] + n[2] * s.cell[6 + k];
+        }
+        const double r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+        if (r2 >= cutoff2) continue;
+        const double r = std::sqrt(r2);
+        if (r < coincidence_distance) {
+            fail(Status::invalid_argument, "atoms ", i, " and ", j, " (list entry ", p, ") coincide: distance ", r,
+                 " Å is below ", coincidence_distance, " Å");
+        }
+        displacements.insert(displacements.end(), d, d + 3);
+        distances.push_back(r);
+        species.push_back(s.species[j]);
+        atoms.push_back(j);
+        slots.push_back(p - begin);
+    }
+}
+
+}  // namespace atomfp

@@ -1,0 +1,48 @@
+// The borrowed view of atoms plus a caller-owned neighbour list (mirrors atomfp_system_t), its
+// validation, and the per-centre environment that descriptors consume.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace atomfp {
+
+struct SystemView {
+    int64_t n_atoms = 0;
+    const double* positions = nullptr;
+    const int32_t* species = nullptr;
+    const double* cell = nullptr;
+    int64_t n_centers = 0;
+    const int64_t* centers = nullptr;
+    const int64_t* offsets = nullptr;
+    const int64_t* neighbours = nullptr;
+    const int32_t* cell_shifts = nullptr;
+
+    int64_t n_pairs() const { return n_centers > 0 ? offsets[n_centers] : 0; }
+    // Gradient blocks: one per centre plus one per listed pair.
+    int64_t n_gradient_blocks() const { return n_centers + n_pairs(); }
+};
+
+// Distances below this are coincident atoms, an error rather than a NaN.
+constexpr double coincidence_distance = 1e-8;
+
+// Checks pointers, finiteness, index ranges and CSR consistency; throws Error naming the problem.
+void validate_system(const SystemView& system);
+
+// The neighbours of one centre that lie strictly inside a cutoff, in list order.
+struct Environment {
+    int64_t center_atom = 0;
+    int32_t center_species = 0;
+    std::vector<double> displacements;  // [n][3], x_j - x_i + shift . cell
+    std::vector<double> distances;      // [n]
+    std::vector<int32_t> species;       // [n] atomic numbers
+    std::vector<int64_t> atoms;         // [n] atom indices
+    std::vector<int64_t> slots;         // [n] position within the centre's list, 0-based
+
+    int64_t size() const { return static_cast<int64_t>(distances.size()); }
+
+    // Reuses the vectors' capacity; throws Error for coincident atoms.
+    void build(const SystemView& system, int64_t center_index, double cutoff);
+};
+
+}  // namespace atomfp

@@ -1,0 +1,86 @@
+#include "descriptors/descriptor.hpp"
+
+#include "core/elements.hpp"
+#include "core/error.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <vector>
+
+namespace atomfp {
+
+namespace {
+
+void check_environments(const Descriptor& descriptor, const SystemView& system) {
+    Environment environment;
+    for (int64_t c = 0; c < system.n_centers; ++c) {
+        environment.build(system, c, descriptor.cutoff());
+        auto check = [&](int32_t z, int64_t atom) {
+            if (!descriptor.handles_species(z)) {
+                fail(Status::species, "atom ", atom, " has species ", z, " (", element_symbol(z),
+                     "), which is not in this ", descriptor.type(), " descriptor's species list");
+            }
+        };
+        check(environment.center_species, environment.center_atom);
+        for (int64_t q = 0; q < environment.size(); ++q) check(environment.species[q], environment.atoms[q]);
+    }
+}
+
+}  // namespace
+
+void compute(const Descriptor& descriptor, const SystemView& system, double* features, double* gradients) {
+    validate_system(system);
+    check_environments(descriptor, system);
+    if (!features && !gradients) return;
+
+    const int64_t n_features = descriptor.feature_count();
+    const int64_t block = 3 * n_features;
+    std::exception_ptr failure;
+
+    // Exceptions must not leave an OpenMP construct, so each iteration catches its own and the
+    // first one is rethrown after the parallel region.
+    auto record = [&failure]() {
+#pragma omp critical(atomfp_compute_failure)
+        if (!failure) failure = std::current_exception();
+    };
+#pragma omp parallel
+    {
+        std::unique_ptr<Descriptor::Workspace> workspace;
+        Environment environment;
+        std::vector<double> scratch_features;
+        try {
+            workspace = descriptor.make_workspace();
+            scratch_features.resize(features ? 0 : static_cast<std::size_t>(n_features));
+        } catch (...) {
+            record();
+        }
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t c = 0; c < system.n_centers; ++c) {
+            if (!workspace) continue;
+            try {
+                environment.build(system, c, descriptor.cutoff());
+                double* f = features ? features + c * n_features : scratch_features.data();
+                double* centre_block = nullptr;
+                if (gradients) {
+                    const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
+                    centre_block = gradients + (c + system.offsets[c]) * block;
+                    std::fill(centre_block, centre_block + (1 + n_listed) * block, 0.0);
+                }
+                descriptor.compute_environment(environment, f, centre_block ? centre_block + block : nullptr,
+                                               *workspace);
+                if (centre_block) {
+                    // Every feature depends on the centre only through r_ij = x_j - x_i.
+                    for (int64_t q = 0; q < environment.size(); ++q) {
+                        const double* g = centre_block + (1 + environment.slots[q]) * block;
+                        for (int64_t k = 0; k < block; ++k) centre_block[k] -= g[k];
+                    }
+                }
+            } catch (...) {
+                record();
+            }
+        }
+    }
+    if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace atomfp

@@ -1,0 +1,22 @@
+#include "descriptors/factory.hpp"
+
+#include "core/error.hpp"
+#include "descriptors/acsf.hpp"
+
+namespace atomfp {
+
+std::unique_ptr<Descriptor> create_descriptor(const std::string& json_text) {
+    return create_descriptor(parse_json(json_text));
+}
+
+std::unique_ptr<Descriptor> create_descriptor(const json& spec) {
+    if (!spec.is_object()) fail(Status::json_error, "the specification must be a JSON object, got ", spec.type_name());
+    auto type = spec.find("type");
+    if (type == spec.end()) fail(Status::json_error, "missing required key 'type'");
+    if (!type->is_string()) fail(Status::json_error, "key 'type' must be a string, got ", type->type_name());
+    const std::string name = type->get<std::string>();
+    if (name == "acsf") return std::make_unique<Acsf>(spec);
+    fail(Status::json_error, "key 'type' = \"", name, "\" is not a known descriptor (known: \"acsf\")");
+}
+
+}  // namespace atomfp

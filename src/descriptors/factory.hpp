@@ -1,0 +1,14 @@
+#pragma once
+
+#include "descriptors/descriptor.hpp"
+
+#include <memory>
+#include <string>
+
+namespace atomfp {
+
+// The descriptor a JSON specification names with its "type" key.
+std::unique_ptr<Descriptor> create_descriptor(const std::string& json_text);
+std::unique_ptr<Descriptor> create_descriptor(const json& spec);
+
+}  // namespace atomfp
