@@ -206,7 +206,7 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
                         if (d0 * d0 + d1 * d1 + d2 * d2 >= cutoff2) continue;
                         Pair pair;
                         pair.atom = j;
-                        for (int k = 0; k < 3; ++k) pair.shift[k] = shift[k] + wrap[3 * j + k] - wrap[3 * i + k];
+                        for (int k = 0; k < 3; ++k) pair.shift[k] = shift[k] - wrap[3 * j + k] + wrap[3 * i + k];
                         mine.push_back(pair);
                     }
                 }

@@ -6,10 +6,10 @@
 namespace atomfp {
 
 std::unique_ptr<Descriptor> create_descriptor(const std::string& json_text) {
-    return create_descriptor(parse_json(json_text));
+    return create_descriptor_from_spec(parse_json(json_text));
 }
 
-std::unique_ptr<Descriptor> create_descriptor(const json& spec) {
+std::unique_ptr<Descriptor> create_descriptor_from_spec(const json& spec) {
     if (!spec.is_object()) fail(Status::json_error, "the specification must be a JSON object, got ", spec.type_name());
     auto type = spec.find("type");
     if (type == spec.end()) fail(Status::json_error, "missing required key 'type'");

@@ -9,6 +9,6 @@ namespace atomfp {
 
 // The descriptor a JSON specification names with its "type" key.
 std::unique_ptr<Descriptor> create_descriptor(const std::string& json_text);
-std::unique_ptr<Descriptor> create_descriptor(const json& spec);
+std::unique_ptr<Descriptor> create_descriptor_from_spec(const json& spec);
 
 }  // namespace atomfp

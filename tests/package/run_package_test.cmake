@@ -1,0 +1,40 @@
+# Installs the build tree into a scratch prefix, then builds and runs a downstream project twice:
+# through find_package(atomfp) and through pkg-config.
+file(REMOVE_RECURSE "${WORK_DIR}")
+set(prefix "${WORK_DIR}/prefix")
+
+function(run)
+  execute_process(COMMAND ${ARGV} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "command failed (${result}): ${ARGV}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}")
+  set(run_output "${out}" PARENT_SCOPE)
+endfunction()
+
+run(${CMAKE_COMMAND} --install "${ATOMFP_BUILD_DIR}" --prefix "${prefix}")
+run(${CMAKE_COMMAND} -S "${DOWNSTREAM_SOURCE}" -B "${WORK_DIR}/build" -G "${CMAKE_GENERATOR}"
+    "-DCMAKE_PREFIX_PATH=${prefix}")
+run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
+run("${WORK_DIR}/build/downstream")
+if(NOT run_output MATCHES "5 features")
+  message(FATAL_ERROR "unexpected output from the downstream program: ${run_output}")
+endif()
+
+file(GLOB_RECURSE pc_files "${prefix}/*/atomfp.pc")
+list(GET pc_files 0 pc_file)
+get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+execute_process(COMMAND pkg-config --cflags --libs atomfp OUTPUT_VARIABLE flags RESULT_VARIABLE result
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "pkg-config does not find atomfp in ${pc_dir}")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+run(cc "${DOWNSTREAM_SOURCE}/main.c" ${flags} -o "${WORK_DIR}/downstream_pkgconfig")
+string(REGEX MATCH "-L([^ ;]+)" _ "${flags}")
+set(ENV{LD_LIBRARY_PATH} "${CMAKE_MATCH_1}")
+run("${WORK_DIR}/downstream_pkgconfig")
+if(NOT run_output MATCHES "5 features")
+  message(FATAL_ERROR "unexpected output from the pkg-config build: ${run_output}")
+endif()

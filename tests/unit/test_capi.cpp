@@ -1,0 +1,296 @@
+// Every public function against bad input: the answer is a status code and a message naming the
+// problem, with outputs untouched.
+#include "atomfp.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* si_spec = R"({"type": "acsf", "species": [14], "cutoff": 3.0})";
+
+struct Dimer {
+    double positions[6] = {0, 0, 0, 2.2, 0.1, 0.0};
+    int32_t species[2] = {14, 14};
+    int64_t centers[2] = {0, 1};
+    int64_t offsets[3] = {0, 1, 2};
+    int64_t neighbours[2] = {1, 0};
+    atomfp_system_t system() {
+        return atomfp_system_t{2, positions, species, nullptr, 2, centers, offsets, neighbours, nullptr};
+    }
+};
+
+class CApi : public ::testing::Test {
+protected:
+    void SetUp() override { ASSERT_EQ(atomfp_descriptor_create(si_spec, &d), ATOMFP_OK); }
+    void TearDown() override { atomfp_descriptor_free(d); }
+
+    // Runs compute on a broken system, expects `status` and a message containing `needle`, and
+    // checks that neither output was written.
+    void expect_compute_error(const atomfp_system_t& system, atomfp_status_t status, const std::string& needle) {
+        int64_t nf = 0;
+        ASSERT_EQ(atomfp_descriptor_feature_count(d, &nf), ATOMFP_OK);
+        std::vector<double> features(2 * nf, -7.0), gradients(4 * 3 * nf, -7.0);
+        EXPECT_EQ(atomfp_descriptor_compute(d, &system, features.data(), gradients.data()), status);
+        EXPECT_NE(std::string(atomfp_last_error()).find(needle), std::string::npos) << atomfp_last_error();
+        for (double x : features) ASSERT_EQ(x, -7.0);
+        for (double x : gradients) ASSERT_EQ(x, -7.0);
+    }
+
+    atomfp_descriptor_t* d = nullptr;
+};
+
+}  // namespace
+
+TEST(CApiBasics, VersionAndStatusNames) {
+    int major = -1, minor = -1, patch = -1;
+    EXPECT_EQ(atomfp_version(&major, &minor, &patch), ATOMFP_OK);
+    EXPECT_EQ(major, ATOMFP_VERSION_MAJOR);
+    EXPECT_EQ(minor, ATOMFP_VERSION_MINOR);
+    EXPECT_EQ(patch, ATOMFP_VERSION_PATCH);
+    EXPECT_EQ(atomfp_version(nullptr, nullptr, nullptr), ATOMFP_OK);
+    EXPECT_STREQ(atomfp_version_string(), ATOMFP_VERSION_STRING);
+    EXPECT_STREQ(atomfp_status_name(ATOMFP_ERROR_JSON), "ATOMFP_ERROR_JSON");
+    EXPECT_STREQ(atomfp_status_name(12345), "ATOMFP_UNKNOWN_STATUS");
+}
+
+TEST(CApiBasics, FreeNullIsANoOp) {
+    atomfp_descriptor_free(nullptr);
+    atomfp_neighbours_free(nullptr);
+}
+
+TEST(CApiBasics, LastErrorIsThreadLocal) {
+    atomfp_descriptor_t* d = nullptr;
+    EXPECT_EQ(atomfp_descriptor_create("{", &d), ATOMFP_ERROR_JSON);
+    std::string main_message = atomfp_last_error();
+    std::string other;
+    std::thread([&] { other = atomfp_last_error(); }).join();
+    EXPECT_EQ(other, "");
+    EXPECT_EQ(main_message, atomfp_last_error());
+}
+
+TEST(CApiDescriptor, CreateRejectsBadSpecifications) {
+    struct Case {
+        const char* json;
+        const char* needle;
+    };
+    const Case cases[] = {
+        {"{", "malformed JSON"},
+        {"[1, 2]", "must be a JSON object"},
+        {R"({"species": [14]})", "missing required key 'type'"},
+        {R"({"type": 3})", "'type' must be a string"},
+        {R"({"type": "soapy"})", "\"soapy\" is not a known descriptor"},
+        {R"({"type": "acsf"})", "missing required key 'species'"},
+        {R"({"type": "acsf", "species": [14], "cutof": 5})", "unknown key 'cutof'"},
+        {R"({"type": "acsf", "species": [14], "cutoff": "5"})", "'cutoff' must be a number"},
+        {R"({"type": "acsf", "species": [14], "cutoff": 0})", "'cutoff' = 0 is out of range"},
+        {R"({"type": "acsf", "species": [14], "cutoff": -2.5})", "'cutoff' = -2.5 is out of range"},
+        {R"({"type": "acsf", "species": [14, 14]})", "lists 14 twice"},
+        {R"({"type": "acsf", "species": [200]})", "'species[0]' = 200 is out of range"},
+        {R"({"type": "acsf", "species": ["Si"]})", "'species[0]' must be an integer"},
+        {R"({"type": "acsf", "species": []})", "at least one"},
+        {R"({"type": "acsf", "species": [14], "cutoff_function": "gauss"})", "'cutoff_function' = \"gauss\" is not one of"},
+        {R"({"type": "acsf", "species": [14], "preset": "nope"})", "'preset' = \"nope\""},
+        {R"({"type": "acsf", "species": [14], "preset": "imbalzano2018", "radial": []})", "cannot be combined"},
+        {R"({"type": "acsf", "species": [14], "radial": [{"eta": 1, "rs": 0}]})", "unknown key 'radial[0].rs'"},
+        {R"({"type": "acsf", "species": [14], "radial": [{"r_shift": 0}]})", "missing required key 'radial[0].eta'"},
+        {R"({"type": "acsf", "species": [14], "radial": {"eta": 1}})", "'radial' must be an array"},
+        {R"({"type": "acsf", "species": [14], "angular": [{"eta": 1, "zeta": 1, "lambda": 0}]})", "must be -1 or 1"},
+        {R"({"type": "acsf", "species": [14], "angular": [{"eta": 1, "zeta": 0.5, "lambda": 1}]})", "'angular[0].zeta' = 0.5"},
+        {R"({"type": "acsf", "species": [14], "angular": [{"eta": 1, "zeta": 1, "lambda": 1.5}]})", "must be an integer"},
+        {R"({"type": "acsf", "species": [14], "angular": [{"eta": 1, "zeta": 1, "lambda": 1, "form": "tall"}]})", "'angular[0].form'"},
+        {R"({"type": "acsf", "species": [14], "radial": [], "angular": []})", "defines no functions"},
+        {R"({"type": "acsf", "species": [14], "pair_sum": true})", "'pair_sum' must be a string"},
+    };
+    for (const Case& c : cases) {
+        atomfp_descriptor_t* out = reinterpret_cast<atomfp_descriptor_t*>(0x1);
+        EXPECT_EQ(atomfp_descriptor_create(c.json, &out), ATOMFP_ERROR_JSON) << c.json;
+        EXPECT_NE(std::string(atomfp_last_error()).find(c.needle), std::string::npos) << c.json << " -> " << atomfp_last_error();
+        EXPECT_EQ(out, reinterpret_cast<atomfp_descriptor_t*>(0x1)) << "output touched for " << c.json;
+    }
+    atomfp_descriptor_t* out = nullptr;
+    EXPECT_EQ(atomfp_descriptor_create(nullptr, &out), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("json is NULL"), std::string::npos);
+    EXPECT_EQ(atomfp_descriptor_create(si_spec, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("out is NULL"), std::string::npos);
+}
+
+TEST_F(CApi, QueriesRejectNullAndOutOfRange) {
+    int64_t n = -5;
+    double cutoff = -5;
+    EXPECT_EQ(atomfp_descriptor_feature_count(nullptr, &n), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_descriptor_feature_count(d, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_descriptor_cutoff(nullptr, &cutoff), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_descriptor_cutoff(d, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(n, -5);
+    EXPECT_EQ(cutoff, -5);
+    EXPECT_EQ(atomfp_descriptor_cutoff(d, &cutoff), ATOMFP_OK);
+    EXPECT_EQ(cutoff, 3.0);
+
+    char buffer[8] = "keep";
+    int64_t required = -1;
+    EXPECT_EQ(atomfp_descriptor_feature_label(d, 58, buffer, 8, &required), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("feature index 58 is out of range [0, 58)"), std::string::npos);
+    EXPECT_EQ(atomfp_descriptor_feature_label(d, -1, buffer, 8, &required), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_descriptor_feature_label(nullptr, 0, buffer, 8, &required), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_descriptor_feature_label(d, 0, nullptr, 8, &required), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_descriptor_feature_label(d, 0, buffer, -3, &required), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_STREQ(buffer, "keep");
+}
+
+TEST_F(CApi, StringsReportTheRequiredSizeWhenTheBufferIsTooSmall) {
+    int64_t required = 0;
+    char small[4] = "abc";
+    EXPECT_EQ(atomfp_descriptor_feature_label(d, 0, small, 4, &required), ATOMFP_ERROR_BUFFER_TOO_SMALL);
+    EXPECT_STREQ(small, "abc");
+    std::vector<char> label(required);
+    EXPECT_EQ(atomfp_descriptor_feature_label(d, 0, label.data(), required, nullptr), ATOMFP_OK);
+    EXPECT_EQ(static_cast<int64_t>(std::string(label.data()).size()) + 1, required);
+    EXPECT_EQ(std::string(label.data()).rfind("G2[Si]", 0), 0u);
+
+    EXPECT_EQ(atomfp_descriptor_parameters(d, nullptr, 0, &required), ATOMFP_ERROR_BUFFER_TOO_SMALL);
+    EXPECT_NE(std::string(atomfp_last_error()).find("needed"), std::string::npos);
+    std::vector<char> json(required);
+    EXPECT_EQ(atomfp_descriptor_parameters(d, json.data(), required, nullptr), ATOMFP_OK);
+    atomfp_descriptor_t* again = nullptr;
+    ASSERT_EQ(atomfp_descriptor_create(json.data(), &again), ATOMFP_OK);
+    atomfp_descriptor_free(again);
+    EXPECT_EQ(atomfp_descriptor_parameters(nullptr, json.data(), required, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_F(CApi, ComputeRejectsBrokenSystems) {
+    Dimer dimer;
+    int64_t nf = 0;
+    atomfp_descriptor_feature_count(d, &nf);
+    std::vector<double> features(2 * nf);
+    atomfp_system_t good = dimer.system();
+    EXPECT_EQ(atomfp_descriptor_compute(d, &good, features.data(), nullptr), ATOMFP_OK);
+    EXPECT_EQ(atomfp_descriptor_compute(nullptr, &good, features.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_descriptor_compute(d, nullptr, features.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("system is NULL"), std::string::npos);
+
+    {
+        Dimer c;
+        c.positions[4] = NAN;
+        expect_compute_error(c.system(), ATOMFP_ERROR_INVALID_ARGUMENT, "positions of atom 1 is not finite");
+    }
+    {
+        Dimer c;
+        c.positions[0] = INFINITY;
+        expect_compute_error(c.system(), ATOMFP_ERROR_INVALID_ARGUMENT, "positions of atom 0 is not finite");
+    }
+    {
+        Dimer c;
+        c.neighbours[1] = 2;
+        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "neighbours[1] = 2 is out of range [0, 2)");
+    }
+    {
+        Dimer c;
+        c.neighbours[0] = -1;
+        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "neighbours[0] = -1");
+    }
+    {
+        Dimer c;
+        c.centers[1] = 7;
+        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "centers[1] = 7 is out of range");
+    }
+    {
+        Dimer c;
+        c.offsets[1] = 3;
+        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "offsets must be non-decreasing");
+    }
+    {
+        Dimer c;
+        c.offsets[0] = 1;
+        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "offsets[0] must be 0");
+    }
+    {
+        Dimer c;
+        c.species[1] = 6;
+        expect_compute_error(c.system(), ATOMFP_ERROR_SPECIES, "atom 1 has species 6 (C)");
+    }
+    {
+        Dimer c;
+        c.positions[3] = 1e-9;
+        c.positions[4] = 0.0;
+        expect_compute_error(c.system(), ATOMFP_ERROR_INVALID_ARGUMENT, "coincide");
+    }
+    {
+        Dimer c;
+        atomfp_system_t s = c.system();
+        s.positions = nullptr;
+        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.positions is NULL");
+        s = c.system();
+        s.species = nullptr;
+        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.species is NULL");
+        s = c.system();
+        s.offsets = nullptr;
+        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.offsets is NULL");
+        s = c.system();
+        s.neighbours = nullptr;
+        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.neighbours is NULL");
+        s = c.system();
+        s.centers = nullptr;
+        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.centers is NULL");
+        s = c.system();
+        s.n_atoms = -1;
+        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "n_atoms must be >= 0");
+        s = c.system();
+        s.n_centers = -2;
+        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "n_centers must be >= 0");
+        const int32_t shifts[6] = {0, 0, 0, 0, 0, 0};
+        s = c.system();
+        s.cell_shifts = shifts;
+        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "cell_shifts is given but system.cell is NULL");
+        const double bad_cell[9] = {1, 0, 0, 0, NAN, 0, 0, 0, 1};
+        s = c.system();
+        s.cell = bad_cell;
+        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "cell has a non-finite entry");
+    }
+}
+
+TEST(CApiNeighbours, BuildAndViewRejectBadInput) {
+    const double positions[6] = {0, 0, 0, 1.5, 0, 0};
+    const int32_t species[2] = {14, 14};
+    atomfp_neighbours_t* list = reinterpret_cast<atomfp_neighbours_t*>(0x1);
+    EXPECT_EQ(atomfp_neighbours_build(2, positions, species, nullptr, nullptr, 0.0, &list), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("cutoff must be positive"), std::string::npos);
+    EXPECT_EQ(atomfp_neighbours_build(2, positions, species, nullptr, nullptr, -1.0, &list), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_neighbours_build(2, nullptr, species, nullptr, nullptr, 2.0, &list), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("positions is NULL"), std::string::npos);
+    EXPECT_EQ(atomfp_neighbours_build(2, positions, nullptr, nullptr, nullptr, 2.0, &list), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_neighbours_build(2, positions, species, nullptr, nullptr, 2.0, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    const double nan_positions[6] = {0, 0, 0, NAN, 0, 0};
+    EXPECT_EQ(atomfp_neighbours_build(2, nan_positions, species, nullptr, nullptr, 2.0, &list), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("atom 1 is not finite"), std::string::npos);
+    EXPECT_EQ(list, reinterpret_cast<atomfp_neighbours_t*>(0x1));
+
+    ASSERT_EQ(atomfp_neighbours_build(2, positions, species, nullptr, nullptr, 2.0, &list), ATOMFP_OK);
+    atomfp_system_t view;
+    EXPECT_EQ(atomfp_neighbours_system(nullptr, &view), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_neighbours_system(list, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    ASSERT_EQ(atomfp_neighbours_system(list, &view), ATOMFP_OK);
+    EXPECT_EQ(view.n_atoms, 2);
+    EXPECT_EQ(view.n_centers, 2);
+    EXPECT_EQ(view.offsets[2], 2);
+    EXPECT_EQ(view.neighbours[0], 1);
+    EXPECT_EQ(view.cell, nullptr);
+    EXPECT_EQ(view.cell_shifts, nullptr);
+    atomfp_neighbours_free(list);
+}
+
+TEST(CApiNeighbours, EmptySystemIsFine) {
+    atomfp_neighbours_t* list = nullptr;
+    ASSERT_EQ(atomfp_neighbours_build(0, nullptr, nullptr, nullptr, nullptr, 2.0, &list), ATOMFP_OK);
+    atomfp_system_t view;
+    ASSERT_EQ(atomfp_neighbours_system(list, &view), ATOMFP_OK);
+    atomfp_descriptor_t* d = nullptr;
+    ASSERT_EQ(atomfp_descriptor_create(si_spec, &d), ATOMFP_OK);
+    EXPECT_EQ(atomfp_descriptor_compute(d, &view, nullptr, nullptr), ATOMFP_OK);
+    atomfp_descriptor_free(d);
+    atomfp_neighbours_free(list);
+}

@@ -1,0 +1,113 @@
+// Extended XYZ reading (ASE-compatible) and its error messages.
+#include "core/error.hpp"
+#include "io/extxyz.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+using namespace atomfp;
+
+namespace {
+std::vector<Frame> parse(const std::string& text) {
+    std::istringstream in(text);
+    return parse_extxyz(in, "test.xyz");
+}
+
+std::string error_of(const std::string& text) {
+    try {
+        parse(text);
+    } catch (const Error& e) {
+        EXPECT_EQ(e.status(), Status::format);
+        return e.what();
+    }
+    ADD_FAILURE() << "no error for:\n" << text;
+    return "";
+}
+}  // namespace
+
+TEST(Extxyz, ReadsAseStyleFrames) {
+    auto frames = parse(
+        "2\n"
+        "Lattice=\"5.0 0 0 0 5.0 0 0 0 6.0\" Properties=species:S:1:pos:R:3:forces:R:3 energy=-1.5 "
+        "stress=\"1 2 3 2 4 5 3 5 6\" config_type=md300 pbc=\"T T F\"\n"
+        "Si 0.0 0.1 0.2 1 2 3\n"
+        "C  1.0 1.1 1.2 -1 -2 -3\n"
+        "\n"
+        "1\n"
+        "Properties=species:S:1:pos:R:3\n"
+        "H 0 0 0\n");
+    ASSERT_EQ(frames.size(), 2u);
+    const Frame& f = frames[0];
+    EXPECT_EQ(f.species, (std::vector<int32_t>{14, 6}));
+    EXPECT_EQ(f.positions[5], 1.2);
+    EXPECT_EQ(f.forces[5], -3.0);
+    ASSERT_TRUE(f.cell && f.energy && f.stress);
+    EXPECT_EQ((*f.cell)[8], 6.0);
+    EXPECT_EQ(*f.energy, -1.5);
+    EXPECT_EQ((*f.stress)[5], 5.0);
+    EXPECT_EQ(f.pbc, (std::array<bool, 3>{true, true, false}));
+    EXPECT_EQ(f.info.at("config_type"), "md300");
+    EXPECT_FALSE(frames[1].cell);
+    EXPECT_EQ(frames[1].pbc, (std::array<bool, 3>{false, false, false}));
+}
+
+TEST(Extxyz, ExtraColumnsAndAtomicNumbersAndVoigtStress) {
+    auto frames = parse(
+        "1\n"
+        "Properties=Z:I:1:tags:I:1:pos:R:3:charge:R:1 Lattice=\"3 0 0 0 3 0 0 0 3\" virial=\"1 2 3 4 5 6\"\n"
+        "8 7 0.5 0.5 0.5 -0.8\n");
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0].species[0], 8);
+    EXPECT_EQ(frames[0].positions[2], 0.5);
+    EXPECT_EQ(frames[0].pbc, (std::array<bool, 3>{true, true, true}));  // a Lattice without pbc is periodic
+    EXPECT_EQ((*frames[0].virial)[1], 6.0);  // xy is the sixth Voigt entry
+    EXPECT_EQ((*frames[0].virial)[5], 4.0);  // yz
+}
+
+TEST(Extxyz, WriteThenReadRoundTrips) {
+    Frame f;
+    f.species = {14, 1};
+    f.positions = {0.1, 0.2, 0.3, 1.0 / 3.0, 2.0, 3.0};
+    f.forces = {1, 2, 3, 4, 5, 6.5};
+    f.cell = Mat3{5, 0, 0, 0, 5, 0, 1, 0, 5};
+    f.pbc = {true, true, true};
+    f.energy = -3.25;
+    f.info["note"] = "hello world";
+    std::ostringstream out;
+    write_extxyz(out, f);
+    auto back = parse(out.str());
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0].positions, f.positions);
+    EXPECT_EQ(back[0].forces, f.forces);
+    EXPECT_EQ(*back[0].cell, *f.cell);
+    EXPECT_EQ(*back[0].energy, -3.25);
+    EXPECT_EQ(back[0].info.at("note"), "hello world");
+}
+
+TEST(Extxyz, MalformedFilesNameTheLineAndProblem) {
+    EXPECT_NE(error_of("two\nx\n").find("test.xyz:1"), std::string::npos);
+    EXPECT_NE(error_of("2\nProperties=species:S:1:pos:R:3\nSi 0 0 0\n").find("ends after 1 of 2"), std::string::npos);
+    EXPECT_NE(error_of("1\nProperties=species:S:1:pos:R:3\nXx 0 0 0\n").find("test.xyz:3: 'Xx' is not a chemical symbol"),
+              std::string::npos);
+    EXPECT_NE(error_of("1\n\nSi 0 zero 0\n").find("test.xyz:3: pos: 'zero' is not a number"), std::string::npos);
+    EXPECT_NE(error_of("1\n\nSi 0 nan 0\n").find("not finite"), std::string::npos);
+    EXPECT_NE(error_of("1\n\nSi 0 0\n").find("expected 4 columns"), std::string::npos);
+    EXPECT_NE(error_of("1\nLattice=\"1 2 3\"\nSi 0 0 0\n").find("Lattice must have 9 numbers"), std::string::npos);
+    EXPECT_NE(error_of("1\nLattice=\"1 0 0 0 1 0 0 0 1\n").find("unterminated"), std::string::npos);
+    EXPECT_NE(error_of("1\nProperties=species:S:1:pos:Q:3\nSi 0 0 0\n").find("unknown type 'Q'"), std::string::npos);
+    EXPECT_NE(error_of("1\nProperties=species:S:1\nSi\n").find("no 'pos:R:3'"), std::string::npos);
+    EXPECT_NE(error_of("1\npbc=\"T T T\"\nSi 0 0 0\n").find("no Lattice"), std::string::npos);
+    EXPECT_NE(error_of("-3\nx\n").find("must be >= 0"), std::string::npos);
+    EXPECT_NE(error_of("1\n").find("ends before the comment line"), std::string::npos);
+}
+
+TEST(Extxyz, MissingFileIsAnIoError) {
+    try {
+        read_extxyz("/nonexistent/file.xyz");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.status(), Status::io);
+        EXPECT_NE(std::string(e.what()).find("/nonexistent/file.xyz"), std::string::npos);
+    }
+}
