@@ -1,5 +1,6 @@
 #include "descriptors/acsf.hpp"
 
+#include "core/blas.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 
@@ -153,8 +154,11 @@ void Acsf::build_groups() {
         group_of_feature.emplace_back(static_cast<int>(g - gaussian_groups_.begin()),
                                       static_cast<int>(t - angular_groups_.begin()));
     }
-    const int n_a = static_cast<int>(angular_groups_.size());
-    for (const auto& [g, a] : group_of_feature) feature_cell_.push_back(g * n_a + a);
+    angular_stride_ = (static_cast<int>(angular_groups_.size()) + chunk - 1) / chunk * chunk;
+    for (int g = 0; g < static_cast<int>(gaussian_groups_.size()); ++g) {
+        (gaussian_groups_[g].narrow ? narrow_groups_ : wide_groups_).push_back(g);
+    }
+    for (const auto& [g, a] : group_of_feature) feature_cell_.push_back(g * angular_stride_ + a);
 }
 
 int Acsf::pair_block(int a, int b) const {
@@ -203,23 +207,29 @@ std::string Acsf::feature_label(int64_t index) const {
 class Acsf::AcsfWorkspace final : public Descriptor::Workspace {
 public:
     std::vector<int> species;      // [n] species index
+    std::vector<int64_t> position;  // [n] row of each neighbour in partner_rows
+    std::vector<int64_t> first_row; // [n_species + 1] first row of each species in partner_rows
     std::vector<double> unit;      // [n][3]
     std::vector<double> radial_f;  // [n] cutoff value
     std::vector<double> radial_df;
     std::vector<double> gauss;     // [n][n_g] exp(-eta (r - r_s)^2) f_c(r)
     std::vector<double> gauss_d;   // [n][n_g] its r-derivative
-    std::vector<double> power;     // [n_a] prefactor * (1 + lambda cos)^zeta
-    std::vector<double> power_d;   // [n_a] its cos-derivative
+    std::vector<std::vector<int64_t>> by_species;  // neighbours of each species
+    std::vector<double> power;     // [n][n][n_a] prefactor * (1 + lambda cos)^zeta, kept for narrow groups
+    std::vector<double> power_d;   // [n][n][n_a] its cos-derivative
+    std::vector<double> cosines;   // [n][n]
+    std::vector<double> partner_rows;  // [n][n][columns]: rows grouped by species, right-hand side of the wide-group product
+    std::vector<double> partner_gauss; // [members][n_wide]
+    std::vector<double> sums;          // [n_wide][n][columns]: the product
     std::vector<double> values;    // [n_pair_blocks][n_cells]
     std::vector<double> along;     // [n][n_species][n_cells] coefficient of the neighbour's own unit vector
-    std::vector<double> across;    // [n][n_species][3][n_cells] summed partner unit vectors
+    std::vector<double> across;    // [n][n_species][3][n_cells] sum over partners of their unit vectors
 };
 
 std::unique_ptr<Descriptor::Workspace> Acsf::make_workspace() const {
     auto ws = std::make_unique<AcsfWorkspace>();
-    ws->power.resize(angular_groups_.size());
-    ws->power_d.resize(angular_groups_.size());
-    ws->values.resize(static_cast<std::size_t>(n_pair_blocks_) * gaussian_groups_.size() * angular_groups_.size());
+    ws->by_species.resize(species_.size());
+    ws->values.resize(static_cast<std::size_t>(n_pair_blocks_) * gaussian_groups_.size() * angular_stride_);
     return ws;
 }
 
@@ -229,7 +239,7 @@ void Acsf::compute_environment(const Environment& env, double* features, double*
     const int64_t n = env.size();
     const int64_t nf = n_features_;
     const int n_g = static_cast<int>(gaussian_groups_.size());
-    const int n_a = static_cast<int>(angular_groups_.size());
+    const int n_a = angular_stride_;  // angular groups padded with zero powers to whole chunks
     const int n_cells = n_g * n_a;
     const int n_sp = static_cast<int>(n_species_);
     const bool with_gradients = gradients != nullptr;
@@ -280,107 +290,163 @@ void Acsf::compute_environment(const Environment& env, double* features, double*
         ws.along.assign(static_cast<std::size_t>(n) * n_sp * n_cells, 0.0);
         ws.across.assign(static_cast<std::size_t>(n) * n_sp * 3 * n_cells, 0.0);
     }
-    const double cutoff = cutoff_function_.cutoff();
-    double* power = ws.power.data();
-    double* power_d = ws.power_d.data();
+    for (auto& members : ws.by_species) members.clear();
+    ws.position.resize(n);
+    for (int64_t q = 0; q < n; ++q) ws.by_species[ws.species[q]].push_back(q);
+    // Partners are grouped by species: row(k) = first row of k's species + rank within it.
+    ws.first_row.assign(n_sp + 1, 0);
+    for (int s = 0; s < n_sp; ++s) {
+        ws.first_row[s + 1] = ws.first_row[s] + static_cast<int64_t>(ws.by_species[s].size());
+        for (std::size_t rank = 0; rank < ws.by_species[s].size(); ++rank) ws.position[ws.by_species[s][rank]] = ws.first_row[s] + static_cast<int64_t>(rank);
+    }
 
+    // Wide groups factorise over partners. For neighbour j and partner species s, with the sums
+    // running over partners k != j of species s,
+    //   S1[g][a] = sum_k G_k[g] A_jk[a]         S2[g][a] = sum_k G_k[g] cos_jk A'_jk[a]
+    //   Sx[g][a] = sum_k G_k[g] u_k,x A'_jk[a]  (x, y, z)
+    // give value += G_j S1 / 2 (ordered pairs count each pair twice),
+    //   d/dx_j = (G'_j S1 - G_j S2 / r_j) u_j + (G_j / r_j) (Sx, Sy, Sz).
+    // For every j at once these are one matrix product per partner species:
+    //   sums (n_wide x n*columns) = partner_gauss^T (n_wide x members) . partner_rows (members x n*columns)
+    const int n_groups = static_cast<int>(angular_groups_.size());
+    const int n_wide = static_cast<int>(wide_groups_.size());
+    const bool keep_pair_tables = !narrow_groups_.empty();
+    const int64_t columns = with_gradients ? 5 * n_a : n_a;
+    ws.partner_rows.resize(static_cast<std::size_t>(n * n * columns));
+    if (keep_pair_tables) {
+        ws.power.assign(static_cast<std::size_t>(n * n) * n_a, 0.0);
+        ws.power_d.assign(static_cast<std::size_t>(n * n) * n_a, 0.0);
+        ws.cosines.assign(static_cast<std::size_t>(n * n), 0.0);
+    }
+    for (int64_t k = 0; k < n; ++k) {  // k is never its own partner
+        std::fill_n(&ws.partner_rows[(ws.position[k] * n + k) * columns], columns, 0.0);
+    }
+    double power[4 * 64], power_d[4 * 64];
+    std::vector<double> power_heap, power_d_heap;
+    double* A = power;
+    double* dA = power_d;
+    if (n_a > 4 * 64) {
+        power_heap.resize(n_a);
+        power_d_heap.resize(n_a);
+        A = power_heap.data();
+        dA = power_d_heap.data();
+    }
+    std::fill_n(A, n_a, 0.0);
+    std::fill_n(dA, n_a, 0.0);
     for (int64_t j = 0; j < n; ++j) {
         const double* uj = &ws.unit[3 * j];
-        const double rj = env.distances[j];
-        const int sj = ws.species[j];
         for (int64_t k = j + 1; k < n; ++k) {
             const double* uk = &ws.unit[3 * k];
-            const double rk = env.distances[k];
-            const int sk = ws.species[k];
             const double cos_theta = uj[0] * uk[0] + uj[1] * uk[1] + uj[2] * uk[2];
-            bool any_power = false;
-            for (int a = 0; a < n_a; ++a) {
+            for (int a = 0; a < n_groups; ++a) {
                 const AngularGroup& t = angular_groups_[a];
                 const double base = 1.0 + t.lambda * cos_theta;
                 if (base <= 0.0) {
-                    power[a] = power_d[a] = 0.0;
+                    A[a] = dA[a] = 0.0;
                     continue;
                 }
                 const double p = t.integer_zeta ? integer_power(base, t.integer_zeta - 1) : std::pow(base, t.zeta - 1.0);
-                power[a] = t.prefactor * p * base;
-                power_d[a] = t.prefactor * t.zeta * t.lambda * p;
-                any_power = true;
+                A[a] = t.prefactor * p * base;
+                dA[a] = t.prefactor * t.zeta * t.lambda * p;
             }
-            if (!any_power) continue;
+            // The row of partner k seen from j, and of partner j seen from k.
+            for (int side = 0; side < 2; ++side) {
+                const int64_t partner = side ? j : k, other = side ? k : j;
+                double* row = &ws.partner_rows[(ws.position[partner] * n + other) * columns];
+                std::copy_n(A, n_a, row);
+                if (!with_gradients) continue;
+                const double* u = &ws.unit[3 * partner];
+                for (int a = 0; a < n_a; ++a) {
+                    row[n_a + a] = cos_theta * dA[a];
+                    row[2 * n_a + a] = u[0] * dA[a];
+                    row[3 * n_a + a] = u[1] * dA[a];
+                    row[4 * n_a + a] = u[2] * dA[a];
+                }
+            }
+            if (keep_pair_tables) {
+                ws.cosines[j * n + k] = ws.cosines[k * n + j] = cos_theta;
+                std::copy_n(A, n_a, &ws.power[(j * n + k) * n_a]);
+                std::copy_n(dA, n_a, &ws.power_d[(j * n + k) * n_a]);
+                std::copy_n(A, n_a, &ws.power[(k * n + j) * n_a]);
+                std::copy_n(dA, n_a, &ws.power_d[(k * n + j) * n_a]);
+            }
+        }
+    }
 
-            double r_jk = 0.0, fc_jk = 1.0, dfc_jk = 0.0;
-            if (any_narrow_) {
+    for (int s = 0; s < n_sp && n_wide > 0; ++s) {
+        const std::vector<int64_t>& members = ws.by_species[s];
+        const int64_t m = static_cast<int64_t>(members.size());
+        if (m == 0) continue;
+        ws.partner_gauss.resize(static_cast<std::size_t>(m * n_wide));
+        for (int64_t kk = 0; kk < m; ++kk) {
+            for (int w = 0; w < n_wide; ++w) ws.partner_gauss[kk * n_wide + w] = ws.gauss[members[kk] * n_g + wide_groups_[w]];
+        }
+        ws.sums.resize(static_cast<std::size_t>(n_wide * n * columns));
+        gemm(true, false, n_wide, n * columns, m, 1.0, ws.partner_gauss.data(), n_wide,
+             &ws.partner_rows[ws.first_row[s] * n * columns], n * columns, 0.0, ws.sums.data(), n * columns);
+        for (int64_t j = 0; j < n; ++j) {
+            const double inverse_rj = 1.0 / env.distances[j];
+            double* values = &ws.values[static_cast<std::size_t>(pair_block(ws.species[j], s)) * n_cells];
+            for (int w = 0; w < n_wide; ++w) {
+                const int g = wide_groups_[w];
+                const double gj = ws.gauss[j * n_g + g], gdj = ws.gauss_d[j * n_g + g];
+                const double* sum = &ws.sums[(w * n + j) * columns];
+                double* value = values + g * n_a;
+                for (int a = 0; a < n_a; ++a) value[a] += 0.5 * gj * sum[a];
+                if (!with_gradients) continue;
+                const std::size_t cell = static_cast<std::size_t>(g * n_a);
+                double* along = &ws.along[(static_cast<std::size_t>(j) * n_sp + s) * n_cells + cell];
+                double* across = &ws.across[(static_cast<std::size_t>(j) * n_sp + s) * 3 * n_cells + cell];
+                for (int a = 0; a < n_a; ++a) {
+                    along[a] += gdj * sum[a] - gj * inverse_rj * sum[n_a + a];
+                    for (int x = 0; x < 3; ++x) across[x * n_cells + a] += gj * inverse_rj * sum[(2 + x) * n_a + a];
+                }
+            }
+        }
+    }
+
+    // Narrow groups carry the pair-specific factor h(r_jk) and are summed pair by pair. For the
+    // ordered pair (j, k): d(term)/dx_j = u u_j + v u_k.
+    for (int g : narrow_groups_) {
+        const double eta = gaussian_groups_[g].eta, r_shift = gaussian_groups_[g].r_shift;
+        for (int64_t j = 0; j < n; ++j) {
+            const double rj = env.distances[j];
+            const double gj = ws.gauss[j * n_g + g], gdj = ws.gauss_d[j * n_g + g];
+            for (int64_t k = 0; k < n; ++k) {
+                if (k == j || (!with_gradients && k < j)) continue;
                 double d[3];
                 for (int x = 0; x < 3; ++x) d[x] = env.displacements[3 * k + x] - env.displacements[3 * j + x];
-                r_jk = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+                const double r_jk = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+                double fc_jk, dfc_jk;
                 cutoff_function_.evaluate(r_jk, fc_jk, dfc_jk);
-            }
-            double* values = &ws.values[static_cast<std::size_t>(pair_block(sj, sk)) * n_cells];
-            const double* gj = &ws.gauss[j * n_g];
-            const double* gk = &ws.gauss[k * n_g];
-
-            if (!with_gradients) {
-                for (int g = 0; g < n_g; ++g) {
-                    double pair = gj[g] * gk[g];
-                    if (gaussian_groups_[g].narrow) {
-                        if (r_jk >= cutoff) continue;
-                        const double dr = r_jk - gaussian_groups_[g].r_shift;
-                        pair *= std::exp(-gaussian_groups_[g].eta * dr * dr) * fc_jk;
-                    }
-                    double* v = values + g * n_a;
-                    for (int a = 0; a < n_a; ++a) v[a] += power[a] * pair;
+                if (fc_jk == 0.0) continue;
+                const double dr = r_jk - r_shift;
+                const double e = std::exp(-eta * dr * dr);
+                const double h = e * fc_jk;
+                const double dh = (dfc_jk - 2.0 * eta * dr * fc_jk) * e / r_jk;
+                const double gk = ws.gauss[k * n_g + g];
+                const int s = ws.species[k];
+                double* value = &ws.values[static_cast<std::size_t>(pair_block(ws.species[j], s)) * n_cells + g * n_a];
+                const double* pair_power = &ws.power[(j * n + k) * n_a];
+                if (!with_gradients) {
+                    for (int a = 0; a < n_groups; ++a) value[a] += pair_power[a] * gj * gk * h;
+                    continue;
                 }
-                continue;
-            }
-
-            // d(term)/dx_j = u uj + v uk and d(term)/dx_k = w uj + z uk for every cell. The uj part
-            // of j and the uk part of k only need a scalar sum ("along"); the partner's unit
-            // vector is accumulated in full ("across").
-            const double* gdj = &ws.gauss_d[j * n_g];
-            const double* gdk = &ws.gauss_d[k * n_g];
-            double* along_j = &ws.along[(static_cast<std::size_t>(j) * n_sp + sk) * n_cells];
-            double* along_k = &ws.along[(static_cast<std::size_t>(k) * n_sp + sj) * n_cells];
-            double* across_j = &ws.across[(static_cast<std::size_t>(j) * n_sp + sk) * 3 * n_cells];
-            double* across_k = &ws.across[(static_cast<std::size_t>(k) * n_sp + sj) * 3 * n_cells];
-            for (int g = 0; g < n_g; ++g) {
-                double h = 1.0, dh = 0.0;
-                if (gaussian_groups_[g].narrow) {
-                    if (r_jk >= cutoff) continue;
-                    const double dr = r_jk - gaussian_groups_[g].r_shift;
-                    const double e = std::exp(-gaussian_groups_[g].eta * dr * dr);
-                    h = e * fc_jk;
-                    dh = (dfc_jk - 2.0 * gaussian_groups_[g].eta * dr * fc_jk) * e;
-                }
-                const double p0 = gj[g] * gk[g] * h;
-                const double p1 = gdj[g] * gk[g] * h;
-                const double p2 = gj[g] * gdk[g] * h;
-                const double p3 = dh != 0.0 ? gj[g] * gk[g] * dh / r_jk : 0.0;
-                // Coefficients of power_d[a] (first) and power[a] (second).
-                const double u0 = -p0 * cos_theta / rj, u1 = p1 + p3 * rj;
+                const double* pair_power_d = &ws.power_d[(j * n + k) * n_a];
+                const double rk = env.distances[k];
+                const double p0 = gj * gk * h, p1 = gdj * gk * h, p3 = gj * gk * dh;
+                const double u0 = -p0 * ws.cosines[j * n + k] / rj, u1 = p1 + p3 * rj;
                 const double v0 = p0 / rj, v1 = -p3 * rk;
-                const double w0 = p0 / rk, w1 = -p3 * rj;
-                const double z0 = -p0 * cos_theta / rk, z1 = p2 + p3 * rk;
-                const int offset = g * n_a;
-                double* v = values + offset;
-                double* aj = along_j + offset;
-                double* ak = along_k + offset;
-                double* cj = across_j + offset;
-                double* ck = across_k + offset;
-                for (int a = 0; a < n_a; ++a) {
-                    const double A = power[a], dA = power_d[a];
-                    v[a] += A * p0;
-                    const double u = dA * u0 + A * u1;
-                    const double vv = dA * v0 + A * v1;
-                    const double w = dA * w0 + A * w1;
-                    const double z = dA * z0 + A * z1;
-                    aj[a] += u;
-                    ak[a] += z;
-                    cj[a] += vv * uk[0];
-                    cj[n_cells + a] += vv * uk[1];
-                    cj[2 * n_cells + a] += vv * uk[2];
-                    ck[a] += w * uj[0];
-                    ck[n_cells + a] += w * uj[1];
-                    ck[2 * n_cells + a] += w * uj[2];
+                const double* uk = &ws.unit[3 * k];
+                const std::size_t cell = static_cast<std::size_t>(g * n_a);
+                double* along = &ws.along[(static_cast<std::size_t>(j) * n_sp + s) * n_cells + cell];
+                double* across = &ws.across[(static_cast<std::size_t>(j) * n_sp + s) * 3 * n_cells + cell];
+                for (int a = 0; a < n_groups; ++a) {
+                    const double u = pair_power_d[a] * u0 + pair_power[a] * u1;
+                    const double v = pair_power_d[a] * v0 + pair_power[a] * v1;
+                    value[a] += 0.5 * pair_power[a] * p0;
+                    along[a] += u;
+                    for (int x = 0; x < 3; ++x) across[x * n_cells + a] += v * uk[x];
                 }
             }
         }

@@ -68,7 +68,11 @@ private:
     };
     std::vector<GaussianGroup> gaussian_groups_;
     std::vector<AngularGroup> angular_groups_;
-    std::vector<int> feature_cell_;  // [n_angular] -> g * n_angular_groups + a
+    // Cells of one Gaussian group are contiguous; the stride is rounded up to whole SIMD vectors.
+    static constexpr int chunk = 4;
+    int angular_stride_ = 0;
+    std::vector<int> wide_groups_, narrow_groups_;  // Gaussian groups without / with the r_jk factor
+    std::vector<int> feature_cell_;  // [n_angular] -> g * angular_stride_ + a
     bool any_narrow_ = false;
 
     int64_t n_species_ = 0, n_radial_ = 0, n_angular_ = 0, n_pair_blocks_ = 0;

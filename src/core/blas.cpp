@@ -1,0 +1,32 @@
+#include "core/blas.hpp"
+
+#include "core/error.hpp"
+
+#include <limits>
+
+extern "C" void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+                       const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+                       const double* beta, double* c, const int* ldc);
+
+namespace atomfp {
+
+namespace {
+int checked_int(int64_t value) {
+    if (value < 0 || value > std::numeric_limits<int>::max()) {
+        fail(Status::linalg, "matrix dimension ", value, " does not fit the BLAS integer type");
+    }
+    return static_cast<int>(value);
+}
+}  // namespace
+
+void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+          int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+    if (m == 0 || n == 0) return;
+    // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
+    const int M = checked_int(n), N = checked_int(m), K = checked_int(k);
+    const int LDA = checked_int(ldb), LDB = checked_int(lda), LDC = checked_int(ldc);
+    const char ta = transpose_b ? 'T' : 'N', tb = transpose_a ? 'T' : 'N';
+    dgemm_(&ta, &tb, &M, &N, &K, &alpha, b, &LDA, a, &LDB, &beta, c, &LDC);
+}
+
+}  // namespace atomfp
