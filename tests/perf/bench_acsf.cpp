@@ -5,7 +5,11 @@
 #include "atomfp.h"
 
 #include <benchmark/benchmark.h>
+#ifdef _OPENMP
 #include <omp.h>
+#else
+inline void omp_set_num_threads(int) {}
+#endif
 
 #include <random>
 #include <stdexcept>

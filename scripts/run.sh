@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds atomfp, and describes the bundled example structures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build
+mkdir -p build/example_output
+./build/src/atomfp describe --spec data/acsf_si.json data/si64_md1000.extxyz \
+  -o build/example_output/si64_features.npy --gradients build/example_output/si64_gradients.npy
+./build/src/atomfp describe --spec data/acsf_ch.json data/ch4.extxyz -o build/example_output/ch4_features.npy

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds atomfp, and runs every test: the suite in a release build,
+# the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and bounded fuzzing of the
+# JSON specification parser and the extended XYZ reader (libFuzzer, clang).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== release build and tests"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$jobs"
+(cd build && ctest -j "$jobs" --output-on-failure)
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATOMFP_SANITIZE=ON -DATOMFP_BUILD_BENCHMARKS=OFF
+cmake --build build-sanitize -j "$jobs"
+(cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j "$jobs" --output-on-failure)
+
+echo "== fuzzing (bounded)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATOMFP_BUILD_FUZZERS=ON \
+  -DATOMFP_BUILD_TESTING=OFF -DATOMFP_BUILD_BENCHMARKS=OFF -DATOMFP_ENABLE_OPENMP=OFF
+cmake --build build-fuzz -j "$jobs" --target fuzz_spec fuzz_extxyz
+for target in spec extxyz; do
+  corpus=$(mktemp -d)
+  cp tests/fuzz/corpus/$target/* "$corpus"/
+  ./build-fuzz/tests/fuzz/fuzz_$target -runs=200000 -max_total_time=60 -max_len=4096 "$corpus"
+  rm -rf "$corpus"
+done
+echo "fuzzing: 2 passed, 0 failed"
