@@ -3,6 +3,7 @@
 //
 //   atomfp_bench_acsf --benchmark_counters_tabular=true
 #include "atomfp.h"
+#include "support/diamond.hpp"
 
 #include <benchmark/benchmark.h>
 #ifdef _OPENMP
@@ -11,36 +12,10 @@
 inline void omp_set_num_threads(int) {}
 #endif
 
-#include <random>
 #include <stdexcept>
 #include <vector>
 
 namespace {
-
-struct Crystal {
-    std::vector<double> positions, cell;
-    std::vector<int32_t> species;
-};
-
-Crystal rattled_diamond(int n) {
-    const double a = 5.431;
-    const double basis[8][3] = {{0, 0, 0},          {0, 0.5, 0.5},      {0.5, 0, 0.5},      {0.5, 0.5, 0},
-                                {0.25, 0.25, 0.25}, {0.25, 0.75, 0.75}, {0.75, 0.25, 0.75}, {0.75, 0.75, 0.25}};
-    std::mt19937 rng(42);
-    std::normal_distribution<double> noise(0.0, 0.1);
-    Crystal c;
-    for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j)
-            for (int k = 0; k < n; ++k)
-                for (const auto& b : basis) {
-                    c.positions.push_back((i + b[0]) * a + noise(rng));
-                    c.positions.push_back((j + b[1]) * a + noise(rng));
-                    c.positions.push_back((k + b[2]) * a + noise(rng));
-                    c.species.push_back(14);
-                }
-    c.cell = {n * a, 0, 0, 0, n * a, 0, 0, 0, n * a};
-    return c;
-}
 
 void check(atomfp_status_t status) {
     if (status != ATOMFP_OK) throw std::runtime_error(atomfp_last_error());
@@ -48,7 +23,7 @@ void check(atomfp_status_t status) {
 
 // range(0): supercell repeats (3 -> 216 atoms, 5 -> 1000); range(1): threads; range(2): gradients.
 void acsf_silicon(benchmark::State& state) {
-    const Crystal crystal = rattled_diamond(static_cast<int>(state.range(0)));
+    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(static_cast<int>(state.range(0)), 5.431, 0.1, 42);
     const int threads = static_cast<int>(state.range(1));
     const bool with_gradients = state.range(2) != 0;
     const int64_t n_atoms = static_cast<int64_t>(crystal.species.size());
@@ -75,7 +50,7 @@ void acsf_silicon(benchmark::State& state) {
 }
 
 void neighbour_list_silicon(benchmark::State& state) {
-    const Crystal crystal = rattled_diamond(static_cast<int>(state.range(0)));
+    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(static_cast<int>(state.range(0)), 5.431, 0.1, 42);
     const int64_t n_atoms = static_cast<int64_t>(crystal.species.size());
     omp_set_num_threads(1);
     for (auto _ : state) {

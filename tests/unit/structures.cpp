@@ -1,26 +1,14 @@
 #include "structures.hpp"
 
+#include "support/diamond.hpp"
+
 #include <cmath>
 
 namespace atomfp::test {
 
 Structure diamond(int n, double a, double rattle, uint32_t seed, int32_t z) {
-    const double basis[8][3] = {{0, 0, 0},          {0, 0.5, 0.5},      {0.5, 0, 0.5},      {0.5, 0.5, 0},
-                                {0.25, 0.25, 0.25}, {0.25, 0.75, 0.75}, {0.75, 0.25, 0.75}, {0.75, 0.75, 0.25}};
-    std::mt19937 rng(seed);
-    std::normal_distribution<double> noise(0.0, rattle);
-    Structure s;
-    for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j)
-            for (int k = 0; k < n; ++k)
-                for (const auto& b : basis) {
-                    s.positions.push_back((i + b[0]) * a + noise(rng));
-                    s.positions.push_back((j + b[1]) * a + noise(rng));
-                    s.positions.push_back((k + b[2]) * a + noise(rng));
-                    s.species.push_back(z);
-                }
-    s.cell = {n * a, 0, 0, 0, n * a, 0, 0, 0, n * a};
-    return s;
+    DiamondCrystal c = rattled_diamond(n, a, rattle, seed, z);
+    return Structure{c.positions, c.species, c.cell};
 }
 
 Structure primitive_diamond(double a, double rattle, uint32_t seed) {

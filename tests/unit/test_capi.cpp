@@ -219,37 +219,30 @@ TEST_F(CApi, ComputeRejectsBrokenSystems) {
         c.positions[4] = 0.0;
         expect_compute_error(c.system(), ATOMFP_ERROR_INVALID_ARGUMENT, "coincide");
     }
-    {
-        Dimer c;
-        atomfp_system_t s = c.system();
-        s.positions = nullptr;
-        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.positions is NULL");
-        s = c.system();
-        s.species = nullptr;
-        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.species is NULL");
-        s = c.system();
-        s.offsets = nullptr;
-        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.offsets is NULL");
-        s = c.system();
-        s.neighbours = nullptr;
-        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.neighbours is NULL");
-        s = c.system();
-        s.centers = nullptr;
-        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "system.centers is NULL");
-        s = c.system();
-        s.n_atoms = -1;
-        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "n_atoms must be >= 0");
-        s = c.system();
-        s.n_centers = -2;
-        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "n_centers must be >= 0");
-        const int32_t shifts[6] = {0, 0, 0, 0, 0, 0};
-        s = c.system();
-        s.cell_shifts = shifts;
-        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "cell_shifts is given but system.cell is NULL");
-        const double bad_cell[9] = {1, 0, 0, 0, NAN, 0, 0, 0, 1};
-        s = c.system();
-        s.cell = bad_cell;
-        expect_compute_error(s, ATOMFP_ERROR_INVALID_ARGUMENT, "cell has a non-finite entry");
+    static const int32_t zero_shifts[6] = {0, 0, 0, 0, 0, 0};
+    static const double nan_cell[9] = {1, 0, 0, 0, NAN, 0, 0, 0, 1};
+    struct Case {
+        void (*edit)(atomfp_system_t&);
+        atomfp_status_t status;
+        const char* needle;
+    };
+    const Case cases[] = {
+        {[](atomfp_system_t& s) { s.positions = nullptr; }, ATOMFP_ERROR_INVALID_ARGUMENT, "system.positions is NULL"},
+        {[](atomfp_system_t& s) { s.species = nullptr; }, ATOMFP_ERROR_INVALID_ARGUMENT, "system.species is NULL"},
+        {[](atomfp_system_t& s) { s.offsets = nullptr; }, ATOMFP_ERROR_INVALID_ARGUMENT, "system.offsets is NULL"},
+        {[](atomfp_system_t& s) { s.neighbours = nullptr; }, ATOMFP_ERROR_INVALID_ARGUMENT, "system.neighbours is NULL"},
+        {[](atomfp_system_t& s) { s.centers = nullptr; }, ATOMFP_ERROR_INVALID_ARGUMENT, "system.centers is NULL"},
+        {[](atomfp_system_t& s) { s.n_atoms = -1; }, ATOMFP_ERROR_INVALID_ARGUMENT, "n_atoms must be >= 0"},
+        {[](atomfp_system_t& s) { s.n_centers = -2; }, ATOMFP_ERROR_INVALID_ARGUMENT, "n_centers must be >= 0"},
+        {[](atomfp_system_t& s) { s.cell_shifts = zero_shifts; }, ATOMFP_ERROR_INVALID_ARGUMENT,
+         "cell_shifts is given but system.cell is NULL"},
+        {[](atomfp_system_t& s) { s.cell = nan_cell; }, ATOMFP_ERROR_INVALID_ARGUMENT, "cell has a non-finite entry"},
+    };
+    for (const Case& c : cases) {
+        Dimer dimer_copy;
+        atomfp_system_t s = dimer_copy.system();
+        c.edit(s);
+        expect_compute_error(s, c.status, c.needle);
     }
 }
 
