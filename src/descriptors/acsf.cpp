@@ -218,6 +218,7 @@ public:
     std::vector<double> power;     // [n][n][n_a] prefactor * (1 + lambda cos)^zeta, kept for narrow groups
     std::vector<double> power_d;   // [n][n][n_a] its cos-derivative
     std::vector<double> cosines;   // [n][n]
+    std::vector<double> pair_power, pair_power_d;  // [n_a] of the current pair; padding stays zero
     std::vector<double> partner_rows;  // [n][n][columns]: rows grouped by species, right-hand side of the wide-group product
     std::vector<double> partner_gauss; // [members][n_wide]
     std::vector<double> sums;          // [n_wide][n][columns]: the product
@@ -229,6 +230,8 @@ public:
 std::unique_ptr<Descriptor::Workspace> Acsf::make_workspace() const {
     auto ws = std::make_unique<AcsfWorkspace>();
     ws->by_species.resize(species_.size());
+    ws->pair_power.assign(angular_stride_, 0.0);
+    ws->pair_power_d.assign(angular_stride_, 0.0);
     ws->values.resize(static_cast<std::size_t>(n_pair_blocks_) * gaussian_groups_.size() * angular_stride_);
     return ws;
 }
@@ -321,18 +324,8 @@ void Acsf::compute_environment(const Environment& env, double* features, double*
     for (int64_t k = 0; k < n; ++k) {  // k is never its own partner
         std::fill_n(&ws.partner_rows[(ws.position[k] * n + k) * columns], columns, 0.0);
     }
-    double power[4 * 64], power_d[4 * 64];
-    std::vector<double> power_heap, power_d_heap;
-    double* A = power;
-    double* dA = power_d;
-    if (n_a > 4 * 64) {
-        power_heap.resize(n_a);
-        power_d_heap.resize(n_a);
-        A = power_heap.data();
-        dA = power_d_heap.data();
-    }
-    std::fill_n(A, n_a, 0.0);
-    std::fill_n(dA, n_a, 0.0);
+    double* A = ws.pair_power.data();
+    double* dA = ws.pair_power_d.data();
     for (int64_t j = 0; j < n; ++j) {
         const double* uj = &ws.unit[3 * j];
         for (int64_t k = j + 1; k < n; ++k) {
@@ -427,12 +420,12 @@ void Acsf::compute_environment(const Environment& env, double* features, double*
                 const double gk = ws.gauss[k * n_g + g];
                 const int s = ws.species[k];
                 double* value = &ws.values[static_cast<std::size_t>(pair_block(ws.species[j], s)) * n_cells + g * n_a];
-                const double* pair_power = &ws.power[(j * n + k) * n_a];
+                const double* table_power = &ws.power[(j * n + k) * n_a];
                 if (!with_gradients) {
-                    for (int a = 0; a < n_groups; ++a) value[a] += pair_power[a] * gj * gk * h;
+                    for (int a = 0; a < n_groups; ++a) value[a] += table_power[a] * gj * gk * h;
                     continue;
                 }
-                const double* pair_power_d = &ws.power_d[(j * n + k) * n_a];
+                const double* table_power_d = &ws.power_d[(j * n + k) * n_a];
                 const double rk = env.distances[k];
                 const double p0 = gj * gk * h, p1 = gdj * gk * h, p3 = gj * gk * dh;
                 const double u0 = -p0 * ws.cosines[j * n + k] / rj, u1 = p1 + p3 * rj;
@@ -442,9 +435,9 @@ void Acsf::compute_environment(const Environment& env, double* features, double*
                 double* along = &ws.along[(static_cast<std::size_t>(j) * n_sp + s) * n_cells + cell];
                 double* across = &ws.across[(static_cast<std::size_t>(j) * n_sp + s) * 3 * n_cells + cell];
                 for (int a = 0; a < n_groups; ++a) {
-                    const double u = pair_power_d[a] * u0 + pair_power[a] * u1;
-                    const double v = pair_power_d[a] * v0 + pair_power[a] * v1;
-                    value[a] += 0.5 * pair_power[a] * p0;
+                    const double u = table_power_d[a] * u0 + table_power[a] * u1;
+                    const double v = table_power_d[a] * v0 + table_power[a] * v1;
+                    value[a] += 0.5 * table_power[a] * p0;
                     along[a] += u;
                     for (int x = 0; x < 3; ++x) across[x * n_cells + a] += v * uk[x];
                 }
