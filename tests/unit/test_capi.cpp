@@ -173,51 +173,26 @@ TEST_F(CApi, ComputeRejectsBrokenSystems) {
     EXPECT_EQ(atomfp_descriptor_compute(d, nullptr, features.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(atomfp_last_error()).find("system is NULL"), std::string::npos);
 
-    {
-        Dimer c;
-        c.positions[4] = NAN;
-        expect_compute_error(c.system(), ATOMFP_ERROR_INVALID_ARGUMENT, "positions of atom 1 is not finite");
-    }
-    {
-        Dimer c;
-        c.positions[0] = INFINITY;
-        expect_compute_error(c.system(), ATOMFP_ERROR_INVALID_ARGUMENT, "positions of atom 0 is not finite");
-    }
-    {
-        Dimer c;
-        c.neighbours[1] = 2;
-        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "neighbours[1] = 2 is out of range [0, 2)");
-    }
-    {
-        Dimer c;
-        c.neighbours[0] = -1;
-        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "neighbours[0] = -1");
-    }
-    {
-        Dimer c;
-        c.centers[1] = 7;
-        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "centers[1] = 7 is out of range");
-    }
-    {
-        Dimer c;
-        c.offsets[1] = 3;
-        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "offsets must be non-decreasing");
-    }
-    {
-        Dimer c;
-        c.offsets[0] = 1;
-        expect_compute_error(c.system(), ATOMFP_ERROR_NEIGHBOURS, "offsets[0] must be 0");
-    }
-    {
-        Dimer c;
-        c.species[1] = 6;
-        expect_compute_error(c.system(), ATOMFP_ERROR_SPECIES, "atom 1 has species 6 (C)");
-    }
-    {
-        Dimer c;
-        c.positions[3] = 1e-9;
-        c.positions[4] = 0.0;
-        expect_compute_error(c.system(), ATOMFP_ERROR_INVALID_ARGUMENT, "coincide");
+    struct DimerCase {
+        void (*edit)(Dimer&);
+        atomfp_status_t status;
+        const char* needle;
+    };
+    const DimerCase dimer_cases[] = {
+        {[](Dimer& c) { c.positions[4] = NAN; }, ATOMFP_ERROR_INVALID_ARGUMENT, "positions of atom 1 is not finite"},
+        {[](Dimer& c) { c.positions[0] = INFINITY; }, ATOMFP_ERROR_INVALID_ARGUMENT, "positions of atom 0 is not finite"},
+        {[](Dimer& c) { c.neighbours[1] = 2; }, ATOMFP_ERROR_NEIGHBOURS, "neighbours[1] = 2 is out of range [0, 2)"},
+        {[](Dimer& c) { c.neighbours[0] = -1; }, ATOMFP_ERROR_NEIGHBOURS, "neighbours[0] = -1"},
+        {[](Dimer& c) { c.centers[1] = 7; }, ATOMFP_ERROR_NEIGHBOURS, "centers[1] = 7 is out of range"},
+        {[](Dimer& c) { c.offsets[1] = 3; }, ATOMFP_ERROR_NEIGHBOURS, "offsets must be non-decreasing"},
+        {[](Dimer& c) { c.offsets[0] = 1; }, ATOMFP_ERROR_NEIGHBOURS, "offsets[0] must be 0"},
+        {[](Dimer& c) { c.species[1] = 6; }, ATOMFP_ERROR_SPECIES, "atom 1 has species 6 (C)"},
+        {[](Dimer& c) { c.positions[3] = 1e-9, c.positions[4] = 0.0; }, ATOMFP_ERROR_INVALID_ARGUMENT, "coincide"},
+    };
+    for (const DimerCase& c : dimer_cases) {
+        Dimer dimer_copy;
+        c.edit(dimer_copy);
+        expect_compute_error(dimer_copy.system(), c.status, c.needle);
     }
     static const int32_t zero_shifts[6] = {0, 0, 0, 0, 0, 0};
     static const double nan_cell[9] = {1, 0, 0, 0, NAN, 0, 0, 0, 1};
