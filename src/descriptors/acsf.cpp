@@ -150,11 +150,10 @@ void Acsf::build_groups() {
             angular_groups_.push_back({a.zeta, a.lambda, integer_zeta, prefactor});
             t = angular_groups_.end() - 1;
         }
-        any_narrow_ = any_narrow_ || a.narrow;
         group_of_feature.emplace_back(static_cast<int>(g - gaussian_groups_.begin()),
                                       static_cast<int>(t - angular_groups_.begin()));
     }
-    angular_stride_ = (static_cast<int>(angular_groups_.size()) + chunk - 1) / chunk * chunk;
+    angular_stride_ = static_cast<int>(angular_groups_.size());
     for (int g = 0; g < static_cast<int>(gaussian_groups_.size()); ++g) {
         (gaussian_groups_[g].narrow ? narrow_groups_ : wide_groups_).push_back(g);
     }
@@ -218,7 +217,7 @@ public:
     std::vector<double> power;     // [n][n][n_a] prefactor * (1 + lambda cos)^zeta, kept for narrow groups
     std::vector<double> power_d;   // [n][n][n_a] its cos-derivative
     std::vector<double> cosines;   // [n][n]
-    std::vector<double> pair_power, pair_power_d;  // [n_a] of the current pair; padding stays zero
+    std::vector<double> pair_power, pair_power_d;  // [n_a] of the current pair
     std::vector<double> partner_rows;  // [n][n][columns]: rows grouped by species, right-hand side of the wide-group product
     std::vector<double> partner_gauss; // [members][n_wide]
     std::vector<double> sums;          // [n_wide][n][columns]: the product
@@ -242,7 +241,7 @@ void Acsf::compute_environment(const Environment& env, double* features, double*
     const int64_t n = env.size();
     const int64_t nf = n_features_;
     const int n_g = static_cast<int>(gaussian_groups_.size());
-    const int n_a = angular_stride_;  // angular groups padded with zero powers to whole chunks
+    const int n_a = angular_stride_;
     const int n_cells = n_g * n_a;
     const int n_sp = static_cast<int>(n_species_);
     const bool with_gradients = gradients != nullptr;

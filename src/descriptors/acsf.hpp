@@ -68,12 +68,10 @@ private:
     };
     std::vector<GaussianGroup> gaussian_groups_;
     std::vector<AngularGroup> angular_groups_;
-    // Cells of one Gaussian group are contiguous; the stride is rounded up to whole SIMD vectors.
-    static constexpr int chunk = 4;
+    // Cells of one Gaussian group are contiguous: cell = g * angular_stride_ + a.
     int angular_stride_ = 0;
     std::vector<int> wide_groups_, narrow_groups_;  // Gaussian groups without / with the r_jk factor
     std::vector<int> feature_cell_;  // [n_angular] -> g * angular_stride_ + a
-    bool any_narrow_ = false;
 
     int64_t n_species_ = 0, n_radial_ = 0, n_angular_ = 0, n_pair_blocks_ = 0;
     int64_t angular_offset_ = 0, n_features_ = 0;
