@@ -123,6 +123,22 @@ SpecReader SpecReader::element(const std::string& key, std::size_t index, const 
     return SpecReader(value, key_name(key) + "[" + std::to_string(index) + "]");
 }
 
+bool SpecReader::boolean(const std::string& key, std::optional<bool> fallback) {
+    if (!has(key)) {
+        if (!fallback) require(key);
+        return *fallback;
+    }
+    const json& value = require(key);
+    if (!value.is_boolean()) fail(Status::json_error, "key '", key_name(key), "' must be true or false, got ", value.dump());
+    return value.get<bool>();
+}
+
+SpecReader SpecReader::object(const std::string& key) {
+    return SpecReader(require(key), key_name(key));
+}
+
+const json& SpecReader::value(const std::string& key) { return require(key); }
+
 void SpecReader::finish() const {
     for (auto it = object_.begin(); it != object_.end(); ++it) {
         if (!consumed_.count(it.key())) fail(Status::json_error, "unknown key '", key_name(it.key()), "'");

@@ -32,10 +32,15 @@ public:
                     int64_t max = std::numeric_limits<int64_t>::max());
     std::string string(const std::string& key, std::optional<std::string> fallback,
                        const std::vector<std::string>& allowed);
+    bool boolean(const std::string& key, std::optional<bool> fallback = std::nullopt);
     std::vector<int64_t> integer_list(const std::string& key, int64_t min, int64_t max);
     // The array at `key` (required); each element is read by the caller through element().
     const json& array(const std::string& key);
     SpecReader element(const std::string& key, std::size_t index, const json& value) const;
+    // The nested object at `key` (required), read with its own reader and path.
+    SpecReader object(const std::string& key);
+    // The raw value at `key` (required), for structured data the caller validates itself.
+    const json& value(const std::string& key);
 
     // Throws for any key that was not read, naming it.
     void finish() const;

@@ -2,6 +2,7 @@
 // the equivalence of ghost-atom and cell-shift descriptions of one crystal.
 #include "descriptors/acsf.hpp"
 #include "descriptors/factory.hpp"
+#include "checks.hpp"
 #include "structures.hpp"
 
 #include <gtest/gtest.h>
@@ -109,14 +110,6 @@ const std::vector<AcsfAngular> some_angular = {{0.01, 1, -1, false, 0.0}, {0.02,
                                                {0.05, 4, -1, true, 0.5}, {0.005, 16, 1, false, 0.0},
                                                {0.03, 1.5, 1, false, 0.2}, {0.01, 3, -1, true, 0.0}};
 
-void expect_close_relative(const std::vector<double>& a, const std::vector<double>& b, double tolerance) {
-    ASSERT_EQ(a.size(), b.size());
-    double scale = 0.0;
-    for (double x : b) scale = std::max(scale, std::fabs(x));
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        ASSERT_LE(std::fabs(a[i] - b[i]), tolerance * std::max(std::fabs(b[i]), 1e-3 * scale)) << "entry " << i;
-    }
-}
 
 std::vector<double> brute_all(const Structure& s, const std::vector<int32_t>& species, double rc,
                               const std::vector<AcsfRadial>& radial, const std::vector<AcsfAngular>& angular, bool ordered) {
@@ -176,51 +169,6 @@ TEST(Acsf, PresetGridsFollowTheImbalzanoRules) {
 
 // ---- gradients ---------------------------------------------------------------------------------
 
-namespace {
-
-// Central differences of the features of `centre_subset` with respect to every coordinate of the
-// atoms in `atoms`; compares with the per-atom sums of the analytic blocks.
-void check_finite_differences(const Descriptor& d, std::vector<double> positions, const SystemView& base,
-                              const std::vector<int64_t>& atoms) {
-    const int64_t nf = d.feature_count();
-    const int64_t n_real = base.n_atoms;
-    SystemView view = base;
-    view.positions = positions.data();
-    std::vector<double> analytic = per_atom_gradients(view, gradients_of(d, view), nf, n_real);
-    double max_gradient = 0.0;
-    for (double g : analytic) max_gradient = std::max(max_gradient, std::fabs(g));
-    ASSERT_GT(max_gradient, 0.0);
-    const double h = 1e-5;
-    int64_t checked = 0;
-    for (int64_t atom : atoms) {
-        for (int k = 0; k < 3; ++k) {
-            const double saved = positions[3 * atom + k];
-            positions[3 * atom + k] = saved + h;
-            auto plus = features_of(d, view);
-            positions[3 * atom + k] = saved - h;
-            auto minus = features_of(d, view);
-            positions[3 * atom + k] = saved;
-            for (int64_t c = 0; c < view.n_centers; ++c)
-                for (int64_t f = 0; f < nf; ++f) {
-                    const double fd = (plus[c * nf + f] - minus[c * nf + f]) / (2 * h);
-                    const double a = analytic[((c * n_real + atom) * 3 + k) * nf + f];
-                    const double error = std::fabs(a - fd) / std::max(std::fabs(a), 1e-3 * max_gradient);
-                    ASSERT_LE(error, 1e-6) << "centre " << c << " atom " << atom << " dir " << k << " feature " << f
-                                           << ": analytic " << a << " fd " << fd;
-                    ++checked;
-                }
-        }
-    }
-    EXPECT_GT(checked, 0);
-}
-
-std::vector<int64_t> all_atoms(int64_t n) {
-    std::vector<int64_t> v(n);
-    std::iota(v.begin(), v.end(), 0);
-    return v;
-}
-
-}  // namespace
 
 TEST(AcsfGradients, FiniteDifferencesOnCluster) {
     Structure s = cluster({6, 1, 1, 6, 8, 1, 6, 1}, 4.5, 0.9, 5);
@@ -306,17 +254,6 @@ TEST(AcsfGradients, FeaturesAreTheSameWithAndWithoutGradients) {
 
 // ---- invariances -------------------------------------------------------------------------------
 
-namespace {
-void expect_same_features(const std::vector<double>& a, const std::vector<double>& b) {
-    ASSERT_EQ(a.size(), b.size());
-    double scale = 0.0;
-    for (double x : a) scale = std::max(scale, std::fabs(x));
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        ASSERT_LE(std::fabs(a[i] - b[i]), 1e-12 * std::max(std::fabs(a[i]), 1e-2 * scale)) << "feature " << i;
-    }
-}
-}  // namespace
-
 TEST(AcsfInvariance, RotationTranslationAndPermutation) {
     Structure s = diamond(1, 5.431, 0.2, 5);
     s.species[3] = 6;
@@ -327,13 +264,7 @@ TEST(AcsfInvariance, RotationTranslationAndPermutation) {
     auto reference = features_of(*d, neighbour_list(s, 6.0).view());
     const int64_t nf = d->feature_count();
 
-    Structure rotated = s;
-    auto R = random_rotation(99);
-    auto rotate = [&](const double* in, double* out) {
-        for (int k = 0; k < 3; ++k) out[k] = R[3 * k] * in[0] + R[3 * k + 1] * in[1] + R[3 * k + 2] * in[2];
-    };
-    for (int64_t i = 0; i < s.size(); ++i) rotate(&s.positions[3 * i], &rotated.positions[3 * i]);
-    for (int v = 0; v < 3; ++v) rotate(&s.cell[3 * v], &rotated.cell[3 * v]);
+    Structure rotated = transformed(s, random_rotation(99));
     expect_same_features(reference, features_of(*d, neighbour_list(rotated, 6.0).view()));
 
     Structure moved = s;

@@ -1,0 +1,101 @@
+#include "core/spherical_harmonics.hpp"
+
+#include "core/error.hpp"
+
+#include <cmath>
+
+namespace atomfp {
+
+namespace {
+inline int triangle(int l, int m) { return l * (l + 1) / 2 + m; }
+constexpr int max_table = (max_spherical_harmonic_degree + 1) * (max_spherical_harmonic_degree + 2) / 2;
+}  // namespace
+
+SphericalHarmonics::SphericalHarmonics(int max_angular) : max_l_(max_angular) {
+    if (max_angular < 0 || max_angular > max_spherical_harmonic_degree) {
+        fail(Status::invalid_argument, "spherical harmonics are available for 0 <= l <= ",
+             max_spherical_harmonic_degree, ", got l_max = ", max_angular);
+    }
+    const int n = triangle(max_l_, max_l_) + 1;
+    normalisation_.assign(n, 0.0);
+    recurrence_a_.assign(n, 0.0);
+    recurrence_b_.assign(n, 0.0);
+    for (int l = 0; l <= max_l_; ++l) {
+        for (int m = 0; m <= l; ++m) {
+            // (l-m)!/(l+m)! as a product, to stay in range for l = 20.
+            double ratio = 1.0;
+            for (int k = l - m + 1; k <= l + m; ++k) ratio /= k;
+            double norm = std::sqrt((2.0 * l + 1.0) / (4.0 * M_PI) * ratio);
+            if (m > 0) norm *= std::sqrt(2.0);
+            normalisation_[triangle(l, m)] = norm;
+            if (l >= m + 2) {
+                recurrence_a_[triangle(l, m)] = (2.0 * l - 1.0) / (l - m);
+                recurrence_b_[triangle(l, m)] = (l + m - 1.0) / (l - m);
+            }
+        }
+    }
+}
+
+void SphericalHarmonics::evaluate(const double u[3], double* values, double* gradients) const {
+    const double x = u[0], y = u[1], z = u[2];
+    const int L = max_l_;
+    // Q_l^m(z) for m <= l <= L; the z-derivative of Q_l^m is Q_l^{m+1} (zero for m = l).
+    double q[max_table];
+    const int top = L;
+    double diagonal = 1.0;  // (2m - 1)!!
+    for (int m = 0; m <= top; ++m) {
+        if (m > 0) diagonal *= 2.0 * m - 1.0;
+        q[triangle(m, m)] = diagonal;
+        if (m + 1 <= top) q[triangle(m + 1, m)] = (2.0 * m + 1.0) * z * diagonal;
+        for (int l = m + 2; l <= top; ++l) {
+            q[triangle(l, m)] = recurrence_a_[triangle(l, m)] * z * q[triangle(l - 1, m)] -
+                                recurrence_b_[triangle(l, m)] * q[triangle(l - 2, m)];
+        }
+    }
+    // (x + i y)^m = c[m] + i s[m]
+    double c[max_spherical_harmonic_degree + 2], s[max_spherical_harmonic_degree + 2];
+    c[0] = 1.0;
+    s[0] = 0.0;
+    for (int m = 1; m <= L; ++m) {
+        c[m] = x * c[m - 1] - y * s[m - 1];
+        s[m] = x * s[m - 1] + y * c[m - 1];
+    }
+    const int n = size();
+    for (int l = 0; l <= L; ++l) {
+        const int centre = l * l + l;
+        for (int m = 0; m <= l; ++m) {
+            const double nq = normalisation_[triangle(l, m)] * q[triangle(l, m)];
+            values[centre + m] = nq * c[m];
+            if (m > 0) values[centre - m] = nq * s[m];
+        }
+    }
+    if (!gradients) return;
+    double* gx = gradients;
+    double* gy = gradients + n;
+    double* gz = gradients + 2 * n;
+    for (int l = 0; l <= L; ++l) {
+        const int centre = l * l + l;
+        for (int m = 0; m <= l; ++m) {
+            const double norm = normalisation_[triangle(l, m)];
+            const double nq = norm * q[triangle(l, m)];
+            const double dq = m + 1 <= l ? norm * q[triangle(l, m + 1)] : 0.0;  // N dQ_l^m/dz
+            // d(x+iy)^m/dx = m (x+iy)^(m-1), d/dy = i m (x+iy)^(m-1)
+            const double mc = m > 0 ? m * c[m - 1] : 0.0, ms = m > 0 ? m * s[m - 1] : 0.0;
+            double cos_grad[3] = {nq * mc, -nq * ms, dq * c[m]};
+            double sin_grad[3] = {nq * ms, nq * mc, dq * s[m]};
+            // Keep only the tangential component: the extension is arbitrary off the sphere.
+            const double radial_c = x * cos_grad[0] + y * cos_grad[1] + z * cos_grad[2];
+            gx[centre + m] = cos_grad[0] - radial_c * x;
+            gy[centre + m] = cos_grad[1] - radial_c * y;
+            gz[centre + m] = cos_grad[2] - radial_c * z;
+            if (m > 0) {
+                const double radial_s = x * sin_grad[0] + y * sin_grad[1] + z * sin_grad[2];
+                gx[centre - m] = sin_grad[0] - radial_s * x;
+                gy[centre - m] = sin_grad[1] - radial_s * y;
+                gz[centre - m] = sin_grad[2] - radial_s * z;
+            }
+        }
+    }
+}
+
+}  // namespace atomfp

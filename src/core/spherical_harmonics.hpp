@@ -1,0 +1,34 @@
+// Real spherical harmonics Y_lm (orthonormal on the unit sphere, no Condon–Shortley phase:
+// Y_1,-1 ∝ y, Y_10 ∝ z, Y_11 ∝ x) and their gradients, for l <= max_spherical_harmonic_degree.
+//
+// Y_lm(u) = N_lm Q_l^|m|(z) {Re, Im}(x + i y)^|m| with Q_l^m = d^m P_l / dz^m, evaluated by the
+// stable upward recurrence in l. The gradient with respect to r = |r| u is the tangential part of
+// the gradient of that polynomial extension, divided by r; no 1/sin(theta) appears, so points on
+// the z axis are ordinary.
+#pragma once
+
+#include <vector>
+
+namespace atomfp {
+
+constexpr int max_spherical_harmonic_degree = 20;
+
+class SphericalHarmonics {
+public:
+    explicit SphericalHarmonics(int max_angular);  // throws Error(invalid_argument) above the maximum
+
+    int max_angular() const { return max_l_; }
+    // Number of (l, m) pairs; index l*l + l + m.
+    int size() const { return (max_l_ + 1) * (max_l_ + 1); }
+
+    // u must be a unit vector. values[size()]; if gradients is not NULL it receives
+    // gradients[3][size()] = d Y_lm(r / |r|) / d r at |r| = 1 (divide by |r| for other lengths).
+    void evaluate(const double u[3], double* values, double* gradients) const;
+
+private:
+    int max_l_;
+    std::vector<double> normalisation_;  // [l*(l+1)/2 + m], m >= 0, includes sqrt(2) for m > 0
+    std::vector<double> recurrence_a_, recurrence_b_;  // Q_l^m = a z Q_{l-1}^m - b Q_{l-2}^m
+};
+
+}  // namespace atomfp

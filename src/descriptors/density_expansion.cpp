@@ -1,0 +1,240 @@
+#include "descriptors/density_expansion.hpp"
+
+#include "core/elements.hpp"
+#include "core/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace atomfp {
+
+namespace {
+
+const double four_pi = 4.0 * M_PI;
+constexpr int max_gto_radial = 20;
+constexpr int max_dvr_radial = 128;
+
+int max_radial_of(const std::string& basis) { return basis == "gto" ? max_gto_radial : max_dvr_radial; }
+
+// A rows x cols matrix given as nested JSON arrays of finite numbers, flattened row-major.
+std::vector<double> read_matrix(const json& value, std::size_t rows, std::size_t cols, const std::string& name) {
+    auto malformed = [&](const std::string& why) {
+        fail(Status::json_error, "malformed contraction matrix '", name, "': ", why, " (expected ", rows, " rows of ",
+             cols, " numbers)");
+    };
+    if (!value.is_array() || value.size() != rows) malformed("wrong number of rows");
+    std::vector<double> out;
+    out.reserve(rows * cols);
+    for (const json& row : value) {
+        if (!row.is_array() || row.size() != cols) malformed("a row has the wrong length");
+        for (const json& x : row) {
+            if (!x.is_number() || !std::isfinite(x.get<double>())) malformed("an entry is not a finite number");
+            out.push_back(x.get<double>());
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const RadialIntegral> make_primitive_radial_integral(const std::string& name, int n_radial,
+                                                                    int max_angular, double cutoff, double gaussian_width) {
+    if (name == "gto") return std::make_shared<GtoRadialIntegral>(n_radial, max_angular, cutoff, gaussian_width);
+    if (name == "dvr") return std::make_shared<DvrRadialIntegral>(n_radial, max_angular, cutoff, gaussian_width);
+    fail(Status::json_error, "unknown primitive radial basis \"", name, "\" (known: \"gto\", \"dvr\")");
+}
+
+DensityExpansion::DensityExpansion(SpecReader& reader, bool angular) : cutoff_(CutoffFunction::Kind::cosine, 1.0) {
+    for (int64_t z : reader.integer_list("species", 1, 118)) species_.push_back(static_cast<int32_t>(z));
+    if (species_.empty()) fail(Status::json_error, "key 'species' must list at least one atomic number");
+    species_index_.fill(-1);
+    for (std::size_t i = 0; i < species_.size(); ++i) {
+        if (species_index_[species_[i]] >= 0) fail(Status::json_error, "key 'species' lists ", species_[i], " twice");
+        species_index_[species_[i]] = static_cast<int>(i);
+    }
+    const double cutoff = reader.number("cutoff", 5.0, 0.0, 1e3, true);
+    cutoff_width_ = reader.number("cutoff_width", 0.5, 0.0, 1e3, true);
+    if (cutoff_width_ > cutoff) {
+        fail(Status::json_error, "key 'cutoff_width' = ", cutoff_width_, " exceeds 'cutoff' = ", cutoff);
+    }
+    cutoff_ = CutoffFunction(CutoffFunction::Kind::cosine, cutoff, 1.0 - cutoff_width_ / cutoff);
+    gaussian_width_ = reader.number("atomic_gaussian_width", 0.5, 0.0, 1e2, true);
+    angular_ = angular;
+    max_angular_ = angular ? static_cast<int>(reader.integer("max_angular", 6, 0, max_spherical_harmonic_degree)) : 0;
+    center_weight_ = reader.number("center_atom_weight", 1.0, -1e6, 1e6);
+    spline_accuracy_ = reader.number("spline_accuracy", 1e-8, 1e-13, 1e-2);
+    if (reader.has("radial_scaling")) {
+        SpecReader scaling = reader.object("radial_scaling");
+        scaling_r0_ = scaling.number("r0", std::nullopt, 0.0, 1e3, true);
+        scaling_exponent_ = scaling.number("exponent", std::nullopt, 0.0, 64.0, true);
+        scaling.finish();
+        radial_scaling_ = true;
+    }
+    harmonics_ = SphericalHarmonics(max_angular_);
+    build_radial_basis(reader);
+}
+
+void DensityExpansion::build_radial_basis(SpecReader& reader) {
+    basis_name_ = reader.string("radial_basis", std::string("gto"), {"gto", "dvr", "optimal"});
+    const double rc = cutoff_.cutoff();
+    const int L1 = max_angular_ + 1;
+    const int n_species = static_cast<int>(species_.size());
+    if (basis_name_ != "optimal") {
+        n_radial_ = static_cast<int>(reader.integer("max_radial", 8, 1, max_radial_of(basis_name_)));
+        auto exact = make_primitive_radial_integral(basis_name_, n_radial_, max_angular_, rc, gaussian_width_);
+        auto spline = std::make_shared<const RadialSpline>(*exact, rc, spline_accuracy_);
+        splines_.assign(n_species, spline);
+        for (int a = 0; a < n_species; ++a) channel_offset_.push_back(a * n_radial_);
+        n_channels_ = n_species * n_radial_;
+    } else {
+        if (!reader.has("optimal_basis")) {
+            fail(Status::json_error, "key 'radial_basis' = \"optimal\" needs the key 'optimal_basis' (see 'atomfp optimize-basis')");
+        }
+        n_radial_ = static_cast<int>(reader.integer("max_radial", std::nullopt, 1, max_dvr_radial));
+        SpecReader optimal = reader.object("optimal_basis");
+        primitive_name_ = optimal.string("primitive_basis", std::nullopt, {"gto", "dvr"});
+        primitive_max_radial_ =
+            static_cast<int>(optimal.integer("primitive_max_radial", std::nullopt, 1, max_radial_of(primitive_name_)));
+        mixed_ = optimal.string("mixing", std::string("separate"), {"separate", "mixed"}) == "mixed";
+        const int n_primitive = primitive_max_radial_;
+        if (!mixed_ && n_radial_ > n_primitive) {
+            fail(Status::json_error, "key 'max_radial' = ", n_radial_, " exceeds 'optimal_basis.primitive_max_radial' = ", n_primitive);
+        }
+        if (mixed_ && n_radial_ > n_species * n_primitive) {
+            fail(Status::json_error, "key 'max_radial' = ", n_radial_, " exceeds the ", n_species * n_primitive,
+                 " mixed (species, radial) channels of the primitive basis");
+        }
+        contraction_ = optimal.value("contraction");
+        optimal.finish();
+        auto primitive = make_primitive_radial_integral(primitive_name_, n_primitive, max_angular_, rc, gaussian_width_);
+        const std::string base = "optimal_basis.contraction";
+        auto expect_array = [&](const json& v, std::size_t size, const std::string& name, const char* what) {
+            if (!v.is_array() || v.size() != size) {
+                fail(Status::json_error, "malformed contraction matrix '", name, "': expected an array of ", size, " ", what);
+            }
+        };
+        for (int a = 0; a < n_species; ++a) {
+            std::vector<std::vector<double>> per_l(L1);
+            for (int l = 0; l < L1; ++l) {
+                if (mixed_) {
+                    expect_array(contraction_, L1, base, "matrices (one per l)");
+                    const std::string name = base + "[" + std::to_string(l) + "]";
+                    std::vector<double> full = read_matrix(contraction_[l], n_radial_, static_cast<std::size_t>(n_species) * n_primitive, name);
+                    for (int q = 0; q < n_radial_; ++q) {
+                        const double* row = full.data() + (static_cast<std::size_t>(q) * n_species + a) * n_primitive;
+                        per_l[l].insert(per_l[l].end(), row, row + n_primitive);
+                    }
+                } else {
+                    expect_array(contraction_, n_species, base, "lists (one per species)");
+                    const std::string outer = base + "[" + std::to_string(a) + "]";
+                    expect_array(contraction_[a], L1, outer, "matrices (one per l)");
+                    per_l[l] = read_matrix(contraction_[a][l], n_radial_, n_primitive, outer + "[" + std::to_string(l) + "]");
+                }
+            }
+            ContractedRadialIntegral exact(primitive, std::move(per_l), n_radial_);
+            splines_.push_back(std::make_shared<const RadialSpline>(exact, rc, spline_accuracy_));
+            channel_offset_.push_back(mixed_ ? 0 : a * n_radial_);
+        }
+        n_channels_ = mixed_ ? n_radial_ : n_species * n_radial_;
+    }
+    // The centre sits at x = 0, where only l = 0 survives and 4 pi Y_00 = sqrt(4 pi).
+    for (int a = 0; a < n_species; ++a) {
+        const RadialSpline& spline = *splines_[a];
+        std::vector<double> values(spline.n_functions());
+        spline.evaluate(0.0, values.data(), nullptr);
+        std::vector<double> centre(n_radial_);
+        for (int k = 0; k < n_radial_; ++k) centre[k] = std::sqrt(four_pi) * center_weight_ * values[k * L1];
+        center_contribution_.push_back(std::move(centre));
+    }
+}
+
+void DensityExpansion::write_parameters(json& out) const {
+    out["species"] = species_;
+    out["cutoff"] = cutoff_.cutoff();
+    out["cutoff_width"] = cutoff_width_;
+    out["atomic_gaussian_width"] = gaussian_width_;
+    out["max_radial"] = n_radial_;
+    if (angular_) out["max_angular"] = max_angular_;
+    out["center_atom_weight"] = center_weight_;
+    out["radial_basis"] = basis_name_;
+    out["spline_accuracy"] = spline_accuracy_;
+    if (radial_scaling_) out["radial_scaling"] = {{"r0", scaling_r0_}, {"exponent", scaling_exponent_}};
+    if (basis_name_ == "optimal") {
+        out["optimal_basis"] = {{"primitive_basis", primitive_name_},
+                                {"primitive_max_radial", primitive_max_radial_},
+                                {"mixing", mixed_ ? "mixed" : "separate"},
+                                {"contraction", contraction_}};
+    }
+}
+
+std::string DensityExpansion::channel_label(int channel) const {
+    if (mixed_) return "q=" + std::to_string(channel);
+    return element_symbol(species_[channel / n_radial_]) + ",n=" + std::to_string(channel % n_radial_);
+}
+
+DensityExpansionScratch DensityExpansion::make_scratch() const {
+    DensityExpansionScratch s;
+    const std::size_t functions = static_cast<std::size_t>(n_radial_) * (max_angular_ + 1);
+    s.radial.resize(functions);
+    s.radial_derivative.resize(functions);
+    s.harmonics.resize(lm_size());
+    s.harmonic_gradients.resize(3 * static_cast<std::size_t>(lm_size()));
+    return s;
+}
+
+void DensityExpansion::expand(const Environment& environment, double* coefficients, double* gradients,
+                              DensityExpansionScratch& scratch) const {
+    const int LM = lm_size(), L1 = max_angular_ + 1, K = n_channels_;
+    const std::size_t gradient_stride = 3 * static_cast<std::size_t>(K) * LM;
+    std::fill(coefficients, coefficients + static_cast<std::size_t>(K) * LM, 0.0);
+    {
+        const int a = species_index_[environment.center_species];
+        for (int k = 0; k < n_radial_; ++k) coefficients[(channel_offset_[a] + k) * LM] += center_contribution_[a][k];
+    }
+    double* R = scratch.radial.data();
+    double* dR = scratch.radial_derivative.data();
+    double* Y = scratch.harmonics.data();
+    double* dY = scratch.harmonic_gradients.data();
+    for (int64_t j = 0; j < environment.size(); ++j) {
+        const int a = species_index_[environment.species[j]];
+        const double r = environment.distances[j], inverse_r = 1.0 / r;
+        const double* d = &environment.displacements[3 * j];
+        const double u[3] = {d[0] * inverse_r, d[1] * inverse_r, d[2] * inverse_r};
+        double fc, dfc;
+        cutoff_.evaluate(r, fc, dfc);
+        double weight = four_pi * fc, weight_derivative = four_pi * dfc;
+        if (radial_scaling_) {
+            const double t = std::pow(r / scaling_r0_, scaling_exponent_);
+            const double s = 1.0 / (1.0 + t), ds = -scaling_exponent_ * t / r * s * s;
+            weight_derivative = four_pi * (dfc * s + fc * ds);
+            weight = four_pi * fc * s;
+        }
+        splines_[a]->evaluate(r, R, gradients ? dR : nullptr);
+        harmonics_.evaluate(u, Y, gradients ? dY : nullptr);
+        const int first = channel_offset_[a];
+        for (int k = 0; k < n_radial_; ++k) {
+            double* c = coefficients + static_cast<std::size_t>(first + k) * LM;
+            for (int l = 0; l < L1; ++l) {
+                const double wr = weight * R[k * L1 + l];
+                for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) c[lm] += wr * Y[lm];
+            }
+        }
+        if (!gradients) continue;
+        double* g = gradients + j * gradient_stride;
+        if (!mixed_ && species_.size() > 1) std::fill(g, g + gradient_stride, 0.0);
+        for (int alpha = 0; alpha < 3; ++alpha) {
+            const double* dYa = dY + alpha * LM;
+            double* ga = g + static_cast<std::size_t>(alpha) * K * LM;
+            for (int k = 0; k < n_radial_; ++k) {
+                double* out = ga + static_cast<std::size_t>(first + k) * LM;
+                for (int l = 0; l < L1; ++l) {
+                    const double radial_part = (weight_derivative * R[k * L1 + l] + weight * dR[k * L1 + l]) * u[alpha];
+                    const double angular_part = weight * R[k * L1 + l] * inverse_r;
+                    for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) out[lm] = radial_part * Y[lm] + angular_part * dYa[lm];
+                }
+            }
+        }
+    }
+}
+
+}  // namespace atomfp

@@ -1,0 +1,83 @@
+// The expansion of a centre's smooth neighbour density on radial functions times real spherical
+// harmonics, shared by every SOAP-family descriptor (see docs/soap.md for the conventions):
+//   c_{k lm} = sum_j 4 pi w(r_j) I_{k l}(r_j) Y_lm(r_j / r_j) (+ the centre atom in l = 0),
+// where k is a radial channel. With a species-separated basis a channel is a pair (species a,
+// radial index n) and neighbour j feeds only the channels of its species; with the mixed optimal
+// basis every neighbour feeds every channel through its species' contracted integrals.
+#pragma once
+
+#include "core/cutoff.hpp"
+#include "core/json_spec.hpp"
+#include "core/spherical_harmonics.hpp"
+#include "core/system.hpp"
+#include "descriptors/radial_basis.hpp"
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace atomfp {
+
+struct DensityExpansionScratch {
+    std::vector<double> radial, radial_derivative;  // [functions of one species' table]
+    std::vector<double> harmonics, harmonic_gradients;  // [lm], [3][lm]
+};
+
+class DensityExpansion {
+public:
+    // Reads the shared keys from `reader`; `angular` = false fixes max_angular = 0 without reading it.
+    DensityExpansion(SpecReader& reader, bool angular);
+
+    int n_species() const { return static_cast<int>(species_.size()); }
+    int n_radial() const { return n_radial_; }
+    int max_angular() const { return max_angular_; }
+    int n_channels() const { return n_channels_; }
+    int lm_size() const { return (max_angular_ + 1) * (max_angular_ + 1); }
+    int64_t coefficient_count() const { return static_cast<int64_t>(n_channels_) * lm_size(); }
+    double cutoff() const { return cutoff_.cutoff(); }
+    bool mixed_species() const { return mixed_; }
+    bool handles_species(int32_t z) const { return z >= 0 && z < 119 && species_index_[z] >= 0; }
+    const std::vector<int32_t>& species() const { return species_; }
+
+    // Writes the shared keys of the canonical specification into `out`.
+    void write_parameters(json& out) const;
+    // "Si,n=3" for a species-separated channel, "q=3" for a mixed one.
+    std::string channel_label(int channel) const;
+
+    DensityExpansionScratch make_scratch() const;
+
+    // coefficients [n_channels][lm]; gradients NULL or [n_neighbours][3][n_channels][lm] (overwritten).
+    void expand(const Environment& environment, double* coefficients, double* gradients,
+                DensityExpansionScratch& scratch) const;
+
+private:
+    void build_radial_basis(SpecReader& reader);
+
+    std::vector<int32_t> species_;
+    std::array<int, 119> species_index_{};
+    CutoffFunction cutoff_;
+    double cutoff_width_ = 0.5, gaussian_width_ = 0.5, center_weight_ = 1.0, spline_accuracy_ = 1e-8;
+    bool radial_scaling_ = false;
+    double scaling_r0_ = 0.0, scaling_exponent_ = 0.0;
+    std::string basis_name_;
+    int n_radial_ = 0, max_angular_ = 0, n_channels_ = 0;
+    bool mixed_ = false, angular_ = true;
+
+    // The optimal basis: primitive basis and contraction, kept for the canonical specification.
+    std::string primitive_name_;
+    int primitive_max_radial_ = 0;
+    json contraction_;
+
+    SphericalHarmonics harmonics_{0};
+    // Per neighbour species: its spline table (functions [n_local][l]) and first channel.
+    std::vector<std::shared_ptr<const RadialSpline>> splines_;
+    std::vector<int> channel_offset_;
+    std::vector<std::vector<double>> center_contribution_;  // [species][n_local]: 4 pi Y_00 I_n0(0)
+};
+
+// The GTO or DVR primitive radial integral named by `name`.
+std::shared_ptr<const RadialIntegral> make_primitive_radial_integral(const std::string& name, int n_radial,
+                                                                    int max_angular, double cutoff, double gaussian_width);
+
+}  // namespace atomfp

@@ -1,0 +1,292 @@
+#include "descriptors/soap.hpp"
+
+#include "core/blas.hpp"
+#include "core/elements.hpp"
+#include "core/error.hpp"
+#include "core/special_functions.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+namespace atomfp {
+
+// ---- shared driver ---------------------------------------------------------------------------
+
+class SoapFamilyDescriptor::SoapWorkspace final : public Descriptor::Workspace {
+public:
+    DensityExpansionScratch expansion;
+    std::vector<double> coefficients, coefficient_gradients, gradient_rows, products, jacobian;
+
+    // Grow-only: after the largest environment has been seen, no centre allocates.
+    static double* sized(std::vector<double>& v, std::size_t n) {
+        if (v.size() < n) v.resize(n);
+        return v.data();
+    }
+};
+
+namespace {
+
+DensityExpansion read_expansion(const json& spec, const std::string& type, bool angular, bool normalize_default,
+                                bool& normalize) {
+    SpecReader reader(spec);
+    reader.string("type", std::nullopt, {type});
+    DensityExpansion expansion(reader, angular);
+    normalize = reader.boolean("normalize", normalize_default);
+    reader.finish();
+    return expansion;
+}
+
+}  // namespace
+
+SoapFamilyDescriptor::SoapFamilyDescriptor(const json& spec, std::string type, bool angular, bool normalize_by_default)
+    : type_(std::move(type)), expansion_(read_expansion(spec, type_, angular, normalize_by_default, normalize_)) {}
+
+json SoapFamilyDescriptor::parameters() const {
+    json out;
+    out["type"] = type_;
+    expansion_.write_parameters(out);
+    out["normalize"] = normalize_;
+    return out;
+}
+
+std::unique_ptr<Descriptor::Workspace> SoapFamilyDescriptor::make_workspace() const {
+    auto ws = std::make_unique<SoapWorkspace>();
+    ws->expansion = expansion_.make_scratch();
+    ws->coefficients.resize(expansion_.coefficient_count());
+    return ws;
+}
+
+void SoapFamilyDescriptor::compute_environment(const Environment& environment, double* features,
+                                               double* neighbour_gradients, Workspace& workspace) const {
+    auto& ws = static_cast<SoapWorkspace&>(workspace);
+    const int64_t n = environment.size();
+    const std::size_t row_count = 3 * static_cast<std::size_t>(n);
+    double* dc = nullptr;
+    double* rows = nullptr;
+    if (neighbour_gradients) {
+        dc = SoapWorkspace::sized(ws.coefficient_gradients, row_count * expansion_.coefficient_count());
+        rows = SoapWorkspace::sized(ws.gradient_rows, row_count * n_features_);
+    }
+    expansion_.expand(environment, ws.coefficients.data(), dc, ws.expansion);
+    invariants(ws.coefficients.data(), dc, n, features, rows, ws);
+
+    if (normalize_) {
+        double norm2 = 0.0;
+        for (int64_t f = 0; f < n_features_; ++f) norm2 += features[f] * features[f];
+        if (norm2 > 0.0) {
+            const double inverse_norm = 1.0 / std::sqrt(norm2);
+            for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
+            // d(p/|p|) = (dp - p_hat (p_hat . dp)) / |p|
+            for (std::size_t r = 0; rows && r < row_count; ++r) {
+                double* g = rows + r * n_features_;
+                double projection = 0.0;
+                for (int64_t f = 0; f < n_features_; ++f) projection += features[f] * g[f];
+                for (int64_t f = 0; f < n_features_; ++f) g[f] = (g[f] - projection * features[f]) * inverse_norm;
+            }
+        }
+    }
+    if (!neighbour_gradients) return;
+    const std::size_t block = 3 * static_cast<std::size_t>(n_features_);
+    for (int64_t j = 0; j < n; ++j) {
+        std::copy_n(rows + j * block, block, neighbour_gradients + environment.slots[j] * block);
+    }
+}
+
+// ---- spherical expansion ---------------------------------------------------------------------
+
+SphericalExpansionDescriptor::SphericalExpansionDescriptor(const json& spec)
+    : SoapFamilyDescriptor(spec, "spherical_expansion", true, false) {
+    n_features_ = expansion_.coefficient_count();
+}
+
+std::string SphericalExpansionDescriptor::feature_label(int64_t index) const {
+    const int LM = expansion_.lm_size();
+    const int channel = static_cast<int>(index / LM), lm = static_cast<int>(index % LM);
+    const int l = static_cast<int>(std::sqrt(static_cast<double>(lm)) + 1e-9);
+    return "c[" + expansion_.channel_label(channel) + ",l=" + std::to_string(l) + ",m=" + std::to_string(lm - l * l - l) + "]";
+}
+
+void SphericalExpansionDescriptor::invariants(const double* c, const double* dc, int64_t n, double* features,
+                                              double* rows, SoapWorkspace&) const {
+    std::copy_n(c, n_features_, features);
+    if (rows) std::copy_n(dc, 3 * n * n_features_, rows);
+}
+
+// ---- radial spectrum -------------------------------------------------------------------------
+
+SoapRadialSpectrum::SoapRadialSpectrum(const json& spec) : SoapFamilyDescriptor(spec, "soap_radial_spectrum", false, false) {
+    n_features_ = expansion_.n_channels();
+}
+
+std::string SoapRadialSpectrum::feature_label(int64_t index) const {
+    return "c[" + expansion_.channel_label(static_cast<int>(index)) + ",l=0,m=0]";
+}
+
+void SoapRadialSpectrum::invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
+                                    SoapWorkspace&) const {
+    // With max_angular = 0 the coefficients are already c_{k00}.
+    std::copy_n(c, n_features_, features);
+    if (rows) std::copy_n(dc, 3 * n * n_features_, rows);
+}
+
+// ---- power spectrum --------------------------------------------------------------------------
+
+SoapPowerSpectrum::SoapPowerSpectrum(const json& spec) : SoapFamilyDescriptor(spec, "soap_power_spectrum", true, true) {
+    const int K = expansion_.n_channels();
+    for (int k = 0; k < K; ++k)
+        for (int kk = k; kk < K; ++kk) pairs_.emplace_back(k, kk);
+    n_features_ = static_cast<int64_t>(pairs_.size()) * (expansion_.max_angular() + 1);
+}
+
+std::string SoapPowerSpectrum::feature_label(int64_t index) const {
+    const int L1 = expansion_.max_angular() + 1;
+    const auto& [k, kk] = pairs_[index / L1];
+    return "p[" + expansion_.channel_label(k) + ";" + expansion_.channel_label(kk) + ",l=" + std::to_string(index % L1) + "]";
+}
+
+void SoapPowerSpectrum::invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
+                                   SoapWorkspace& ws) const {
+    const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, LM = expansion_.lm_size();
+    const double sqrt2 = std::sqrt(2.0);
+    double prefactor[max_spherical_harmonic_degree + 1];
+    for (int l = 0; l < L1; ++l) prefactor[l] = M_PI * std::sqrt(8.0 / (2 * l + 1));
+    const std::size_t n_pairs = pairs_.size();
+    for (std::size_t p = 0; p < n_pairs; ++p) {
+        const double* a = c + pairs_[p].first * LM;
+        const double* b = c + pairs_[p].second * LM;
+        const double scale = pairs_[p].first == pairs_[p].second ? 1.0 : sqrt2;
+        for (int l = 0; l < L1; ++l) {
+            double s = 0.0;
+            for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) s += a[lm] * b[lm];
+            features[p * L1 + l] = scale * prefactor[l] * s;
+        }
+    }
+    if (!rows) return;
+    // Per l, X = dC_l C_l^T over all (neighbour, direction, channel) rows: one BLAS call.
+    const int64_t n_rows = 3 * n;
+    const std::size_t x_size = static_cast<std::size_t>(n_rows) * K * K;
+    double* x = SoapWorkspace::sized(ws.products, x_size);
+    for (int l = 0; l < L1; ++l) {
+        gemm(false, true, n_rows * K, K, 2 * l + 1, 1.0, dc + l * l, LM, c + l * l, LM, 0.0, x, K);
+        for (int64_t r = 0; r < n_rows; ++r) {
+            const double* xr = x + static_cast<std::size_t>(r) * K * K;
+            double* out = rows + r * n_features_;
+            for (std::size_t p = 0; p < n_pairs; ++p) {
+                const int k = pairs_[p].first, kk = pairs_[p].second;
+                const double scale = (k == kk ? 1.0 : sqrt2) * prefactor[l];
+                out[p * L1 + l] = scale * (xr[k * K + kk] + xr[kk * K + k]);
+            }
+        }
+    }
+}
+
+// ---- bispectrum ------------------------------------------------------------------------------
+
+std::vector<GauntEntry> real_gaunt_coefficients(int l1, int l2, int l3) {
+    // The integrand is a polynomial of degree <= l1 + l2 + l3 in z times a trigonometric polynomial
+    // in phi of the same degree wherever the phi integral survives, so this product rule is exact.
+    const int degree = l1 + l2 + l3;
+    const int n_z = degree / 2 + 2, n_phi = degree + 2;
+    const int L = std::max({l1, l2, l3});
+    SphericalHarmonics harmonics(L);
+    std::vector<double> z, w;
+    gauss_legendre(n_z, -1.0, 1.0, z, w);
+    const int n1 = 2 * l1 + 1, n2 = 2 * l2 + 1, n3 = 2 * l3 + 1;
+    std::vector<double> sum(static_cast<std::size_t>(n1) * n2 * n3, 0.0), y(harmonics.size());
+    for (int a = 0; a < n_z; ++a) {
+        for (int p = 0; p < n_phi; ++p) {
+            const double phi = 2.0 * M_PI * p / n_phi, s = std::sqrt(1.0 - z[a] * z[a]);
+            const double u[3] = {s * std::cos(phi), s * std::sin(phi), z[a]};
+            harmonics.evaluate(u, y.data(), nullptr);
+            const double weight = w[a] * 2.0 * M_PI / n_phi;
+            for (int i = 0; i < n1; ++i)
+                for (int j = 0; j < n2; ++j)
+                    for (int k = 0; k < n3; ++k)
+                        sum[(i * n2 + j) * n3 + k] += weight * y[l1 * l1 + i] * y[l2 * l2 + j] * y[l3 * l3 + k];
+        }
+    }
+    std::vector<GauntEntry> out;
+    for (int i = 0; i < n1; ++i)
+        for (int j = 0; j < n2; ++j)
+            for (int k = 0; k < n3; ++k) {
+                const double g = sum[(i * n2 + j) * n3 + k];
+                if (std::abs(g) > 1e-12) out.push_back({l1 * l1 + i, l2 * l2 + j, l3 * l3 + k, g});
+            }
+    return out;
+}
+
+SoapBispectrum::SoapBispectrum(const json& spec) : SoapFamilyDescriptor(spec, "soap_bispectrum", true, true) {
+    const int K = expansion_.n_channels(), L = expansion_.max_angular();
+    std::map<std::tuple<int, int, int>, int> coupling_index;
+    // (k, l) pairs ordered by l then k; each unordered triple of pairs appears once.
+    const int n_pairs = K * (L + 1);
+    for (int p1 = 0; p1 < n_pairs; ++p1) {
+        for (int p2 = p1; p2 < n_pairs; ++p2) {
+            for (int p3 = p2; p3 < n_pairs; ++p3) {
+                const int l1 = p1 / K, l2 = p2 / K, l3 = p3 / K;
+                if (l3 > l1 + l2 || (l1 + l2 + l3) % 2 != 0) continue;  // l1 <= l2 <= l3 already
+                auto key = std::make_tuple(l1, l2, l3);
+                auto it = coupling_index.find(key);
+                if (it == coupling_index.end()) {
+                    it = coupling_index.emplace(key, static_cast<int>(couplings_.size())).first;
+                    couplings_.push_back(real_gaunt_coefficients(l1, l2, l3));
+                }
+                const int distinct = (p1 == p2 && p2 == p3) ? 1 : (p1 == p2 || p2 == p3) ? 3 : 6;
+                triples_.push_back({{p1 % K, p2 % K, p3 % K}, {l1, l2, l3}, std::sqrt(static_cast<double>(distinct)), it->second});
+            }
+        }
+    }
+    n_features_ = static_cast<int64_t>(triples_.size());
+    if (n_features_ > 2000000) fail(Status::json_error, "this bispectrum would have ", n_features_, " features; reduce max_radial or max_angular");
+}
+
+std::string SoapBispectrum::feature_label(int64_t index) const {
+    const Triple& t = triples_[index];
+    std::string out = "b[";
+    for (int i = 0; i < 3; ++i) {
+        out += expansion_.channel_label(t.k[i]) + ",l=" + std::to_string(t.l[i]) + (i < 2 ? ";" : "]");
+    }
+    return out;
+}
+
+void SoapBispectrum::invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
+                                SoapWorkspace& ws) const {
+    const int LM = expansion_.lm_size();
+    const int64_t M = expansion_.coefficient_count();
+    // dB/dc, zero between uses: only the entries touched here are reset afterwards.
+    const std::size_t jacobian_size = static_cast<std::size_t>(n_features_) * M;
+    if (rows && ws.jacobian.size() < jacobian_size) ws.jacobian.assign(jacobian_size, 0.0);
+    double* jacobian = rows ? ws.jacobian.data() : nullptr;
+    for (int64_t f = 0; f < n_features_; ++f) {
+        const Triple& t = triples_[f];
+        const double* c1 = c + t.k[0] * LM;
+        const double* c2 = c + t.k[1] * LM;
+        const double* c3 = c + t.k[2] * LM;
+        double s = 0.0;
+        for (const GauntEntry& g : couplings_[t.coupling]) s += g.value * c1[g.lm1] * c2[g.lm2] * c3[g.lm3];
+        features[f] = t.weight * s;
+        if (!jacobian) continue;
+        double* row = jacobian + f * M;
+        for (const GauntEntry& g : couplings_[t.coupling]) {
+            const double v = t.weight * g.value;
+            row[t.k[0] * LM + g.lm1] += v * c2[g.lm2] * c3[g.lm3];
+            row[t.k[1] * LM + g.lm2] += v * c1[g.lm1] * c3[g.lm3];
+            row[t.k[2] * LM + g.lm3] += v * c1[g.lm1] * c2[g.lm2];
+        }
+    }
+    if (!rows) return;
+    gemm(false, true, 3 * n, n_features_, M, 1.0, dc, M, jacobian, M, 0.0, rows, n_features_);
+    for (int64_t f = 0; f < n_features_; ++f) {
+        const Triple& t = triples_[f];
+        double* row = jacobian + f * M;
+        for (const GauntEntry& g : couplings_[t.coupling]) {
+            row[t.k[0] * LM + g.lm1] = 0.0;
+            row[t.k[1] * LM + g.lm2] = 0.0;
+            row[t.k[2] * LM + g.lm3] = 0.0;
+        }
+    }
+}
+
+}  // namespace atomfp

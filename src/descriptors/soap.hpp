@@ -1,0 +1,104 @@
+// The SOAP family: descriptors built from the density expansion c_{k lm} of density_expansion.hpp.
+//   spherical_expansion    c_{k lm} itself (nu = 1, rotationally covariant)
+//   soap_radial_spectrum   c_{k 00} (nu = 1, two-body)
+//   soap_power_spectrum    p_{k k' l} = pi sqrt(8/(2l+1)) sum_m c_{klm} c_{k'lm} (nu = 2)
+//   soap_bispectrum        b = sum_{m1 m2 m3} G^{l1 l2 l3}_{m1 m2 m3} c_{k1 l1 m1} c_{k2 l2 m2} c_{k3 l3 m3} (nu = 3)
+// Gradients are always the chain rule through dc/dr; optional normalisation divides each
+// environment's vector by its Euclidean norm.
+#pragma once
+
+#include "descriptors/density_expansion.hpp"
+#include "descriptors/descriptor.hpp"
+
+#include <string>
+#include <vector>
+
+namespace atomfp {
+
+class SoapFamilyDescriptor : public Descriptor {
+public:
+    std::string type() const override { return type_; }
+    int64_t feature_count() const override { return n_features_; }
+    double cutoff() const override { return expansion_.cutoff(); }
+    json parameters() const override;
+    bool handles_species(int32_t z) const override { return expansion_.handles_species(z); }
+    std::unique_ptr<Workspace> make_workspace() const override;
+    void compute_environment(const Environment& environment, double* features, double* neighbour_gradients,
+                             Workspace& workspace) const final;
+
+    const DensityExpansion& expansion() const { return expansion_; }
+
+protected:
+    class SoapWorkspace;
+
+    SoapFamilyDescriptor(const json& spec, std::string type, bool angular, bool normalize_by_default);
+
+    // Features from the coefficients c [K][lm]; if coefficient_gradients ([n][3][K][lm]) is not NULL,
+    // also gradient_rows [n][3][n_features].
+    virtual void invariants(const double* coefficients, const double* coefficient_gradients, int64_t n_neighbours,
+                            double* features, double* gradient_rows, SoapWorkspace& workspace) const = 0;
+
+    std::string type_;
+    DensityExpansion expansion_;
+    bool normalize_;
+    int64_t n_features_ = 0;
+};
+
+class SphericalExpansionDescriptor final : public SoapFamilyDescriptor {
+public:
+    explicit SphericalExpansionDescriptor(const json& spec);
+    std::string feature_label(int64_t index) const override;
+
+private:
+    void invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
+                    SoapWorkspace& workspace) const override;
+};
+
+class SoapRadialSpectrum final : public SoapFamilyDescriptor {
+public:
+    explicit SoapRadialSpectrum(const json& spec);
+    std::string feature_label(int64_t index) const override;
+
+private:
+    void invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
+                    SoapWorkspace& workspace) const override;
+};
+
+class SoapPowerSpectrum final : public SoapFamilyDescriptor {
+public:
+    explicit SoapPowerSpectrum(const json& spec);
+    std::string feature_label(int64_t index) const override;
+
+private:
+    void invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
+                    SoapWorkspace& workspace) const override;
+    std::vector<std::pair<int, int>> pairs_;  // channel pairs k <= k'
+};
+
+// Real Gaunt coefficients int Y_{l1 m1} Y_{l2 m2} Y_{l3 m3} dOmega for l1 <= l2 <= l3 <= max_angular,
+// nonzero entries only, computed by exact quadrature on the sphere.
+struct GauntEntry {
+    int lm1, lm2, lm3;  // indices l*l + l + m
+    double value;
+};
+std::vector<GauntEntry> real_gaunt_coefficients(int l1, int l2, int l3);
+
+class SoapBispectrum final : public SoapFamilyDescriptor {
+public:
+    explicit SoapBispectrum(const json& spec);
+    std::string feature_label(int64_t index) const override;
+
+private:
+    void invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
+                    SoapWorkspace& workspace) const override;
+
+    struct Triple {
+        int k[3], l[3];
+        double weight;  // sqrt of the number of distinct permutations of the three (k, l) pairs
+        int coupling;   // index into couplings_
+    };
+    std::vector<Triple> triples_;
+    std::vector<std::vector<GauntEntry>> couplings_;
+};
+
+}  // namespace atomfp
