@@ -143,7 +143,7 @@ void DensityExpansion::build_radial_basis(SpecReader& reader) {
         std::vector<double> values(spline.n_functions());
         spline.evaluate(0.0, values.data(), nullptr);
         std::vector<double> centre(n_radial_);
-        for (int k = 0; k < n_radial_; ++k) centre[k] = std::sqrt(four_pi) * center_weight_ * values[k * L1];
+        for (int k = 0; k < n_radial_; ++k) centre[k] = std::sqrt(four_pi) * center_weight_ * values[k];  // l = 0 row
         center_contribution_.push_back(std::move(centre));
     }
 }
@@ -172,34 +172,45 @@ std::string DensityExpansion::channel_label(int channel) const {
     return element_symbol(species_[channel / n_radial_]) + ",n=" + std::to_string(channel % n_radial_);
 }
 
-DensityExpansionScratch DensityExpansion::make_scratch() const {
-    DensityExpansionScratch s;
-    const std::size_t functions = static_cast<std::size_t>(n_radial_) * (max_angular_ + 1);
-    s.radial.resize(functions);
-    s.radial_derivative.resize(functions);
-    s.harmonics.resize(lm_size());
-    s.harmonic_gradients.resize(3 * static_cast<std::size_t>(lm_size()));
-    return s;
+namespace {
+inline double* grown(std::vector<double>& v, std::size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
 }
+}  // namespace
 
-void DensityExpansion::expand(const Environment& environment, double* coefficients, double* gradients,
-                              DensityExpansionScratch& scratch) const {
-    const int LM = lm_size(), L1 = max_angular_ + 1, K = n_channels_;
-    const std::size_t gradient_stride = 3 * static_cast<std::size_t>(K) * LM;
+void DensityExpansion::expand(const Environment& environment, double* coefficients, NeighbourFactors& f,
+                              bool with_gradients) const {
+    const int LM = lm_size(), L1 = max_angular_ + 1, K = n_channels_, N = n_radial_;
+    const int64_t n = environment.size();
+    const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
     std::fill(coefficients, coefficients + static_cast<std::size_t>(K) * LM, 0.0);
     {
         const int a = species_index_[environment.center_species];
-        for (int k = 0; k < n_radial_; ++k) coefficients[(channel_offset_[a] + k) * LM] += center_contribution_[a][k];
+        for (int k = 0; k < N; ++k) coefficients[channel_offset_[a] + k] += center_contribution_[a][k];
     }
-    double* R = scratch.radial.data();
-    double* dR = scratch.radial_derivative.data();
-    double* Y = scratch.harmonics.data();
-    double* dY = scratch.harmonic_gradients.data();
-    for (int64_t j = 0; j < environment.size(); ++j) {
+    // Without gradients, every neighbour reuses the first slot.
+    const bool factors = with_gradients;
+    const std::size_t slots = factors ? static_cast<std::size_t>(n) : 1;
+    double* radial_all = grown(f.radial, slots * radial_size);
+    double* radial_derivative_all = grown(f.radial_derivative, slots * radial_size);
+    double* harmonics_all = grown(f.harmonics, slots * LM);
+    double* gradients_all = factors ? grown(f.harmonic_gradients, slots * 3 * LM) : nullptr;
+    double* unit_all = grown(f.unit, slots * 3);
+    if (f.first_channel.size() < slots) f.first_channel.resize(slots);
+
+    for (int64_t j = 0; j < n; ++j) {
+        const std::size_t slot = factors ? static_cast<std::size_t>(j) : 0;
+        double* R = radial_all + slot * radial_size;
+        double* dR = radial_derivative_all + slot * radial_size;
+        double* Y = harmonics_all + slot * LM;
+        double* u = unit_all + 3 * slot;
         const int a = species_index_[environment.species[j]];
         const double r = environment.distances[j], inverse_r = 1.0 / r;
         const double* d = &environment.displacements[3 * j];
-        const double u[3] = {d[0] * inverse_r, d[1] * inverse_r, d[2] * inverse_r};
+        u[0] = d[0] * inverse_r;
+        u[1] = d[1] * inverse_r;
+        u[2] = d[2] * inverse_r;
         double fc, dfc;
         cutoff_.evaluate(r, fc, dfc);
         double weight = four_pi * fc, weight_derivative = four_pi * dfc;
@@ -209,29 +220,45 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
             weight_derivative = four_pi * (dfc * s + fc * ds);
             weight = four_pi * fc * s;
         }
-        splines_[a]->evaluate(r, R, gradients ? dR : nullptr);
-        harmonics_.evaluate(u, Y, gradients ? dY : nullptr);
+        splines_[a]->evaluate(r, R, factors ? dR : nullptr);
+        if (factors) {
+            for (std::size_t q = 0; q < radial_size; ++q) dR[q] = weight_derivative * R[q] + weight * dR[q];
+        }
+        for (std::size_t q = 0; q < radial_size; ++q) R[q] *= weight;
+        double* dY = factors ? gradients_all + slot * 3 * LM : nullptr;
+        harmonics_.evaluate(u, Y, dY);
+        if (dY) {
+            for (int q = 0; q < 3 * LM; ++q) dY[q] *= inverse_r;
+        }
         const int first = channel_offset_[a];
-        for (int k = 0; k < n_radial_; ++k) {
-            double* c = coefficients + static_cast<std::size_t>(first + k) * LM;
-            for (int l = 0; l < L1; ++l) {
-                const double wr = weight * R[k * L1 + l];
-                for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) c[lm] += wr * Y[lm];
+        f.first_channel[slot] = first;
+        for (int l = 0; l < L1; ++l) {
+            const double* Rl = R + l * N;
+            for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+                double* c = coefficients + static_cast<std::size_t>(lm) * K + first;
+                const double y = Y[lm];
+                for (int k = 0; k < N; ++k) c[k] += y * Rl[k];
             }
         }
-        if (!gradients) continue;
-        double* g = gradients + j * gradient_stride;
-        if (!mixed_ && species_.size() > 1) std::fill(g, g + gradient_stride, 0.0);
-        for (int alpha = 0; alpha < 3; ++alpha) {
-            const double* dYa = dY + alpha * LM;
-            double* ga = g + static_cast<std::size_t>(alpha) * K * LM;
-            for (int k = 0; k < n_radial_; ++k) {
-                double* out = ga + static_cast<std::size_t>(first + k) * LM;
-                for (int l = 0; l < L1; ++l) {
-                    const double radial_part = (weight_derivative * R[k * L1 + l] + weight * dR[k * L1 + l]) * u[alpha];
-                    const double angular_part = weight * R[k * L1 + l] * inverse_r;
-                    for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) out[lm] = radial_part * Y[lm] + angular_part * dYa[lm];
-                }
+    }
+}
+
+void DensityExpansion::coefficient_gradients(const NeighbourFactors& factors, int64_t j, double* out) const {
+    const int LM = lm_size(), L1 = max_angular_ + 1, K = n_channels_, N = n_radial_;
+    const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
+    const double* R = factors.radial.data() + j * radial_size;
+    const double* dR = factors.radial_derivative.data() + j * radial_size;
+    const double* Y = factors.harmonics.data() + j * LM;
+    const double* u = factors.unit.data() + 3 * j;
+    const int first = factors.first_channel[j];
+    if (N != K) std::fill(out, out + 3 * static_cast<std::size_t>(LM) * K, 0.0);
+    for (int alpha = 0; alpha < 3; ++alpha) {
+        const double* dY = factors.harmonic_gradients.data() + (3 * j + alpha) * LM;
+        for (int l = 0; l < L1; ++l) {
+            for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+                double* o = out + (static_cast<std::size_t>(alpha) * LM + lm) * K + first;
+                const double radial_part = u[alpha] * Y[lm], angular_part = dY[lm];
+                for (int k = 0; k < N; ++k) o[k] = radial_part * dR[l * N + k] + angular_part * R[l * N + k];
             }
         }
     }

@@ -19,9 +19,16 @@
 
 namespace atomfp {
 
-struct DensityExpansionScratch {
-    std::vector<double> radial, radial_derivative;  // [functions of one species' table]
-    std::vector<double> harmonics, harmonic_gradients;  // [lm], [3][lm]
+// What the gradients of the coefficients are made of, per neighbour j (all grow-only buffers):
+//   d c[lm][first_channel_j + n] / d r_j,alpha
+//       = radial_derivative[j][l][n] * unit[j][alpha] * harmonics[j][lm] + radial[j][l][n] * harmonic_gradients[j][alpha][lm]
+// Invariants contract with these factors directly instead of materialising dc/dr.
+struct NeighbourFactors {
+    std::vector<double> radial, radial_derivative;  // [n][L + 1][n_radial]: 4 pi w I and its r-derivative
+    std::vector<double> harmonics;                  // [n][lm]
+    std::vector<double> harmonic_gradients;         // [n][3][lm], gradient of Y_lm(r_j / r_j), i.e. divided by r_j
+    std::vector<double> unit;                       // [n][3]
+    std::vector<int> first_channel;                 // [n]
 };
 
 class DensityExpansion {
@@ -45,11 +52,13 @@ public:
     // "Si,n=3" for a species-separated channel, "q=3" for a mixed one.
     std::string channel_label(int channel) const;
 
-    DensityExpansionScratch make_scratch() const;
+    // coefficients [lm][n_channels] (channel fastest). `factors` is scratch; with_gradients = true
+    // keeps one set per neighbour for the gradient contractions.
+    void expand(const Environment& environment, double* coefficients, NeighbourFactors& factors,
+                bool with_gradients) const;
 
-    // coefficients [n_channels][lm]; gradients NULL or [n_neighbours][3][n_channels][lm] (overwritten).
-    void expand(const Environment& environment, double* coefficients, double* gradients,
-                DensityExpansionScratch& scratch) const;
+    // dc/dr_j for one neighbour from its factors: out [3][lm][n_channels], overwritten.
+    void coefficient_gradients(const NeighbourFactors& factors, int64_t j, double* out) const;
 
 private:
     void build_radial_basis(SpecReader& reader);

@@ -34,10 +34,9 @@ GtoRadialIntegral::GtoRadialIntegral(int n_radial, int max_angular, double cutof
 }
 
 void GtoRadialIntegral::evaluate(double x, double* values, double* derivatives) const {
-    const int L1 = l_max_ + 1;
     double primitive[64], primitive_derivative[64];  // one k, all l
-    std::fill(values, values + n_ * L1, 0.0);
-    std::fill(derivatives, derivatives + n_ * L1, 0.0);
+    std::fill(values, values + n_functions(), 0.0);
+    std::fill(derivatives, derivatives + n_functions(), 0.0);
     for (int k = 0; k < n_; ++k) {
         for (int l = 0; l <= l_max_; ++l) {
             gaussian_bessel_integral(k, l, a_, exponents_[k], x, primitive[l], primitive_derivative[l]);
@@ -45,8 +44,8 @@ void GtoRadialIntegral::evaluate(double x, double* values, double* derivatives) 
         for (int n = 0; n < n_; ++n) {
             const double w = static_cast<double>(contraction_[n * n_ + k]);
             for (int l = 0; l <= l_max_; ++l) {
-                values[n * L1 + l] += w * primitive[l];
-                derivatives[n * L1 + l] += w * primitive_derivative[l];
+                values[l * n_ + n] += w * primitive[l];
+                derivatives[l * n_ + n] += w * primitive_derivative[l];
             }
         }
     }
@@ -58,15 +57,15 @@ DvrRadialIntegral::DvrRadialIntegral(int n_radial, int max_angular, double cutof
 }
 
 void DvrRadialIntegral::evaluate(double x, double* values, double* derivatives) const {
-    const int L1 = l_max_ + 1;
-    for (int n = 0; n < n_radial(); ++n) {
+    const int n_max = n_radial();
+    for (int n = 0; n < n_max; ++n) {
         const double r = nodes_[n];
         const double scale = std::sqrt(weights_[n]) * r * r;
         for (int l = 0; l <= l_max_; ++l) {
             double v, d;
             scaled_bessel_product(l, a_, r, x, v, d);
-            values[n * L1 + l] = scale * v;
-            derivatives[n * L1 + l] = scale * d;
+            values[l * n_max + n] = scale * v;
+            derivatives[l * n_max + n] = scale * d;
         }
     }
 }
@@ -92,11 +91,11 @@ void ContractedRadialIntegral::evaluate(double x, double* values, double* deriva
             const double* u = contraction_[l].data() + static_cast<std::size_t>(q) * n_primitive;
             double sv = 0.0, sd = 0.0;
             for (int n = 0; n < n_primitive; ++n) {
-                sv += u[n] * v[n * L1 + l];
-                sd += u[n] * d[n * L1 + l];
+                sv += u[n] * v[l * n_primitive + n];
+                sd += u[n] * d[l * n_primitive + n];
             }
-            values[q * L1 + l] = sv;
-            derivatives[q * L1 + l] = sd;
+            values[l * q_ + q] = sv;
+            derivatives[l * q_ + q] = sd;
         }
     }
 }

@@ -9,7 +9,7 @@
 
 namespace atomfp {
 
-// Exact integrals I_nl(x) for n < n_radial(), l <= max_angular(); function index n * (L + 1) + l.
+// Exact integrals I_nl(x) for n < n_radial(), l <= max_angular(); function index l * n_radial() + n.
 class RadialIntegral {
 public:
     virtual ~RadialIntegral() = default;

@@ -16,8 +16,9 @@ namespace atomfp {
 
 class SoapFamilyDescriptor::SoapWorkspace final : public Descriptor::Workspace {
 public:
-    DensityExpansionScratch expansion;
-    std::vector<double> coefficients, coefficient_gradients, gradient_rows, products, jacobian;
+    NeighbourFactors factors;
+    std::vector<double> coefficients;  // [lm][channel]
+    std::vector<double> gradient_rows, coefficient_gradients, products, jacobian;
 
     // Grow-only: after the largest environment has been seen, no centre allocates.
     static double* sized(std::vector<double>& v, std::size_t n) {
@@ -53,7 +54,6 @@ json SoapFamilyDescriptor::parameters() const {
 
 std::unique_ptr<Descriptor::Workspace> SoapFamilyDescriptor::make_workspace() const {
     auto ws = std::make_unique<SoapWorkspace>();
-    ws->expansion = expansion_.make_scratch();
     ws->coefficients.resize(expansion_.coefficient_count());
     return ws;
 }
@@ -63,34 +63,31 @@ void SoapFamilyDescriptor::compute_environment(const Environment& environment, d
     auto& ws = static_cast<SoapWorkspace&>(workspace);
     const int64_t n = environment.size();
     const std::size_t row_count = 3 * static_cast<std::size_t>(n);
-    double* dc = nullptr;
-    double* rows = nullptr;
-    if (neighbour_gradients) {
-        dc = SoapWorkspace::sized(ws.coefficient_gradients, row_count * expansion_.coefficient_count());
-        rows = SoapWorkspace::sized(ws.gradient_rows, row_count * n_features_);
-    }
-    expansion_.expand(environment, ws.coefficients.data(), dc, ws.expansion);
-    invariants(ws.coefficients.data(), dc, n, features, rows, ws);
+    double* rows = neighbour_gradients ? SoapWorkspace::sized(ws.gradient_rows, row_count * n_features_) : nullptr;
+    expansion_.expand(environment, ws.coefficients.data(), ws.factors, rows != nullptr);
+    invariants(ws.coefficients.data(), n, features, rows, ws);
 
+    double inverse_norm = 1.0;
     if (normalize_) {
         double norm2 = 0.0;
         for (int64_t f = 0; f < n_features_; ++f) norm2 += features[f] * features[f];
-        if (norm2 > 0.0) {
-            const double inverse_norm = 1.0 / std::sqrt(norm2);
-            for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
-            // d(p/|p|) = (dp - p_hat (p_hat . dp)) / |p|
-            for (std::size_t r = 0; rows && r < row_count; ++r) {
-                double* g = rows + r * n_features_;
-                double projection = 0.0;
-                for (int64_t f = 0; f < n_features_; ++f) projection += features[f] * g[f];
-                for (int64_t f = 0; f < n_features_; ++f) g[f] = (g[f] - projection * features[f]) * inverse_norm;
-            }
-        }
+        if (norm2 > 0.0) inverse_norm = 1.0 / std::sqrt(norm2);
+        for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
     }
-    if (!neighbour_gradients) return;
-    const std::size_t block = 3 * static_cast<std::size_t>(n_features_);
+    if (!rows) return;
+    // Scatter the rows into the caller's blocks; d(p/|p|) = (dp - p_hat (p_hat . dp)) / |p|.
     for (int64_t j = 0; j < n; ++j) {
-        std::copy_n(rows + j * block, block, neighbour_gradients + environment.slots[j] * block);
+        for (int alpha = 0; alpha < 3; ++alpha) {
+            const double* g = rows + (3 * j + alpha) * n_features_;
+            double* out = neighbour_gradients + (environment.slots[j] * 3 + alpha) * n_features_;
+            if (!normalize_) {
+                std::copy_n(g, n_features_, out);
+                continue;
+            }
+            double projection = 0.0;
+            for (int64_t f = 0; f < n_features_; ++f) projection += features[f] * g[f];
+            for (int64_t f = 0; f < n_features_; ++f) out[f] = (g[f] - projection * features[f]) * inverse_norm;
+        }
     }
 }
 
@@ -108,10 +105,23 @@ std::string SphericalExpansionDescriptor::feature_label(int64_t index) const {
     return "c[" + expansion_.channel_label(channel) + ",l=" + std::to_string(l) + ",m=" + std::to_string(lm - l * l - l) + "]";
 }
 
-void SphericalExpansionDescriptor::invariants(const double* c, const double* dc, int64_t n, double* features,
-                                              double* rows, SoapWorkspace&) const {
-    std::copy_n(c, n_features_, features);
-    if (rows) std::copy_n(dc, 3 * n * n_features_, rows);
+void SphericalExpansionDescriptor::invariants(const double* c, int64_t n, double* features, double* rows,
+                                              SoapWorkspace& ws) const {
+    const int LM = expansion_.lm_size(), K = expansion_.n_channels();
+    // Internal [lm][channel] to the documented [channel][lm].
+    for (int lm = 0; lm < LM; ++lm)
+        for (int k = 0; k < K; ++k) features[k * LM + lm] = c[lm * K + k];
+    if (!rows) return;
+    double* dc = SoapWorkspace::sized(ws.coefficient_gradients, 3 * static_cast<std::size_t>(n_features_));
+    for (int64_t j = 0; j < n; ++j) {
+        expansion_.coefficient_gradients(ws.factors, j, dc);
+        for (int alpha = 0; alpha < 3; ++alpha) {
+            double* row = rows + (3 * j + alpha) * n_features_;
+            const double* d = dc + alpha * n_features_;
+            for (int lm = 0; lm < LM; ++lm)
+                for (int k = 0; k < K; ++k) row[k * LM + lm] = d[lm * K + k];
+        }
+    }
 }
 
 // ---- radial spectrum -------------------------------------------------------------------------
@@ -124,11 +134,10 @@ std::string SoapRadialSpectrum::feature_label(int64_t index) const {
     return "c[" + expansion_.channel_label(static_cast<int>(index)) + ",l=0,m=0]";
 }
 
-void SoapRadialSpectrum::invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
-                                    SoapWorkspace&) const {
-    // With max_angular = 0 the coefficients are already c_{k00}.
+void SoapRadialSpectrum::invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& ws) const {
+    // With max_angular = 0 the coefficients are already c_{k00}, and so are their gradients.
     std::copy_n(c, n_features_, features);
-    if (rows) std::copy_n(dc, 3 * n * n_features_, rows);
+    for (int64_t j = 0; rows && j < n; ++j) expansion_.coefficient_gradients(ws.factors, j, rows + 3 * j * n_features_);
 }
 
 // ---- power spectrum --------------------------------------------------------------------------
@@ -146,37 +155,80 @@ std::string SoapPowerSpectrum::feature_label(int64_t index) const {
     return "p[" + expansion_.channel_label(k) + ";" + expansion_.channel_label(kk) + ",l=" + std::to_string(index % L1) + "]";
 }
 
-void SoapPowerSpectrum::invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
-                                   SoapWorkspace& ws) const {
-    const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, LM = expansion_.lm_size();
-    const double sqrt2 = std::sqrt(2.0);
-    double prefactor[max_spherical_harmonic_degree + 1];
-    for (int l = 0; l < L1; ++l) prefactor[l] = M_PI * std::sqrt(8.0 / (2 * l + 1));
+void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& ws) const {
+    const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, N = expansion_.n_radial();
     const std::size_t n_pairs = pairs_.size();
-    for (std::size_t p = 0; p < n_pairs; ++p) {
-        const double* a = c + pairs_[p].first * LM;
-        const double* b = c + pairs_[p].second * LM;
-        const double scale = pairs_[p].first == pairs_[p].second ? 1.0 : sqrt2;
-        for (int l = 0; l < L1; ++l) {
-            double s = 0.0;
-            for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) s += a[lm] * b[lm];
-            features[p * L1 + l] = scale * prefactor[l] * s;
+    // scale[p][l] = pi sqrt(8/(2l+1)), times sqrt(2) off the diagonal.
+    double* scale = SoapWorkspace::sized(ws.products, n_pairs * L1 + 2 * static_cast<std::size_t>(K) * K +
+                                                          6 * static_cast<std::size_t>(K) * L1);
+    double* full = scale + n_pairs * L1;  // [k][k'] for one l
+    for (std::size_t p = 0; p < n_pairs; ++p)
+        for (int l = 0; l < L1; ++l)
+            scale[p * L1 + l] = (pairs_[p].first == pairs_[p].second ? 1.0 : std::sqrt(2.0)) * M_PI * std::sqrt(8.0 / (2 * l + 1));
+    for (int l = 0; l < L1; ++l) {
+        std::fill(full, full + K * K, 0.0);
+        for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+            const double* a = c + lm * K;
+            for (int k = 0; k < K; ++k) {
+                const double ak = a[k];
+                double* row = full + k * K;
+                for (int kk = 0; kk < K; ++kk) row[kk] += ak * a[kk];
+            }
         }
+        for (std::size_t p = 0; p < n_pairs; ++p) features[p * L1 + l] = scale[p * L1 + l] * full[pairs_[p].first * K + pairs_[p].second];
     }
     if (!rows) return;
-    // Per l, X = dC_l C_l^T over all (neighbour, direction, channel) rows: one BLAS call.
-    const int64_t n_rows = 3 * n;
-    const std::size_t x_size = static_cast<std::size_t>(n_rows) * K * K;
-    double* x = SoapWorkspace::sized(ws.products, x_size);
-    for (int l = 0; l < L1; ++l) {
-        gemm(false, true, n_rows * K, K, 2 * l + 1, 1.0, dc + l * l, LM, c + l * l, LM, 0.0, x, K);
-        for (int64_t r = 0; r < n_rows; ++r) {
-            const double* xr = x + static_cast<std::size_t>(r) * K * K;
-            double* out = rows + r * n_features_;
+    // dp_{kk'l}/dr_j = scale (u G1[k] A[k'] + G2[k] B[k'] + (k <-> k')), with G1 = d(wI)/dr and G2 = wI of
+    // neighbour j (zero outside its channels), A[k][l] = sum_m Y_lm c_klm and B = sum_m dY_lm/dr c_klm.
+    // All arrays are [channel][l] so the innermost loops run over l.
+    double* A = full + 2 * static_cast<std::size_t>(K) * K;
+    double* B = A + static_cast<std::size_t>(K) * L1;  // [3][K][L1]
+    double* G1 = B + 3 * static_cast<std::size_t>(K) * L1;
+    double* G2 = G1 + static_cast<std::size_t>(K) * L1;
+    double* T1 = SoapWorkspace::sized(ws.jacobian, n_pairs * L1);
+    const int LM = expansion_.lm_size();
+    const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
+    for (int64_t j = 0; j < n; ++j) {
+        const double* Y = ws.factors.harmonics.data() + j * LM;
+        const double* dY = ws.factors.harmonic_gradients.data() + 3 * j * LM;
+        const double* u = ws.factors.unit.data() + 3 * j;
+        const double* R = ws.factors.radial.data() + j * radial_size;
+        const double* dR = ws.factors.radial_derivative.data() + j * radial_size;
+        const int first = ws.factors.first_channel[j];
+        std::fill(A, A + static_cast<std::size_t>(K) * L1 * 6, 0.0);  // A, B, G1, G2
+        for (int l = 0; l < L1; ++l) {
+            for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+                const double* a = c + lm * K;
+                const double y = Y[lm], gx = dY[lm], gy = dY[LM + lm], gz = dY[2 * LM + lm];
+                for (int k = 0; k < K; ++k) {
+                    A[k * L1 + l] += y * a[k];
+                    B[k * L1 + l] += gx * a[k];
+                    B[(K + k) * L1 + l] += gy * a[k];
+                    B[(2 * K + k) * L1 + l] += gz * a[k];
+                }
+            }
+            for (int q = 0; q < N; ++q) {
+                G1[(first + q) * L1 + l] = dR[l * N + q];
+                G2[(first + q) * L1 + l] = R[l * N + q];
+            }
+        }
+        for (std::size_t p = 0; p < n_pairs; ++p) {
+            const int k = pairs_[p].first, kk = pairs_[p].second;
+            const double *g1k = G1 + k * L1, *g1kk = G1 + kk * L1, *ak = A + k * L1, *akk = A + kk * L1;
+            double* t = T1 + p * L1;
+            for (int l = 0; l < L1; ++l) t[l] = g1k[l] * akk[l] + g1kk[l] * ak[l];
+        }
+        for (int alpha = 0; alpha < 3; ++alpha) {
+            double* row = rows + (3 * j + alpha) * n_features_;
+            const double ua = u[alpha];
+            const double* Ba = B + static_cast<std::size_t>(alpha) * K * L1;
             for (std::size_t p = 0; p < n_pairs; ++p) {
                 const int k = pairs_[p].first, kk = pairs_[p].second;
-                const double scale = (k == kk ? 1.0 : sqrt2) * prefactor[l];
-                out[p * L1 + l] = scale * (xr[k * K + kk] + xr[kk * K + k]);
+                const double *g2k = G2 + k * L1, *g2kk = G2 + kk * L1, *bk = Ba + k * L1, *bkk = Ba + kk * L1;
+                const double* t = T1 + p * L1;
+                const double* sc = scale + p * L1;
+                double* out = row + p * L1;
+                for (int l = 0; l < L1; ++l) out[l] = sc[l] * (ua * t[l] + g2k[l] * bkk[l] + g2kk[l] * bk[l]);
             }
         }
     }
@@ -251,40 +303,41 @@ std::string SoapBispectrum::feature_label(int64_t index) const {
     return out;
 }
 
-void SoapBispectrum::invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
-                                SoapWorkspace& ws) const {
-    const int LM = expansion_.lm_size();
+void SoapBispectrum::invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& ws) const {
+    const int K = expansion_.n_channels();
     const int64_t M = expansion_.coefficient_count();
-    // dB/dc, zero between uses: only the entries touched here are reset afterwards.
+    // dB/dc [feature][lm][channel], zero between uses: only the entries touched here are reset afterwards.
     const std::size_t jacobian_size = static_cast<std::size_t>(n_features_) * M;
     if (rows && ws.jacobian.size() < jacobian_size) ws.jacobian.assign(jacobian_size, 0.0);
     double* jacobian = rows ? ws.jacobian.data() : nullptr;
     for (int64_t f = 0; f < n_features_; ++f) {
         const Triple& t = triples_[f];
-        const double* c1 = c + t.k[0] * LM;
-        const double* c2 = c + t.k[1] * LM;
-        const double* c3 = c + t.k[2] * LM;
         double s = 0.0;
-        for (const GauntEntry& g : couplings_[t.coupling]) s += g.value * c1[g.lm1] * c2[g.lm2] * c3[g.lm3];
+        for (const GauntEntry& g : couplings_[t.coupling]) {
+            s += g.value * c[g.lm1 * K + t.k[0]] * c[g.lm2 * K + t.k[1]] * c[g.lm3 * K + t.k[2]];
+        }
         features[f] = t.weight * s;
         if (!jacobian) continue;
         double* row = jacobian + f * M;
         for (const GauntEntry& g : couplings_[t.coupling]) {
             const double v = t.weight * g.value;
-            row[t.k[0] * LM + g.lm1] += v * c2[g.lm2] * c3[g.lm3];
-            row[t.k[1] * LM + g.lm2] += v * c1[g.lm1] * c3[g.lm3];
-            row[t.k[2] * LM + g.lm3] += v * c1[g.lm1] * c2[g.lm2];
+            const double c1 = c[g.lm1 * K + t.k[0]], c2 = c[g.lm2 * K + t.k[1]], c3 = c[g.lm3 * K + t.k[2]];
+            row[g.lm1 * K + t.k[0]] += v * c2 * c3;
+            row[g.lm2 * K + t.k[1]] += v * c1 * c3;
+            row[g.lm3 * K + t.k[2]] += v * c1 * c2;
         }
     }
     if (!rows) return;
+    double* dc = SoapWorkspace::sized(ws.coefficient_gradients, 3 * static_cast<std::size_t>(n) * M);
+    for (int64_t j = 0; j < n; ++j) expansion_.coefficient_gradients(ws.factors, j, dc + 3 * j * M);
     gemm(false, true, 3 * n, n_features_, M, 1.0, dc, M, jacobian, M, 0.0, rows, n_features_);
     for (int64_t f = 0; f < n_features_; ++f) {
         const Triple& t = triples_[f];
         double* row = jacobian + f * M;
         for (const GauntEntry& g : couplings_[t.coupling]) {
-            row[t.k[0] * LM + g.lm1] = 0.0;
-            row[t.k[1] * LM + g.lm2] = 0.0;
-            row[t.k[2] * LM + g.lm3] = 0.0;
+            row[g.lm1 * K + t.k[0]] = 0.0;
+            row[g.lm2 * K + t.k[1]] = 0.0;
+            row[g.lm3 * K + t.k[2]] = 0.0;
         }
     }
 }

@@ -33,10 +33,10 @@ protected:
 
     SoapFamilyDescriptor(const json& spec, std::string type, bool angular, bool normalize_by_default);
 
-    // Features from the coefficients c [K][lm]; if coefficient_gradients ([n][3][K][lm]) is not NULL,
-    // also gradient_rows [n][3][n_features].
-    virtual void invariants(const double* coefficients, const double* coefficient_gradients, int64_t n_neighbours,
-                            double* features, double* gradient_rows, SoapWorkspace& workspace) const = 0;
+    // Features from the coefficients c [lm][channel]; if gradient_rows is not NULL, also
+    // gradient_rows [n][3][n_features] from the neighbour factors in the workspace.
+    virtual void invariants(const double* coefficients, int64_t n_neighbours, double* features, double* gradient_rows,
+                            SoapWorkspace& workspace) const = 0;
 
     std::string type_;
     DensityExpansion expansion_;
@@ -50,8 +50,7 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
-    void invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
-                    SoapWorkspace& workspace) const override;
+    void invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& workspace) const override;
 };
 
 class SoapRadialSpectrum final : public SoapFamilyDescriptor {
@@ -60,8 +59,7 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
-    void invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
-                    SoapWorkspace& workspace) const override;
+    void invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& workspace) const override;
 };
 
 class SoapPowerSpectrum final : public SoapFamilyDescriptor {
@@ -70,8 +68,7 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
-    void invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
-                    SoapWorkspace& workspace) const override;
+    void invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& workspace) const override;
     std::vector<std::pair<int, int>> pairs_;  // channel pairs k <= k'
 };
 
@@ -89,8 +86,7 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
-    void invariants(const double* c, const double* dc, int64_t n, double* features, double* rows,
-                    SoapWorkspace& workspace) const override;
+    void invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& workspace) const override;
 
     struct Triple {
         int k[3], l[3];

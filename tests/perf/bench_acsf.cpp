@@ -2,51 +2,17 @@
 // default 10 radial + 48 angular set), through the public C API. Reported as centres/s.
 //
 //   atomfp_bench_acsf --benchmark_counters_tabular=true
-#include "atomfp.h"
-#include "support/diamond.hpp"
-
-#include <benchmark/benchmark.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-inline void omp_set_num_threads(int) {}
-#endif
-
-#include <stdexcept>
-#include <vector>
+#include "descriptor_throughput.hpp"
 
 namespace {
 
-void check(atomfp_status_t status) {
-    if (status != ATOMFP_OK) throw std::runtime_error(atomfp_last_error());
-}
+using atomfp::bench::check;
 
 // range(0): supercell repeats (3 -> 216 atoms, 5 -> 1000); range(1): threads; range(2): gradients.
 void acsf_silicon(benchmark::State& state) {
-    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(static_cast<int>(state.range(0)), 5.431, 0.1, 42);
-    const int threads = static_cast<int>(state.range(1));
-    const bool with_gradients = state.range(2) != 0;
-    const int64_t n_atoms = static_cast<int64_t>(crystal.species.size());
-    atomfp_descriptor_t* d = nullptr;
-    check(atomfp_descriptor_create(R"({"type": "acsf", "species": [14], "cutoff": 6.0})", &d));
-    atomfp_neighbours_t* list = nullptr;
-    check(atomfp_neighbours_build(n_atoms, crystal.positions.data(), crystal.species.data(), crystal.cell.data(), nullptr,
-                                  6.0, &list));
-    atomfp_system_t system;
-    check(atomfp_neighbours_system(list, &system));
-    int64_t nf = 0;
-    check(atomfp_descriptor_feature_count(d, &nf));
-    std::vector<double> features(n_atoms * nf);
-    std::vector<double> gradients(with_gradients ? (n_atoms + system.offsets[n_atoms]) * 3 * nf : 0);
-    omp_set_num_threads(threads);
-    for (auto _ : state) {
-        check(atomfp_descriptor_compute(d, &system, features.data(), with_gradients ? gradients.data() : nullptr));
-        benchmark::DoNotOptimize(features.data());
-    }
-    state.counters["centres/s"] = benchmark::Counter(static_cast<double>(n_atoms), benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["neighbours"] = static_cast<double>(system.offsets[n_atoms]) / static_cast<double>(n_atoms);
-    atomfp_neighbours_free(list);
-    atomfp_descriptor_free(d);
+    atomfp::bench::descriptor_throughput(state, R"({"type": "acsf", "species": [14], "cutoff": 6.0})",
+                                         static_cast<int>(state.range(0)), static_cast<int>(state.range(1)),
+                                         state.range(2) != 0);
 }
 
 void neighbour_list_silicon(benchmark::State& state) {

@@ -77,7 +77,7 @@ TEST(RadialBasis, GtoIntegralsMatchQuadrature) {
             };
             for (int l = 0; l <= l_max; l += 2) {
                 const double reference = quadrature_integral(radial, l, a, x, x + 12.0);
-                EXPECT_NEAR(v[n * (l_max + 1) + l], reference, 1e-10 * scale) << "n=" << n << " l=" << l << " x=" << x;
+                EXPECT_NEAR(v[l * n_max + n], reference, 1e-10 * scale) << "n=" << n << " l=" << l << " x=" << x;
             }
         }
     }
@@ -93,7 +93,7 @@ TEST(RadialBasis, DvrIntegralsMatchQuadratureOfTheBesselFactor) {
             for (int l = 0; l <= 6; ++l) {
                 const double r = dvr.node(n);
                 const double reference = std::sqrt(dvr.weight(n)) * r * r * bessel_factor(l, a, r, x);
-                EXPECT_NEAR(v[n * 7 + l], reference, 1e-10 * std::max(std::abs(reference), 1e-3 * std::sqrt(dvr.weight(n)) * r * r))
+                EXPECT_NEAR(v[l * 10 + n], reference, 1e-10 * std::max(std::abs(reference), 1e-3 * std::sqrt(dvr.weight(n)) * r * r))
                     << "n=" << n << " l=" << l << " x=" << x;
             }
         }
