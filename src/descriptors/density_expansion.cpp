@@ -189,22 +189,21 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
         const int a = species_index_[environment.center_species];
         for (int k = 0; k < N; ++k) coefficients[channel_offset_[a] + k] += center_contribution_[a][k];
     }
-    // Without gradients, every neighbour reuses the first slot.
-    const bool factors = with_gradients;
-    const std::size_t slots = factors ? static_cast<std::size_t>(n) : 1;
+    // Radial and angular factors of every neighbour are kept, so that the sum over neighbours
+    // below runs with the coefficients in registers.
+    const std::size_t slots = static_cast<std::size_t>(n);
     double* radial_all = grown(f.radial, slots * radial_size);
     double* radial_derivative_all = grown(f.radial_derivative, slots * radial_size);
     double* harmonics_all = grown(f.harmonics, slots * LM);
-    double* gradients_all = factors ? grown(f.harmonic_gradients, slots * 3 * LM) : nullptr;
+    double* gradients_all = with_gradients ? grown(f.harmonic_gradients, slots * 3 * LM) : nullptr;
     double* unit_all = grown(f.unit, slots * 3);
     if (f.first_channel.size() < slots) f.first_channel.resize(slots);
 
     for (int64_t j = 0; j < n; ++j) {
-        const std::size_t slot = factors ? static_cast<std::size_t>(j) : 0;
-        double* R = radial_all + slot * radial_size;
-        double* dR = radial_derivative_all + slot * radial_size;
-        double* Y = harmonics_all + slot * LM;
-        double* u = unit_all + 3 * slot;
+        double* R = radial_all + j * radial_size;
+        double* dR = radial_derivative_all + j * radial_size;
+        double* Y = harmonics_all + j * LM;
+        double* u = unit_all + 3 * j;
         const int a = species_index_[environment.species[j]];
         const double r = environment.distances[j], inverse_r = 1.0 / r;
         const double* d = &environment.displacements[3 * j];
@@ -220,24 +219,47 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
             weight_derivative = four_pi * (dfc * s + fc * ds);
             weight = four_pi * fc * s;
         }
-        splines_[a]->evaluate(r, R, factors ? dR : nullptr);
-        if (factors) {
+        splines_[a]->evaluate(r, R, with_gradients ? dR : nullptr);
+        if (with_gradients) {
             for (std::size_t q = 0; q < radial_size; ++q) dR[q] = weight_derivative * R[q] + weight * dR[q];
         }
         for (std::size_t q = 0; q < radial_size; ++q) R[q] *= weight;
-        double* dY = factors ? gradients_all + slot * 3 * LM : nullptr;
+        double* dY = with_gradients ? gradients_all + j * 3 * LM : nullptr;
         harmonics_.evaluate(u, Y, dY);
         if (dY) {
             for (int q = 0; q < 3 * LM; ++q) dY[q] *= inverse_r;
         }
-        const int first = channel_offset_[a];
-        f.first_channel[slot] = first;
-        for (int l = 0; l < L1; ++l) {
-            const double* Rl = R + l * N;
-            for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
-                double* c = coefficients + static_cast<std::size_t>(lm) * K + first;
-                const double y = Y[lm];
-                for (int k = 0; k < N; ++k) c[k] += y * Rl[k];
+        f.first_channel[j] = channel_offset_[a];
+    }
+    // c[lm][first_j + k] += Y_j[lm] R_j[l][k], four channels at a time held in registers.
+    const bool one_block = n_species() == 1 || mixed_;
+    for (int l = 0; l < L1; ++l) {
+        for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+            double* c = coefficients + static_cast<std::size_t>(lm) * K;
+            for (int k0 = 0; k0 < N; k0 += 4) {
+                const int width = std::min(4, N - k0);
+                if (one_block && width == 4) {
+                    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+                    for (int64_t j = 0; j < n; ++j) {
+                        const double y = harmonics_all[j * LM + lm];
+                        const double* w = radial_all + j * radial_size + l * N + k0;
+                        a0 += y * w[0];
+                        a1 += y * w[1];
+                        a2 += y * w[2];
+                        a3 += y * w[3];
+                    }
+                    c[k0] += a0;
+                    c[k0 + 1] += a1;
+                    c[k0 + 2] += a2;
+                    c[k0 + 3] += a3;
+                } else {
+                    for (int64_t j = 0; j < n; ++j) {
+                        const double y = harmonics_all[j * LM + lm];
+                        const double* w = radial_all + j * radial_size + l * N + k0;
+                        double* target = c + f.first_channel[j] + k0;
+                        for (int k = 0; k < width; ++k) target[k] += y * w[k];
+                    }
+                }
             }
         }
     }

@@ -35,6 +35,7 @@ void compute(const Descriptor& descriptor, const SystemView& system, double* fea
 
     const int64_t n_features = descriptor.feature_count();
     const int64_t block = 3 * n_features;
+    const bool overwrites = descriptor.overwrites_neighbour_blocks();
     std::exception_ptr failure;
 
     // Exceptions must not leave an OpenMP construct, so each iteration catches its own and the
@@ -64,7 +65,21 @@ void compute(const Descriptor& descriptor, const SystemView& system, double* fea
                 if (gradients) {
                     const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
                     centre_block = gradients + (c + system.offsets[c]) * block;
-                    std::fill(centre_block, centre_block + (1 + n_listed) * block, 0.0);
+                    if (overwrites) {
+                        // Zero the centre and every listed atom outside the cutoff (slots are increasing).
+                        std::fill(centre_block, centre_block + block, 0.0);
+                        int64_t q = 0;
+                        for (int64_t slot = 0; slot < n_listed; ++slot) {
+                            if (q < environment.size() && environment.slots[q] == slot) {
+                                ++q;
+                                continue;
+                            }
+                            double* b = centre_block + (1 + slot) * block;
+                            std::fill(b, b + block, 0.0);
+                        }
+                    } else {
+                        std::fill(centre_block, centre_block + (1 + n_listed) * block, 0.0);
+                    }
                 }
                 descriptor.compute_environment(environment, f, centre_block ? centre_block + block : nullptr,
                                                *workspace);

@@ -32,9 +32,14 @@ public:
     virtual bool handles_species(int32_t atomic_number) const = 0;
     virtual std::unique_ptr<Workspace> make_workspace() const = 0;
 
+    // True if compute_environment overwrites the whole block of every environment entry, so the
+    // driver need not zero those blocks first (it still zeroes the blocks of atoms beyond the cutoff).
+    virtual bool overwrites_neighbour_blocks() const { return false; }
+
     // Writes features[n_features]. If neighbour_gradients is not NULL it points at the block of
-    // list slot 0 of this centre ([3][n_features] per slot, zero on entry) and the descriptor adds
-    // dF/dx_j into the block of each environment entry's slot. Must not throw for valid input.
+    // list slot 0 of this centre ([3][n_features] per slot, zero on entry unless
+    // overwrites_neighbour_blocks()) and the descriptor adds dF/dx_j into the block of each
+    // environment entry's slot. Must not throw for valid input.
     virtual void compute_environment(const Environment& environment, double* features,
                                      double* neighbour_gradients, Workspace& workspace) const = 0;
 };

@@ -185,7 +185,7 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
     double* B = A + static_cast<std::size_t>(K) * L1;  // [3][K][L1]
     double* G1 = B + 3 * static_cast<std::size_t>(K) * L1;
     double* G2 = G1 + static_cast<std::size_t>(K) * L1;
-    double* T1 = SoapWorkspace::sized(ws.jacobian, n_pairs * L1);
+    double* T1 = SoapWorkspace::sized(ws.jacobian, std::max(n_pairs, 4 * static_cast<std::size_t>(K)) * L1);
     const int LM = expansion_.lm_size();
     const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
     for (int64_t j = 0; j < n; ++j) {
@@ -195,21 +195,35 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
         const double* R = ws.factors.radial.data() + j * radial_size;
         const double* dR = ws.factors.radial_derivative.data() + j * radial_size;
         const int first = ws.factors.first_channel[j];
-        std::fill(A, A + static_cast<std::size_t>(K) * L1 * 6, 0.0);  // A, B, G1, G2
+        // Accumulate A and B as [l][k] (contiguous over k, like c), then transpose to [k][l].
+        double* A_lk = T1;  // T1 is free until the pair loop below
+        double* B_lk = T1 + static_cast<std::size_t>(K) * L1;
+        std::fill(A_lk, A_lk + 4 * static_cast<std::size_t>(K) * L1, 0.0);
+        std::fill(G1, G1 + 2 * static_cast<std::size_t>(K) * L1, 0.0);  // G1 and G2
         for (int l = 0; l < L1; ++l) {
+            double* al = A_lk + l * K;
+            double* bx = B_lk + l * K;
+            double* by = B_lk + (L1 + l) * K;
+            double* bz = B_lk + (2 * L1 + l) * K;
             for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
                 const double* a = c + lm * K;
                 const double y = Y[lm], gx = dY[lm], gy = dY[LM + lm], gz = dY[2 * LM + lm];
                 for (int k = 0; k < K; ++k) {
-                    A[k * L1 + l] += y * a[k];
-                    B[k * L1 + l] += gx * a[k];
-                    B[(K + k) * L1 + l] += gy * a[k];
-                    B[(2 * K + k) * L1 + l] += gz * a[k];
+                    al[k] += y * a[k];
+                    bx[k] += gx * a[k];
+                    by[k] += gy * a[k];
+                    bz[k] += gz * a[k];
                 }
             }
             for (int q = 0; q < N; ++q) {
                 G1[(first + q) * L1 + l] = dR[l * N + q];
                 G2[(first + q) * L1 + l] = R[l * N + q];
+            }
+        }
+        for (int l = 0; l < L1; ++l) {
+            for (int k = 0; k < K; ++k) {
+                A[k * L1 + l] = A_lk[l * K + k];
+                for (int alpha = 0; alpha < 3; ++alpha) B[(alpha * K + k) * L1 + l] = B_lk[(alpha * L1 + l) * K + k];
             }
         }
         for (std::size_t p = 0; p < n_pairs; ++p) {

@@ -23,6 +23,7 @@ public:
     json parameters() const override;
     bool handles_species(int32_t z) const override { return expansion_.handles_species(z); }
     std::unique_ptr<Workspace> make_workspace() const override;
+    bool overwrites_neighbour_blocks() const override { return true; }
     void compute_environment(const Environment& environment, double* features, double* neighbour_gradients,
                              Workspace& workspace) const final;
 
