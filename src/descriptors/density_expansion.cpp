@@ -173,6 +173,31 @@ std::string DensityExpansion::channel_label(int channel) const {
 }
 
 namespace {
+
+typedef double double2 __attribute__((vector_size(16)));
+
+// out[0 .. 2V) += sum_j y[j * y_stride] * w[j * w_stride + (0 .. 2V)], with V two-lane accumulators.
+template <int V>
+inline void accumulate_products(int64_t n, const double* y, int y_stride, const double* w, std::size_t w_stride,
+                                double* out) {
+    double2 acc[V];
+    for (int v = 0; v < V; ++v) acc[v] = double2{0.0, 0.0};
+    for (int64_t j = 0; j < n; ++j) {
+        const double yj = y[j * y_stride];
+        const double2 yy = {yj, yj};
+        const double* wj = w + j * w_stride;
+        for (int v = 0; v < V; ++v) {
+            double2 x;
+            __builtin_memcpy(&x, wj + 2 * v, sizeof x);
+            acc[v] += yy * x;
+        }
+    }
+    for (int v = 0; v < V; ++v) {
+        out[2 * v] += acc[v][0];
+        out[2 * v + 1] += acc[v][1];
+    }
+}
+
 inline double* grown(std::vector<double>& v, std::size_t n) {
     if (v.size() < n) v.resize(n);
     return v.data();
@@ -231,35 +256,25 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
         }
         f.first_channel[j] = channel_offset_[a];
     }
-    // c[lm][first_j + k] += Y_j[lm] R_j[l][k], four channels at a time held in registers.
+    // c[lm][first_j + k] += Y_j[lm] R_j[l][k]: for one species block, eight channels at a time are
+    // summed over all neighbours in SSE2 registers (16-byte vectors exist on every x86-64).
     const bool one_block = n_species() == 1 || mixed_;
     for (int l = 0; l < L1; ++l) {
         for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
             double* c = coefficients + static_cast<std::size_t>(lm) * K;
-            for (int k0 = 0; k0 < N; k0 += 4) {
-                const int width = std::min(4, N - k0);
-                if (one_block && width == 4) {
-                    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-                    for (int64_t j = 0; j < n; ++j) {
-                        const double y = harmonics_all[j * LM + lm];
-                        const double* w = radial_all + j * radial_size + l * N + k0;
-                        a0 += y * w[0];
-                        a1 += y * w[1];
-                        a2 += y * w[2];
-                        a3 += y * w[3];
-                    }
-                    c[k0] += a0;
-                    c[k0 + 1] += a1;
-                    c[k0 + 2] += a2;
-                    c[k0 + 3] += a3;
-                } else {
-                    for (int64_t j = 0; j < n; ++j) {
-                        const double y = harmonics_all[j * LM + lm];
-                        const double* w = radial_all + j * radial_size + l * N + k0;
-                        double* target = c + f.first_channel[j] + k0;
-                        for (int k = 0; k < width; ++k) target[k] += y * w[k];
-                    }
-                }
+            const double* y = harmonics_all + lm;
+            const double* w = radial_all + l * N;
+            int k0 = 0;
+            if (one_block) {
+                for (; k0 + 8 <= N; k0 += 8) accumulate_products<4>(n, y, LM, w + k0, radial_size, c + k0);
+                for (; k0 + 4 <= N; k0 += 4) accumulate_products<2>(n, y, LM, w + k0, radial_size, c + k0);
+                for (; k0 + 2 <= N; k0 += 2) accumulate_products<1>(n, y, LM, w + k0, radial_size, c + k0);
+            }
+            for (int64_t j = 0; j < n; ++j) {
+                const double yj = y[j * LM];
+                const double* wj = w + j * radial_size;
+                double* target = c + f.first_channel[j];
+                for (int k = k0; k < N; ++k) target[k] += yj * wj[k];
             }
         }
     }
