@@ -3,9 +3,18 @@
 #include "core/error.hpp"
 
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 namespace atomfp::cli {
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) fail(Status::io, "cannot open '", path, "' for reading");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
 
 Arguments::Arguments(int argc, char** argv, const std::set<std::string>& with_value, const std::set<std::string>& flags) {
     for (int i = 0; i < argc; ++i) {

@@ -24,6 +24,9 @@ private:
     std::vector<std::string> positional_;
 };
 
+// The whole file as text; throws Error(io) if it cannot be read.
+std::string read_text_file(const std::string& path);
+
 // "0,3-5" -> {0, 3, 4, 5}; throws Error(invalid_argument) for malformed lists.
 std::vector<int64_t> parse_index_list(const std::string& text);
 

@@ -49,14 +49,6 @@ struct NeighboursHandle {
     ~NeighboursHandle() { atomfp_neighbours_free(ptr); }
 };
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) fail(Status::io, "cannot open '", path, "' for reading");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // The neighbour list restricted to some centres, with the same per-centre pair order.
 struct CentreSubset {
     std::vector<int64_t> centers, offsets{0}, neighbours;
@@ -121,7 +113,7 @@ int describe(int argc, char** argv) {
         if (args.has("--centers")) wanted = parse_index_list(args.value("--centers"));
 
         DescriptorHandle descriptor;
-        check(atomfp_descriptor_create(read_text(args.value("--spec")).c_str(), &descriptor.ptr));
+        check(atomfp_descriptor_create(read_text_file(args.value("--spec")).c_str(), &descriptor.ptr));
         int64_t n_features = 0;
         double cutoff = 0.0;
         check(atomfp_descriptor_feature_count(descriptor.ptr, &n_features));

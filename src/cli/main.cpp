@@ -10,11 +10,12 @@ const char* usage =
     "usage: atomfp <command> [options]\n"
     "\n"
     "commands:\n"
-    "  describe   compute descriptors (and gradients) of the structures in an extended XYZ file\n"
+    "  describe         compute descriptors (and gradients) of the structures in an extended XYZ file\n"
+    "  optimize-basis   build a data-driven optimal radial basis for the SOAP family from a dataset\n"
     "\n"
     "options:\n"
-    "  --help     show this message (or a command's with 'atomfp <command> --help')\n"
-    "  --version  print the library version\n";
+    "  --help           show this message (or a command's with 'atomfp <command> --help')\n"
+    "  --version        print the library version\n";
 
 }  // namespace
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (!std::strcmp(argv[1], "describe")) return atomfp::cli::describe(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "optimize-basis")) return atomfp::cli::optimize_basis(argc - 2, argv + 2);
     std::fprintf(stderr, "atomfp: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }
