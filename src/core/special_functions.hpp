@@ -18,7 +18,7 @@ double log_kummer_m(double alpha, double beta, double z);
 // log 0F1(; beta; z) for beta > 0 and z >= 0.
 double log_hypergeometric_0f1(double beta, double z);
 
-// Primitive Gaussian radial integral of the SOAP notes:
+// Primitive Gaussian radial integral of docs/soap.md:
 //   G(x) = int_0^inf r^(2+k) e^{-b r^2} e^{-a (r^2 + x^2)} i_l(2 a x r) dr
 // and dG/dx, for the integer power k >= 0, angular momentum l >= 0, a, b > 0 and x >= 0.
 void gaussian_bessel_integral(int k, int l, double a, double b, double x, double& value, double& derivative);

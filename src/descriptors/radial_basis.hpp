@@ -1,4 +1,4 @@
-// Radial integrals of the SOAP density expansion (see the SOAP notes in docs/):
+// Radial integrals of the SOAP density expansion (conventions in docs/soap.md):
 //   I_nl(x) = int_0^inf r^2 R_n(r) exp(-(r^2 + x^2) / (2 sigma^2)) i_l(r x / sigma^2) dr
 // for the orthonormal GTO basis, the Gauss–Legendre DVR basis and contractions of either (the
 // data-driven "optimal" basis), plus the cubic-spline tables that the descriptors evaluate.
