@@ -9,3 +9,9 @@ mkdir -p build/example_output
 ./build/src/atomfp describe --spec data/acsf_si.json data/si64_md1000.extxyz \
   -o build/example_output/si64_features.npy --gradients build/example_output/si64_gradients.npy
 ./build/src/atomfp describe --spec data/acsf_ch.json data/ch4.extxyz -o build/example_output/ch4_features.npy
+./build/src/atomfp describe --spec data/soap_si.json data/si64_md1000.extxyz \
+  -o build/example_output/si64_soap.npy --gradients build/example_output/si64_soap_gradients.npy
+./build/src/atomfp optimize-basis --spec data/soap_dvr_primitive_si.json --max-radial 8 data/si64_md1000.extxyz \
+  -o build/example_output/soap_optimal_si.json
+./build/src/atomfp describe --spec build/example_output/soap_optimal_si.json data/si64_md1000.extxyz \
+  -o build/example_output/si64_soap_optimal.npy

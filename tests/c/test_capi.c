@@ -115,6 +115,20 @@ int main(void) {
     CHECK(atomfp_descriptor_create("{\"type\": \"acsf\", \"species\": [14], \"eta\": 1}", &bad) == ATOMFP_ERROR_JSON);
     CHECK(strstr(atomfp_last_error(), "unknown key 'eta'") != NULL);
     CHECK(bad == NULL);
+    CHECK(atomfp_descriptor_create("{\"type\": \"soap_power_spectrum\", \"species\": [14], \"max_angular\": 21}", &bad) ==
+          ATOMFP_ERROR_JSON);
+    CHECK(strstr(atomfp_last_error(), "max_angular") != NULL);
+    CHECK(atomfp_descriptor_create("{\"type\": \"soap_bispectrum\", \"species\": [14], \"radial_basis\": \"bessel\"}", &bad) ==
+          ATOMFP_ERROR_JSON);
+    CHECK(strstr(atomfp_last_error(), "radial_basis") != NULL);
+    CHECK(bad == NULL);
+    /* a SOAP descriptor without silicon in its species list refuses the silicon crystal */
+    atomfp_descriptor_t* carbon = NULL;
+    CHECK(atomfp_descriptor_create("{\"type\": \"soap_power_spectrum\", \"species\": [6], \"max_radial\": 2, \"max_angular\": 1}",
+                                   &carbon) == ATOMFP_OK);
+    CHECK(atomfp_descriptor_compute(carbon, &system, &untouched, NULL) == ATOMFP_ERROR_SPECIES);
+    CHECK(untouched == 42.0);
+    atomfp_descriptor_free(carbon);
     char tiny[2];
     int64_t required = 0;
     CHECK(atomfp_descriptor_parameters(d, tiny, 2, &required) == ATOMFP_ERROR_BUFFER_TOO_SMALL);

@@ -65,17 +65,17 @@ TEST(RadialBasis, GtoIntegralsMatchQuadrature) {
     const int n_max = 6, l_max = 8;
     GtoRadialIntegral gto(n_max, l_max, rc, sigma);
     std::vector<double> v(gto.n_functions()), d(gto.n_functions());
-    for (double x : {0.0, 0.3, 1.7, 3.2, 4.9}) {
+    for (double x : {0.0, 1.7, 4.9}) {
         gto.evaluate(x, v.data(), d.data());
         double scale = 0.0;
         for (double value : v) scale = std::max(scale, std::abs(value));
-        for (int n = 0; n < n_max; ++n) {
+        for (int n : {0, 3, 5}) {
             auto radial = [&](double r) {
                 double s = 0.0;
                 for (int k = 0; k < n_max; ++k) s += gto.orthonormaliser(n, k) * std::pow(r, k) * std::exp(-gto.exponent(k) * r * r);
                 return s;
             };
-            for (int l = 0; l <= l_max; l += 2) {
+            for (int l : {0, 1, 4, 8}) {
                 const double reference = quadrature_integral(radial, l, a, x, x + 12.0);
                 EXPECT_NEAR(v[l * n_max + n], reference, 1e-10 * scale) << "n=" << n << " l=" << l << " x=" << x;
             }
