@@ -17,21 +17,30 @@ SphericalHarmonics::SphericalHarmonics(int max_angular) : max_l_(max_angular) {
              max_spherical_harmonic_degree, ", got l_max = ", max_angular);
     }
     const int n = triangle(max_l_, max_l_) + 1;
-    normalisation_.assign(n, 0.0);
-    recurrence_a_.assign(n, 0.0);
-    recurrence_b_.assign(n, 0.0);
+    std::vector<double> normalisation(n);
     for (int l = 0; l <= max_l_; ++l) {
         for (int m = 0; m <= l; ++m) {
             // (l-m)!/(l+m)! as a product, to stay in range for l = 20.
             double ratio = 1.0;
             for (int k = l - m + 1; k <= l + m; ++k) ratio /= k;
-            double norm = std::sqrt((2.0 * l + 1.0) / (4.0 * M_PI) * ratio);
-            if (m > 0) norm *= std::sqrt(2.0);
-            normalisation_[triangle(l, m)] = norm;
+            normalisation[triangle(l, m)] = std::sqrt((2.0 * l + 1.0) / (4.0 * M_PI) * ratio) * (m > 0 ? std::sqrt(2.0) : 1.0);
+        }
+    }
+    diagonal_.assign(max_l_ + 1, 0.0);
+    recurrence_a_.assign(n, 0.0);
+    recurrence_b_.assign(n, 0.0);
+    derivative_ratio_.assign(n, 0.0);
+    double double_factorial = 1.0;  // (2m - 1)!!
+    for (int m = 0; m <= max_l_; ++m) {
+        if (m > 0) double_factorial *= 2.0 * m - 1.0;
+        diagonal_[m] = normalisation[triangle(m, m)] * double_factorial;
+        for (int l = m; l <= max_l_; ++l) {
+            const int t = triangle(l, m);
             if (l >= m + 2) {
-                recurrence_a_[triangle(l, m)] = (2.0 * l - 1.0) / (l - m);
-                recurrence_b_[triangle(l, m)] = (l + m - 1.0) / (l - m);
+                recurrence_a_[t] = (2.0 * l - 1.0) / (l - m) * normalisation[t] / normalisation[triangle(l - 1, m)];
+                recurrence_b_[t] = (l + m - 1.0) / (l - m) * normalisation[t] / normalisation[triangle(l - 2, m)];
             }
+            if (m < l) derivative_ratio_[t] = normalisation[t] / normalisation[triangle(l, m + 1)];
         }
     }
 }
@@ -39,17 +48,14 @@ SphericalHarmonics::SphericalHarmonics(int max_angular) : max_l_(max_angular) {
 void SphericalHarmonics::evaluate(const double u[3], double* values, double* gradients) const {
     const double x = u[0], y = u[1], z = u[2];
     const int L = max_l_;
-    // Q_l^m(z) for m <= l <= L; the z-derivative of Q_l^m is Q_l^{m+1} (zero for m = l).
-    double q[max_table];
-    const int top = L;
-    double diagonal = 1.0;  // (2m - 1)!!
-    for (int m = 0; m <= top; ++m) {
-        if (m > 0) diagonal *= 2.0 * m - 1.0;
-        q[triangle(m, m)] = diagonal;
-        if (m + 1 <= top) q[triangle(m + 1, m)] = (2.0 * m + 1.0) * z * diagonal;
-        for (int l = m + 2; l <= top; ++l) {
-            q[triangle(l, m)] = recurrence_a_[triangle(l, m)] * z * q[triangle(l - 1, m)] -
-                                recurrence_b_[triangle(l, m)] * q[triangle(l - 2, m)];
+    double p[max_table];  // normalised P_l^m without the sin^m factor, [triangle(l, m)]
+    for (int m = 0; m <= L; ++m) {
+        const double pmm = diagonal_[m];
+        p[triangle(m, m)] = pmm;
+        if (m + 1 <= L) p[triangle(m + 1, m)] = std::sqrt(2.0 * m + 3.0) * z * pmm;
+        for (int l = m + 2; l <= L; ++l) {
+            const int t = triangle(l, m);
+            p[t] = recurrence_a_[t] * z * p[t - l] - recurrence_b_[t] * p[t - l - (l - 1)];
         }
     }
     // (x + i y)^m = c[m] + i s[m]
@@ -62,11 +68,11 @@ void SphericalHarmonics::evaluate(const double u[3], double* values, double* gra
     }
     const int n = size();
     for (int l = 0; l <= L; ++l) {
-        const int centre = l * l + l;
-        for (int m = 0; m <= l; ++m) {
-            const double nq = normalisation_[triangle(l, m)] * q[triangle(l, m)];
-            values[centre + m] = nq * c[m];
-            if (m > 0) values[centre - m] = nq * s[m];
+        const int centre = l * l + l, row = triangle(l, 0);
+        values[centre] = p[row];
+        for (int m = 1; m <= l; ++m) {
+            values[centre + m] = p[row + m] * c[m];
+            values[centre - m] = p[row + m] * s[m];
         }
     }
     if (!gradients) return;
@@ -74,21 +80,20 @@ void SphericalHarmonics::evaluate(const double u[3], double* values, double* gra
     double* gy = gradients + n;
     double* gz = gradients + 2 * n;
     for (int l = 0; l <= L; ++l) {
-        const int centre = l * l + l;
+        const int centre = l * l + l, row = triangle(l, 0);
         for (int m = 0; m <= l; ++m) {
-            const double norm = normalisation_[triangle(l, m)];
-            const double nq = norm * q[triangle(l, m)];
-            const double dq = m + 1 <= l ? norm * q[triangle(l, m + 1)] : 0.0;  // N dQ_l^m/dz
+            const double nq = p[row + m];
+            const double dq = m < l ? derivative_ratio_[row + m] * p[row + m + 1] : 0.0;  // N_lm dQ_l^m/dz
             // d(x+iy)^m/dx = m (x+iy)^(m-1), d/dy = i m (x+iy)^(m-1)
             const double mc = m > 0 ? m * c[m - 1] : 0.0, ms = m > 0 ? m * s[m - 1] : 0.0;
-            double cos_grad[3] = {nq * mc, -nq * ms, dq * c[m]};
-            double sin_grad[3] = {nq * ms, nq * mc, dq * s[m]};
+            const double cos_grad[3] = {nq * mc, -nq * ms, dq * c[m]};
             // Keep only the tangential component: the extension is arbitrary off the sphere.
             const double radial_c = x * cos_grad[0] + y * cos_grad[1] + z * cos_grad[2];
             gx[centre + m] = cos_grad[0] - radial_c * x;
             gy[centre + m] = cos_grad[1] - radial_c * y;
             gz[centre + m] = cos_grad[2] - radial_c * z;
             if (m > 0) {
+                const double sin_grad[3] = {nq * ms, nq * mc, dq * s[m]};
                 const double radial_s = x * sin_grad[0] + y * sin_grad[1] + z * sin_grad[2];
                 gx[centre - m] = sin_grad[0] - radial_s * x;
                 gy[centre - m] = sin_grad[1] - radial_s * y;
