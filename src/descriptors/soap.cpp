@@ -1,6 +1,7 @@
 #include "descriptors/soap.hpp"
 
 #include "core/blas.hpp"
+#include "core/dot.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/special_functions.hpp"
@@ -19,6 +20,7 @@ public:
     NeighbourFactors factors;
     std::vector<double> coefficients;  // [lm][channel]
     std::vector<double> gradient_rows, coefficient_gradients, products, jacobian;
+    std::vector<double*> blocks;  // per neighbour: its [3][n_features] gradient block
 
     // Grow-only: after the largest environment has been seen, no centre allocates.
     static double* sized(std::vector<double>& v, std::size_t n) {
@@ -62,31 +64,26 @@ void SoapFamilyDescriptor::compute_environment(const Environment& environment, d
                                                double* neighbour_gradients, Workspace& workspace) const {
     auto& ws = static_cast<SoapWorkspace&>(workspace);
     const int64_t n = environment.size();
-    const std::size_t row_count = 3 * static_cast<std::size_t>(n);
-    double* rows = neighbour_gradients ? SoapWorkspace::sized(ws.gradient_rows, row_count * n_features_) : nullptr;
-    expansion_.expand(environment, ws.coefficients.data(), ws.factors, rows != nullptr);
-    invariants(ws.coefficients.data(), n, features, rows, ws);
-
-    double inverse_norm = 1.0;
-    if (normalize_) {
-        double norm2 = 0.0;
-        for (int64_t f = 0; f < n_features_; ++f) norm2 += features[f] * features[f];
-        if (norm2 > 0.0) inverse_norm = 1.0 / std::sqrt(norm2);
-        for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
+    double** blocks = nullptr;
+    if (neighbour_gradients) {
+        if (ws.blocks.size() < static_cast<std::size_t>(n)) ws.blocks.resize(n);
+        blocks = ws.blocks.data();
+        for (int64_t j = 0; j < n; ++j) blocks[j] = neighbour_gradients + environment.slots[j] * 3 * n_features_;
     }
-    if (!rows) return;
-    // Scatter the rows into the caller's blocks; d(p/|p|) = (dp - p_hat (p_hat . dp)) / |p|.
-    for (int64_t j = 0; j < n; ++j) {
+    expansion_.expand(environment, ws.coefficients.data(), ws.factors, blocks != nullptr);
+    invariants(ws.coefficients.data(), n, features, blocks, ws);
+
+    if (!normalize_) return;
+    const double norm2 = dot(features, features, n_features_);
+    if (norm2 == 0.0) return;
+    const double inverse_norm = 1.0 / std::sqrt(norm2);
+    for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
+    // d(p/|p|) = (dp - p_hat (p_hat . dp)) / |p|, in place.
+    for (int64_t j = 0; blocks && j < n; ++j) {
         for (int alpha = 0; alpha < 3; ++alpha) {
-            const double* g = rows + (3 * j + alpha) * n_features_;
-            double* out = neighbour_gradients + (environment.slots[j] * 3 + alpha) * n_features_;
-            if (!normalize_) {
-                std::copy_n(g, n_features_, out);
-                continue;
-            }
-            double projection = 0.0;
-            for (int64_t f = 0; f < n_features_; ++f) projection += features[f] * g[f];
-            for (int64_t f = 0; f < n_features_; ++f) out[f] = (g[f] - projection * features[f]) * inverse_norm;
+            double* g = blocks[j] + alpha * n_features_;
+            const double projection = dot(features, g, n_features_);
+            for (int64_t f = 0; f < n_features_; ++f) g[f] = (g[f] - projection * features[f]) * inverse_norm;
         }
     }
 }
@@ -105,18 +102,18 @@ std::string SphericalExpansionDescriptor::feature_label(int64_t index) const {
     return "c[" + expansion_.channel_label(channel) + ",l=" + std::to_string(l) + ",m=" + std::to_string(lm - l * l - l) + "]";
 }
 
-void SphericalExpansionDescriptor::invariants(const double* c, int64_t n, double* features, double* rows,
+void SphericalExpansionDescriptor::invariants(const double* c, int64_t n, double* features, double* const* blocks,
                                               SoapWorkspace& ws) const {
     const int LM = expansion_.lm_size(), K = expansion_.n_channels();
     // Internal [lm][channel] to the documented [channel][lm].
     for (int lm = 0; lm < LM; ++lm)
         for (int k = 0; k < K; ++k) features[k * LM + lm] = c[lm * K + k];
-    if (!rows) return;
+    if (!blocks) return;
     double* dc = SoapWorkspace::sized(ws.coefficient_gradients, 3 * static_cast<std::size_t>(n_features_));
     for (int64_t j = 0; j < n; ++j) {
         expansion_.coefficient_gradients(ws.factors, j, dc);
         for (int alpha = 0; alpha < 3; ++alpha) {
-            double* row = rows + (3 * j + alpha) * n_features_;
+            double* row = blocks[j] + alpha * n_features_;
             const double* d = dc + alpha * n_features_;
             for (int lm = 0; lm < LM; ++lm)
                 for (int k = 0; k < K; ++k) row[k * LM + lm] = d[lm * K + k];
@@ -134,10 +131,11 @@ std::string SoapRadialSpectrum::feature_label(int64_t index) const {
     return "c[" + expansion_.channel_label(static_cast<int>(index)) + ",l=0,m=0]";
 }
 
-void SoapRadialSpectrum::invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& ws) const {
+void SoapRadialSpectrum::invariants(const double* c, int64_t n, double* features, double* const* blocks,
+                                    SoapWorkspace& ws) const {
     // With max_angular = 0 the coefficients are already c_{k00}, and so are their gradients.
     std::copy_n(c, n_features_, features);
-    for (int64_t j = 0; rows && j < n; ++j) expansion_.coefficient_gradients(ws.factors, j, rows + 3 * j * n_features_);
+    for (int64_t j = 0; blocks && j < n; ++j) expansion_.coefficient_gradients(ws.factors, j, blocks[j]);
 }
 
 // ---- power spectrum --------------------------------------------------------------------------
@@ -155,7 +153,8 @@ std::string SoapPowerSpectrum::feature_label(int64_t index) const {
     return "p[" + expansion_.channel_label(k) + ";" + expansion_.channel_label(kk) + ",l=" + std::to_string(index % L1) + "]";
 }
 
-void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& ws) const {
+void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features, double* const* blocks,
+                                   SoapWorkspace& ws) const {
     const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, N = expansion_.n_radial();
     const std::size_t n_pairs = pairs_.size();
     // scale[p][l] = pi sqrt(8/(2l+1)), times sqrt(2) off the diagonal.
@@ -177,7 +176,7 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
         }
         for (std::size_t p = 0; p < n_pairs; ++p) features[p * L1 + l] = scale[p * L1 + l] * full[pairs_[p].first * K + pairs_[p].second];
     }
-    if (!rows) return;
+    if (!blocks) return;
     // dp_{kk'l}/dr_j = scale (u G1[k] A[k'] + G2[k] B[k'] + (k <-> k')), with G1 = d(wI)/dr and G2 = wI of
     // neighbour j (zero outside its channels), A[k][l] = sum_m Y_lm c_klm and B = sum_m dY_lm/dr c_klm.
     // All arrays are [channel][l] so the innermost loops run over l.
@@ -233,7 +232,7 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
             for (int l = 0; l < L1; ++l) t[l] = g1k[l] * akk[l] + g1kk[l] * ak[l];
         }
         for (int alpha = 0; alpha < 3; ++alpha) {
-            double* row = rows + (3 * j + alpha) * n_features_;
+            double* row = blocks[j] + alpha * n_features_;
             const double ua = u[alpha];
             const double* Ba = B + static_cast<std::size_t>(alpha) * K * L1;
             for (std::size_t p = 0; p < n_pairs; ++p) {
@@ -317,13 +316,14 @@ std::string SoapBispectrum::feature_label(int64_t index) const {
     return out;
 }
 
-void SoapBispectrum::invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& ws) const {
+void SoapBispectrum::invariants(const double* c, int64_t n, double* features, double* const* blocks,
+                                SoapWorkspace& ws) const {
     const int K = expansion_.n_channels();
     const int64_t M = expansion_.coefficient_count();
     // dB/dc [feature][lm][channel], zero between uses: only the entries touched here are reset afterwards.
     const std::size_t jacobian_size = static_cast<std::size_t>(n_features_) * M;
-    if (rows && ws.jacobian.size() < jacobian_size) ws.jacobian.assign(jacobian_size, 0.0);
-    double* jacobian = rows ? ws.jacobian.data() : nullptr;
+    if (blocks && ws.jacobian.size() < jacobian_size) ws.jacobian.assign(jacobian_size, 0.0);
+    double* jacobian = blocks ? ws.jacobian.data() : nullptr;
     for (int64_t f = 0; f < n_features_; ++f) {
         const Triple& t = triples_[f];
         double s = 0.0;
@@ -341,10 +341,12 @@ void SoapBispectrum::invariants(const double* c, int64_t n, double* features, do
             row[g.lm3 * K + t.k[2]] += v * c1 * c2;
         }
     }
-    if (!rows) return;
+    if (!blocks) return;
     double* dc = SoapWorkspace::sized(ws.coefficient_gradients, 3 * static_cast<std::size_t>(n) * M);
+    double* rows = SoapWorkspace::sized(ws.gradient_rows, 3 * static_cast<std::size_t>(n) * n_features_);
     for (int64_t j = 0; j < n; ++j) expansion_.coefficient_gradients(ws.factors, j, dc + 3 * j * M);
     gemm(false, true, 3 * n, n_features_, M, 1.0, dc, M, jacobian, M, 0.0, rows, n_features_);
+    for (int64_t j = 0; j < n; ++j) std::copy_n(rows + 3 * j * n_features_, 3 * n_features_, blocks[j]);
     for (int64_t f = 0; f < n_features_; ++f) {
         const Triple& t = triples_[f];
         double* row = jacobian + f * M;

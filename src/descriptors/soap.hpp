@@ -34,10 +34,10 @@ protected:
 
     SoapFamilyDescriptor(const json& spec, std::string type, bool angular, bool normalize_by_default);
 
-    // Features from the coefficients c [lm][channel]; if gradient_rows is not NULL, also
-    // gradient_rows [n][3][n_features] from the neighbour factors in the workspace.
-    virtual void invariants(const double* coefficients, int64_t n_neighbours, double* features, double* gradient_rows,
-                            SoapWorkspace& workspace) const = 0;
+    // Features from the coefficients c [lm][channel]; if neighbour_blocks is not NULL, also each
+    // neighbour's gradient block [3][n_features] (overwritten) from the factors in the workspace.
+    virtual void invariants(const double* coefficients, int64_t n_neighbours, double* features,
+                            double* const* neighbour_blocks, SoapWorkspace& workspace) const = 0;
 
     std::string type_;
     DensityExpansion expansion_;
@@ -51,7 +51,8 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
-    void invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& workspace) const override;
+    void invariants(const double* c, int64_t n, double* features, double* const* blocks,
+                    SoapWorkspace& workspace) const override;
 };
 
 class SoapRadialSpectrum final : public SoapFamilyDescriptor {
@@ -60,7 +61,8 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
-    void invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& workspace) const override;
+    void invariants(const double* c, int64_t n, double* features, double* const* blocks,
+                    SoapWorkspace& workspace) const override;
 };
 
 class SoapPowerSpectrum final : public SoapFamilyDescriptor {
@@ -69,7 +71,8 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
-    void invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& workspace) const override;
+    void invariants(const double* c, int64_t n, double* features, double* const* blocks,
+                    SoapWorkspace& workspace) const override;
     std::vector<std::pair<int, int>> pairs_;  // channel pairs k <= k'
 };
 
@@ -87,7 +90,8 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
-    void invariants(const double* c, int64_t n, double* features, double* rows, SoapWorkspace& workspace) const override;
+    void invariants(const double* c, int64_t n, double* features, double* const* blocks,
+                    SoapWorkspace& workspace) const override;
 
     struct Triple {
         int k[3], l[3];
