@@ -299,11 +299,25 @@ SoapBispectrum::SoapBispectrum(const json& spec) : SoapFamilyDescriptor(spec, "s
                     couplings_.push_back(real_gaunt_coefficients(l1, l2, l3));
                 }
                 const int distinct = (p1 == p2 && p2 == p3) ? 1 : (p1 == p2 || p2 == p3) ? 3 : 6;
-                triples_.push_back({{p1 % K, p2 % K, p3 % K}, {l1, l2, l3}, std::sqrt(static_cast<double>(distinct)), it->second});
+                Triple t{{p1 % K, p2 % K, p3 % K}, {l1, l2, l3}, std::sqrt(static_cast<double>(distinct)), it->second, {0, 0, 0}};
+                if (row_feature_.empty()) {
+                    row_feature_.resize(L + 1);
+                    row_channel_.resize(L + 1);
+                }
+                for (int i = 0; i < 3; ++i) {
+                    t.partial_row[i] = static_cast<int64_t>(row_feature_[t.l[i]].size());
+                    row_feature_[t.l[i]].push_back(static_cast<int64_t>(triples_.size()));
+                    row_channel_[t.l[i]].push_back(t.k[i]);
+                }
+                triples_.push_back(t);
             }
         }
     }
     n_features_ = static_cast<int64_t>(triples_.size());
+    for (int l = 0; l < static_cast<int>(row_feature_.size()); ++l) {
+        partials_offset_.push_back(partials_size_);
+        partials_size_ += static_cast<int64_t>(row_feature_[l].size()) * (2 * l + 1);
+    }
     if (n_features_ > 2000000) fail(Status::json_error, "this bispectrum would have ", n_features_, " features; reduce max_radial or max_angular");
 }
 
@@ -319,41 +333,73 @@ std::string SoapBispectrum::feature_label(int64_t index) const {
 void SoapBispectrum::invariants(const double* c, int64_t n, double* features, double* const* blocks,
                                 SoapWorkspace& ws) const {
     const int K = expansion_.n_channels();
-    const int64_t M = expansion_.coefficient_count();
-    // dB/dc [feature][lm][channel], zero between uses: only the entries touched here are reset afterwards.
-    const std::size_t jacobian_size = static_cast<std::size_t>(n_features_) * M;
-    if (blocks && ws.jacobian.size() < jacobian_size) ws.jacobian.assign(jacobian_size, 0.0);
-    double* jacobian = blocks ? ws.jacobian.data() : nullptr;
+    // partials: for every feature and each of its three (k, l) factors, db/dc_{klm} for the 2l+1 m,
+    // grouped by l (see row_feature_).
+    double* partials = blocks ? SoapWorkspace::sized(ws.jacobian, partials_size_) : nullptr;
+    if (partials) std::fill(partials, partials + partials_size_, 0.0);
     for (int64_t f = 0; f < n_features_; ++f) {
         const Triple& t = triples_[f];
         double s = 0.0;
+        double* p[3] = {nullptr, nullptr, nullptr};
+        if (partials) {
+            for (int i = 0; i < 3; ++i) {
+                p[i] = partials + partials_offset_[t.l[i]] + t.partial_row[i] * (2 * t.l[i] + 1) - t.l[i] * t.l[i];
+            }
+        }
         for (const GauntEntry& g : couplings_[t.coupling]) {
-            s += g.value * c[g.lm1 * K + t.k[0]] * c[g.lm2 * K + t.k[1]] * c[g.lm3 * K + t.k[2]];
+            const double c1 = c[g.lm1 * K + t.k[0]], c2 = c[g.lm2 * K + t.k[1]], c3 = c[g.lm3 * K + t.k[2]];
+            s += g.value * c1 * c2 * c3;
+            if (!partials) continue;
+            const double v = t.weight * g.value;
+            p[0][g.lm1] += v * c2 * c3;
+            p[1][g.lm2] += v * c1 * c3;
+            p[2][g.lm3] += v * c1 * c2;
         }
         features[f] = t.weight * s;
-        if (!jacobian) continue;
-        double* row = jacobian + f * M;
-        for (const GauntEntry& g : couplings_[t.coupling]) {
-            const double v = t.weight * g.value;
-            const double c1 = c[g.lm1 * K + t.k[0]], c2 = c[g.lm2 * K + t.k[1]], c3 = c[g.lm3 * K + t.k[2]];
-            row[g.lm1 * K + t.k[0]] += v * c2 * c3;
-            row[g.lm2 * K + t.k[1]] += v * c1 * c3;
-            row[g.lm3 * K + t.k[2]] += v * c1 * c2;
-        }
     }
     if (!blocks) return;
-    double* dc = SoapWorkspace::sized(ws.coefficient_gradients, 3 * static_cast<std::size_t>(n) * M);
-    double* rows = SoapWorkspace::sized(ws.gradient_rows, 3 * static_cast<std::size_t>(n) * n_features_);
-    for (int64_t j = 0; j < n; ++j) expansion_.coefficient_gradients(ws.factors, j, dc + 3 * j * M);
-    gemm(false, true, 3 * n, n_features_, M, 1.0, dc, M, jacobian, M, 0.0, rows, n_features_);
-    for (int64_t j = 0; j < n; ++j) std::copy_n(rows + 3 * j * n_features_, 3 * n_features_, blocks[j]);
-    for (int64_t f = 0; f < n_features_; ++f) {
-        const Triple& t = triples_[f];
-        double* row = jacobian + f * M;
-        for (const GauntEntry& g : couplings_[t.coupling]) {
-            row[g.lm1 * K + t.k[0]] = 0.0;
-            row[g.lm2 * K + t.k[1]] = 0.0;
-            row[g.lm3 * K + t.k[2]] = 0.0;
+    // db/dr_ja = sum over the three factors (k, l) of G1_j[l][k] u_a (partial . Y_l) + G2_j[l][k] (partial . dY_l/dr_a),
+    // from the neighbour factors of the expansion (dc/dr is never formed). Per l, the dot products for
+    // all rows and all neighbours are one matrix product: partials_l [rows][2l+1] x V_l [2l+1][4n]
+    // with V_l's columns (Y, dY/dx, dY/dy, dY/dz) of each neighbour.
+    const int L1 = expansion_.max_angular() + 1, N = expansion_.n_radial(), LM = expansion_.lm_size();
+    const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
+    for (int64_t j = 0; j < n; ++j) std::fill(blocks[j], blocks[j] + 3 * n_features_, 0.0);
+    const int64_t columns = 4 * n;
+    for (int l = 0; l < L1; ++l) {
+        const int64_t rows = static_cast<int64_t>(row_feature_[l].size());
+        if (rows == 0) continue;
+        const int width = 2 * l + 1;
+        double* V = SoapWorkspace::sized(ws.products, static_cast<std::size_t>(width) * columns);
+        for (int m = 0; m < width; ++m) {
+            for (int64_t j = 0; j < n; ++j) {
+                const int lm = l * l + m;
+                const double* dY = ws.factors.harmonic_gradients.data() + 3 * j * LM;
+                double* v = V + m * columns + 4 * j;
+                v[0] = ws.factors.harmonics[j * LM + lm];
+                v[1] = dY[lm];
+                v[2] = dY[LM + lm];
+                v[3] = dY[2 * LM + lm];
+            }
+        }
+        double* D = SoapWorkspace::sized(ws.coefficient_gradients, static_cast<std::size_t>(rows) * columns);
+        gemm(false, false, rows, columns, width, 1.0, partials + partials_offset_[l], width, V, columns, 0.0, D, columns);
+        for (int64_t j = 0; j < n; ++j) {
+            const double* u = ws.factors.unit.data() + 3 * j;
+            const double* R = ws.factors.radial.data() + j * radial_size + l * N;
+            const double* dR = ws.factors.radial_derivative.data() + j * radial_size + l * N;
+            const int first = ws.factors.first_channel[j];
+            double* out = blocks[j];
+            for (int64_t r = 0; r < rows; ++r) {
+                const int k = row_channel_[l][r] - first;
+                if (k < 0 || k >= N) continue;  // this neighbour does not feed the channel
+                const double* d = D + r * columns + 4 * j;
+                const double g1 = dR[k] * d[0], g2 = R[k];
+                const int64_t f = row_feature_[l][r];
+                out[f] += g1 * u[0] + g2 * d[1];
+                out[n_features_ + f] += g1 * u[1] + g2 * d[2];
+                out[2 * n_features_ + f] += g1 * u[2] + g2 * d[3];
+            }
         }
     }
 }

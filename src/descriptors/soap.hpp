@@ -97,7 +97,14 @@ private:
         int k[3], l[3];
         double weight;  // sqrt of the number of distinct permutations of the three (k, l) pairs
         int coupling;   // index into couplings_
+        int64_t partial_row[3];  // row of db/dc_{k_i l_i m} (m = -l_i..l_i) in the partials of l_i
     };
+    // The partial derivatives are grouped by l: partials_l is [rows of l][2l+1], and row r of l
+    // belongs to feature row_feature_[l][r] through its channel row_channel_[l][r].
+    std::vector<std::vector<int64_t>> row_feature_;
+    std::vector<std::vector<int>> row_channel_;
+    std::vector<int64_t> partials_offset_;  // start of each l's block in the partials buffer
+    int64_t partials_size_ = 0;
     std::vector<Triple> triples_;
     std::vector<std::vector<GauntEntry>> couplings_;
 };
