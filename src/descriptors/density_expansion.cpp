@@ -2,6 +2,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/small_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -174,30 +175,6 @@ std::string DensityExpansion::channel_label(int channel) const {
 
 namespace {
 
-typedef double double2 __attribute__((vector_size(16)));
-
-// out[0 .. 2V) += sum_j y[j * y_stride] * w[j * w_stride + (0 .. 2V)], with V two-lane accumulators.
-template <int V>
-inline void accumulate_products(int64_t n, const double* y, int y_stride, const double* w, std::size_t w_stride,
-                                double* out) {
-    double2 acc[V];
-    for (int v = 0; v < V; ++v) acc[v] = double2{0.0, 0.0};
-    for (int64_t j = 0; j < n; ++j) {
-        const double yj = y[j * y_stride];
-        const double2 yy = {yj, yj};
-        const double* wj = w + j * w_stride;
-        for (int v = 0; v < V; ++v) {
-            double2 x;
-            __builtin_memcpy(&x, wj + 2 * v, sizeof x);
-            acc[v] += yy * x;
-        }
-    }
-    for (int v = 0; v < V; ++v) {
-        out[2 * v] += acc[v][0];
-        out[2 * v + 1] += acc[v][1];
-    }
-}
-
 inline double* grown(std::vector<double>& v, std::size_t n) {
     if (v.size() < n) v.resize(n);
     return v.data();
@@ -264,17 +241,15 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
             double* c = coefficients + static_cast<std::size_t>(lm) * K;
             const double* y = harmonics_all + lm;
             const double* w = radial_all + l * N;
-            int k0 = 0;
             if (one_block) {
-                for (; k0 + 8 <= N; k0 += 8) accumulate_products<4>(n, y, LM, w + k0, radial_size, c + k0);
-                for (; k0 + 4 <= N; k0 += 4) accumulate_products<2>(n, y, LM, w + k0, radial_size, c + k0);
-                for (; k0 + 2 <= N; k0 += 2) accumulate_products<1>(n, y, LM, w + k0, radial_size, c + k0);
+                accumulate_products(n, y, LM, w, static_cast<std::ptrdiff_t>(radial_size), c, N);
+                continue;
             }
             for (int64_t j = 0; j < n; ++j) {
                 const double yj = y[j * LM];
                 const double* wj = w + j * radial_size;
                 double* target = c + f.first_channel[j];
-                for (int k = k0; k < N; ++k) target[k] += yj * wj[k];
+                for (int k = 0; k < N; ++k) target[k] += yj * wj[k];
             }
         }
     }

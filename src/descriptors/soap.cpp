@@ -1,7 +1,7 @@
 #include "descriptors/soap.hpp"
 
 #include "core/blas.hpp"
-#include "core/dot.hpp"
+#include "core/small_kernels.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/special_functions.hpp"
@@ -144,7 +144,10 @@ SoapPowerSpectrum::SoapPowerSpectrum(const json& spec) : SoapFamilyDescriptor(sp
     const int K = expansion_.n_channels();
     for (int k = 0; k < K; ++k)
         for (int kk = k; kk < K; ++kk) pairs_.emplace_back(k, kk);
-    n_features_ = static_cast<int64_t>(pairs_.size()) * (expansion_.max_angular() + 1);
+    const int L1 = expansion_.max_angular() + 1;
+    n_features_ = static_cast<int64_t>(pairs_.size()) * L1;
+    for (const auto& [k, kk] : pairs_)
+        for (int l = 0; l < L1; ++l) scale_.push_back((k == kk ? 1.0 : std::sqrt(2.0)) * M_PI * std::sqrt(8.0 / (2 * l + 1)));
 }
 
 std::string SoapPowerSpectrum::feature_label(int64_t index) const {
@@ -157,23 +160,13 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
                                    SoapWorkspace& ws) const {
     const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, N = expansion_.n_radial();
     const std::size_t n_pairs = pairs_.size();
-    // scale[p][l] = pi sqrt(8/(2l+1)), times sqrt(2) off the diagonal.
-    double* scale = SoapWorkspace::sized(ws.products, n_pairs * L1 + 2 * static_cast<std::size_t>(K) * K +
-                                                          6 * static_cast<std::size_t>(K) * L1);
-    double* full = scale + n_pairs * L1;  // [k][k'] for one l
-    for (std::size_t p = 0; p < n_pairs; ++p)
-        for (int l = 0; l < L1; ++l)
-            scale[p * L1 + l] = (pairs_[p].first == pairs_[p].second ? 1.0 : std::sqrt(2.0)) * M_PI * std::sqrt(8.0 / (2 * l + 1));
+    const double* scale = scale_.data();  // [p][l]
+    double* full = SoapWorkspace::sized(ws.products, 2 * static_cast<std::size_t>(K) * K + 6 * static_cast<std::size_t>(K) * L1);
     for (int l = 0; l < L1; ++l) {
+        // full[k][k'] = sum_m c_klm c_k'lm, one row at a time with the row in registers.
         std::fill(full, full + K * K, 0.0);
-        for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
-            const double* a = c + lm * K;
-            for (int k = 0; k < K; ++k) {
-                const double ak = a[k];
-                double* row = full + k * K;
-                for (int kk = 0; kk < K; ++kk) row[kk] += ak * a[kk];
-            }
-        }
+        const double* block = c + l * l * K;
+        for (int k = 0; k < K; ++k) accumulate_products(2 * l + 1, block + k, K, block, K, full + k * K, K);
         for (std::size_t p = 0; p < n_pairs; ++p) features[p * L1 + l] = scale[p * L1 + l] * full[pairs_[p].first * K + pairs_[p].second];
     }
     if (!blocks) return;

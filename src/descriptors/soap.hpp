@@ -74,6 +74,7 @@ private:
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
     std::vector<std::pair<int, int>> pairs_;  // channel pairs k <= k'
+    std::vector<double> scale_;               // [pair][l]: pi sqrt(8/(2l+1)), times sqrt(2) off the diagonal
 };
 
 // Real Gaunt coefficients int Y_{l1 m1} Y_{l2 m2} Y_{l3 m3} dOmega for l1 <= l2 <= l3 <= max_angular,
