@@ -27,6 +27,7 @@ SphericalHarmonics::SphericalHarmonics(int max_angular) : max_l_(max_angular) {
         }
     }
     diagonal_.assign(max_l_ + 1, 0.0);
+    subdiagonal_.assign(max_l_ + 1, 0.0);
     recurrence_a_.assign(n, 0.0);
     recurrence_b_.assign(n, 0.0);
     derivative_ratio_.assign(n, 0.0);
@@ -34,6 +35,7 @@ SphericalHarmonics::SphericalHarmonics(int max_angular) : max_l_(max_angular) {
     for (int m = 0; m <= max_l_; ++m) {
         if (m > 0) double_factorial *= 2.0 * m - 1.0;
         diagonal_[m] = normalisation[triangle(m, m)] * double_factorial;
+        subdiagonal_[m] = std::sqrt(2.0 * m + 3.0);
         for (int l = m; l <= max_l_; ++l) {
             const int t = triangle(l, m);
             if (l >= m + 2) {
@@ -49,14 +51,16 @@ void SphericalHarmonics::evaluate(const double u[3], double* values, double* gra
     const double x = u[0], y = u[1], z = u[2];
     const int L = max_l_;
     double p[max_table];  // normalised P_l^m without the sin^m factor, [triangle(l, m)]
-    for (int m = 0; m <= L; ++m) {
-        const double pmm = diagonal_[m];
-        p[triangle(m, m)] = pmm;
-        if (m + 1 <= L) p[triangle(m + 1, m)] = std::sqrt(2.0 * m + 3.0) * z * pmm;
-        for (int l = m + 2; l <= L; ++l) {
-            const int t = triangle(l, m);
-            p[t] = recurrence_a_[t] * z * p[t - l] - recurrence_b_[t] * p[t - l - (l - 1)];
-        }
+    // Row by row in l: the entries of one row are independent of each other, so the recurrence
+    // vectorises over m instead of forming one long dependency chain per m.
+    p[0] = diagonal_[0];
+    for (int l = 1; l <= L; ++l) {
+        const int row = triangle(l, 0), previous = row - l, before = previous - (l - 1);
+        const double* a = recurrence_a_.data() + row;
+        const double* b = recurrence_b_.data() + row;
+        for (int m = 0; m <= l - 2; ++m) p[row + m] = a[m] * z * p[previous + m] - b[m] * p[before + m];
+        p[row + l - 1] = subdiagonal_[l - 1] * z * p[previous + l - 1];
+        p[row + l] = diagonal_[l];
     }
     // (x + i y)^m = c[m] + i s[m]
     double c[max_spherical_harmonic_degree + 2], s[max_spherical_harmonic_degree + 2];

@@ -29,7 +29,7 @@ private:
     int max_l_;
     // The recurrence runs on normalised P_l^m = N_lm Q_l^m directly (N includes sqrt(2) for m > 0):
     // P_m^m = diagonal_[m], P_{m+1}^m = sqrt(2m+3) z P_m^m, P_l^m = a z P_{l-1}^m - b P_{l-2}^m.
-    std::vector<double> diagonal_;                     // [m]
+    std::vector<double> diagonal_, subdiagonal_;       // [m]: P_m^m and sqrt(2m+3)
     std::vector<double> recurrence_a_, recurrence_b_;  // [l*(l+1)/2 + m]
     std::vector<double> derivative_ratio_;             // [l*(l+1)/2 + m]: N_lm / N_l,m+1 (m < l)
 };
