@@ -177,7 +177,7 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
     double* B = A + static_cast<std::size_t>(K) * L1;  // [3][K][L1]
     double* G1 = B + 3 * static_cast<std::size_t>(K) * L1;
     double* G2 = G1 + static_cast<std::size_t>(K) * L1;
-    double* T1 = SoapWorkspace::sized(ws.jacobian, std::max(n_pairs, 4 * static_cast<std::size_t>(K)) * L1);
+    double* staging = SoapWorkspace::sized(ws.jacobian, 4 * static_cast<std::size_t>(K) * L1);
     const int LM = expansion_.lm_size();
     const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
     for (int64_t j = 0; j < n; ++j) {
@@ -188,8 +188,8 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
         const double* dR = ws.factors.radial_derivative.data() + j * radial_size;
         const int first = ws.factors.first_channel[j];
         // Accumulate A and B as [l][k] (contiguous over k, like c), then transpose to [k][l].
-        double* A_lk = T1;  // T1 is free until the pair loop below
-        double* B_lk = T1 + static_cast<std::size_t>(K) * L1;
+        double* A_lk = staging;
+        double* B_lk = staging + static_cast<std::size_t>(K) * L1;
         std::fill(A_lk, A_lk + 4 * static_cast<std::size_t>(K) * L1, 0.0);
         std::fill(G1, G1 + 2 * static_cast<std::size_t>(K) * L1, 0.0);  // G1 and G2
         for (int l = 0; l < L1; ++l) {
@@ -218,23 +218,23 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
                 for (int alpha = 0; alpha < 3; ++alpha) B[(alpha * K + k) * L1 + l] = B_lk[(alpha * L1 + l) * K + k];
             }
         }
+        // All three directions in one pass: they share G1[k] A[k'] + G1[k'] A[k], G2 and the scales.
+        double* row_x = blocks[j];
+        double* row_y = row_x + n_features_;
+        double* row_z = row_y + n_features_;
+        const double* Bx = B;
+        const double* By = B + static_cast<std::size_t>(K) * L1;
+        const double* Bz = B + 2 * static_cast<std::size_t>(K) * L1;
         for (std::size_t p = 0; p < n_pairs; ++p) {
-            const int k = pairs_[p].first, kk = pairs_[p].second;
-            const double *g1k = G1 + k * L1, *g1kk = G1 + kk * L1, *ak = A + k * L1, *akk = A + kk * L1;
-            double* t = T1 + p * L1;
-            for (int l = 0; l < L1; ++l) t[l] = g1k[l] * akk[l] + g1kk[l] * ak[l];
-        }
-        for (int alpha = 0; alpha < 3; ++alpha) {
-            double* row = blocks[j] + alpha * n_features_;
-            const double ua = u[alpha];
-            const double* Ba = B + static_cast<std::size_t>(alpha) * K * L1;
-            for (std::size_t p = 0; p < n_pairs; ++p) {
-                const int k = pairs_[p].first, kk = pairs_[p].second;
-                const double *g2k = G2 + k * L1, *g2kk = G2 + kk * L1, *bk = Ba + k * L1, *bkk = Ba + kk * L1;
-                const double* t = T1 + p * L1;
-                const double* sc = scale + p * L1;
-                double* out = row + p * L1;
-                for (int l = 0; l < L1; ++l) out[l] = sc[l] * (ua * t[l] + g2k[l] * bkk[l] + g2kk[l] * bk[l]);
+            const int k = pairs_[p].first * L1, kk = pairs_[p].second * L1;
+            const double* sc = scale + p * L1;
+            const std::size_t o = p * L1;
+            for (int l = 0; l < L1; ++l) {
+                const double g2k = G2[k + l], g2kk = G2[kk + l], s = sc[l];
+                const double tl = G1[k + l] * A[kk + l] + G1[kk + l] * A[k + l];
+                row_x[o + l] = s * (u[0] * tl + g2k * Bx[kk + l] + g2kk * Bx[k + l]);
+                row_y[o + l] = s * (u[1] * tl + g2k * By[kk + l] + g2kk * By[k + l]);
+                row_z[o + l] = s * (u[2] * tl + g2k * Bz[kk + l] + g2kk * Bz[k + l]);
             }
         }
     }

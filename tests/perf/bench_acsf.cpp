@@ -31,6 +31,7 @@ void neighbour_list_silicon(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(acsf_silicon)
+    ->Apply(atomfp::bench::best_of_repetitions)
     ->ArgNames({"cells", "threads", "gradients"})
     ->ArgsProduct({{3, 5}, {1, 2}, {0, 1}})
     ->Unit(benchmark::kMillisecond)

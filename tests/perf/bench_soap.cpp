@@ -28,16 +28,19 @@ void spherical_expansion_silicon(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(soap_power_spectrum_silicon)
+    ->Apply(atomfp::bench::best_of_repetitions)
     ->ArgNames({"threads", "gradients"})
     ->ArgsProduct({{1, 2}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(soap_bispectrum_silicon)
+    ->Apply(atomfp::bench::best_of_repetitions)
     ->ArgNames({"threads", "gradients"})
     ->ArgsProduct({{1, 2}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(spherical_expansion_silicon)
+    ->Apply(atomfp::bench::best_of_repetitions)
     ->ArgNames({"threads", "gradients"})
     ->ArgsProduct({{1}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
