@@ -19,7 +19,10 @@ class SoapFamilyDescriptor::SoapWorkspace final : public Descriptor::Workspace {
 public:
     NeighbourFactors factors;
     std::vector<double> coefficients;  // [lm][channel]
-    std::vector<double> gradient_rows, coefficient_gradients, products, jacobian;
+    // Grow-only scratch of the invariants: dc/dr of one neighbour (spherical expansion), dot
+    // products and staging (power spectrum), partial derivatives, angular columns and their dot
+    // products (bispectrum).
+    std::vector<double> coefficient_gradients, dot_products, staging, partials, angular_columns;
     std::vector<double*> blocks;  // per neighbour: its [3][n_features] gradient block
 
     // Grow-only: after the largest environment has been seen, no centre allocates.
@@ -161,7 +164,7 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
     const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, N = expansion_.n_radial();
     const std::size_t n_pairs = pairs_.size();
     const double* scale = scale_.data();  // [p][l]
-    double* full = SoapWorkspace::sized(ws.products, 2 * static_cast<std::size_t>(K) * K + 6 * static_cast<std::size_t>(K) * L1);
+    double* full = SoapWorkspace::sized(ws.dot_products, 2 * static_cast<std::size_t>(K) * K + 6 * static_cast<std::size_t>(K) * L1);
     for (int l = 0; l < L1; ++l) {
         // full[k][k'] = sum_m c_klm c_k'lm, one row at a time with the row in registers.
         std::fill(full, full + K * K, 0.0);
@@ -177,7 +180,7 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
     double* B = A + static_cast<std::size_t>(K) * L1;  // [3][K][L1]
     double* G1 = B + 3 * static_cast<std::size_t>(K) * L1;
     double* G2 = G1 + static_cast<std::size_t>(K) * L1;
-    double* staging = SoapWorkspace::sized(ws.jacobian, 4 * static_cast<std::size_t>(K) * L1);
+    double* staging = SoapWorkspace::sized(ws.staging, 4 * static_cast<std::size_t>(K) * L1);
     const int LM = expansion_.lm_size();
     const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
     for (int64_t j = 0; j < n; ++j) {
@@ -328,7 +331,7 @@ void SoapBispectrum::invariants(const double* c, int64_t n, double* features, do
     const int K = expansion_.n_channels();
     // partials: for every feature and each of its three (k, l) factors, db/dc_{klm} for the 2l+1 m,
     // grouped by l (see row_feature_).
-    double* partials = blocks ? SoapWorkspace::sized(ws.jacobian, partials_size_) : nullptr;
+    double* partials = blocks ? SoapWorkspace::sized(ws.partials, partials_size_) : nullptr;
     if (partials) std::fill(partials, partials + partials_size_, 0.0);
     for (int64_t f = 0; f < n_features_; ++f) {
         const Triple& t = triples_[f];
@@ -363,7 +366,7 @@ void SoapBispectrum::invariants(const double* c, int64_t n, double* features, do
         const int64_t rows = static_cast<int64_t>(row_feature_[l].size());
         if (rows == 0) continue;
         const int width = 2 * l + 1;
-        double* V = SoapWorkspace::sized(ws.products, static_cast<std::size_t>(width) * columns);
+        double* V = SoapWorkspace::sized(ws.angular_columns, static_cast<std::size_t>(width) * columns);
         for (int m = 0; m < width; ++m) {
             for (int64_t j = 0; j < n; ++j) {
                 const int lm = l * l + m;
@@ -375,7 +378,7 @@ void SoapBispectrum::invariants(const double* c, int64_t n, double* features, do
                 v[3] = dY[2 * LM + lm];
             }
         }
-        double* D = SoapWorkspace::sized(ws.coefficient_gradients, static_cast<std::size_t>(rows) * columns);
+        double* D = SoapWorkspace::sized(ws.dot_products, static_cast<std::size_t>(rows) * columns);
         gemm(false, false, rows, columns, width, 1.0, partials + partials_offset_[l], width, V, columns, 0.0, D, columns);
         for (int64_t j = 0; j < n; ++j) {
             const double* u = ws.factors.unit.data() + 3 * j;
