@@ -125,7 +125,13 @@ RadialSpline::RadialSpline(const RadialIntegral& exact, double cutoff, double ac
     std::vector<double> nodes(n + 1);
     for (int i = 0; i <= n; ++i) nodes[i] = cutoff * i / n;
     Samples at_nodes = sample(exact, nodes);
+    // Tables beyond this many numbers (256 MB) are refused rather than attempted.
+    const double max_table_entries = static_cast<double>(1 << 25);
     for (;;) {
+        if (4.0 * n * f > max_table_entries) {
+            fail(Status::json_error, "the radial spline table would need ", 4.0 * n * f * 8 / 1048576.0, " MB (", f,
+                 " functions x ", n, " intervals); reduce max_radial, max_angular or raise spline_accuracy");
+        }
         const double h = cutoff / n;
         coefficients_.assign(static_cast<std::size_t>(n) * 4 * f, 0.0);
         for (int i = 0; i < n; ++i) {

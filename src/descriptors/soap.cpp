@@ -34,6 +34,8 @@ public:
 
 namespace {
 
+constexpr std::size_t max_bispectrum_features = 1000000;
+
 DensityExpansion read_expansion(const json& spec, const std::string& type, bool angular, bool normalize_default,
                                 bool& normalize) {
     SpecReader reader(spec);
@@ -288,6 +290,10 @@ SoapBispectrum::SoapBispectrum(const json& spec) : SoapFamilyDescriptor(spec, "s
             for (int p3 = p2; p3 < n_pairs; ++p3) {
                 const int l1 = p1 / K, l2 = p2 / K, l3 = p3 / K;
                 if (l3 > l1 + l2 || (l1 + l2 + l3) % 2 != 0) continue;  // l1 <= l2 <= l3 already
+                if (triples_.size() >= max_bispectrum_features) {
+                    fail(Status::json_error, "this bispectrum would have more than ", max_bispectrum_features,
+                         " features; reduce max_radial, max_angular or the number of species");
+                }
                 auto key = std::make_tuple(l1, l2, l3);
                 auto it = coupling_index.find(key);
                 if (it == coupling_index.end()) {
@@ -314,7 +320,6 @@ SoapBispectrum::SoapBispectrum(const json& spec) : SoapFamilyDescriptor(spec, "s
         partials_offset_.push_back(partials_size_);
         partials_size_ += static_cast<int64_t>(row_feature_[l].size()) * (2 * l + 1);
     }
-    if (n_features_ > 2000000) fail(Status::json_error, "this bispectrum would have ", n_features_, " features; reduce max_radial or max_angular");
 }
 
 std::string SoapBispectrum::feature_label(int64_t index) const {
