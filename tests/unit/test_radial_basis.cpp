@@ -165,3 +165,31 @@ TEST(RadialBasis, IdentityContractionReproducesThePrimitive) {
         EXPECT_DOUBLE_EQ(da[k], db[k]);
     }
 }
+
+TEST(RadialBasis, ContractedIntegralsMatchQuadratureOfTheContractedFunctions) {
+    const double rc = 4.5, sigma = 0.5, a = 0.5 / (sigma * sigma);
+    const int n_primitive = 6, q_max = 2, l_max = 3;
+    auto gto = std::make_shared<GtoRadialIntegral>(n_primitive, l_max, rc, sigma);
+    std::vector<std::vector<double>> u(l_max + 1);
+    for (int l = 0; l <= l_max; ++l)
+        for (int k = 0; k < q_max * n_primitive; ++k) u[l].push_back(std::sin(1.3 * k + 0.7 * l));
+    ContractedRadialIntegral contracted(gto, u, q_max);
+    std::vector<double> v(contracted.n_functions()), d(contracted.n_functions());
+    for (double x : {0.4, 2.9}) {
+        contracted.evaluate(x, v.data(), d.data());
+        double scale = 0.0;
+        for (double value : v) scale = std::max(scale, std::abs(value));
+        for (int q = 0; q < q_max; ++q) {
+            for (int l : {0, 3}) {
+                auto radial = [&](double r) {
+                    double s = 0.0;
+                    for (int n = 0; n < n_primitive; ++n)
+                        for (int k = 0; k < n_primitive; ++k)
+                            s += u[l][q * n_primitive + n] * gto->orthonormaliser(n, k) * std::pow(r, k) * std::exp(-gto->exponent(k) * r * r);
+                    return s;
+                };
+                EXPECT_NEAR(v[l * q_max + q], quadrature_integral(radial, l, a, x, x + 12.0), 1e-10 * scale) << "q=" << q << " l=" << l;
+            }
+        }
+    }
+}
