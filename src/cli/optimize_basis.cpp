@@ -69,8 +69,8 @@ int optimize_basis(int argc, char** argv) {
 
         if (!args.flag("--quiet")) {
             const int q_max = static_cast<int>(q[0]);
-            std::printf("atomfp optimize-basis: %lld environments from %zu frames, %s basis with %d functions -> %d\n",
-                        static_cast<long long>(optimal.n_environments), frames.size(),
+            std::printf("atomfp optimize-basis: %lld environments from %zu frame%s, %s basis with %d functions -> %d\n",
+                        static_cast<long long>(optimal.n_environments), frames.size(), frames.size() == 1 ? "" : "s",
                         optimal.spec["optimal_basis"]["primitive_basis"].get<std::string>().c_str(),
                         optimal.spec["optimal_basis"]["primitive_max_radial"].get<int>(), q_max);
             std::printf("residual variance (1 - kept / total) per block after keeping q functions:\n");
