@@ -178,6 +178,45 @@ ATOMFP_API atomfp_status_t atomfp_descriptor_compute(const atomfp_descriptor_t* 
                                                      const atomfp_system_t* system,
                                                      double* features, double* gradients);
 
+/* ---- sensitivity analysis ------------------------------------------------------------------- */
+
+/*
+ * The sensitivity of one centre's features to the motion of its environment: the centre (first)
+ * plus every neighbour strictly inside the descriptor's cutoff, in list order, N atoms in all
+ * (a periodic image is its own atom). J is the Jacobian [n_features][3N] of the centre's features
+ * with respect to their Cartesian positions and S = J^T J [3N][3N] (Parsaeifard & Goedecker 2022).
+ *
+ * Flags (bitwise or):
+ *  ATOMFP_SENSITIVITY_REMOVE_RIGID  project out the rigid-body modes: 3 translations and 3 rotations
+ *                                   about the centre (fewer for collinear atoms).
+ *  ATOMFP_SENSITIVITY_SCALE_MAX     divide by the largest eigenvalue, so that it becomes 1.
+ * `center` indexes the system's centres (0 <= center < n_centers).
+ */
+#define ATOMFP_SENSITIVITY_REMOVE_RIGID 1
+#define ATOMFP_SENSITIVITY_SCALE_MAX 2
+
+/* N, the number of environment atoms of `center` (the centre included). */
+ATOMFP_API atomfp_status_t atomfp_sensitivity_size(const atomfp_descriptor_t* descriptor,
+                                                   const atomfp_system_t* system, int64_t center,
+                                                   int64_t* n_env_atoms);
+
+/* S [3N][3N], row-major; with REMOVE_RIGID, P S P with P the projector off the rigid modes. */
+ATOMFP_API atomfp_status_t atomfp_sensitivity_matrix(const atomfp_descriptor_t* descriptor,
+                                                     const atomfp_system_t* system, int64_t center,
+                                                     int32_t flags, double* sensitivity);
+
+/*
+ * Eigenvalues of S in ascending order, eigenvalues [3N], and optionally the eigenvectors,
+ * eigenvectors [3N][3N] (row k belongs to eigenvalue k; NULL to skip). With REMOVE_RIGID the
+ * rigid modes come first with eigenvalue exactly 0 and the rigid modes as eigenvectors, followed
+ * by the ascending spectrum of S on the rigid-free displacements, so 3N stays the array size.
+ * The singular values of J are the square roots of the eigenvalues of S.
+ */
+ATOMFP_API atomfp_status_t atomfp_sensitivity_spectrum(const atomfp_descriptor_t* descriptor,
+                                                       const atomfp_system_t* system,
+                                                       int64_t center, int32_t flags,
+                                                       double* eigenvalues, double* eigenvectors);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 #include "atomfp.h"
 
+#include "analysis/sensitivity.hpp"
 #include "capi/guard.hpp"
 #include "core/neighbour_list.hpp"
 #include "descriptors/factory.hpp"
@@ -173,6 +174,44 @@ atomfp_status_t atomfp_descriptor_feature_label(const atomfp_descriptor_t* descr
 atomfp_status_t atomfp_descriptor_compute(const atomfp_descriptor_t* descriptor, const atomfp_system_t* system,
                                           double* features, double* gradients) {
     return guard([&] { atomfp::compute(checked(descriptor), atomfp::capi::to_view(system), features, gradients); });
+}
+
+atomfp_status_t atomfp_sensitivity_size(const atomfp_descriptor_t* descriptor, const atomfp_system_t* system,
+                                        int64_t center, int64_t* n_env_atoms) {
+    return guard([&] {
+        require_pointer(n_env_atoms, "n_env_atoms");
+        const atomfp::Descriptor& d = checked(descriptor);
+        const atomfp::SystemView view = atomfp::capi::to_view(system);
+        atomfp::validate_system(view);
+        if (center < 0 || center >= view.n_centers) {
+            atomfp::fail(atomfp::Status::invalid_argument, "center ", center, " is out of range [0, ", view.n_centers, ")");
+        }
+        atomfp::Environment environment;
+        environment.build(view, center, d.cutoff());
+        *n_env_atoms = 1 + environment.size();
+    });
+}
+
+atomfp_status_t atomfp_sensitivity_matrix(const atomfp_descriptor_t* descriptor, const atomfp_system_t* system,
+                                          int64_t center, int32_t flags, double* sensitivity) {
+    return guard([&] {
+        require_pointer(sensitivity, "sensitivity");
+        const atomfp::EnvironmentJacobian j = atomfp::environment_jacobian(checked(descriptor), atomfp::capi::to_view(system), center);
+        const std::vector<double> S = atomfp::sensitivity_matrix(j, flags);
+        std::copy(S.begin(), S.end(), sensitivity);
+    });
+}
+
+atomfp_status_t atomfp_sensitivity_spectrum(const atomfp_descriptor_t* descriptor, const atomfp_system_t* system,
+                                            int64_t center, int32_t flags, double* eigenvalues, double* eigenvectors) {
+    return guard([&] {
+        require_pointer(eigenvalues, "eigenvalues");
+        const atomfp::EnvironmentJacobian j = atomfp::environment_jacobian(checked(descriptor), atomfp::capi::to_view(system), center);
+        std::vector<double> values, vectors;
+        atomfp::sensitivity_spectrum(j, flags, values, eigenvectors ? &vectors : nullptr);
+        std::copy(values.begin(), values.end(), eigenvalues);
+        if (eigenvectors) std::copy(vectors.begin(), vectors.end(), eigenvectors);
+    });
 }
 
 }  // extern "C"

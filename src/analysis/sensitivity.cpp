@@ -1,0 +1,186 @@
+#include "analysis/sensitivity.hpp"
+
+#include "core/blas.hpp"
+#include "core/error.hpp"
+#include "core/lapack.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace atomfp {
+
+EnvironmentJacobian environment_jacobian(const Descriptor& descriptor, const SystemView& system, int64_t center) {
+    validate_system(system);
+    if (center < 0 || center >= system.n_centers) {
+        fail(Status::invalid_argument, "center ", center, " is out of range [0, ", system.n_centers, ")");
+    }
+    // The one centre as its own system: its gradient blocks are the Jacobian's columns.
+    const int64_t centers[1] = {system.centers[center]};
+    const int64_t offsets[2] = {0, system.offsets[center + 1] - system.offsets[center]};
+    SystemView one = system;
+    one.n_centers = 1;
+    one.centers = centers;
+    one.offsets = offsets;
+    one.neighbours = system.neighbours + system.offsets[center];
+    one.cell_shifts = system.cell_shifts ? system.cell_shifts + 3 * system.offsets[center] : nullptr;
+
+    Environment environment;
+    environment.build(system, center, descriptor.cutoff());
+    const int64_t nf = descriptor.feature_count();
+    std::vector<double> features(nf), blocks(static_cast<std::size_t>(1 + offsets[1]) * 3 * nf);
+    compute(descriptor, one, features.data(), blocks.data());
+
+    EnvironmentJacobian out;
+    out.n_atoms = 1 + environment.size();
+    out.n_features = nf;
+    out.positions.assign(3 * out.n_atoms, 0.0);
+    std::copy(environment.displacements.begin(), environment.displacements.end(), out.positions.begin() + 3);
+    const int64_t columns = 3 * out.n_atoms;
+    out.jacobian.assign(static_cast<std::size_t>(nf) * columns, 0.0);
+    for (int64_t a = 0; a < out.n_atoms; ++a) {
+        const double* block = blocks.data() + (a == 0 ? 0 : 1 + environment.slots[a - 1]) * 3 * nf;
+        for (int alpha = 0; alpha < 3; ++alpha)
+            for (int64_t f = 0; f < nf; ++f) out.jacobian[f * columns + 3 * a + alpha] = block[alpha * nf + f];
+    }
+    return out;
+}
+
+void rigid_body_basis(int64_t n_atoms, const double* positions, std::vector<double>& rigid, std::vector<double>& complement) {
+    const int64_t n = 3 * n_atoms;
+    rigid.clear();
+    std::vector<double> mode(n);
+    // Gram–Schmidt (twice, for orthogonality to rounding) of the six candidate modes.
+    auto add = [&](std::vector<double> v) {
+        double original = 0.0;
+        for (double x : v) original += x * x;
+        for (int pass = 0; pass < 2; ++pass) {
+            for (std::size_t r = 0; r < rigid.size() / n; ++r) {
+                const double* b = rigid.data() + r * n;
+                double d = 0.0;
+                for (int64_t k = 0; k < n; ++k) d += v[k] * b[k];
+                for (int64_t k = 0; k < n; ++k) v[k] -= d * b[k];
+            }
+        }
+        double norm = 0.0;
+        for (double x : v) norm += x * x;
+        if (norm <= 1e-20 * std::max(original, 1.0)) return;  // dependent (collinear atoms)
+        for (double& x : v) x /= std::sqrt(norm);
+        rigid.insert(rigid.end(), v.begin(), v.end());
+    };
+    for (int axis = 0; axis < 3; ++axis) {
+        std::fill(mode.begin(), mode.end(), 0.0);
+        for (int64_t a = 0; a < n_atoms; ++a) mode[3 * a + axis] = 1.0;
+        add(mode);
+    }
+    for (int axis = 0; axis < 3; ++axis) {
+        double w[3] = {0.0, 0.0, 0.0};
+        w[axis] = 1.0;
+        for (int64_t a = 0; a < n_atoms; ++a) {
+            const double* p = positions + 3 * a;
+            mode[3 * a] = w[1] * p[2] - w[2] * p[1];
+            mode[3 * a + 1] = w[2] * p[0] - w[0] * p[2];
+            mode[3 * a + 2] = w[0] * p[1] - w[1] * p[0];
+        }
+        add(mode);
+    }
+    // The complement: eigenvectors of the projector I - R^T R with eigenvalue 1.
+    const int64_t r = static_cast<int64_t>(rigid.size()) / n;
+    std::vector<double> projector(static_cast<std::size_t>(n) * n, 0.0), eigenvalues;
+    for (int64_t k = 0; k < n; ++k) projector[k * n + k] = 1.0;
+    gemm(true, false, n, n, r, -1.0, rigid.data(), n, rigid.data(), n, 1.0, projector.data(), n);
+    symmetric_eigen(static_cast<int>(n), projector, eigenvalues);
+    complement.assign(projector.begin() + r * n, projector.end());  // ascending: r zeros first
+}
+
+namespace {
+
+// BLAS need not round the two triangles of a product like J^T J identically; these matrices are
+// symmetric by definition.
+void symmetrize(std::vector<double>& a, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = i + 1; j < n; ++j) a[i * n + j] = a[j * n + i] = 0.5 * (a[i * n + j] + a[j * n + i]);
+}
+
+// B S B^T for the rows B of `basis`.
+std::vector<double> restricted(const std::vector<double>& S, const std::vector<double>& basis, int64_t n) {
+    const int64_t m = static_cast<int64_t>(basis.size()) / n;
+    std::vector<double> BS(static_cast<std::size_t>(m) * n), out(static_cast<std::size_t>(m) * m);
+    gemm(false, false, m, n, n, 1.0, basis.data(), n, S.data(), n, 0.0, BS.data(), n);
+    gemm(false, true, m, m, n, 1.0, BS.data(), n, basis.data(), n, 0.0, out.data(), m);
+    symmetrize(out, m);
+    return out;
+}
+
+std::vector<double> gram(const EnvironmentJacobian& jacobian) {
+    const int64_t n = 3 * jacobian.n_atoms;
+    std::vector<double> S(static_cast<std::size_t>(n) * n);
+    gemm(true, false, n, n, jacobian.n_features, 1.0, jacobian.jacobian.data(), n, jacobian.jacobian.data(), n, 0.0,
+         S.data(), n);
+    symmetrize(S, n);
+    return S;
+}
+
+void check_flags(int32_t flags) {
+    if (flags & ~(sensitivity_remove_rigid | sensitivity_scale_max)) {
+        fail(Status::invalid_argument, "unknown sensitivity flags ", flags,
+             " (known: ATOMFP_SENSITIVITY_REMOVE_RIGID = 1, ATOMFP_SENSITIVITY_SCALE_MAX = 2)");
+    }
+}
+
+}  // namespace
+
+std::vector<double> sensitivity_matrix(const EnvironmentJacobian& jacobian, int32_t flags) {
+    check_flags(flags);
+    const int64_t n = 3 * jacobian.n_atoms;
+    std::vector<double> S = gram(jacobian);
+    if (flags & sensitivity_remove_rigid) {
+        std::vector<double> rigid, complement;
+        rigid_body_basis(jacobian.n_atoms, jacobian.positions.data(), rigid, complement);
+        const int64_t m = static_cast<int64_t>(complement.size()) / n;
+        // P S P = B^T (B S B^T) B
+        const std::vector<double> inner = restricted(S, complement, n);
+        std::vector<double> tmp(static_cast<std::size_t>(m) * n);
+        gemm(false, false, m, n, m, 1.0, inner.data(), m, complement.data(), n, 0.0, tmp.data(), n);
+        gemm(true, false, n, n, m, 1.0, complement.data(), n, tmp.data(), n, 0.0, S.data(), n);
+        symmetrize(S, n);
+    }
+    if (flags & sensitivity_scale_max) {
+        std::vector<double> copy = S, eigenvalues;
+        symmetric_eigen(static_cast<int>(n), copy, eigenvalues);
+        const double largest = eigenvalues.empty() ? 0.0 : eigenvalues.back();
+        if (largest > 0.0)
+            for (double& x : S) x /= largest;
+    }
+    return S;
+}
+
+void sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, std::vector<double>& eigenvalues,
+                          std::vector<double>* eigenvectors) {
+    check_flags(flags);
+    const int64_t n = 3 * jacobian.n_atoms;
+    std::vector<double> S = gram(jacobian);
+    if (!(flags & sensitivity_remove_rigid)) {
+        symmetric_eigen(static_cast<int>(n), S, eigenvalues);
+        if (eigenvectors) *eigenvectors = std::move(S);
+    } else {
+        std::vector<double> rigid, complement;
+        rigid_body_basis(jacobian.n_atoms, jacobian.positions.data(), rigid, complement);
+        const int64_t r = static_cast<int64_t>(rigid.size()) / n, m = n - r;
+        std::vector<double> inner = restricted(S, complement, n), reduced;
+        symmetric_eigen(static_cast<int>(m), inner, reduced);
+        eigenvalues.assign(r, 0.0);
+        eigenvalues.insert(eigenvalues.end(), reduced.begin(), reduced.end());
+        if (eigenvectors) {
+            eigenvectors->assign(rigid.begin(), rigid.end());
+            eigenvectors->resize(static_cast<std::size_t>(n) * n);
+            // Reduced eigenvector rows v' map back as v = v' B.
+            gemm(false, false, m, n, m, 1.0, inner.data(), m, complement.data(), n, 0.0, eigenvectors->data() + r * n, n);
+        }
+    }
+    if ((flags & sensitivity_scale_max) && !eigenvalues.empty() && eigenvalues.back() > 0.0) {
+        const double largest = eigenvalues.back();
+        for (double& x : eigenvalues) x /= largest;
+    }
+}
+
+}  // namespace atomfp

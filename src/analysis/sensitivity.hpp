@@ -1,0 +1,43 @@
+// Sensitivity of a descriptor to the motion of one centre's environment (Parsaeifard & Goedecker
+// 2022, eqs 1–4; Pozdnyakov et al., §2): the Jacobian J of the centre's features with respect to
+// the Cartesian positions of the environment's atoms (the centre first, then every neighbour inside
+// the cutoff in list order; periodic images count as separate atoms), the sensitivity matrix
+// S = J^T J, its spectrum, and the same with the rigid-body modes projected out.
+#pragma once
+
+#include "core/system.hpp"
+#include "descriptors/descriptor.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace atomfp {
+
+struct EnvironmentJacobian {
+    int64_t n_atoms = 0;                // N, the centre included
+    int64_t n_features = 0;
+    std::vector<double> positions;      // [N][3] relative to the centre (the centre is at 0)
+    std::vector<double> jacobian;       // [n_features][3N], column 3a + alpha
+};
+
+// Throws Error(invalid_argument) for a centre index outside [0, n_centers).
+EnvironmentJacobian environment_jacobian(const Descriptor& descriptor, const SystemView& system, int64_t center);
+
+// Orthonormal rigid-body modes of N atoms at `positions` (relative to the rotation centre): three
+// translations and up to three rotations about the origin (fewer for collinear atoms); rows of
+// length 3N. `complement` receives an orthonormal basis of the rest, rows of length 3N.
+void rigid_body_basis(int64_t n_atoms, const double* positions, std::vector<double>& rigid, std::vector<double>& complement);
+
+enum SensitivityFlags : int32_t { sensitivity_remove_rigid = 1, sensitivity_scale_max = 2 };
+
+// S = J^T J [3N][3N]; with remove_rigid, P S P with P the projector onto the complement of the rigid
+// modes; with scale_max, divided by its largest eigenvalue.
+std::vector<double> sensitivity_matrix(const EnvironmentJacobian& jacobian, int32_t flags);
+
+// Eigenvalues of S (ascending) and eigenvectors (rows, or empty if not wanted). With remove_rigid
+// the rigid modes come first with eigenvalue exactly 0 (their eigenvectors are the rigid modes),
+// followed by the ascending spectrum of S restricted to the complement.
+void sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, std::vector<double>& eigenvalues,
+                          std::vector<double>* eigenvectors);
+
+}  // namespace atomfp

@@ -1,0 +1,172 @@
+// Sensitivity matrices: the Jacobian against finite differences, the rigid-body null space, the
+// rigid-free spectrum against the full one, and the C API's argument checks.
+#include "analysis/sensitivity.hpp"
+#include "atomfp.h"
+#include "checks.hpp"
+#include "core/lapack.hpp"
+#include "descriptors/factory.hpp"
+#include "structures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace atomfp;
+using namespace atomfp::test;
+
+namespace {
+
+// A generically distorted methane-like molecule and a second species, all within the cutoff of atom 0.
+Structure molecule() {
+    Structure s;
+    s.positions = {0.02, -0.01, 0.03, 0.63, 0.61, 0.66, -0.65, -0.58, 0.62, -0.61, 0.67, -0.60, 0.66, -0.63, -0.69, 1.9, 0.3, -0.4};
+    s.species = {6, 1, 1, 1, 1, 8};
+    return s;
+}
+
+const char* soap_spec = R"({"type": "soap_power_spectrum", "species": [1, 6, 8], "cutoff": 4.0, "max_radial": 6, "max_angular": 5})";
+const char* acsf_spec = R"({"type": "acsf", "species": [1, 6, 8], "cutoff": 4.0})";
+
+SystemView centre_zero(const NeighbourList& list) { return list.view(); }
+
+}  // namespace
+
+TEST(Sensitivity, JacobianMatchesFiniteDifferencesOfTheCentreFeatures) {
+    Structure s = molecule();
+    for (const char* spec : {soap_spec, acsf_spec}) {
+        auto d = create_descriptor(spec);
+        NeighbourList list = neighbour_list(s, d->cutoff());
+        const EnvironmentJacobian J = environment_jacobian(*d, list.view(), 0);
+        ASSERT_EQ(J.n_atoms, 6);
+        const int64_t nf = d->feature_count(), n = 3 * J.n_atoms;
+        double scale = 0.0;
+        for (double x : J.jacobian) scale = std::max(scale, std::abs(x));
+        // Environment entry a is atom a here (a cluster, list order = atom order).
+        for (int64_t a = 0; a < J.n_atoms; ++a) {
+            for (int alpha = 0; alpha < 3; ++alpha) {
+                const double h = 1e-5;
+                Structure plus = s, minus = s;
+                plus.positions[3 * a + alpha] += h;
+                minus.positions[3 * a + alpha] -= h;
+                const auto fp = features_of(*d, neighbour_list(plus, d->cutoff()).view());
+                const auto fm = features_of(*d, neighbour_list(minus, d->cutoff()).view());
+                for (int64_t f = 0; f < nf; ++f) {
+                    const double fd = (fp[f] - fm[f]) / (2 * h);
+                    ASSERT_NEAR(J.jacobian[f * n + 3 * a + alpha], fd, 1e-6 * std::max(std::abs(fd), 1e-3 * scale)) << spec;
+                }
+            }
+        }
+    }
+}
+
+TEST(Sensitivity, RigidBasisIsOrthonormalAndSpansTranslationsAndRotations) {
+    Structure s = molecule();
+    std::vector<double> rigid, complement;
+    rigid_body_basis(s.size(), s.positions.data(), rigid, complement);
+    const int64_t n = 3 * s.size();
+    ASSERT_EQ(rigid.size(), 6u * n);
+    ASSERT_EQ(complement.size(), (n - 6) * n);
+    std::vector<double> all = rigid;
+    all.insert(all.end(), complement.begin(), complement.end());
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+            double d = 0.0;
+            for (int64_t k = 0; k < n; ++k) d += all[i * n + k] * all[j * n + k];
+            ASSERT_NEAR(d, i == j ? 1.0 : 0.0, 1e-12) << i << "," << j;
+        }
+    // A rotation about z of every atom lies in the rigid span: no component along the complement.
+    std::vector<double> rotation(n);
+    for (int64_t a = 0; a < s.size(); ++a) {
+        rotation[3 * a] = -s.positions[3 * a + 1];
+        rotation[3 * a + 1] = s.positions[3 * a];
+        rotation[3 * a + 2] = 0.0;
+    }
+    for (int64_t i = 0; i < n - 6; ++i) {
+        double d = 0.0;
+        for (int64_t k = 0; k < n; ++k) d += complement[i * n + k] * rotation[k];
+        ASSERT_NEAR(d, 0.0, 1e-12);
+    }
+    // Collinear atoms have only two rotations.
+    const std::vector<double> line = {0, 0, 0, 0, 0, 1.1, 0, 0, -1.3};
+    rigid_body_basis(3, line.data(), rigid, complement);
+    EXPECT_EQ(rigid.size(), 5u * 9);
+    EXPECT_EQ(complement.size(), 4u * 9);
+}
+
+TEST(Sensitivity, MatrixIsSymmetricPositiveSemidefiniteWithExactlySixRigidZeros) {
+    Structure s = molecule();
+    for (const char* spec : {soap_spec, acsf_spec}) {
+        auto d = create_descriptor(spec);
+        NeighbourList list = neighbour_list(s, d->cutoff());
+        const EnvironmentJacobian J = environment_jacobian(*d, list.view(), 0);
+        const int64_t n = 3 * J.n_atoms;
+        std::vector<double> S = sensitivity_matrix(J, 0);
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t j = 0; j < n; ++j) ASSERT_EQ(S[i * n + j], S[j * n + i]);
+        std::vector<double> values, vectors;
+        sensitivity_spectrum(J, 0, values, &vectors);
+        const double largest = values.back();
+        ASSERT_GT(largest, 0.0);
+        for (int k = 0; k < 6; ++k) EXPECT_LE(std::abs(values[k]), 1e-10 * largest) << spec << " eigenvalue " << k;
+        EXPECT_GT(values[6], 1e-8 * largest) << spec;
+        // S v = lambda v for every mode, and the modes are orthonormal.
+        for (int64_t k = 0; k < n; ++k) {
+            for (int64_t i = 0; i < n; ++i) {
+                double sv = 0.0;
+                for (int64_t j = 0; j < n; ++j) sv += S[i * n + j] * vectors[k * n + j];
+                ASSERT_NEAR(sv, values[k] * vectors[k * n + i], 1e-10 * largest);
+            }
+        }
+        // Without the rigid modes: six exact zeros, then the same nonzero spectrum.
+        std::vector<double> reduced;
+        sensitivity_spectrum(J, sensitivity_remove_rigid, reduced, nullptr);
+        for (int k = 0; k < 6; ++k) EXPECT_EQ(reduced[k], 0.0);
+        for (int64_t k = 6; k < n; ++k) EXPECT_NEAR(reduced[k], values[k], 1e-10 * largest) << spec << " " << k;
+        // Scaled: the largest is 1.
+        std::vector<double> scaled;
+        sensitivity_spectrum(J, sensitivity_remove_rigid | sensitivity_scale_max, scaled, nullptr);
+        EXPECT_NEAR(scaled.back(), 1.0, 1e-15);
+        EXPECT_NEAR(scaled[6], reduced[6] / reduced.back(), 1e-15);
+        // The projected matrix annihilates the rigid modes and keeps the spectrum.
+        std::vector<double> projected = sensitivity_matrix(J, sensitivity_remove_rigid), projected_values;
+        symmetric_eigen(static_cast<int>(n), projected, projected_values);
+        for (int64_t k = 0; k < n; ++k) EXPECT_NEAR(projected_values[k], reduced[k], 1e-10 * largest);
+    }
+}
+
+TEST(Sensitivity, CApiChecksItsArguments) {
+    Structure s = molecule();
+    atomfp_descriptor_t* d = nullptr;
+    ASSERT_EQ(atomfp_descriptor_create(acsf_spec, &d), ATOMFP_OK);
+    atomfp_neighbours_t* list = nullptr;
+    ASSERT_EQ(atomfp_neighbours_build(s.size(), s.positions.data(), s.species.data(), nullptr, nullptr, 4.5, &list), ATOMFP_OK);
+    atomfp_system_t system;
+    ASSERT_EQ(atomfp_neighbours_system(list, &system), ATOMFP_OK);
+    int64_t n = 0;
+    ASSERT_EQ(atomfp_sensitivity_size(d, &system, 0, &n), ATOMFP_OK);
+    EXPECT_EQ(n, 6);
+    std::vector<double> values(3 * n, 42.0), vectors(9 * n * n), matrix(9 * n * n, 42.0);
+    EXPECT_EQ(atomfp_sensitivity_spectrum(d, &system, 0, ATOMFP_SENSITIVITY_REMOVE_RIGID, values.data(), vectors.data()), ATOMFP_OK);
+    EXPECT_EQ(values[0], 0.0);
+    EXPECT_EQ(atomfp_sensitivity_matrix(d, &system, 0, ATOMFP_SENSITIVITY_SCALE_MAX, matrix.data()), ATOMFP_OK);
+
+    std::fill(values.begin(), values.end(), 42.0);
+    EXPECT_EQ(atomfp_sensitivity_spectrum(d, &system, 6, 0, values.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("out of range"), std::string::npos);
+    EXPECT_EQ(atomfp_sensitivity_spectrum(d, &system, -1, 0, values.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_sensitivity_spectrum(d, &system, 0, 4, values.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("flags"), std::string::npos);
+    EXPECT_EQ(atomfp_sensitivity_matrix(d, &system, 0, -1, values.data()), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_sensitivity_spectrum(d, &system, 0, 0, nullptr, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_sensitivity_matrix(nullptr, &system, 0, 0, values.data()), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_sensitivity_size(d, nullptr, 0, &n), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_sensitivity_size(d, &system, 0, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    std::vector<double> bad = s.positions;
+    bad[4] = std::nan("");
+    atomfp_system_t broken = system;
+    broken.positions = bad.data();
+    EXPECT_EQ(atomfp_sensitivity_spectrum(d, &broken, 0, 0, values.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    for (double v : values) EXPECT_EQ(v, 42.0);  // untouched on every failure
+    atomfp_neighbours_free(list);
+    atomfp_descriptor_free(d);
+}
