@@ -12,6 +12,7 @@ const char* usage =
     "commands:\n"
     "  describe         compute descriptors (and gradients) of the structures in an extended XYZ file\n"
     "  optimize-basis   build a data-driven optimal radial basis for the SOAP family from a dataset\n"
+    "  sensitivity      spectrum of S = J^T J for one centre's environment, and its condition number\n"
     "\n"
     "options:\n"
     "  --help           show this message (or a command's with 'atomfp <command> --help')\n"
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
     }
     if (!std::strcmp(argv[1], "describe")) return atomfp::cli::describe(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "optimize-basis")) return atomfp::cli::optimize_basis(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "sensitivity")) return atomfp::cli::sensitivity(argc - 2, argv + 2);
     std::fprintf(stderr, "atomfp: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }
