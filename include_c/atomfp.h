@@ -210,7 +210,8 @@ ATOMFP_API atomfp_status_t atomfp_sensitivity_matrix(const atomfp_descriptor_t* 
  * eigenvectors [3N][3N] (row k belongs to eigenvalue k; NULL to skip). With REMOVE_RIGID the
  * rigid modes come first with eigenvalue exactly 0 and the rigid modes as eigenvectors, followed
  * by the ascending spectrum of S on the rigid-free displacements, so 3N stays the array size.
- * The singular values of J are the square roots of the eigenvalues of S.
+ * S is positive semi-definite, so rounding-level negative eigenvalues are reported as 0. The
+ * singular values of J are the square roots of the eigenvalues of S.
  */
 ATOMFP_API atomfp_status_t atomfp_sensitivity_spectrum(const atomfp_descriptor_t* descriptor,
                                                        const atomfp_system_t* system,

@@ -177,6 +177,8 @@ void sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, st
             gemm(false, false, m, n, m, 1.0, inner.data(), m, complement.data(), n, 0.0, eigenvectors->data() + r * n, n);
         }
     }
+    // S is positive semi-definite: negative eigenvalues are rounding (|x| ~ 1e-16 of the largest).
+    for (double& x : eigenvalues) x = std::max(x, 0.0);
     if ((flags & sensitivity_scale_max) && !eigenvalues.empty() && eigenvalues.back() > 0.0) {
         const double largest = eigenvalues.back();
         for (double& x : eigenvalues) x /= largest;

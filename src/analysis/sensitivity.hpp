@@ -34,7 +34,8 @@ enum SensitivityFlags : int32_t { sensitivity_remove_rigid = 1, sensitivity_scal
 // modes; with scale_max, divided by its largest eigenvalue.
 std::vector<double> sensitivity_matrix(const EnvironmentJacobian& jacobian, int32_t flags);
 
-// Eigenvalues of S (ascending) and eigenvectors (rows, or empty if not wanted). With remove_rigid
+// Eigenvalues of S (ascending, rounding-level negatives reported as 0) and eigenvectors (rows, or
+// not computed if NULL). With remove_rigid
 // the rigid modes come first with eigenvalue exactly 0 (their eigenvectors are the rigid modes),
 // followed by the ascending spectrum of S restricted to the complement.
 void sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, std::vector<double>& eigenvalues,

@@ -129,6 +129,18 @@ int main(void) {
     CHECK(atomfp_descriptor_compute(carbon, &system, &untouched, NULL) == ATOMFP_ERROR_SPECIES);
     CHECK(untouched == 42.0);
     atomfp_descriptor_free(carbon);
+    /* sensitivity of centre 0: 3N eigenvalues, the rigid modes first as exact zeros, then ascending */
+    int64_t n_env = 0;
+    CHECK(atomfp_sensitivity_size(d, &system, 0, &n_env) == ATOMFP_OK);
+    CHECK(n_env > 1);
+    double* spectrum = malloc(sizeof(double) * 3 * n_env);
+    CHECK(atomfp_sensitivity_spectrum(d, &system, 0, ATOMFP_SENSITIVITY_REMOVE_RIGID | ATOMFP_SENSITIVITY_SCALE_MAX, spectrum,
+                                      NULL) == ATOMFP_OK);
+    int ascending = 1;
+    for (int64_t k = 1; k < 3 * n_env; ++k) ascending = ascending && spectrum[k] >= spectrum[k - 1];
+    CHECK(ascending && spectrum[0] == 0.0 && fabs(spectrum[3 * n_env - 1] - 1.0) < 1e-14);
+    CHECK(atomfp_sensitivity_spectrum(d, &system, 0, 8, spectrum, NULL) == ATOMFP_ERROR_INVALID_ARGUMENT);
+    free(spectrum);
     char tiny[2];
     int64_t required = 0;
     CHECK(atomfp_descriptor_parameters(d, tiny, 2, &required) == ATOMFP_ERROR_BUFFER_TOO_SMALL);
