@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "descriptors/acsf.hpp"
+#include "descriptors/chebyshev.hpp"
 #include "descriptors/soap.hpp"
 
 namespace atomfp {
@@ -17,12 +18,13 @@ std::unique_ptr<Descriptor> create_descriptor_from_spec(const json& spec) {
     if (!type->is_string()) fail(Status::json_error, "key 'type' must be a string, got ", type->type_name());
     const std::string name = type->get<std::string>();
     if (name == "acsf") return std::make_unique<Acsf>(spec);
+    if (name == "chebyshev") return std::make_unique<ChebyshevDescriptor>(spec);
     if (name == "spherical_expansion") return std::make_unique<SphericalExpansionDescriptor>(spec);
     if (name == "soap_radial_spectrum") return std::make_unique<SoapRadialSpectrum>(spec);
     if (name == "soap_power_spectrum") return std::make_unique<SoapPowerSpectrum>(spec);
     if (name == "soap_bispectrum") return std::make_unique<SoapBispectrum>(spec);
     fail(Status::json_error, "key 'type' = \"", name,
-         "\" is not a known descriptor (known: \"acsf\", \"spherical_expansion\", \"soap_radial_spectrum\", "
+         "\" is not a known descriptor (known: \"acsf\", \"chebyshev\", \"spherical_expansion\", \"soap_radial_spectrum\", "
          "\"soap_power_spectrum\", \"soap_bispectrum\")");
 }
 
