@@ -23,6 +23,7 @@ void check_environments(const Descriptor& descriptor, const SystemView& system) 
         };
         check(environment.center_species, environment.center_atom);
         for (int64_t q = 0; q < environment.size(); ++q) check(environment.species[q], environment.atoms[q]);
+        descriptor.check_environment(environment);
     }
 }
 

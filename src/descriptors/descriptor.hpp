@@ -32,6 +32,10 @@ public:
     virtual bool handles_species(int32_t atomic_number) const = 0;
     virtual std::unique_ptr<Workspace> make_workspace() const = 0;
 
+    // Throws Error for an environment this descriptor cannot describe (beyond species, which the
+    // driver checks); called for every centre before anything is written.
+    virtual void check_environment(const Environment&) const {}
+
     // True if compute_environment overwrites the whole block of every environment entry, so the
     // driver need not zero those blocks first (it still zeroes the blocks of atoms beyond the cutoff).
     virtual bool overwrites_neighbour_blocks() const { return false; }

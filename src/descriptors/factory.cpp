@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "descriptors/acsf.hpp"
 #include "descriptors/chebyshev.hpp"
+#include "descriptors/omfp.hpp"
 #include "descriptors/soap.hpp"
 
 namespace atomfp {
@@ -19,12 +20,13 @@ std::unique_ptr<Descriptor> create_descriptor_from_spec(const json& spec) {
     const std::string name = type->get<std::string>();
     if (name == "acsf") return std::make_unique<Acsf>(spec);
     if (name == "chebyshev") return std::make_unique<ChebyshevDescriptor>(spec);
+    if (name == "omfp") return std::make_unique<OverlapMatrixFingerprint>(spec);
     if (name == "spherical_expansion") return std::make_unique<SphericalExpansionDescriptor>(spec);
     if (name == "soap_radial_spectrum") return std::make_unique<SoapRadialSpectrum>(spec);
     if (name == "soap_power_spectrum") return std::make_unique<SoapPowerSpectrum>(spec);
     if (name == "soap_bispectrum") return std::make_unique<SoapBispectrum>(spec);
     fail(Status::json_error, "key 'type' = \"", name,
-         "\" is not a known descriptor (known: \"acsf\", \"chebyshev\", \"spherical_expansion\", \"soap_radial_spectrum\", "
+         "\" is not a known descriptor (known: \"acsf\", \"chebyshev\", \"omfp\", \"spherical_expansion\", \"soap_radial_spectrum\", "
          "\"soap_power_spectrum\", \"soap_bispectrum\")");
 }
 
