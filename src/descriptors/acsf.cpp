@@ -67,13 +67,7 @@ std::string format_number(double x) {
 Acsf::Acsf(const json& spec) : cutoff_function_(CutoffFunction::Kind::cosine, 1.0) {
     SpecReader reader(spec);
     reader.string("type", std::nullopt, {"acsf"});
-    for (int64_t z : reader.integer_list("species", 1, 118)) species_.push_back(static_cast<int32_t>(z));
-    if (species_.empty()) fail(Status::json_error, "key 'species' must list at least one atomic number");
-    species_index_.fill(-1);
-    for (std::size_t i = 0; i < species_.size(); ++i) {
-        if (species_index_[species_[i]] >= 0) fail(Status::json_error, "key 'species' lists ", species_[i], " twice");
-        species_index_[species_[i]] = static_cast<int>(i);
-    }
+    species_ = SpeciesList::read(reader);
     const double cutoff = reader.number("cutoff", 6.0, 0.0, 1e3, true);
     const std::string cutoff_name = reader.string("cutoff_function", std::string("cosine"), CutoffFunction::names());
     const double inner = reader.number("cutoff_inner_fraction", 0.0, 0.0, 1.0);
@@ -123,7 +117,7 @@ Acsf::Acsf(const json& spec) : cutoff_function_(CutoffFunction::Kind::cosine, 1.
     reader.finish();
     if (radial_.empty() && angular_.empty()) fail(Status::json_error, "the ACSF specification defines no functions");
 
-    n_species_ = static_cast<int64_t>(species_.size());
+    n_species_ = species_.size();
     n_radial_ = static_cast<int64_t>(radial_.size());
     n_angular_ = static_cast<int64_t>(angular_.size());
     n_pair_blocks_ = n_species_ * (n_species_ + 1) / 2;
@@ -169,7 +163,7 @@ int Acsf::pair_block(int a, int b) const {
 json Acsf::parameters() const {
     json out;
     out["type"] = "acsf";
-    out["species"] = species_;
+    out["species"] = species_.atomic_numbers();
     out["cutoff"] = cutoff_function_.cutoff();
     out["cutoff_function"] = cutoff_function_.name();
     out["cutoff_inner_fraction"] = cutoff_function_.inner_fraction();
@@ -252,7 +246,7 @@ void Acsf::compute_environment(const Environment& env, double* features, double*
     ws.radial_f.resize(n);
     ws.radial_df.resize(n);
     for (int64_t q = 0; q < n; ++q) {
-        ws.species[q] = species_index_[env.species[q]];
+        ws.species[q] = species_.index(env.species[q]);
         const double r = env.distances[q];
         for (int k = 0; k < 3; ++k) ws.unit[3 * q + k] = env.displacements[3 * q + k] / r;
         cutoff_function_.evaluate(r, ws.radial_f[q], ws.radial_df[q]);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/cutoff.hpp"
+#include "core/species_list.hpp"
 #include "descriptors/descriptor.hpp"
 
 #include <array>
@@ -36,7 +37,7 @@ public:
     double cutoff() const override { return cutoff_function_.cutoff(); }
     json parameters() const override;
     std::string feature_label(int64_t index) const override;
-    bool handles_species(int32_t z) const override { return z >= 0 && z < 119 && species_index_[z] >= 0; }
+    bool handles_species(int32_t z) const override { return species_.contains(z); }
     std::unique_ptr<Workspace> make_workspace() const override;
     void compute_environment(const Environment& environment, double* features, double* neighbour_gradients,
                              Workspace& workspace) const override;
@@ -47,8 +48,7 @@ private:
     void build_groups();
     int pair_block(int a, int b) const;
 
-    std::vector<int32_t> species_;
-    std::array<int, 119> species_index_{};
+    SpeciesList species_;
     CutoffFunction cutoff_function_;
     std::vector<AcsfRadial> radial_;
     std::vector<AcsfAngular> angular_;

@@ -55,13 +55,7 @@ void cosine_cutoff(double r, double rc, double& f, double& df) {
 ChebyshevDescriptor::ChebyshevDescriptor(const json& spec) {
     SpecReader reader(spec);
     reader.string("type", std::nullopt, {"chebyshev"});
-    for (int64_t z : reader.integer_list("species", 1, 118)) species_.push_back(static_cast<int32_t>(z));
-    if (species_.empty()) fail(Status::json_error, "key 'species' must list at least one atomic number");
-    species_index_.fill(-1);
-    for (std::size_t i = 0; i < species_.size(); ++i) {
-        if (species_index_[species_[i]] >= 0) fail(Status::json_error, "key 'species' lists ", species_[i], " twice");
-        species_index_[species_[i]] = static_cast<int>(i);
-    }
+    species_ = SpeciesList::read(reader);
     radial_cutoff_ = reader.number("radial_cutoff", 8.0, 0.0, 1e3, true);
     radial_order_ = static_cast<int>(reader.integer("radial_order", 16, 0, 100));
     angular_cutoff_ = reader.number("angular_cutoff", 6.5, 0.0, 1e3, true);
@@ -69,7 +63,7 @@ ChebyshevDescriptor::ChebyshevDescriptor(const json& spec) {
     mixed_ = reader.string("mixing", std::string("none"), {"none", "full"}) == "full";
     mixed_radial_order_ = mixed_ ? static_cast<int>(reader.integer("mixed_radial_order", angular_order_, 0, 30)) : 0;
     reader.finish();
-    spins_ = chebyshev_type_spins(static_cast<int>(species_.size()));
+    spins_ = chebyshev_type_spins(species_.size());
     if (mixed_) {
         for (int a = 0; a <= mixed_radial_order_; ++a)
             for (int b = a; b <= mixed_radial_order_; ++b) mixed_pairs_.emplace_back(a, b);
@@ -83,7 +77,7 @@ ChebyshevDescriptor::ChebyshevDescriptor(const json& spec) {
 json ChebyshevDescriptor::parameters() const {
     json out;
     out["type"] = "chebyshev";
-    out["species"] = species_;
+    out["species"] = species_.atomic_numbers();
     out["radial_cutoff"] = radial_cutoff_;
     out["radial_order"] = radial_order_;
     out["angular_cutoff"] = angular_cutoff_;
@@ -155,7 +149,7 @@ void ChebyshevDescriptor::compute_environment(const Environment& environment, do
         const double r = environment.distances[j];
         const double* d = &environment.displacements[3 * j];
         const double u[3] = {d[0] / r, d[1] / r, d[2] / r};
-        const double s = spins_[species_index_[environment.species[j]]];
+        const double s = spins_[species_.index(environment.species[j])];
         ws.spin[j] = s;
         if (r < radial_cutoff_) {
             double fc, dfc;

@@ -6,6 +6,7 @@
 // distances and angles the way SOAP and ACSF do.
 #pragma once
 
+#include "core/species_list.hpp"
 #include "descriptors/descriptor.hpp"
 
 #include <array>
@@ -25,7 +26,7 @@ public:
     double cutoff() const override { return std::max(radial_cutoff_, angular_cutoff_); }
     json parameters() const override;
     std::string feature_label(int64_t index) const override;
-    bool handles_species(int32_t z) const override { return z >= 0 && z < 119 && species_index_[z] >= 0; }
+    bool handles_species(int32_t z) const override { return species_.contains(z); }
     std::unique_ptr<Workspace> make_workspace() const override;
     void compute_environment(const Environment& environment, double* features, double* neighbour_gradients,
                              Workspace& workspace) const override;
@@ -33,8 +34,7 @@ public:
 private:
     class ChebyshevWorkspace;
 
-    std::vector<int32_t> species_;
-    std::array<int, 119> species_index_{};
+    SpeciesList species_;
     std::vector<int> spins_;
     double radial_cutoff_ = 8.0, angular_cutoff_ = 6.5;
     int radial_order_ = 16, angular_order_ = 4, mixed_radial_order_ = 4;

@@ -46,13 +46,7 @@ std::shared_ptr<const RadialIntegral> make_primitive_radial_integral(const std::
 }
 
 DensityExpansion::DensityExpansion(SpecReader& reader, bool angular) : cutoff_(CutoffFunction::Kind::cosine, 1.0) {
-    for (int64_t z : reader.integer_list("species", 1, 118)) species_.push_back(static_cast<int32_t>(z));
-    if (species_.empty()) fail(Status::json_error, "key 'species' must list at least one atomic number");
-    species_index_.fill(-1);
-    for (std::size_t i = 0; i < species_.size(); ++i) {
-        if (species_index_[species_[i]] >= 0) fail(Status::json_error, "key 'species' lists ", species_[i], " twice");
-        species_index_[species_[i]] = static_cast<int>(i);
-    }
+    species_ = SpeciesList::read(reader);
     const double cutoff = reader.number("cutoff", 5.0, 0.0, 1e3, true);
     cutoff_width_ = reader.number("cutoff_width", 0.5, 0.0, 1e3, true);
     if (cutoff_width_ > cutoff) {
@@ -150,7 +144,7 @@ void DensityExpansion::build_radial_basis(SpecReader& reader) {
 }
 
 void DensityExpansion::write_parameters(json& out) const {
-    out["species"] = species_;
+    out["species"] = species_.atomic_numbers();
     out["cutoff"] = cutoff_.cutoff();
     out["cutoff_width"] = cutoff_width_;
     out["atomic_gaussian_width"] = gaussian_width_;
@@ -188,7 +182,7 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
     const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
     std::fill(coefficients, coefficients + static_cast<std::size_t>(K) * LM, 0.0);
     {
-        const int a = species_index_[environment.center_species];
+        const int a = species_.index(environment.center_species);
         for (int k = 0; k < N; ++k) coefficients[channel_offset_[a] + k] += center_contribution_[a][k];
     }
     // Radial and angular factors of every neighbour are kept, so that the sum over neighbours
@@ -206,7 +200,7 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
         double* dR = radial_derivative_all + j * radial_size;
         double* Y = harmonics_all + j * LM;
         double* u = unit_all + 3 * j;
-        const int a = species_index_[environment.species[j]];
+        const int a = species_.index(environment.species[j]);
         const double r = environment.distances[j], inverse_r = 1.0 / r;
         const double* d = &environment.displacements[3 * j];
         u[0] = d[0] * inverse_r;

@@ -8,6 +8,7 @@
 
 #include "core/cutoff.hpp"
 #include "core/json_spec.hpp"
+#include "core/species_list.hpp"
 #include "core/spherical_harmonics.hpp"
 #include "core/system.hpp"
 #include "descriptors/radial_basis.hpp"
@@ -44,8 +45,8 @@ public:
     int64_t coefficient_count() const { return static_cast<int64_t>(n_channels_) * lm_size(); }
     double cutoff() const { return cutoff_.cutoff(); }
     bool mixed_species() const { return mixed_; }
-    bool handles_species(int32_t z) const { return z >= 0 && z < 119 && species_index_[z] >= 0; }
-    const std::vector<int32_t>& species() const { return species_; }
+    bool handles_species(int32_t z) const { return species_.contains(z); }
+    const std::vector<int32_t>& species() const { return species_.atomic_numbers(); }
 
     // Writes the shared keys of the canonical specification into `out`.
     void write_parameters(json& out) const;
@@ -63,8 +64,7 @@ public:
 private:
     void build_radial_basis(SpecReader& reader);
 
-    std::vector<int32_t> species_;
-    std::array<int, 119> species_index_{};
+    SpeciesList species_;
     CutoffFunction cutoff_;
     double cutoff_width_ = 0.5, gaussian_width_ = 0.5, center_weight_ = 1.0, spline_accuracy_ = 1e-8;
     bool radial_scaling_ = false;
