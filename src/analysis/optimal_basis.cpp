@@ -19,8 +19,10 @@ double OptimalBasis::Block::residual_variance(int q) const {
     return total > 0.0 ? std::max(0.0, 1.0 - kept / total) : 0.0;
 }
 
-OptimalBasis optimize_radial_basis(const json& primitive_spec, const std::vector<SystemView>& systems, int q_max,
-                                   bool mixed_species) {
+namespace {
+
+// The expansion of the same density as a SOAP-family specification, without the invariant-specific keys.
+json expansion_of(const json& primitive_spec) {
     if (!primitive_spec.is_object()) fail(Status::json_error, "the primitive specification must be a JSON object");
     const std::string type = primitive_spec.value("type", "");
     if (type != "spherical_expansion" && type != "soap_radial_spectrum" && type != "soap_power_spectrum" &&
@@ -31,12 +33,26 @@ OptimalBasis optimize_radial_basis(const json& primitive_spec, const std::vector
     if (basis != "gto" && basis != "dvr") {
         fail(Status::json_error, "the primitive specification needs radial_basis \"gto\" or \"dvr\", got \"", basis, "\"");
     }
-    // The expansion of the same density, without the invariant-specific keys.
     json expansion_spec = primitive_spec;
     expansion_spec["type"] = "spherical_expansion";
     expansion_spec["normalize"] = false;
     if (type == "soap_radial_spectrum") expansion_spec["max_angular"] = 0;
-    SphericalExpansionDescriptor expansion(expansion_spec);
+    return expansion_spec;
+}
+
+}  // namespace
+
+RadialBasisOptimizer::RadialBasisOptimizer(const json& primitive_spec)
+    : primitive_spec_(primitive_spec), expansion_(expansion_of(primitive_spec)) {}
+
+OptimalBasis optimize_radial_basis(const json& primitive_spec, const std::vector<SystemView>& systems, int q_max,
+                                   bool mixed_species) {
+    return RadialBasisOptimizer(primitive_spec).optimize(systems, q_max, mixed_species);
+}
+
+OptimalBasis RadialBasisOptimizer::optimize(const std::vector<SystemView>& systems, int q_max, bool mixed_species) const {
+    const json& primitive_spec = primitive_spec_;
+    const SphericalExpansionDescriptor& expansion = expansion_;
     const DensityExpansion& e = expansion.expansion();
     const int A = e.n_species(), N = e.n_radial(), L1 = e.max_angular() + 1, LM = e.lm_size(), K = e.n_channels();
     if (q_max < 1 || q_max > (mixed_species ? A * N : N)) {
@@ -112,7 +128,7 @@ OptimalBasis optimize_radial_basis(const json& primitive_spec, const std::vector
     json spec = primitive_spec;
     spec["radial_basis"] = "optimal";
     spec["max_radial"] = q_max;
-    spec["optimal_basis"] = {{"primitive_basis", basis}, {"primitive_max_radial", N},
+    spec["optimal_basis"] = {{"primitive_basis", expansion.parameters()["radial_basis"]}, {"primitive_max_radial", N},
                              {"mixing", mixed_species ? "mixed" : "separate"}, {"contraction", contraction}};
     result.spec = spec;
     return result;

@@ -6,6 +6,7 @@
 
 #include "core/json_spec.hpp"
 #include "core/system.hpp"
+#include "descriptors/soap.hpp"
 
 #include <string>
 #include <vector>
@@ -24,8 +25,24 @@ struct OptimalBasis {
     int64_t n_environments = 0;
 };
 
-// `primitive_spec` is any SOAP-family specification with a "gto" or "dvr" radial basis; `systems`
-// supply the environments. Throws Error(invalid_argument / json) for unusable input.
+// Builds optimal bases from the primitive basis of `primitive_spec`: any SOAP-family specification
+// with a "gto" or "dvr" radial basis (Error(json) otherwise). The primitive expansion is set up
+// once; its cutoff is what the neighbour lists of the dataset must cover.
+class RadialBasisOptimizer {
+public:
+    explicit RadialBasisOptimizer(const json& primitive_spec);
+
+    double cutoff() const { return expansion_.cutoff(); }
+    // `systems` supply the environments; Error(invalid_argument) for an empty dataset or a q_max
+    // outside 1 .. primitive size (times the number of species when mixing).
+    OptimalBasis optimize(const std::vector<SystemView>& systems, int q_max, bool mixed_species) const;
+
+private:
+    json primitive_spec_;
+    SphericalExpansionDescriptor expansion_;
+};
+
+// RadialBasisOptimizer(primitive_spec).optimize(systems, q_max, mixed_species).
 OptimalBasis optimize_radial_basis(const json& primitive_spec, const std::vector<SystemView>& systems, int q_max,
                                    bool mixed_species);
 

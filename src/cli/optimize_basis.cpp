@@ -46,10 +46,7 @@ int optimize_basis(int argc, char** argv) {
         if (mixing != "separate" && mixing != "mixed") fail(Status::invalid_argument, "--mixing must be separate or mixed, got '", mixing, "'");
         const std::vector<int64_t> q = parse_index_list(args.value("--max-radial"));
         if (q.size() != 1) fail(Status::invalid_argument, "--max-radial takes one number");
-        const json primitive = parse_json(read_text_file(args.value("--spec")));
-        const double cutoff = primitive.is_object() && primitive.contains("cutoff") && primitive["cutoff"].is_number()
-                                  ? primitive["cutoff"].get<double>()
-                                  : 5.0;
+        const RadialBasisOptimizer optimizer(parse_json(read_text_file(args.value("--spec"))));
 
         const std::vector<Frame> frames = read_extxyz(args.positional()[0]);
         std::vector<NeighbourList> lists;
@@ -57,10 +54,10 @@ int optimize_basis(int argc, char** argv) {
         for (const Frame& frame : frames) {
             int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
             lists.push_back(build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),
-                                                 frame.cell ? frame.cell->data() : nullptr, pbc, cutoff));
+                                                 frame.cell ? frame.cell->data() : nullptr, pbc, optimizer.cutoff()));
         }
         for (const NeighbourList& list : lists) systems.push_back(list.view());
-        const OptimalBasis optimal = optimize_radial_basis(primitive, systems, static_cast<int>(q[0]), mixing == "mixed");
+        const OptimalBasis optimal = optimizer.optimize(systems, static_cast<int>(q[0]), mixing == "mixed");
 
         std::ofstream out(output);
         if (!out) fail(Status::io, "cannot open '", output, "' for writing");
