@@ -65,6 +65,19 @@ std::vector<int64_t> all_atoms(int64_t n) {
     return v;
 }
 
+void expect_permutation_covariant(const Descriptor& d, const Structure& s, const std::vector<int64_t>& order,
+                                  const std::vector<double>& reference) {
+    Structure permuted = s;
+    for (int64_t i = 0; i < s.size(); ++i) {
+        for (int k = 0; k < 3; ++k) permuted.positions[3 * i + k] = s.positions[3 * order[i] + k];
+        permuted.species[i] = s.species[order[i]];
+    }
+    const int64_t nf = d.feature_count();
+    std::vector<double> expected(reference.size());
+    for (int64_t i = 0; i < s.size(); ++i) std::copy_n(&reference[order[i] * nf], nf, &expected[i * nf]);
+    expect_same_features(expected, features_of(d, neighbour_list(permuted, d.cutoff()).view()));
+}
+
 Structure transformed(const Structure& s, const std::array<double, 9>& R) {
     Structure out = s;
     auto apply = [&](const double* in, double* result) {

@@ -23,6 +23,11 @@ void check_finite_differences(const Descriptor& d, std::vector<double> positions
 
 std::vector<int64_t> all_atoms(int64_t n);
 
+// Reorders the atoms of `s` (new atom i is old atom order[i], species included) and checks that
+// every centre's features follow its atom, against `reference` = the features of `s`.
+void expect_permutation_covariant(const Descriptor& d, const Structure& s, const std::vector<int64_t>& order,
+                                  const std::vector<double>& reference);
+
 // The structure (positions and cell) rotated by the 3x3 row-major matrix R (proper or improper).
 Structure transformed(const Structure& s, const std::array<double, 9>& R);
 

@@ -144,4 +144,35 @@ std::array<double, 9> random_rotation(uint32_t seed) {
             2 * (x * z - y * w),     2 * (y * z + x * w),     1 - 2 * (x * x + y * y)};
 }
 
+std::vector<BruteNeighbour> brute_neighbours(const Structure& s, int64_t i, double cutoff) {
+    std::vector<BruteNeighbour> out;
+    const int m = s.cell.empty() ? 0 : 4;
+    for (int64_t j = 0; j < s.size(); ++j)
+        for (int a = -m; a <= m; ++a)
+            for (int b = -m; b <= m; ++b)
+                for (int c = -m; c <= m; ++c) {
+                    if (j == i && a == 0 && b == 0 && c == 0) continue;
+                    BruteNeighbour n;
+                    for (int k = 0; k < 3; ++k) {
+                        n.d[k] = s.positions[3 * j + k] - s.positions[3 * i + k];
+                        if (m) n.d[k] += a * s.cell[k] + b * s.cell[3 + k] + c * s.cell[6 + k];
+                    }
+                    n.r = std::sqrt(n.d[0] * n.d[0] + n.d[1] * n.d[1] + n.d[2] * n.d[2]);
+                    n.z = s.species[j];
+                    if (n.r < cutoff) out.push_back(n);
+                }
+    return out;
+}
+
+SingleCentre::SingleCentre(const NeighbourList& list, int64_t centre) : view_(list.view()) {
+    centre_atom_ = view_.centers[centre];
+    offsets_[0] = 0;
+    offsets_[1] = view_.offsets[centre + 1] - view_.offsets[centre];
+    view_.neighbours += view_.offsets[centre];
+    if (view_.cell_shifts) view_.cell_shifts += 3 * view_.offsets[centre];
+    view_.n_centers = 1;
+    view_.centers = &centre_atom_;
+    view_.offsets = offsets_;
+}
+
 }  // namespace atomfp::test

@@ -28,6 +28,15 @@ Structure triclinic(uint32_t seed, const std::vector<int32_t>& species);
 // Random cluster with a minimum interatomic distance.
 Structure cluster(const std::vector<int32_t>& species, double box, double min_distance, uint32_t seed);
 
+// Every image of every atom strictly within `cutoff` of atom i (periodic shifts up to +-4 cells),
+// except i itself: the brute-force reference for the descriptor tests.
+struct BruteNeighbour {
+    double d[3];  // x_j + shift - x_i
+    double r;
+    int32_t z;
+};
+std::vector<BruteNeighbour> brute_neighbours(const Structure& s, int64_t i, double cutoff);
+
 // A neighbour list that stays valid for small displacements (cutoff plus a skin).
 NeighbourList neighbour_list(const Structure& s, double cutoff);
 
@@ -40,6 +49,20 @@ struct GhostSystem {
     SystemView view() const;
 };
 GhostSystem with_ghosts(const NeighbourList& list);
+
+// The system of `list` restricted to one centre (same pair order); owns the index arrays.
+class SingleCentre {
+public:
+    SingleCentre(const NeighbourList& list, int64_t centre);
+    SingleCentre(const SingleCentre&) = delete;  // the view points into this object
+    SingleCentre& operator=(const SingleCentre&) = delete;
+    const SystemView& view() const { return view_; }
+
+private:
+    int64_t centre_atom_;
+    int64_t offsets_[2];
+    SystemView view_;
+};
 
 std::vector<double> features_of(const Descriptor& d, const SystemView& s);
 std::vector<double> gradients_of(const Descriptor& d, const SystemView& s);

@@ -17,31 +17,6 @@ using namespace atomfp::test;
 namespace {
 
 // ---- brute force: every image of every atom, all ordered pairs (j, k), written from the formulas
-struct Neighbour {
-    double d[3];
-    double r;
-    int32_t z;
-};
-
-std::vector<Neighbour> brute_neighbours(const Structure& s, int64_t i, double cutoff) {
-    std::vector<Neighbour> out;
-    const int m = s.cell.empty() ? 0 : 4;
-    for (int64_t j = 0; j < s.size(); ++j)
-        for (int a = -m; a <= m; ++a)
-            for (int b = -m; b <= m; ++b)
-                for (int c = -m; c <= m; ++c) {
-                    if (j == i && a == 0 && b == 0 && c == 0) continue;
-                    Neighbour n;
-                    for (int k = 0; k < 3; ++k) {
-                        n.d[k] = s.positions[3 * j + k] - s.positions[3 * i + k];
-                        if (m) n.d[k] += a * s.cell[k] + b * s.cell[3 + k] + c * s.cell[6 + k];
-                    }
-                    n.r = std::sqrt(n.d[0] * n.d[0] + n.d[1] * n.d[1] + n.d[2] * n.d[2]);
-                    n.z = s.species[j];
-                    if (n.r < cutoff) out.push_back(n);
-                }
-    return out;
-}
 
 double cosine_cutoff(double r, double rc) { return r < rc ? 0.5 * (std::cos(M_PI * r / rc) + 1.0) : 0.0; }
 
@@ -262,7 +237,6 @@ TEST(AcsfInvariance, RotationTranslationAndPermutation) {
         {"eta": 0.02, "zeta": 2, "lambda": -1, "form": "narrow"}, {"eta": 0.01, "zeta": 1, "lambda": 1}],
         "radial": [{"eta": 0.1}, {"eta": 0.5, "r_shift": 2.0}]})");
     auto reference = features_of(*d, neighbour_list(s, 6.0).view());
-    const int64_t nf = d->feature_count();
 
     Structure rotated = transformed(s, random_rotation(99));
     expect_same_features(reference, features_of(*d, neighbour_list(rotated, 6.0).view()));
@@ -276,18 +250,10 @@ TEST(AcsfInvariance, RotationTranslationAndPermutation) {
     expect_same_features(reference, features_of(*d, neighbour_list(moved, 6.0).view()));
 
     // Swap like atoms (two carbons and two silicons); the features follow the atoms.
-    Structure swapped = s;
     std::vector<int64_t> order = all_atoms(s.size());
     std::swap(order[3], order[6]);
     std::swap(order[0], order[7]);
-    for (int64_t i = 0; i < s.size(); ++i) {
-        for (int k = 0; k < 3; ++k) swapped.positions[3 * i + k] = s.positions[3 * order[i] + k];
-        swapped.species[i] = s.species[order[i]];
-    }
-    auto permuted = features_of(*d, neighbour_list(swapped, 6.0).view());
-    std::vector<double> expected(permuted.size());
-    for (int64_t i = 0; i < s.size(); ++i) std::copy_n(&reference[order[i] * nf], nf, &expected[i * nf]);
-    expect_same_features(expected, permuted);
+    expect_permutation_covariant(*d, s, order, reference);
 }
 
 TEST(AcsfInvariance, GradientsRotateWithTheStructure) {

@@ -18,31 +18,6 @@ namespace {
 double T(int n, double x) { return std::cos(n * std::acos(std::clamp(x, -1.0, 1.0))); }
 double fc(double r, double rc) { return r < rc ? 0.5 * (std::cos(M_PI * r / rc) + 1.0) : 0.0; }
 
-struct Image {
-    double d[3];
-    double r;
-    int32_t z;
-};
-
-// Every image of every atom within `rc` of atom i (shifts up to +-3 cells), excluding i itself.
-std::vector<Image> images(const Structure& s, int64_t i, double rc) {
-    std::vector<Image> out;
-    const int reach = s.cell.empty() ? 0 : 3;
-    for (int64_t j = 0; j < s.size(); ++j)
-        for (int a = -reach; a <= reach; ++a)
-            for (int b = -reach; b <= reach; ++b)
-                for (int c = -reach; c <= reach; ++c) {
-                    Image im;
-                    for (int k = 0; k < 3; ++k) {
-                        im.d[k] = s.positions[3 * j + k] - s.positions[3 * i + k];
-                        if (reach) im.d[k] += a * s.cell[k] + b * s.cell[3 + k] + c * s.cell[6 + k];
-                    }
-                    im.r = std::sqrt(im.d[0] * im.d[0] + im.d[1] * im.d[1] + im.d[2] * im.d[2]);
-                    im.z = s.species[j];
-                    if (im.r > 1e-8 && im.r < rc) out.push_back(im);
-                }
-    return out;
-}
 
 std::vector<double> brute(const Structure& s, const std::vector<int32_t>& species, double rr, int nr, double ra, int na,
                           int nm) {
@@ -57,19 +32,19 @@ std::vector<double> brute(const Structure& s, const std::vector<int32_t>& specie
             f[index] += v;
             if (weighted) f[block + index] += w * v;
         };
-        for (const Image& j : images(s, i, rr))
+        for (const BruteNeighbour& j : brute_neighbours(s, i, rr))
             for (int a = 0; a <= nr; ++a) add(a, T(a, 2 * j.r / rr - 1) * fc(j.r, rr), spin(j.z));
-        const std::vector<Image> env = images(s, i, ra);
+        const std::vector<BruteNeighbour> env = brute_neighbours(s, i, ra);
         for (std::size_t j = 0; j < env.size(); ++j)
             for (std::size_t k = j + 1; k < env.size(); ++k) {
-                const Image &x = env[j], &y = env[k];
+                const BruteNeighbour &x = env[j], &y = env[k];
                 const double cosine = (x.d[0] * y.d[0] + x.d[1] * y.d[1] + x.d[2] * y.d[2]) / (x.r * y.r);
                 const double w = fc(x.r, ra) * fc(y.r, ra), sw = spin(x.z) * spin(y.z);
                 for (int g = 0; g <= na; ++g) add(nr + 1 + g, T(g, cosine) * w, sw);
                 int p = 0;
                 for (int a = 0; a <= nm; ++a)
                     for (int b = a; b <= nm; ++b, ++p) {
-                        auto R = [&](int n, const Image& im) { return T(n, 2 * im.r / ra - 1) * fc(im.r, ra); };
+                        auto R = [&](int n, const BruteNeighbour& im) { return T(n, 2 * im.r / ra - 1) * fc(im.r, ra); };
                         const double P = a == b ? R(a, x) * R(a, y) : R(a, x) * R(b, y) + R(a, y) * R(b, x);
                         for (int g = 0; g <= na; ++g) add(nr + na + 2 + p * (na + 1) + g, P * T(g, cosine), sw);
                     }
@@ -131,15 +106,9 @@ TEST(Chebyshev, InvariantUnderRotationsInversionTranslationAndPermutation) {
         Structure moved = s;
         for (double& v : moved.positions) v += 3.3;
         expect_same_features(reference, features_of(d, neighbour_list(moved, d.cutoff()).view()));
-        Structure swapped = s;
-        std::swap_ranges(swapped.positions.begin() + 9, swapped.positions.begin() + 12, swapped.positions.begin() + 18);
-        std::swap(swapped.species[3], swapped.species[6]);
-        const auto permuted = features_of(d, neighbour_list(swapped, d.cutoff()).view());
-        const int64_t nf = d.feature_count();
-        std::vector<double> expected = reference;
-        std::copy_n(&reference[3 * nf], nf, &expected[6 * nf]);
-        std::copy_n(&reference[6 * nf], nf, &expected[3 * nf]);
-        expect_same_features(expected, permuted);
+        std::vector<int64_t> order = all_atoms(s.size());
+        std::swap(order[3], order[6]);
+        expect_permutation_covariant(d, s, order, reference);
     }
 }
 

@@ -168,12 +168,8 @@ Structure random_methane(std::mt19937& rng) {
 // covariant, so rotations are genuine changes and stay in).
 double condition_number(const Descriptor& d, const Structure& s) {
     NeighbourList list = neighbour_list(s, d.cutoff());
-    SystemView view = list.view();
-    const int64_t centre = 0;
-    std::vector<int64_t> offsets = {0, view.offsets[1]};
-    view.n_centers = 1;
-    view.centers = &centre;
-    view.offsets = offsets.data();
+    const SingleCentre centre(list, 0);
+    const SystemView& view = centre.view();
     const int64_t nf = d.feature_count();
     const std::vector<double> J = per_atom_gradients(view, gradients_of(d, view), nf, 5);  // [atom][3][nf]
     const int m = 12;

@@ -27,8 +27,6 @@ Structure molecule() {
 const char* soap_spec = R"({"type": "soap_power_spectrum", "species": [1, 6, 8], "cutoff": 4.0, "max_radial": 6, "max_angular": 5})";
 const char* acsf_spec = R"({"type": "acsf", "species": [1, 6, 8], "cutoff": 4.0})";
 
-SystemView centre_zero(const NeighbourList& list) { return list.view(); }
-
 }  // namespace
 
 TEST(Sensitivity, JacobianMatchesFiniteDifferencesOfTheCentreFeatures) {

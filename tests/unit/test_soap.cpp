@@ -81,13 +81,7 @@ json expansion_spec(const std::string& basis) {
 
 std::vector<double> centre_zero_features(const Descriptor& d, const Structure& s) {
     NeighbourList list = neighbour_list(s, d.cutoff());
-    SystemView view = list.view();
-    const int64_t centre = 0;
-    std::vector<int64_t> offsets = {0, view.offsets[1]};
-    view.n_centers = 1;
-    view.centers = &centre;
-    view.offsets = offsets.data();
-    return features_of(d, view);
+    return features_of(d, SingleCentre(list, 0).view());
 }
 
 }  // namespace
@@ -343,19 +337,10 @@ TEST(SoapInvariance, ProperAndImproperRotationsTranslationsAndPermutations) {
         Structure moved = s;
         for (int64_t i = 0; i < s.size(); ++i) moved.positions[3 * i] += 7.3;
         expect_same_features(reference, features_of(*d, neighbour_list(moved, rc).view()));
-        Structure swapped = s;
         std::vector<int64_t> order = all_atoms(s.size());
         std::swap(order[3], order[6]);
         std::swap(order[0], order[7]);
-        for (int64_t i = 0; i < s.size(); ++i) {
-            for (int k = 0; k < 3; ++k) swapped.positions[3 * i + k] = s.positions[3 * order[i] + k];
-            swapped.species[i] = s.species[order[i]];
-        }
-        const std::vector<double> permuted = features_of(*d, neighbour_list(swapped, rc).view());
-        const int64_t nf = d->feature_count();
-        std::vector<double> expected(permuted.size());
-        for (int64_t i = 0; i < s.size(); ++i) std::copy_n(&reference[order[i] * nf], nf, &expected[i * nf]);
-        expect_same_features(expected, permuted);
+        expect_permutation_covariant(*d, s, order, reference);
     }
 }
 
