@@ -5,31 +5,20 @@ usage: check_describe.py ATOMFP_EXECUTABLE DATA_DIR WORK_DIR
 """
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 from ase.io import read
 from ase.neighborlist import neighbor_list
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import Checks  # noqa: E402
+
 exe, data_dir, work = sys.argv[1:4]
 os.makedirs(work, exist_ok=True)
 RC = 6.0
-failures = []
-passes = []
-
-
-def check(condition, message):
-    print(("ok    " if condition else "FAIL  ") + message)
-    (passes if condition else failures).append(message)
-
-
-def run(*args, expect=0):
-    proc = subprocess.run([exe, *args], capture_output=True, text=True)
-    if proc.returncode != expect:
-        print(proc.stdout, proc.stderr)
-    check(proc.returncode == expect, f"exit code {proc.returncode} == {expect} for {' '.join(args)}")
-    return proc
+checks = Checks(exe)
+check, run = checks.check, checks.run
 
 
 def imbalzano_centred(count, rc):
@@ -137,5 +126,4 @@ proc = run("describe", "--help")
 check("--gradients" in proc.stdout, "describe --help documents the options")
 run("describe", "--spec", spec, sample, "-o", "x.npy", "--bogus", expect=1)
 
-print(f"{len(passes)} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+checks.finish()

@@ -6,30 +6,19 @@ usage: check_sensitivity_cli.py ATOMFP_EXECUTABLE WORK_DIR
 """
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 from ase import Atoms
 from ase.io import write
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import Checks  # noqa: E402
+
 exe, work = sys.argv[1:3]
 os.makedirs(work, exist_ok=True)
-failures = []
-
-
-def check(condition, message):
-    print(("ok    " if condition else "FAIL  ") + message)
-    if not condition:
-        failures.append(message)
-
-
-def run(*args, expect=0):
-    proc = subprocess.run([exe, *args], capture_output=True, text=True)
-    if proc.returncode != expect:
-        print(proc.stdout, proc.stderr)
-    check(proc.returncode == expect, f"exit code {proc.returncode} == {expect} for {' '.join(args[:1])}")
-    return proc
+checks = Checks(exe)
+check, run = checks.check, checks.run
 
 
 # A generically distorted methane, C first.
@@ -87,7 +76,4 @@ check(abs(scaled[-1] - 1.0) < 1e-14 and np.allclose(scaled, removed / removed[-1
 run("sensitivity", "--spec", spec, "--center", "7", structure, expect=1)
 run("sensitivity", "--spec", spec, "--center", "0", "--frame", "3", structure, expect=1)
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+checks.finish()

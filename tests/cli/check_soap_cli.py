@@ -7,29 +7,18 @@ usage: check_soap_cli.py ATOMFP_EXECUTABLE DATA_DIR WORK_DIR
 """
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 from ase.io import read, write
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import Checks  # noqa: E402
+
 exe, data_dir, work = sys.argv[1:4]
 os.makedirs(work, exist_ok=True)
-failures = []
-
-
-def check(condition, message):
-    print(("ok    " if condition else "FAIL  ") + message)
-    if not condition:
-        failures.append(message)
-
-
-def run(*args, expect=0):
-    proc = subprocess.run([exe, *args], capture_output=True, text=True)
-    if proc.returncode != expect:
-        print(proc.stdout, proc.stderr)
-    check(proc.returncode == expect, f"exit code {proc.returncode} == {expect} for {' '.join(args[:2])}")
-    return proc
+checks = Checks(exe)
+check, run = checks.check, checks.run
 
 
 def spec_file(name, spec):
@@ -102,7 +91,4 @@ run("describe", "--spec", optimal, one_frame, "-o", os.path.join(work, "optimal.
 check(np.load(os.path.join(work, "optimal.npy")).shape == (len(frame), 15 * 4), "optimal power spectrum has 15 x 4 features")
 run("optimize-basis", "--spec", primitive, "--max-radial", "30", data, "-o", optimal, expect=1)
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+checks.finish()
