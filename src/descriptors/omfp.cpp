@@ -108,7 +108,8 @@ void OverlapMatrixFingerprint::check_environment(const Environment& environment)
 
 class OverlapMatrixFingerprint::OmfpWorkspace final : public Descriptor::Workspace {
 public:
-    std::vector<double> positions, alpha, amplitude, damping, matrix, eigenvalues, weights;
+    std::vector<double> positions, alpha, amplitude, damping, matrix, eigenvalues;
+    std::vector<double> eigenvalue_gradients;  // [k][3] for one atom
 };
 
 std::unique_ptr<Descriptor::Workspace> OverlapMatrixFingerprint::make_workspace() const {
@@ -154,7 +155,6 @@ void OverlapMatrixFingerprint::compute_environment(const Environment& environmen
     symmetric_eigen(static_cast<int>(m), ws.matrix, lambda);  // ascending; rows of ws.matrix are eigenvectors
     for (double& x : lambda) x = std::max(x, 0.0);  // T is positive semi-definite; negatives are rounding
 
-    // Output weights w_k[f] = dF_f / d lambda_k, so that dF/dR = sum_k w_k dlambda_k/dR.
     std::fill(features, features + n_features_, 0.0);
     if (!smooth_) {
         for (int64_t i = 0; i < m; ++i) features[i] = lambda[m - 1 - i];
@@ -170,7 +170,8 @@ void OverlapMatrixFingerprint::compute_environment(const Environment& environmen
     // Hellmann–Feynman: dlambda_k/dR_a = v_k^T (dT/dR_a) v_k, with T_ab = f_a f_b O_ab(R_a - R_b) and
     // f_a depending on R_a - R_centre. The centre's own block follows from translation invariance.
     const std::size_t block = 3 * static_cast<std::size_t>(n_features_);
-    std::vector<double> dlambda(3 * m);  // [k][3] for one atom
+    std::vector<double>& dlambda = ws.eigenvalue_gradients;
+    dlambda.resize(3 * m);
     for (int64_t a = 1; a < N; ++a) {
         std::fill(dlambda.begin(), dlambda.end(), 0.0);
         const double* Ra = &ws.positions[3 * a];
@@ -196,6 +197,7 @@ void OverlapMatrixFingerprint::compute_environment(const Environment& environmen
                 }
             }
         }
+        // Sorted: feature m-1-k is lambda_k. Smooth: dF/dR = sum_k (dF/dlambda_k) dlambda_k/dR.
         double* g = neighbour_gradients + environment.slots[a - 1] * block;
         for (int64_t k = 0; k < m; ++k) {
             for (int kappa = 0; kappa < 3; ++kappa) {

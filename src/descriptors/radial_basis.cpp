@@ -146,7 +146,6 @@ RadialSpline::RadialSpline(const RadialIntegral& exact, double cutoff, double ac
             }
         }
         n_intervals_ = n;
-        step_ = h;
         inverse_step_ = 1.0 / h;
         std::vector<double> midpoints(n);
         for (int i = 0; i < n; ++i) midpoints[i] = cutoff * (i + 0.5) / n;

@@ -90,7 +90,7 @@ public:
 
 private:
     int n_functions_ = 0, n_intervals_ = 0;
-    double step_ = 0.0, inverse_step_ = 0.0, achieved_ = 0.0;
+    double inverse_step_ = 0.0, achieved_ = 0.0;
     std::vector<double> coefficients_;  // [interval][4][function], polynomial in t = x/h - interval
 };
 
