@@ -45,10 +45,9 @@ EnvironmentJacobian environment_jacobian(const Descriptor& descriptor, const Sys
     return out;
 }
 
-void rigid_body_basis(int64_t n_atoms, const double* positions, std::vector<double>& rigid, std::vector<double>& complement) {
+std::vector<double> rigid_body_modes(int64_t n_atoms, const double* positions) {
     const int64_t n = 3 * n_atoms;
-    rigid.clear();
-    std::vector<double> mode(n);
+    std::vector<double> rigid, mode(n);
     // Gram–Schmidt (twice, for orthogonality to rounding) of the six candidate modes.
     auto add = [&](std::vector<double> v) {
         double original = 0.0;
@@ -83,6 +82,12 @@ void rigid_body_basis(int64_t n_atoms, const double* positions, std::vector<doub
         }
         add(mode);
     }
+    return rigid;
+}
+
+void rigid_body_basis(int64_t n_atoms, const double* positions, std::vector<double>& rigid, std::vector<double>& complement) {
+    const int64_t n = 3 * n_atoms;
+    rigid = rigid_body_modes(n_atoms, positions);
     // The complement: eigenvectors of the projector I - R^T R with eigenvalue 1.
     const int64_t r = static_cast<int64_t>(rigid.size()) / n;
     std::vector<double> projector(static_cast<std::size_t>(n) * n, 0.0), eigenvalues;
@@ -154,18 +159,21 @@ std::vector<double> sensitivity_matrix(const EnvironmentJacobian& jacobian, int3
     return S;
 }
 
-void sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, std::vector<double>& eigenvalues,
-                          std::vector<double>* eigenvectors) {
+int64_t sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, std::vector<double>& eigenvalues,
+                             std::vector<double>* eigenvectors) {
     check_flags(flags);
     const int64_t n = 3 * jacobian.n_atoms;
     std::vector<double> S = gram(jacobian);
+    int64_t n_rigid = 0;
     if (!(flags & sensitivity_remove_rigid)) {
         symmetric_eigen(static_cast<int>(n), S, eigenvalues);
         if (eigenvectors) *eigenvectors = std::move(S);
+        n_rigid = static_cast<int64_t>(rigid_body_modes(jacobian.n_atoms, jacobian.positions.data()).size()) / n;
     } else {
         std::vector<double> rigid, complement;
         rigid_body_basis(jacobian.n_atoms, jacobian.positions.data(), rigid, complement);
         const int64_t r = static_cast<int64_t>(rigid.size()) / n, m = n - r;
+        n_rigid = r;
         std::vector<double> inner = restricted(S, complement, n), reduced;
         symmetric_eigen(static_cast<int>(m), inner, reduced);
         eigenvalues.assign(r, 0.0);
@@ -183,6 +191,13 @@ void sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, st
         const double largest = eigenvalues.back();
         for (double& x : eigenvalues) x /= largest;
     }
+    return n_rigid;
+}
+
+double condition_number(const std::vector<double>& eigenvalues, int64_t n_rigid) {
+    if (n_rigid >= static_cast<int64_t>(eigenvalues.size())) return INFINITY;
+    const double smallest = eigenvalues[n_rigid], largest = eigenvalues.back();
+    return smallest > 0.0 ? std::sqrt(largest / smallest) : INFINITY;
 }
 
 }  // namespace atomfp

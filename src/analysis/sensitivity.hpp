@@ -25,7 +25,10 @@ EnvironmentJacobian environment_jacobian(const Descriptor& descriptor, const Sys
 
 // Orthonormal rigid-body modes of N atoms at `positions` (relative to the rotation centre): three
 // translations and up to three rotations about the origin (fewer for collinear atoms); rows of
-// length 3N. `complement` receives an orthonormal basis of the rest, rows of length 3N.
+// length 3N.
+std::vector<double> rigid_body_modes(int64_t n_atoms, const double* positions);
+
+// The rigid-body modes and, in `complement`, an orthonormal basis of the rest, rows of length 3N.
 void rigid_body_basis(int64_t n_atoms, const double* positions, std::vector<double>& rigid, std::vector<double>& complement);
 
 enum SensitivityFlags : int32_t { sensitivity_remove_rigid = 1, sensitivity_scale_max = 2 };
@@ -37,8 +40,13 @@ std::vector<double> sensitivity_matrix(const EnvironmentJacobian& jacobian, int3
 // Eigenvalues of S (ascending, rounding-level negatives reported as 0) and eigenvectors (rows, or
 // not computed if NULL). With remove_rigid
 // the rigid modes come first with eigenvalue exactly 0 (their eigenvectors are the rigid modes),
-// followed by the ascending spectrum of S restricted to the complement.
-void sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, std::vector<double>& eigenvalues,
-                          std::vector<double>* eigenvectors);
+// followed by the ascending spectrum of S restricted to the complement. Returns the number of rigid
+// modes (6, or 5 for collinear atoms); with them kept they are the smallest eigenvalues.
+int64_t sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, std::vector<double>& eigenvalues,
+                             std::vector<double>* eigenvectors);
+
+// Largest over smallest non-rigid singular value of J, from an ascending spectrum of S whose first
+// n_rigid entries are the rigid modes; infinite when a non-rigid singular value vanishes.
+double condition_number(const std::vector<double>& eigenvalues, int64_t n_rigid);
 
 }  // namespace atomfp

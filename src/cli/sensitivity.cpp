@@ -62,19 +62,12 @@ int sensitivity(int argc, char** argv) {
         const int32_t flags = (remove_rigid ? sensitivity_remove_rigid : 0) | (args.flag("--scale-max") ? sensitivity_scale_max : 0);
         const EnvironmentJacobian jacobian = environment_jacobian(*descriptor, list.view(), center[0]);
         std::vector<double> eigenvalues;
-        sensitivity_spectrum(jacobian, flags, eigenvalues, nullptr);
-        std::vector<double> rigid, complement;
-        rigid_body_basis(jacobian.n_atoms, jacobian.positions.data(), rigid, complement);
-        const std::size_t n_rigid = rigid.size() / (3 * jacobian.n_atoms);
-        // Without projection the rigid modes are the smallest eigenvalues (numerically ~0).
-        const std::size_t first_free = n_rigid;
-        const double smallest = first_free < eigenvalues.size() ? std::max(eigenvalues[first_free], 0.0) : 0.0;
-        const double largest = eigenvalues.empty() ? 0.0 : eigenvalues.back();
-        const double condition = smallest > 0.0 ? std::sqrt(largest / smallest) : INFINITY;
+        const int64_t n_rigid = sensitivity_spectrum(jacobian, flags, eigenvalues, nullptr);
+        const double condition = condition_number(eigenvalues, n_rigid);
 
-        std::printf("atomfp sensitivity: %s, %lld features; centre %lld of frame %lld: %lld environment atoms, %zu rigid modes%s\n",
+        std::printf("atomfp sensitivity: %s, %lld features; centre %lld of frame %lld: %lld environment atoms, %lld rigid modes%s\n",
                     descriptor->type().c_str(), static_cast<long long>(jacobian.n_features), static_cast<long long>(center[0]),
-                    static_cast<long long>(frame_index[0]), static_cast<long long>(jacobian.n_atoms), n_rigid,
+                    static_cast<long long>(frame_index[0]), static_cast<long long>(jacobian.n_atoms), static_cast<long long>(n_rigid),
                     remove_rigid ? " (projected out)" : "");
         std::printf("  %5s %15s %15s\n", "k", "eigenvalue", "singular value");
         for (std::size_t k = 0; k < eigenvalues.size(); ++k) {

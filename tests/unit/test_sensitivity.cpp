@@ -102,7 +102,7 @@ TEST(Sensitivity, MatrixIsSymmetricPositiveSemidefiniteWithExactlySixRigidZeros)
         for (int64_t i = 0; i < n; ++i)
             for (int64_t j = 0; j < n; ++j) ASSERT_EQ(S[i * n + j], S[j * n + i]);
         std::vector<double> values, vectors;
-        sensitivity_spectrum(J, 0, values, &vectors);
+        EXPECT_EQ(sensitivity_spectrum(J, 0, values, &vectors), 6);
         const double largest = values.back();
         ASSERT_GT(largest, 0.0);
         for (int k = 0; k < 6; ++k) EXPECT_LE(std::abs(values[k]), 1e-10 * largest) << spec << " eigenvalue " << k;
@@ -125,6 +125,7 @@ TEST(Sensitivity, MatrixIsSymmetricPositiveSemidefiniteWithExactlySixRigidZeros)
         sensitivity_spectrum(J, sensitivity_remove_rigid | sensitivity_scale_max, scaled, nullptr);
         EXPECT_NEAR(scaled.back(), 1.0, 1e-15);
         EXPECT_NEAR(scaled[6], reduced[6] / reduced.back(), 1e-15);
+        EXPECT_NEAR(condition_number(reduced, 6), std::sqrt(reduced.back() / reduced[6]), 1e-12 * condition_number(reduced, 6));
         // The projected matrix annihilates the rigid modes and keeps the spectrum.
         std::vector<double> projected = sensitivity_matrix(J, sensitivity_remove_rigid), projected_values;
         symmetric_eigen(static_cast<int>(n), projected, projected_values);
