@@ -9,40 +9,79 @@
 
 namespace atomfp {
 
-EnvironmentJacobian environment_jacobian(const Descriptor& descriptor, const SystemView& system, int64_t center) {
+EnvironmentCluster environment_cluster(const SystemView& system, int64_t center, double cutoff) {
     validate_system(system);
     if (center < 0 || center >= system.n_centers) {
         fail(Status::invalid_argument, "center ", center, " is out of range [0, ", system.n_centers, ")");
     }
-    // The one centre as its own system: its gradient blocks are the Jacobian's columns.
-    const int64_t centers[1] = {system.centers[center]};
-    const int64_t offsets[2] = {0, system.offsets[center + 1] - system.offsets[center]};
-    SystemView one = system;
-    one.n_centers = 1;
-    one.centers = centers;
-    one.offsets = offsets;
-    one.neighbours = system.neighbours + system.offsets[center];
-    one.cell_shifts = system.cell_shifts ? system.cell_shifts + 3 * system.offsets[center] : nullptr;
-
     Environment environment;
-    environment.build(system, center, descriptor.cutoff());
-    const int64_t nf = descriptor.feature_count();
-    std::vector<double> features(nf), blocks(static_cast<std::size_t>(1 + offsets[1]) * 3 * nf);
-    compute(descriptor, one, features.data(), blocks.data());
+    environment.build(system, center, cutoff);
+    EnvironmentCluster cluster;
+    cluster.n_atoms = 1 + environment.size();
+    cluster.positions.assign(3, 0.0);
+    cluster.positions.insert(cluster.positions.end(), environment.displacements.begin(), environment.displacements.end());
+    cluster.species.push_back(environment.center_species);
+    cluster.species.insert(cluster.species.end(), environment.species.begin(), environment.species.end());
+    return cluster;
+}
 
+namespace {
+
+// Atom 0 of the cluster as the only centre, every other atom listed as its neighbour.
+struct ClusterSystem {
+    explicit ClusterSystem(const EnvironmentCluster& cluster) : offsets{0, cluster.n_atoms - 1}, neighbours(cluster.n_atoms - 1) {
+        if (cluster.n_atoms < 1 || static_cast<int64_t>(cluster.positions.size()) != 3 * cluster.n_atoms ||
+            static_cast<int64_t>(cluster.species.size()) != cluster.n_atoms) {
+            fail(Status::invalid_argument, "an environment cluster needs N >= 1 atoms with 3N coordinates and N species");
+        }
+        for (int64_t a = 1; a < cluster.n_atoms; ++a) neighbours[a - 1] = a;
+        view.n_atoms = cluster.n_atoms;
+        view.positions = cluster.positions.data();
+        view.species = cluster.species.data();
+        view.n_centers = 1;
+        view.centers = &center;
+        view.offsets = offsets;
+        view.neighbours = neighbours.data();
+    }
+    const int64_t center = 0;
+    int64_t offsets[2];
+    std::vector<int64_t> neighbours;
+    SystemView view;
+};
+
+}  // namespace
+
+std::vector<double> cluster_features(const Descriptor& descriptor, const EnvironmentCluster& cluster) {
+    const ClusterSystem system(cluster);
+    std::vector<double> features(descriptor.feature_count());
+    compute(descriptor, system.view, features.data(), nullptr);
+    return features;
+}
+
+EnvironmentJacobian cluster_jacobian(const Descriptor& descriptor, const EnvironmentCluster& cluster) {
+    const ClusterSystem system(cluster);
+    const int64_t nf = descriptor.feature_count(), n = cluster.n_atoms;
     EnvironmentJacobian out;
-    out.n_atoms = 1 + environment.size();
+    out.n_atoms = n;
     out.n_features = nf;
-    out.positions.assign(3 * out.n_atoms, 0.0);
-    std::copy(environment.displacements.begin(), environment.displacements.end(), out.positions.begin() + 3);
-    const int64_t columns = 3 * out.n_atoms;
-    out.jacobian.assign(static_cast<std::size_t>(nf) * columns, 0.0);
-    for (int64_t a = 0; a < out.n_atoms; ++a) {
-        const double* block = blocks.data() + (a == 0 ? 0 : 1 + environment.slots[a - 1]) * 3 * nf;
+    out.features.resize(nf);
+    // Gradient blocks: the centre's, then one per neighbour, i.e. one per cluster atom in order.
+    std::vector<double> blocks(static_cast<std::size_t>(n) * 3 * nf);
+    compute(descriptor, system.view, out.features.data(), blocks.data());
+    out.positions.resize(3 * n);
+    for (int64_t k = 0; k < 3 * n; ++k) out.positions[k] = cluster.positions[k] - cluster.positions[k % 3];
+    const int64_t columns = 3 * n;
+    out.jacobian.resize(static_cast<std::size_t>(nf) * columns);
+    for (int64_t a = 0; a < n; ++a) {
+        const double* block = blocks.data() + a * 3 * nf;
         for (int alpha = 0; alpha < 3; ++alpha)
             for (int64_t f = 0; f < nf; ++f) out.jacobian[f * columns + 3 * a + alpha] = block[alpha * nf + f];
     }
     return out;
+}
+
+EnvironmentJacobian environment_jacobian(const Descriptor& descriptor, const SystemView& system, int64_t center) {
+    return cluster_jacobian(descriptor, environment_cluster(system, center, descriptor.cutoff()));
 }
 
 std::vector<double> rigid_body_modes(int64_t n_atoms, const double* positions) {

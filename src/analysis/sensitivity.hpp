@@ -13,14 +13,33 @@
 
 namespace atomfp {
 
+// One centre's environment as an open cluster: the centre is atom 0, every other atom is its
+// neighbour (r_0a = x_a - x_0), whether or not it is still inside the cutoff after the cluster moves.
+struct EnvironmentCluster {
+    int64_t n_atoms = 0;            // N, the centre included
+    std::vector<double> positions;  // [N][3]
+    std::vector<int32_t> species;   // [N]
+};
+
+// The centre (at the origin) and its neighbours inside `cutoff`, in list order. Throws
+// Error(invalid_argument) for a centre index outside [0, n_centers).
+EnvironmentCluster environment_cluster(const SystemView& system, int64_t center, double cutoff);
+
 struct EnvironmentJacobian {
     int64_t n_atoms = 0;                // N, the centre included
     int64_t n_features = 0;
     std::vector<double> positions;      // [N][3] relative to the centre (the centre is at 0)
+    std::vector<double> features;       // [n_features] of the centre
     std::vector<double> jacobian;       // [n_features][3N], column 3a + alpha
 };
 
-// Throws Error(invalid_argument) for a centre index outside [0, n_centers).
+// The features of atom 0 of a cluster.
+std::vector<double> cluster_features(const Descriptor& descriptor, const EnvironmentCluster& cluster);
+
+// The features of atom 0 of a cluster and their Jacobian with respect to every atom's position.
+EnvironmentJacobian cluster_jacobian(const Descriptor& descriptor, const EnvironmentCluster& cluster);
+
+// cluster_jacobian of environment_cluster(system, center, descriptor.cutoff()).
 EnvironmentJacobian environment_jacobian(const Descriptor& descriptor, const SystemView& system, int64_t center);
 
 // Orthonormal rigid-body modes of N atoms at `positions` (relative to the rotation centre): three

@@ -29,10 +29,10 @@ Arguments::Arguments(int argc, char** argv, const std::set<std::string>& with_va
             }
             if (with_value.count(name)) {
                 if (has_inline) {
-                    values_[name] = inline_value;
+                    values_[name].push_back(inline_value);
                 } else {
                     if (i + 1 >= argc) fail(Status::invalid_argument, "option ", name, " needs a value");
-                    values_[name] = argv[++i];
+                    values_[name].push_back(argv[++i]);
                 }
             } else if (flags.count(name) && !has_inline) {
                 flags_.insert(name);
@@ -47,7 +47,12 @@ Arguments::Arguments(int argc, char** argv, const std::set<std::string>& with_va
 
 std::string Arguments::value(const std::string& name, const std::string& fallback) const {
     auto it = values_.find(name);
-    return it == values_.end() ? fallback : it->second;
+    return it == values_.end() ? fallback : it->second.back();
+}
+
+std::vector<std::string> Arguments::values(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::vector<int64_t> parse_index_list(const std::string& text) {

@@ -15,11 +15,14 @@ public:
 
     bool flag(const std::string& name) const { return flags_.count(name) > 0; }
     bool has(const std::string& name) const { return values_.count(name) > 0; }
+    // The last value given for `name`, or `fallback`.
     std::string value(const std::string& name, const std::string& fallback = "") const;
+    // Every value given for a repeatable option, in order.
+    std::vector<std::string> values(const std::string& name) const;
     const std::vector<std::string>& positional() const { return positional_; }
 
 private:
-    std::map<std::string, std::string> values_;
+    std::map<std::string, std::vector<std::string>> values_;
     std::set<std::string> flags_;
     std::vector<std::string> positional_;
 };

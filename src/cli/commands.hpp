@@ -5,5 +5,6 @@ namespace atomfp::cli {
 int describe(int argc, char** argv);
 int optimize_basis(int argc, char** argv);
 int sensitivity(int argc, char** argv);
+int manifold(int argc, char** argv);
 
 }  // namespace atomfp::cli

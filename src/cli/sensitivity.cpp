@@ -1,10 +1,9 @@
 #include "analysis/sensitivity.hpp"
 #include "cli/arguments.hpp"
+#include "cli/centre_input.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
-#include "core/neighbour_list.hpp"
 #include "descriptors/factory.hpp"
-#include "io/extxyz.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -45,29 +44,18 @@ int sensitivity(int argc, char** argv) {
             std::fputs(sensitivity_usage, stderr);
             return 2;
         }
-        const std::vector<int64_t> center = parse_index_list(args.value("--center"));
-        const std::vector<int64_t> frame_index = parse_index_list(args.value("--frame", "0"));
-        if (center.size() != 1 || frame_index.size() != 1) fail(Status::invalid_argument, "--center and --frame take one index each");
         auto descriptor = create_descriptor(read_text_file(args.value("--spec")));
-        const std::vector<Frame> frames = read_extxyz(args.positional()[0]);
-        if (frame_index[0] >= static_cast<int64_t>(frames.size())) {
-            fail(Status::invalid_argument, "--frame ", frame_index[0], " but the file has ", frames.size(), " frame(s)");
-        }
-        const Frame& frame = frames[frame_index[0]];
-        if (center[0] >= frame.size()) fail(Status::invalid_argument, "--center ", center[0], " but the frame has ", frame.size(), " atoms");
-        const int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
-        const NeighbourList list = build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),
-                                                        frame.cell ? frame.cell->data() : nullptr, pbc, descriptor->cutoff());
+        const CentreInput input = read_centre_input(args, descriptor->cutoff());
         const bool remove_rigid = !args.flag("--keep-rigid");
         const int32_t flags = (remove_rigid ? sensitivity_remove_rigid : 0) | (args.flag("--scale-max") ? sensitivity_scale_max : 0);
-        const EnvironmentJacobian jacobian = environment_jacobian(*descriptor, list.view(), center[0]);
+        const EnvironmentJacobian jacobian = environment_jacobian(*descriptor, input.list.view(), input.center);
         std::vector<double> eigenvalues;
         const int64_t n_rigid = sensitivity_spectrum(jacobian, flags, eigenvalues, nullptr);
         const double condition = condition_number(eigenvalues, n_rigid);
 
         std::printf("atomfp sensitivity: %s, %lld features; centre %lld of frame %lld: %lld environment atoms, %lld rigid modes%s\n",
-                    descriptor->type().c_str(), static_cast<long long>(jacobian.n_features), static_cast<long long>(center[0]),
-                    static_cast<long long>(frame_index[0]), static_cast<long long>(jacobian.n_atoms), static_cast<long long>(n_rigid),
+                    descriptor->type().c_str(), static_cast<long long>(jacobian.n_features), static_cast<long long>(input.center),
+                    static_cast<long long>(input.frame_index), static_cast<long long>(jacobian.n_atoms), static_cast<long long>(n_rigid),
                     remove_rigid ? " (projected out)" : "");
         std::printf("  %5s %15s %15s\n", "k", "eigenvalue", "singular value");
         for (std::size_t k = 0; k < eigenvalues.size(); ++k) {

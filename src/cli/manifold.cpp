@@ -1,0 +1,218 @@
+#include "analysis/manifold.hpp"
+#include "cli/arguments.hpp"
+#include "cli/centre_input.hpp"
+#include "cli/commands.hpp"
+#include "cli/svg_plot.hpp"
+#include "core/error.hpp"
+#include "core/lapack.hpp"
+#include "descriptors/factory.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+namespace atomfp::cli {
+
+namespace {
+
+const char* manifold_usage =
+    "usage: atomfp manifold --spec SPEC.json --center I INPUT.extxyz -o PREFIX [options]\n"
+    "\n"
+    "Traces a manifold of quasi-constant fingerprint: starting from the environment of centre I\n"
+    "(the centre and its neighbours inside the cutoff, as an open cluster), it steps along the\n"
+    "softest non-rigid eigenvector of the sensitivity matrix with a predictor-corrector step and\n"
+    "step control. For every frame it records the displacement D from the start (largest atomic\n"
+    "deviation after superposition, modulo relabelling of like neighbours), the fingerprint\n"
+    "distance to the start of the traced and of every probe descriptor, the mean distance of\n"
+    "random displacements with the same D, and the sensitivity spectrum.\n"
+    "\n"
+    "  --spec FILE         the traced descriptor (JSON)\n"
+    "  --probe FILE        a probe descriptor (JSON); repeatable\n"
+    "  --center I          0-based atom index of the centre\n"
+    "  --frame K           0-based frame of the input (default 0)\n"
+    "  --options JSON      tracer options as inline JSON or a JSON file: steps, step, min_step,\n"
+    "                      max_step, tolerance, mode, scale_max, stop_at_loop, loop_tolerance,\n"
+    "                      random_samples, seed, permutations (see docs/sensitivity.md)\n"
+    "  -o, --output PREFIX writes PREFIX.extxyz (frames), PREFIX.csv and PREFIX.svg\n"
+    "  --help              show this message\n";
+
+std::string file_stem(const std::string& path) {
+    const std::size_t slash = path.find_last_of('/');
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    const std::size_t dot = name.rfind('.');
+    return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+}
+
+// The frames projected on the plane of their two largest principal components of motion: the
+// picture of the path seen from where it is widest.
+void principal_plane(const ManifoldTrace& trace, std::vector<double>& u, std::vector<double>& v) {
+    const int64_t frames = trace.n_frames(), n = 3 * trace.n_atoms;
+    std::vector<double> mean(n, 0.0);
+    for (int64_t f = 0; f < frames; ++f)
+        for (int64_t k = 0; k < n; ++k) mean[k] += trace.positions[f * n + k] / static_cast<double>(frames);
+    // Covariance of the 3-vectors of every atom in every frame about that atom's mean.
+    std::vector<double> covariance(9, 0.0), eigenvalues;
+    for (int64_t f = 0; f < frames; ++f)
+        for (int64_t a = 0; a < trace.n_atoms; ++a)
+            for (int i = 0; i < 3; ++i)
+                for (int j = 0; j < 3; ++j)
+                    covariance[3 * i + j] += (trace.positions[f * n + 3 * a + i] - mean[3 * a + i]) *
+                                             (trace.positions[f * n + 3 * a + j] - mean[3 * a + j]);
+    symmetric_eigen(3, covariance, eigenvalues);
+    const double* e1 = covariance.data() + 6;
+    const double* e2 = covariance.data() + 3;
+    u.clear();
+    v.clear();
+    for (int64_t f = 0; f < frames; ++f)
+        for (int64_t a = 0; a < trace.n_atoms; ++a) {
+            const double* p = trace.positions.data() + f * n + 3 * a;
+            u.push_back(p[0] * e1[0] + p[1] * e1[1] + p[2] * e1[2]);
+            v.push_back(p[0] * e2[0] + p[1] * e2[1] + p[2] * e2[2]);
+        }
+}
+
+Figure manifold_figure(const ManifoldTrace& trace, const std::vector<std::string>& names, const std::string& title) {
+    const int64_t frames = trace.n_frames(), n = 3 * trace.n_atoms, nd = trace.n_descriptors;
+    std::vector<double> index(frames);
+    for (int64_t f = 0; f < frames; ++f) index[f] = static_cast<double>(f);
+
+    Panel path{"Path (projection on its principal plane)", "u / Å", "v / Å", false, false, true, {}};
+    std::vector<double> u, v;
+    principal_plane(trace, u, v);
+    for (int64_t a = 0; a < trace.n_atoms; ++a) {
+        Series s;
+        s.style = Series::Style::line;
+        s.label = a == 0 ? "centre" : "";
+        for (int64_t f = 0; f < frames; ++f) {
+            s.x.push_back(u[f * trace.n_atoms + a]);
+            s.y.push_back(v[f * trace.n_atoms + a]);
+        }
+        s.colour = a == 0 ? "#000" : "";
+        path.series.push_back(std::move(s));
+    }
+
+    Panel distances{"Fingerprint distance to the start", "frame", "|F - F_0|", false, true, false, {}};
+    const char* const colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
+    for (int64_t d = 0; d < nd; ++d) {
+        Series on{names[d] + " on the path", index, {}, Series::Style::markers, Series::Marker::triangle, colours[d % 6]};
+        Series off{names[d] + " random, same D", index, {}, Series::Style::markers, Series::Marker::circle, colours[d % 6]};
+        for (int64_t f = 0; f < frames; ++f) {
+            on.y.push_back(trace.distances[f * nd + d]);
+            off.y.push_back(trace.random_distances[f * nd + d]);
+        }
+        distances.series.push_back(std::move(on));
+        distances.series.push_back(std::move(off));
+    }
+    Panel displacement{"Displacement from the start", "frame", "D / Å", false, false, false, {}};
+    displacement.series.push_back({"", index, trace.displacement, Series::Style::line, Series::Marker::circle, "#000"});
+
+    Panel spectrum{"Sensitivity eigenvalues (rigid modes and the largest not shown)", "frame", "eigenvalue", false, true,
+                   false, {}};
+    for (int64_t k = trace.n_rigid; k < n - 1; ++k) {
+        Series s;
+        s.label = k == trace.n_rigid ? "softest" : "";
+        s.x = index;
+        for (int64_t f = 0; f < frames; ++f) s.y.push_back(trace.eigenvalues[f * n + k]);
+        spectrum.series.push_back(std::move(s));
+    }
+    Figure figure;
+    figure.title = title;
+    figure.columns = 2;
+    figure.panels = {path, distances, displacement, spectrum};
+    return figure;
+}
+
+}  // namespace
+
+int manifold(int argc, char** argv) {
+    try {
+        Arguments args(argc, argv, {"--spec", "--probe", "--center", "--frame", "--options", "-o", "--output"},
+                       {"--help", "-h"});
+        if (args.flag("--help") || args.flag("-h")) {
+            std::fputs(manifold_usage, stdout);
+            return 0;
+        }
+        const std::string prefix = args.has("-o") ? args.value("-o") : args.value("--output");
+        if (!args.has("--spec") || !args.has("--center") || args.positional().size() != 1 || prefix.empty()) {
+            std::fputs(manifold_usage, stderr);
+            return 2;
+        }
+        std::string options_text = args.value("--options");
+        if (!options_text.empty() && options_text.find('{') == std::string::npos) options_text = read_text_file(options_text);
+        const ManifoldOptions options = ManifoldOptions::parse(options_text);
+
+        auto traced = create_descriptor(read_text_file(args.value("--spec")));
+        std::vector<std::unique_ptr<Descriptor>> probe_owners;
+        std::vector<const Descriptor*> probes;
+        std::vector<std::string> names = {file_stem(args.value("--spec"))};
+        for (const std::string& path : args.values("--probe")) {
+            probe_owners.push_back(create_descriptor(read_text_file(path)));
+            probes.push_back(probe_owners.back().get());
+            names.push_back(file_stem(path));
+        }
+        const CentreInput input = read_centre_input(args, traced->cutoff());
+        const ManifoldTrace trace = trace_manifold(*traced, probes, input.list.view(), input.center, options);
+
+        const int64_t frames = trace.n_frames(), n = 3 * trace.n_atoms, nd = trace.n_descriptors;
+        {
+            std::ofstream out(prefix + ".extxyz");
+            if (!out) fail(Status::io, "cannot open '", prefix, ".extxyz' for writing");
+            for (int64_t f = 0; f < frames; ++f) {
+                Frame frame;
+                frame.species = trace.species;
+                frame.positions.assign(trace.positions.begin() + f * n, trace.positions.begin() + (f + 1) * n);
+                frame.info["step"] = std::to_string(f);
+                frame.info["D"] = std::to_string(trace.displacement[f]);
+                write_extxyz(out, frame);
+            }
+            if (!out) fail(Status::io, "cannot write '", prefix, ".extxyz'");
+        }
+        {
+            std::ofstream out(prefix + ".csv");
+            if (!out) fail(Status::io, "cannot open '", prefix, ".csv' for writing");
+            out << "step,step_size,D";
+            for (int64_t d = 0; d < nd; ++d) out << ",distance_" << names[d];
+            for (int64_t d = 0; d < nd; ++d) out << ",random_" << names[d];
+            for (int64_t k = trace.n_rigid; k < n; ++k) out << ",lambda_" << k - trace.n_rigid;
+            out << "\n";
+            out.precision(10);
+            for (int64_t f = 0; f < frames; ++f) {
+                out << f << "," << trace.step_sizes[f] << "," << trace.displacement[f];
+                for (int64_t d = 0; d < nd; ++d) out << "," << trace.distances[f * nd + d];
+                for (int64_t d = 0; d < nd; ++d) out << "," << trace.random_distances[f * nd + d];
+                for (int64_t k = trace.n_rigid; k < n; ++k) out << "," << trace.eigenvalues[f * n + k];
+                out << "\n";
+            }
+            if (!out) fail(Status::io, "cannot write '", prefix, ".csv'");
+        }
+        write_svg(prefix + ".svg",
+                  manifold_figure(trace, names, "Manifold of " + names[0] + " around centre " + std::to_string(input.center)));
+
+        const int64_t peak = std::max_element(trace.displacement.begin(), trace.displacement.end()) - trace.displacement.begin();
+        double softest_min = INFINITY, softest_max = 0.0;
+        for (int64_t f = 0; f < frames; ++f) {
+            softest_min = std::min(softest_min, trace.eigenvalues[f * n + trace.n_rigid]);
+            softest_max = std::max(softest_max, trace.eigenvalues[f * n + trace.n_rigid]);
+        }
+        std::printf("atomfp manifold: %lld environment atoms, %lld frames, %s\n", static_cast<long long>(trace.n_atoms),
+                    static_cast<long long>(frames), trace.closed ? "closed loop" : "open path (step limit)");
+        std::printf("  softest non-rigid eigenvalue%s along the path: %.3e ... %.3e\n", options.scale_max ? " (scaled)" : "",
+                    softest_min, softest_max);
+        std::printf("  largest displacement D = %.4f A at frame %lld\n", trace.displacement[peak], static_cast<long long>(peak));
+        std::printf("  %-24s %14s %14s %10s\n", "descriptor", "|F - F_0|", "random, same D", "ratio");
+        for (int64_t d = 0; d < nd; ++d) {
+            const double on = trace.distances[peak * nd + d], off = trace.random_distances[peak * nd + d];
+            std::printf("  %-24s %14.4e %14.4e %10.4f\n", (names[d] + (d == 0 ? " (traced)" : "")).c_str(), on, off,
+                        off > 0.0 ? on / off : 0.0);
+        }
+        std::printf("  wrote %s.extxyz, %s.csv, %s.svg\n", prefix.c_str(), prefix.c_str(), prefix.c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "atomfp manifold: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace atomfp::cli

@@ -1,0 +1,252 @@
+#include "cli/svg_plot.hpp"
+
+#include "core/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace atomfp::cli {
+
+namespace {
+
+const char* const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                               "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+std::string escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string number(double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.2f", value);
+    return buffer;
+}
+
+std::string tick_label(double value, bool logarithmic) {
+    char buffer[32];
+    if (logarithmic) {
+        std::snprintf(buffer, sizeof buffer, "1e%d", static_cast<int>(std::lround(std::log10(value))));
+    } else {
+        std::snprintf(buffer, sizeof buffer, "%.6g", std::abs(value) < 1e-14 ? 0.0 : value);
+    }
+    return buffer;
+}
+
+// One axis: data range (in log10 units for a log axis) and tick positions.
+struct Axis {
+    bool logarithmic = false;
+    double low = 0.0, high = 1.0;
+    std::vector<double> ticks;  // data values
+
+    double transform(double v) const { return logarithmic ? std::log10(v) : v; }
+    bool accepts(double v) const { return std::isfinite(v) && (!logarithmic || v > 0.0); }
+    // Fraction of the way from low to high.
+    double fraction(double v) const { return (transform(v) - low) / (high - low); }
+
+    void fit(double lo, double hi) {
+        if (!(lo <= hi)) lo = hi = logarithmic ? 0.0 : 0.0;
+        if (hi - lo < 1e-12 * std::max(1.0, std::abs(hi))) {
+            const double pad = logarithmic ? 0.5 : std::max(0.5 * std::abs(hi), 0.5);
+            lo -= pad;
+            hi += pad;
+        }
+        ticks.clear();
+        if (logarithmic) {
+            low = std::floor(lo);
+            high = std::ceil(hi);
+            const int decades = static_cast<int>(high - low);
+            const int stride = std::max(1, (decades + 7) / 8);
+            for (int e = static_cast<int>(low); e <= static_cast<int>(high); e += stride) ticks.push_back(std::pow(10.0, e));
+        } else {
+            const double raw = (hi - lo) / 6.0, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+            double step = magnitude;
+            for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+                step = m * magnitude;
+                if (step >= raw) break;
+            }
+            low = std::floor(lo / step) * step;
+            high = std::ceil(hi / step) * step;
+            for (double t = low; t <= high + 0.5 * step; t += step) ticks.push_back(t);
+        }
+    }
+};
+
+void draw_marker(std::ostringstream& out, Series::Marker marker, double x, double y, const std::string& colour) {
+    const double r = 3.0;
+    switch (marker) {
+        case Series::Marker::circle:
+            out << "<circle cx=\"" << number(x) << "\" cy=\"" << number(y) << "\" r=\"" << r << "\" fill=\"none\" stroke=\""
+                << colour << "\" stroke-width=\"1.2\"/>\n";
+            break;
+        case Series::Marker::triangle:
+            out << "<polygon points=\"" << number(x) << "," << number(y - r * 1.2) << " " << number(x - r) << ","
+                << number(y + r * 0.8) << " " << number(x + r) << "," << number(y + r * 0.8) << "\" fill=\"" << colour
+                << "\"/>\n";
+            break;
+        case Series::Marker::square:
+            out << "<rect x=\"" << number(x - r) << "\" y=\"" << number(y - r) << "\" width=\"" << 2 * r << "\" height=\""
+                << 2 * r << "\" fill=\"" << colour << "\"/>\n";
+            break;
+    }
+}
+
+void render_panel(std::ostringstream& out, const Panel& panel, double left, double top, double width, double height,
+                  std::size_t& colour_index) {
+    const double margin_left = 72.0, margin_right = 16.0, margin_top = 28.0, margin_bottom = 46.0;
+    double plot_left = left + margin_left, plot_top = top + margin_top;
+    double plot_width = width - margin_left - margin_right, plot_height = height - margin_top - margin_bottom;
+
+    Axis ax, ay;
+    ax.logarithmic = panel.log_x;
+    ay.logarithmic = panel.log_y;
+    double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo, y_lo = x_lo, y_hi = -x_lo;
+    for (const Series& s : panel.series) {
+        for (std::size_t k = 0; k < std::min(s.x.size(), s.y.size()); ++k) {
+            if (!ax.accepts(s.x[k]) || !ay.accepts(s.y[k])) continue;
+            x_lo = std::min(x_lo, ax.transform(s.x[k]));
+            x_hi = std::max(x_hi, ax.transform(s.x[k]));
+            y_lo = std::min(y_lo, ay.transform(s.y[k]));
+            y_hi = std::max(y_hi, ay.transform(s.y[k]));
+        }
+    }
+    if (x_lo > x_hi) x_lo = x_hi = y_lo = y_hi = 0.0;
+    ax.fit(x_lo, x_hi);
+    ay.fit(y_lo, y_hi);
+    if (panel.equal_aspect && !panel.log_x && !panel.log_y) {
+        // Shrink the plot area along the axis with fewer data units per pixel.
+        const double sx = (ax.high - ax.low) / plot_width, sy = (ay.high - ay.low) / plot_height;
+        if (sx > sy) {
+            const double h = (ay.high - ay.low) / sx;
+            plot_top += 0.5 * (plot_height - h);
+            plot_height = h;
+        } else {
+            const double w = (ax.high - ax.low) / sy;
+            plot_left += 0.5 * (plot_width - w);
+            plot_width = w;
+        }
+    }
+    auto px = [&](double v) { return plot_left + ax.fraction(v) * plot_width; };
+    auto py = [&](double v) { return plot_top + (1.0 - ay.fraction(v)) * plot_height; };
+
+    out << "<g>\n";
+    out << "<text x=\"" << number(left + width / 2) << "\" y=\"" << number(top + 18) << "\" text-anchor=\"middle\" "
+        << "font-size=\"13\" font-weight=\"bold\">" << escape(panel.title) << "</text>\n";
+    out << "<rect x=\"" << number(plot_left) << "\" y=\"" << number(plot_top) << "\" width=\"" << number(plot_width)
+        << "\" height=\"" << number(plot_height) << "\" fill=\"none\" stroke=\"#000\"/>\n";
+    for (double t : ax.ticks) {
+        const double x = px(t);
+        out << "<line x1=\"" << number(x) << "\" y1=\"" << number(plot_top) << "\" x2=\"" << number(x) << "\" y2=\""
+            << number(plot_top + plot_height) << "\" stroke=\"#ddd\"/>\n";
+        out << "<text x=\"" << number(x) << "\" y=\"" << number(plot_top + plot_height + 15) << "\" text-anchor=\"middle\" "
+            << "font-size=\"11\">" << tick_label(t, ax.logarithmic) << "</text>\n";
+    }
+    for (double t : ay.ticks) {
+        const double y = py(t);
+        out << "<line x1=\"" << number(plot_left) << "\" y1=\"" << number(y) << "\" x2=\"" << number(plot_left + plot_width)
+            << "\" y2=\"" << number(y) << "\" stroke=\"#ddd\"/>\n";
+        out << "<text x=\"" << number(plot_left - 5) << "\" y=\"" << number(y + 4) << "\" text-anchor=\"end\" "
+            << "font-size=\"11\">" << tick_label(t, ay.logarithmic) << "</text>\n";
+    }
+    out << "<text x=\"" << number(plot_left + plot_width / 2) << "\" y=\"" << number(top + height - 8)
+        << "\" text-anchor=\"middle\" font-size=\"12\">" << escape(panel.x_label) << "</text>\n";
+    const double label_x = left + 14, label_y = plot_top + plot_height / 2;
+    out << "<text x=\"" << number(label_x) << "\" y=\"" << number(label_y) << "\" text-anchor=\"middle\" font-size=\"12\" "
+        << "transform=\"rotate(-90 " << number(label_x) << " " << number(label_y) << ")\">" << escape(panel.y_label)
+        << "</text>\n";
+
+    out << "<svg x=\"" << number(plot_left) << "\" y=\"" << number(plot_top) << "\" width=\"" << number(plot_width)
+        << "\" height=\"" << number(plot_height) << "\" overflow=\"hidden\">\n<g transform=\"translate("
+        << number(-plot_left) << "," << number(-plot_top) << ")\">\n";
+    std::vector<std::pair<const Series*, std::string>> legend;
+    for (const Series& s : panel.series) {
+        const std::string colour = s.colour.empty() ? palette[colour_index++ % std::size(palette)] : s.colour;
+        if (!s.label.empty()) legend.emplace_back(&s, colour);
+        const std::size_t n = std::min(s.x.size(), s.y.size());
+        if (s.style != Series::Style::markers) {
+            std::string path;
+            bool pen_down = false;
+            for (std::size_t k = 0; k < n; ++k) {
+                if (!ax.accepts(s.x[k]) || !ay.accepts(s.y[k])) {
+                    pen_down = false;
+                    continue;
+                }
+                path += (pen_down ? " L" : " M") + number(px(s.x[k])) + "," + number(py(s.y[k]));
+                pen_down = true;
+            }
+            if (!path.empty()) {
+                out << "<path d=\"" << path << "\" fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"1.5\"/>\n";
+            }
+        }
+        if (s.style != Series::Style::line) {
+            for (std::size_t k = 0; k < n; ++k) {
+                if (ax.accepts(s.x[k]) && ay.accepts(s.y[k])) draw_marker(out, s.marker, px(s.x[k]), py(s.y[k]), colour);
+            }
+        }
+    }
+    out << "</g>\n</svg>\n";
+    double legend_y = plot_top + 14;
+    for (const auto& [series, colour] : legend) {
+        const double x = plot_left + plot_width - 10;
+        if (series->style == Series::Style::markers) {
+            draw_marker(out, series->marker, x - 8, legend_y - 4, colour);
+        } else {
+            out << "<line x1=\"" << number(x - 18) << "\" y1=\"" << number(legend_y - 4) << "\" x2=\"" << number(x)
+                << "\" y2=\"" << number(legend_y - 4) << "\" stroke=\"" << colour << "\" stroke-width=\"2\"/>\n";
+        }
+        out << "<text x=\"" << number(x - 24) << "\" y=\"" << number(legend_y) << "\" text-anchor=\"end\" font-size=\"11\">"
+            << escape(series->label) << "</text>\n";
+        legend_y += 15;
+    }
+    out << "</g>\n";
+}
+
+}  // namespace
+
+std::string render_svg(const Figure& figure) {
+    const int columns = std::max(1, figure.columns);
+    const int rows = static_cast<int>((figure.panels.size() + columns - 1) / columns);
+    const double title_height = figure.title.empty() ? 0.0 : 30.0;
+    const double width = columns * figure.panel_width, height = title_height + std::max(rows, 1) * figure.panel_height;
+    std::ostringstream out;
+    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << number(width) << "\" height=\""
+        << number(height) << "\" viewBox=\"0 0 " << number(width) << " " << number(height)
+        << "\" font-family=\"Helvetica, Arial, sans-serif\">\n"
+        << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n";
+    if (!figure.title.empty()) {
+        out << "<text x=\"" << number(width / 2) << "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\" "
+            << "font-weight=\"bold\">" << escape(figure.title) << "</text>\n";
+    }
+    std::size_t colour_index = 0;
+    for (std::size_t p = 0; p < figure.panels.size(); ++p) {
+        const double left = static_cast<double>(p % columns) * figure.panel_width;
+        const double top = title_height + static_cast<double>(p / columns) * figure.panel_height;
+        colour_index = 0;
+        render_panel(out, figure.panels[p], left, top, figure.panel_width, figure.panel_height, colour_index);
+    }
+    out << "</svg>\n";
+    return out.str();
+}
+
+void write_svg(const std::string& path, const Figure& figure) {
+    std::ofstream out(path);
+    if (!out) fail(Status::io, "cannot open '", path, "' for writing");
+    out << render_svg(figure);
+    if (!out) fail(Status::io, "cannot write '", path, "'");
+}
+
+}  // namespace atomfp::cli

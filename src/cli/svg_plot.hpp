@@ -1,0 +1,40 @@
+// Small self-contained SVG figures: a grid of panels, each with linear or logarithmic axes, line
+// and marker series and a legend. Enough for the CLI's diagnostic plots; the output is plain SVG
+// 1.1 that browsers and vector editors open directly.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace atomfp::cli {
+
+struct Series {
+    enum class Style { line, markers, line_and_markers };
+    enum class Marker { circle, triangle, square };
+    std::string label;  // empty: not in the legend
+    std::vector<double> x, y;
+    Style style = Style::line;
+    Marker marker = Marker::circle;
+    std::string colour;  // empty: the next palette colour
+};
+
+struct Panel {
+    std::string title, x_label, y_label;
+    bool log_x = false, log_y = false;  // points with non-positive coordinates on a log axis are skipped
+    bool equal_aspect = false;          // same data units per pixel on both axes
+    std::vector<Series> series;
+};
+
+struct Figure {
+    std::string title;
+    std::vector<Panel> panels;
+    int columns = 1;
+    double panel_width = 560.0, panel_height = 300.0;  // pixels, including margins
+};
+
+std::string render_svg(const Figure& figure);
+
+// Throws Error(io) if the file cannot be written.
+void write_svg(const std::string& path, const Figure& figure);
+
+}  // namespace atomfp::cli
