@@ -218,6 +218,44 @@ ATOMFP_API atomfp_status_t atomfp_sensitivity_spectrum(const atomfp_descriptor_t
                                                        int64_t center, int32_t flags,
                                                        double* eigenvalues, double* eigenvectors);
 
+/*
+ * A manifold of quasi-constant fingerprint (Parsaeifard & Goedecker 2022): from the environment of
+ * `center` (as in atomfp_sensitivity_size, N atoms, taken as an open cluster), repeatedly step
+ * along the softest non-rigid eigenvector of S with a predictor-corrector step and step control,
+ * until a step limit or until the path returns to the start. Every frame records
+ *  - D, the largest atomic deviation from frame 0 after superposition (translation, rotation and,
+ *    by default, relabelling of like neighbours; the centre keeps its label), Å,
+ *  - |F_k - F_0| for the traced descriptor and for each probe descriptor (evaluated on the same N
+ *    atoms),
+ *  - the mean of |F(x_0 + r) - F_0| over random rigid-free displacements r whose largest atomic
+ *    move is D (the same directions at every frame, from a fixed seed), per descriptor,
+ *  - the spectrum of S for the traced descriptor (rigid modes first as exact zeros; by default
+ *    scaled so that the largest eigenvalue is 1).
+ *
+ *  options     JSON object or NULL/"" for the defaults; keys: steps (400), step (0.002 Å, largest
+ *              atomic move of the first step), min_step (1e-5), max_step (0.01), tolerance (0.01),
+ *              mode (0: the softest), scale_max (true), stop_at_loop (true), loop_tolerance
+ *              (0.01 Å), random_samples (20), seed (1), permutations (true); see docs/sensitivity.md
+ *  probes      [n_probes] descriptors, or NULL when n_probes == 0
+ *  max_frames  capacity of the frame arrays; it must be at least steps + 1, otherwise the call
+ *              fails with ATOMFP_ERROR_BUFFER_TOO_SMALL and *n_frames = steps + 1
+ *  n_frames    frames written (steps + 1, or fewer when the path closed)
+ *  species     NULL or [N] atomic numbers of the environment atoms, centre first
+ *  positions   NULL or [max_frames][N][3]; frame 0 has the centre at the origin
+ *  eigenvalues NULL or [max_frames][3N]
+ *  displacement      NULL or [max_frames]
+ *  distances         NULL or [max_frames][1 + n_probes], the traced descriptor first
+ *  random_distances  NULL or [max_frames][1 + n_probes]
+ */
+ATOMFP_API atomfp_status_t atomfp_manifold_trace(const atomfp_descriptor_t* descriptor, int64_t n_probes,
+                                                 const atomfp_descriptor_t* const* probes,
+                                                 const atomfp_system_t* system, int64_t center,
+                                                 const char* options, int64_t max_frames,
+                                                 int64_t* n_frames, int32_t* species,
+                                                 double* positions, double* eigenvalues,
+                                                 double* displacement, double* distances,
+                                                 double* random_distances);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,7 @@ ManifoldOptions ManifoldOptions::parse(const std::string& json_text) {
     o.random_samples = r.integer("random_samples", o.random_samples, 0, 100000);
     o.seed = static_cast<uint64_t>(r.integer("seed", static_cast<int64_t>(o.seed), 0));
     o.permutations = r.boolean("permutations", o.permutations);
+    o.corrector = r.boolean("corrector", o.corrector);
     r.finish();
     if (o.min_step > o.max_step) fail(Status::json_error, "manifold options: min_step ", o.min_step, " exceeds max_step ", o.max_step);
     if (o.step < o.min_step || o.step > o.max_step) {
@@ -208,7 +209,12 @@ ManifoldTrace trace_manifold(const Descriptor& traced, const std::vector<const D
     for (int64_t step = 0; step < options.steps; ++step) {
         const std::vector<double> v0 = point.soft_direction(options.mode, previous.empty() ? nullptr : &previous);
         const double stiffest = std::sqrt(point.eigenvalues.back());
-        while (true) {
+        if (!options.corrector) {
+            previous = point.rigid_free(v0);
+            point = TracePoint(traced, point.moved(previous, h));
+            farthest = std::max(farthest, recorder.record(point, h));
+        }
+        while (options.corrector) {
             // Predictor: an Euler step along the soft mode; corrector: the step along the mean of
             // the soft modes at both ends (Heun), made rigid-free again at the start point.
             const TracePoint predicted(traced, point.moved(v0, h));

@@ -27,6 +27,7 @@ struct ManifoldOptions {
     int64_t random_samples = 20;    // random displacements per frame for the reference curve
     uint64_t seed = 1;              // of the random displacement directions
     bool permutations = true;       // D is measured modulo relabelling of like neighbours
+    bool corrector = true;          // false: plain Euler steps of fixed length, for comparison only
 
     // Reads a JSON object whose keys are the member names; unknown keys are errors. "" or "{}"
     // keeps every default.

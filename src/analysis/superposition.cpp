@@ -110,28 +110,32 @@ Superposition exhaustive(int64_t n, const double* x, const double* y, std::vecto
 }
 
 Superposition alternating(int64_t n, const double* x, const double* y, const std::vector<std::vector<int64_t>>& groups) {
-    std::vector<int64_t> p(n);
-    for (int64_t a = 0; a < n; ++a) p[a] = a;
-    Superposition best = evaluate(n, x, y, p);
+    std::vector<int64_t> labels(n);
+    for (int64_t a = 0; a < n; ++a) labels[a] = a;
+    // The first assignment is made without rotation: a relabelled copy then starts from the right
+    // labels whenever it is not rotated far.
+    double R[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    Superposition best;
+    best.rmsd = std::numeric_limits<double>::infinity();
     for (int iteration = 0; iteration < 100; ++iteration) {
-        std::vector<int64_t> next = best.permutation;
         for (const auto& group : groups) {
             const int64_t m = static_cast<int64_t>(group.size());
             std::vector<double> cost(static_cast<std::size_t>(m) * m);
             for (int64_t i = 0; i < m; ++i)
                 for (int64_t j = 0; j < m; ++j) {
                     double r[3], d2 = 0.0;
-                    rotate(best.rotation, y + 3 * group[j], r);
+                    rotate(R, y + 3 * group[j], r);
                     for (int k = 0; k < 3; ++k) d2 += (r[k] - x[3 * group[i] + k]) * (r[k] - x[3 * group[i] + k]);
                     cost[i * m + j] = d2;
                 }
             const std::vector<int64_t> assignment = optimal_assignment(m, cost);
-            for (int64_t i = 0; i < m; ++i) next[group[i]] = group[assignment[i]];
+            for (int64_t i = 0; i < m; ++i) labels[group[i]] = group[assignment[i]];
         }
-        if (next == best.permutation) break;
-        Superposition candidate = evaluate(n, x, y, next);
+        if (labels == best.permutation) break;
+        Superposition candidate = evaluate(n, x, y, labels);
         if (!(candidate.rmsd < best.rmsd)) break;
         best = std::move(candidate);
+        std::copy(best.rotation, best.rotation + 9, R);
     }
     return best;
 }
@@ -148,6 +152,21 @@ Superposition superpose(int64_t n, const double* reference, const double* moving
     for (const auto& group : groups) count *= std::tgamma(static_cast<double>(group.size()) + 1.0);
     return count <= exhaustive_limit ? exhaustive(n, x.x.data(), y.x.data(), groups)
                                      : alternating(n, x.x.data(), y.x.data(), groups);
+}
+
+std::vector<double> superposed_positions(int64_t n, const double* reference, const double* moving) {
+    if (n < 1) fail(Status::invalid_argument, "superposition needs at least one atom");
+    const Centred x = centred(n, reference), y = centred(n, moving);
+    std::vector<int64_t> identity(n);
+    for (int64_t a = 0; a < n; ++a) identity[a] = a;
+    double R[9];
+    best_rotation(n, x.x.data(), y.x.data(), identity, R);
+    std::vector<double> out(3 * n);
+    for (int64_t a = 0; a < n; ++a) {
+        rotate(R, y.x.data() + 3 * a, out.data() + 3 * a);
+        for (int k = 0; k < 3; ++k) out[3 * a + k] += x.centroid[k];
+    }
+    return out;
 }
 
 std::vector<int64_t> optimal_assignment(int64_t n, const std::vector<double>& cost) {

@@ -23,6 +23,10 @@ struct Superposition {
 Superposition superpose(int64_t n, const double* reference, const double* moving, const int32_t* species,
                         int64_t fixed, bool permute);
 
+// `moving` translated and rotated onto `reference` without relabelling ([n][3]): the same internal
+// configuration, seen from the reference's frame.
+std::vector<double> superposed_positions(int64_t n, const double* reference, const double* moving);
+
 // The minimum-cost perfect matching of an n x n cost matrix (row-major): assignment[row] = column.
 std::vector<int64_t> optimal_assignment(int64_t n, const std::vector<double>& cost);
 

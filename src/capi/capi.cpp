@@ -1,5 +1,6 @@
 #include "atomfp.h"
 
+#include "analysis/manifold.hpp"
 #include "analysis/sensitivity.hpp"
 #include "capi/guard.hpp"
 #include "core/neighbour_list.hpp"
@@ -181,14 +182,7 @@ atomfp_status_t atomfp_sensitivity_size(const atomfp_descriptor_t* descriptor, c
     return guard([&] {
         require_pointer(n_env_atoms, "n_env_atoms");
         const atomfp::Descriptor& d = checked(descriptor);
-        const atomfp::SystemView view = atomfp::capi::to_view(system);
-        atomfp::validate_system(view);
-        if (center < 0 || center >= view.n_centers) {
-            atomfp::fail(atomfp::Status::invalid_argument, "center ", center, " is out of range [0, ", view.n_centers, ")");
-        }
-        atomfp::Environment environment;
-        environment.build(view, center, d.cutoff());
-        *n_env_atoms = 1 + environment.size();
+        *n_env_atoms = atomfp::environment_cluster(atomfp::capi::to_view(system), center, d.cutoff()).n_atoms;
     });
 }
 
@@ -211,6 +205,42 @@ atomfp_status_t atomfp_sensitivity_spectrum(const atomfp_descriptor_t* descripto
         atomfp::sensitivity_spectrum(j, flags, values, eigenvectors ? &vectors : nullptr);
         std::copy(values.begin(), values.end(), eigenvalues);
         if (eigenvectors) std::copy(vectors.begin(), vectors.end(), eigenvectors);
+    });
+}
+
+atomfp_status_t atomfp_manifold_trace(const atomfp_descriptor_t* descriptor, int64_t n_probes,
+                                      const atomfp_descriptor_t* const* probes, const atomfp_system_t* system,
+                                      int64_t center, const char* options, int64_t max_frames, int64_t* n_frames,
+                                      int32_t* species, double* positions, double* eigenvalues, double* displacement,
+                                      double* distances, double* random_distances) {
+    return guard([&] {
+        require_pointer(n_frames, "n_frames");
+        const atomfp::Descriptor& traced = checked(descriptor);
+        if (n_probes < 0) fail(Status::invalid_argument, "n_probes must be >= 0, got ", n_probes);
+        if (n_probes > 0) require_pointer(probes, "probes");
+        std::vector<const atomfp::Descriptor*> probe_list;
+        for (int64_t p = 0; p < n_probes; ++p) {
+            if (!probes[p]) fail(Status::invalid_argument, "probes[", p, "] is NULL");
+            probe_list.push_back(probes[p]->impl.get());
+        }
+        const atomfp::ManifoldOptions parsed = atomfp::ManifoldOptions::parse(options ? options : "");
+        if (max_frames < parsed.steps + 1) {
+            *n_frames = parsed.steps + 1;
+            fail(Status::buffer_too_small, "max_frames is ", max_frames, " but a trace of ", parsed.steps, " steps needs ",
+                 parsed.steps + 1, " frames");
+        }
+        const atomfp::ManifoldTrace trace =
+            atomfp::trace_manifold(traced, probe_list, atomfp::capi::to_view(system), center, parsed);
+        auto copy = [](const auto& from, auto* to) {
+            if (to) std::copy(from.begin(), from.end(), to);
+        };
+        copy(trace.species, species);
+        copy(trace.positions, positions);
+        copy(trace.eigenvalues, eigenvalues);
+        copy(trace.displacement, displacement);
+        copy(trace.distances, distances);
+        copy(trace.random_distances, random_distances);
+        *n_frames = trace.n_frames();
     });
 }
 

@@ -1,4 +1,5 @@
 #include "analysis/manifold.hpp"
+#include "analysis/superposition.hpp"
 #include "cli/arguments.hpp"
 #include "cli/centre_input.hpp"
 #include "cli/commands.hpp"
@@ -35,7 +36,8 @@ const char* manifold_usage =
     "  --options JSON      tracer options as inline JSON or a JSON file: steps, step, min_step,\n"
     "                      max_step, tolerance, mode, scale_max, stop_at_loop, loop_tolerance,\n"
     "                      random_samples, seed, permutations (see docs/sensitivity.md)\n"
-    "  -o, --output PREFIX writes PREFIX.extxyz (frames), PREFIX.csv and PREFIX.svg\n"
+    "  -o, --output PREFIX writes PREFIX.extxyz (the frames superposed on the first), PREFIX.csv and\n"
+    "                      PREFIX.svg\n"
     "  --help              show this message\n";
 
 std::string file_stem(const std::string& path) {
@@ -45,51 +47,61 @@ std::string file_stem(const std::string& path) {
     return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
 }
 
-// The frames projected on the plane of their two largest principal components of motion: the
-// picture of the path seen from where it is widest.
-void principal_plane(const ManifoldTrace& trace, std::vector<double>& u, std::vector<double>& v) {
+// The frames superposed on the first (rotation and translation only), so that what remains is the
+// internal motion: a closed loop in internal coordinates can accumulate a net rotation otherwise.
+std::vector<double> superposed_frames(const ManifoldTrace& trace) {
+    const int64_t n = 3 * trace.n_atoms;
+    std::vector<double> out;
+    for (int64_t f = 0; f < trace.n_frames(); ++f) {
+        const std::vector<double> frame =
+            superposed_positions(trace.n_atoms, trace.positions.data(), trace.positions.data() + f * n);
+        out.insert(out.end(), frame.begin(), frame.end());
+    }
+    return out;
+}
+
+// Every atom's path about its mean position, projected on the plane of the two largest principal
+// components of the motion: the rings of Parsaeifard & Goedecker's Fig. 1, at a readable scale.
+void principal_plane(const ManifoldTrace& trace, const std::vector<double>& positions, std::vector<double>& u,
+                     std::vector<double>& v) {
     const int64_t frames = trace.n_frames(), n = 3 * trace.n_atoms;
-    std::vector<double> mean(n, 0.0);
+    std::vector<double> mean(n, 0.0), centred(positions.size());
     for (int64_t f = 0; f < frames; ++f)
-        for (int64_t k = 0; k < n; ++k) mean[k] += trace.positions[f * n + k] / static_cast<double>(frames);
-    // Covariance of the 3-vectors of every atom in every frame about that atom's mean.
+        for (int64_t k = 0; k < n; ++k) mean[k] += positions[f * n + k] / static_cast<double>(frames);
+    for (int64_t f = 0; f < frames; ++f)
+        for (int64_t k = 0; k < n; ++k) centred[f * n + k] = positions[f * n + k] - mean[k];
     std::vector<double> covariance(9, 0.0), eigenvalues;
-    for (int64_t f = 0; f < frames; ++f)
-        for (int64_t a = 0; a < trace.n_atoms; ++a)
-            for (int i = 0; i < 3; ++i)
-                for (int j = 0; j < 3; ++j)
-                    covariance[3 * i + j] += (trace.positions[f * n + 3 * a + i] - mean[3 * a + i]) *
-                                             (trace.positions[f * n + 3 * a + j] - mean[3 * a + j]);
+    for (std::size_t p = 0; p < centred.size(); p += 3)
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) covariance[3 * i + j] += centred[p + i] * centred[p + j];
     symmetric_eigen(3, covariance, eigenvalues);
     const double* e1 = covariance.data() + 6;
     const double* e2 = covariance.data() + 3;
     u.clear();
     v.clear();
-    for (int64_t f = 0; f < frames; ++f)
-        for (int64_t a = 0; a < trace.n_atoms; ++a) {
-            const double* p = trace.positions.data() + f * n + 3 * a;
-            u.push_back(p[0] * e1[0] + p[1] * e1[1] + p[2] * e1[2]);
-            v.push_back(p[0] * e2[0] + p[1] * e2[1] + p[2] * e2[2]);
-        }
+    for (std::size_t p = 0; p < centred.size(); p += 3) {
+        u.push_back(centred[p] * e1[0] + centred[p + 1] * e1[1] + centred[p + 2] * e1[2]);
+        v.push_back(centred[p] * e2[0] + centred[p + 1] * e2[1] + centred[p + 2] * e2[2]);
+    }
 }
 
-Figure manifold_figure(const ManifoldTrace& trace, const std::vector<std::string>& names, const std::string& title) {
+Figure manifold_figure(const ManifoldTrace& trace, const std::vector<double>& superposed,
+                       const std::vector<std::string>& names, const std::string& title) {
     const int64_t frames = trace.n_frames(), n = 3 * trace.n_atoms, nd = trace.n_descriptors;
     std::vector<double> index(frames);
     for (int64_t f = 0; f < frames; ++f) index[f] = static_cast<double>(f);
 
-    Panel path{"Path (projection on its principal plane)", "u / Å", "v / Å", false, false, true, {}};
+    Panel path{"Atomic paths about their mean positions", "u / Å", "v / Å", false, false, true, {}};
     std::vector<double> u, v;
-    principal_plane(trace, u, v);
+    principal_plane(trace, superposed, u, v);
     for (int64_t a = 0; a < trace.n_atoms; ++a) {
         Series s;
         s.style = Series::Style::line;
-        s.label = a == 0 ? "centre" : "";
+        s.label = a == 0 ? "centre" : "atom " + std::to_string(a);
         for (int64_t f = 0; f < frames; ++f) {
             s.x.push_back(u[f * trace.n_atoms + a]);
             s.y.push_back(v[f * trace.n_atoms + a]);
         }
-        s.colour = a == 0 ? "#000" : "";
         path.series.push_back(std::move(s));
     }
 
@@ -156,13 +168,14 @@ int manifold(int argc, char** argv) {
         const ManifoldTrace trace = trace_manifold(*traced, probes, input.list.view(), input.center, options);
 
         const int64_t frames = trace.n_frames(), n = 3 * trace.n_atoms, nd = trace.n_descriptors;
+        const std::vector<double> superposed = superposed_frames(trace);
         {
             std::ofstream out(prefix + ".extxyz");
             if (!out) fail(Status::io, "cannot open '", prefix, ".extxyz' for writing");
             for (int64_t f = 0; f < frames; ++f) {
                 Frame frame;
                 frame.species = trace.species;
-                frame.positions.assign(trace.positions.begin() + f * n, trace.positions.begin() + (f + 1) * n);
+                frame.positions.assign(superposed.begin() + f * n, superposed.begin() + (f + 1) * n);
                 frame.info["step"] = std::to_string(f);
                 frame.info["D"] = std::to_string(trace.displacement[f]);
                 write_extxyz(out, frame);
@@ -188,7 +201,7 @@ int manifold(int argc, char** argv) {
             if (!out) fail(Status::io, "cannot write '", prefix, ".csv'");
         }
         write_svg(prefix + ".svg",
-                  manifold_figure(trace, names, "Manifold of " + names[0] + " around centre " + std::to_string(input.center)));
+                  manifold_figure(trace, superposed, names, "Manifold of " + names[0] + " around centre " + std::to_string(input.center)));
 
         const int64_t peak = std::max_element(trace.displacement.begin(), trace.displacement.end()) - trace.displacement.begin();
         double softest_min = INFINITY, softest_max = 0.0;

@@ -199,6 +199,14 @@ void render_panel(std::ostringstream& out, const Panel& panel, double left, doub
     }
     out << "</g>\n</svg>\n";
     double legend_y = plot_top + 14;
+    if (!legend.empty()) {
+        std::size_t longest = 0;
+        for (const auto& entry : legend) longest = std::max(longest, entry.first->label.size());
+        const double box_width = 34.0 + 6.2 * static_cast<double>(longest);
+        out << "<rect x=\"" << number(plot_left + plot_width - 4 - box_width) << "\" y=\"" << number(plot_top + 3)
+            << "\" width=\"" << number(box_width) << "\" height=\"" << number(15.0 * legend.size() + 4)
+            << "\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n";
+    }
     for (const auto& [series, colour] : legend) {
         const double x = plot_left + plot_width - 10;
         if (series->style == Series::Style::markers) {
