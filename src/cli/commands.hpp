@@ -6,5 +6,6 @@ int describe(int argc, char** argv);
 int optimize_basis(int argc, char** argv);
 int sensitivity(int argc, char** argv);
 int manifold(int argc, char** argv);
+int perturb(int argc, char** argv);
 
 }  // namespace atomfp::cli

@@ -14,6 +14,7 @@ const char* usage =
     "  optimize-basis   build a data-driven optimal radial basis for the SOAP family from a dataset\n"
     "  sensitivity      spectrum of S = J^T J for one centre's environment, and its condition number\n"
     "  manifold         trace a manifold of quasi-constant fingerprint from one centre's environment\n"
+    "  perturb          descriptor change along a perturbation path and its log-log slope\n"
     "\n"
     "options:\n"
     "  --help           show this message (or a command's with 'atomfp <command> --help')\n"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "optimize-basis")) return atomfp::cli::optimize_basis(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "sensitivity")) return atomfp::cli::sensitivity(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "manifold")) return atomfp::cli::manifold(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "perturb")) return atomfp::cli::perturb(argc - 2, argv + 2);
     std::fprintf(stderr, "atomfp: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

@@ -1,0 +1,107 @@
+#include "analysis/perturbation.hpp"
+
+#include "core/error.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace atomfp {
+
+namespace {
+
+double norm3(const double* v) { return std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]); }
+
+}  // namespace
+
+std::vector<double> perturbed_positions(const std::vector<double>& positions, const Perturbation& p, double t) {
+    std::vector<double> out = positions;
+    const std::size_t n_atoms = positions.size() / 3;
+    if (p.kind == PerturbationKind::pattern) {
+        if (p.pattern.size() != positions.size()) fail(Status::invalid_argument, "a displacement pattern needs one row per atom");
+        for (std::size_t k = 0; k < out.size(); ++k) out[k] += t * p.pattern[k];
+        return out;
+    }
+    if (p.atom < 0 || static_cast<std::size_t>(p.atom) >= n_atoms) fail(Status::invalid_argument, "perturbed atom ", p.atom, " is out of range");
+    double* x = out.data() + 3 * p.atom;
+    const double r = norm3(p.bond);
+    if (p.kind != PerturbationKind::translation && !(r > 0.0)) fail(Status::invalid_argument, "the perturbed atom sits on the centre");
+    switch (p.kind) {
+        case PerturbationKind::radial:
+            for (int k = 0; k < 3; ++k) x[k] += t * p.bond[k] / r;
+            break;
+        case PerturbationKind::translation: {
+            const double d = norm3(p.direction);
+            if (!(d > 0.0)) fail(Status::invalid_argument, "the translation direction is zero");
+            for (int k = 0; k < 3; ++k) x[k] += t * p.direction[k] / d;
+            break;
+        }
+        case PerturbationKind::tangential: {
+            // The unit tangent e = direction minus its bond component; the atom turns about the
+            // centre in the plane (bond, e) by the angle t / r, so |r_ij| is kept exactly.
+            double e[3], along = 0.0;
+            for (int k = 0; k < 3; ++k) along += p.direction[k] * p.bond[k] / (r * r);
+            for (int k = 0; k < 3; ++k) e[k] = p.direction[k] - along * p.bond[k];
+            const double length = norm3(e);
+            if (!(length > 1e-12 * std::max(norm3(p.direction), 1e-300))) {
+                fail(Status::invalid_argument, "the tangential direction is parallel to the bond");
+            }
+            const double angle = t / r;
+            for (int k = 0; k < 3; ++k) {
+                x[k] += p.bond[k] * (std::cos(angle) - 1.0) + r * std::sin(angle) * e[k] / length;
+            }
+            break;
+        }
+        case PerturbationKind::pattern: break;
+    }
+    return out;
+}
+
+void bond_to_neighbour(const SystemView& system, int64_t center, int64_t atom, double* bond) {
+    validate_system(system);
+    if (center < 0 || center >= system.n_centers) fail(Status::invalid_argument, "center ", center, " is out of range");
+    const int64_t i = system.centers[center];
+    double best = std::numeric_limits<double>::infinity();
+    for (int64_t q = system.offsets[center]; q < system.offsets[center + 1]; ++q) {
+        if (system.neighbours[q] != atom) continue;
+        double d[3];
+        for (int k = 0; k < 3; ++k) {
+            d[k] = system.positions[3 * atom + k] - system.positions[3 * i + k];
+            if (system.cell_shifts)
+                for (int c = 0; c < 3; ++c) d[k] += system.cell_shifts[3 * q + c] * system.cell[3 * c + k];
+        }
+        if (norm3(d) < best) {
+            best = norm3(d);
+            for (int k = 0; k < 3; ++k) bond[k] = d[k];
+        }
+    }
+    if (!std::isfinite(best)) fail(Status::invalid_argument, "atom ", atom, " is not a neighbour of atom ", i);
+}
+
+double loglog_slope(const std::vector<double>& t, const std::vector<double>& change, double t_max, double floor) {
+    double sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0;
+    int count = 0;
+    for (std::size_t k = 0; k < t.size(); ++k) {
+        if (!(t[k] > 0.0) || t[k] > t_max || !(change[k] > floor)) continue;
+        const double x = std::log10(t[k]), y = std::log10(change[k]);
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+        ++count;
+    }
+    if (count < 2) return std::numeric_limits<double>::quiet_NaN();
+    return (count * sxy - sx * sy) / (count * sxx - sx * sx);
+}
+
+std::vector<double> log_amplitudes(double t_min, double t_max, int per_decade) {
+    if (!(t_min > 0.0) || !(t_max > t_min) || per_decade < 1) {
+        fail(Status::invalid_argument, "amplitudes need 0 < t_min < t_max and at least one point per decade");
+    }
+    const double decades = std::log10(t_max / t_min);
+    const int intervals = std::max(1, static_cast<int>(std::ceil(decades * per_decade - 1e-9)));
+    std::vector<double> out;
+    for (int k = 0; k <= intervals; ++k) out.push_back(t_min * std::pow(10.0, decades * k / intervals));
+    return out;
+}
+
+}  // namespace atomfp

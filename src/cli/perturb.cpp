@@ -1,0 +1,356 @@
+#include "analysis/perturbation.hpp"
+#include "analysis/sensitivity.hpp"
+#include "cli/arguments.hpp"
+#include "cli/centre_input.hpp"
+#include "cli/commands.hpp"
+#include "cli/svg_plot.hpp"
+#include "core/error.hpp"
+#include "descriptors/factory.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+
+namespace atomfp::cli {
+
+namespace {
+
+const char* perturb_usage =
+    "usage: atomfp perturb --spec SPEC.json [--spec ...] --center I --kind KIND INPUT.extxyz -o PREFIX\n"
+    "\n"
+    "Moves atoms along a path R(t) through the input configuration for amplitudes t from --t-min\n"
+    "to --t-max and records |F(t) - F(0)| of the centre's features for every descriptor, with the\n"
+    "log-log slope k of |F(t) - F(0)| ~ a t^k fitted at small t: k = 1 is linear sensitivity, k = 2\n"
+    "a direction the descriptor sees only to second order.\n"
+    "\n"
+    "  --spec FILE         a descriptor (JSON); repeatable\n"
+    "  --center I          0-based atom index of the centre\n"
+    "  --kind KIND         radial:      --atom J (a neighbour of I) moves away from I by t\n"
+    "                      tangential:  --atom J moves on its sphere about I by an arc length t\n"
+    "                      translation: --atom J (default I) moves by t along --direction\n"
+    "                      mode:        the environment moves along the (K+1)-th softest non-rigid\n"
+    "                                   sensitivity mode of the first --spec (--mode K), scaled so\n"
+    "                                   that t is the largest atomic move\n"
+    "                      pattern:     every atom moves by t times its row of --pattern FILE (one\n"
+    "                                   'dx dy dz' line per atom), scaled so that the largest row is 1\n"
+    "  --atom J            the moved atom (0-based)\n"
+    "  --direction D       x,y,z or 'random' (tangential, translation; default 1,0,0)\n"
+    "  --mode K            see --kind mode (default 0)\n"
+    "  --rattle SIGMA      first displace every atom but the centre by Gaussian noise of SIGMA Å\n"
+    "  --seed S            seed of --rattle and of a random direction (default 1)\n"
+    "  --t-min T, --t-max T, --per-decade N   amplitudes (default 1e-8, 0.1, 4)\n"
+    "  --fit-max T         fit the slope over t <= T (default 1e-3)\n"
+    "  --symmetric         also negative t, and plot the change projected on the path's own direction\n"
+    "                      in feature space (Pozdnyakov et al. eqs 15-16) against signed t\n"
+    "  --all-centres       record the change of every atom's features together (the structure's\n"
+    "                      representation) instead of the centre's\n"
+    "  --frame K           0-based frame of the input (default 0)\n"
+    "  -o, --output PREFIX writes PREFIX.csv and PREFIX.svg\n"
+    "  --help              show this message\n";
+
+std::vector<double> parse_direction(const std::string& text, std::mt19937_64& generator) {
+    if (text == "random") {
+        std::normal_distribution<double> normal(0.0, 1.0);
+        return {normal(generator), normal(generator), normal(generator)};
+    }
+    std::vector<double> out;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ',')) {
+        char* end = nullptr;
+        out.push_back(std::strtod(item.c_str(), &end));
+        if (item.empty() || *end != '\0' || !std::isfinite(out.back())) fail(Status::invalid_argument, "--direction '", text, "' is not x,y,z");
+    }
+    if (out.size() != 3) fail(Status::invalid_argument, "--direction '", text, "' is not x,y,z");
+    return out;
+}
+
+double parse_number(const Arguments& args, const std::string& name, double fallback) {
+    if (!args.has(name)) return fallback;
+    const std::string text = args.value(name);
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !std::isfinite(value)) fail(Status::invalid_argument, name, " '", text, "' is not a number");
+    return value;
+}
+
+// One centre of a system as its own system (the same pairs), with positions that can be swapped.
+struct OneCentre {
+    OneCentre(const SystemView& system, int64_t c) : center(system.centers[c]), offsets{0, system.offsets[c + 1] - system.offsets[c]} {
+        view = system;
+        view.n_centers = 1;
+        view.centers = &center;
+        view.offsets = offsets;
+        view.neighbours = system.neighbours + system.offsets[c];
+        view.cell_shifts = system.cell_shifts ? system.cell_shifts + 3 * system.offsets[c] : nullptr;
+    }
+    OneCentre(const OneCentre&) = delete;
+    OneCentre& operator=(const OneCentre&) = delete;
+    int64_t center;
+    int64_t offsets[2];
+    SystemView view;
+};
+
+// The features of every centre of `system` (concatenated) at other positions of its atoms.
+std::vector<double> features_at(const Descriptor& d, const SystemView& system, const std::vector<double>& positions) {
+    SystemView view = system;
+    view.positions = positions.data();
+    std::vector<double> f(d.feature_count() * system.n_centers);
+    compute(d, view, f.data(), nullptr);
+    return f;
+}
+
+double distance(const std::vector<double>& a, const std::vector<double>& b) {
+    double s = 0.0;
+    for (std::size_t k = 0; k < a.size(); ++k) s += (a[k] - b[k]) * (a[k] - b[k]);
+    return std::sqrt(s);
+}
+
+// The environment mode of a descriptor as a displacement of the system's atoms, largest move 1.
+std::vector<double> mode_pattern(const Descriptor& d, const SystemView& system, int64_t center, int64_t mode) {
+    const EnvironmentJacobian jacobian = environment_jacobian(d, system, center);
+    std::vector<double> eigenvalues, eigenvectors;
+    const int64_t n_rigid = sensitivity_spectrum(jacobian, sensitivity_remove_rigid, eigenvalues, &eigenvectors);
+    const int64_t n = 3 * jacobian.n_atoms;
+    if (mode < 0 || n_rigid + mode >= n) fail(Status::invalid_argument, "--mode ", mode, " but the environment has ", n - n_rigid, " non-rigid modes");
+    Environment environment;
+    environment.build(system, center, d.cutoff());
+    std::vector<int64_t> atoms = {system.centers[center]};
+    atoms.insert(atoms.end(), environment.atoms.begin(), environment.atoms.end());
+    std::vector<double> pattern(3 * system.n_atoms, 0.0);
+    std::vector<char> seen(system.n_atoms, 0);
+    double largest = 0.0;
+    for (std::size_t a = 0; a < atoms.size(); ++a) {
+        if (seen[atoms[a]]++) {
+            fail(Status::invalid_argument, "atom ", atoms[a], " appears more than once in the environment (periodic images): ",
+                 "mode perturbations need a cell wider than twice the cutoff or an open cluster");
+        }
+        const double* v = eigenvectors.data() + (n_rigid + mode) * n + 3 * a;
+        for (int k = 0; k < 3; ++k) pattern[3 * atoms[a] + k] = v[k];
+        largest = std::max(largest, std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]));
+    }
+    for (double& x : pattern) x /= largest;
+    return pattern;
+}
+
+// One "dx dy dz" line per atom (blank lines and lines starting with # skipped), largest row 1.
+std::vector<double> read_pattern(const std::string& path, int64_t n_atoms) {
+    std::istringstream lines(read_text_file(path));
+    std::vector<double> pattern;
+    std::string line;
+    int line_number = 0;
+    while (std::getline(lines, line)) {
+        ++line_number;
+        if (line.find_first_not_of(" \t\r") == std::string::npos || line[line.find_first_not_of(" \t")] == '#') continue;
+        std::istringstream row(line);
+        double v[3];
+        std::string extra;
+        if (!(row >> v[0] >> v[1] >> v[2]) || (row >> extra) || !std::isfinite(v[0] + v[1] + v[2])) {
+            fail(Status::format, path, ":", line_number, ": expected three finite numbers 'dx dy dz'");
+        }
+        pattern.insert(pattern.end(), v, v + 3);
+    }
+    if (static_cast<int64_t>(pattern.size()) != 3 * n_atoms) {
+        fail(Status::format, path, " has ", pattern.size() / 3, " rows but the frame has ", n_atoms, " atoms");
+    }
+    double largest = 0.0;
+    for (std::size_t a = 0; a < pattern.size(); a += 3)
+        largest = std::max(largest, std::sqrt(pattern[a] * pattern[a] + pattern[a + 1] * pattern[a + 1] + pattern[a + 2] * pattern[a + 2]));
+    if (!(largest > 0.0)) fail(Status::format, path, " moves no atom");
+    for (double& x : pattern) x /= largest;
+    return pattern;
+}
+
+}  // namespace
+
+int perturb(int argc, char** argv) {
+    try {
+        Arguments args(argc, argv,
+                       {"--spec", "--center", "--kind", "--atom", "--direction", "--mode", "--rattle", "--seed", "--t-min",
+                        "--t-max", "--per-decade", "--fit-max", "--frame", "--pattern", "-o", "--output"},
+                       {"--help", "-h", "--symmetric", "--all-centres"});
+        if (args.flag("--help") || args.flag("-h")) {
+            std::fputs(perturb_usage, stdout);
+            return 0;
+        }
+        const std::string prefix = args.has("-o") ? args.value("-o") : args.value("--output");
+        if (!args.has("--spec") || !args.has("--center") || !args.has("--kind") || args.positional().size() != 1 ||
+            prefix.empty()) {
+            std::fputs(perturb_usage, stderr);
+            return 2;
+        }
+        std::vector<std::unique_ptr<Descriptor>> descriptors;
+        std::vector<std::string> names;
+        double cutoff = 0.0;
+        for (const std::string& path : args.values("--spec")) {
+            descriptors.push_back(create_descriptor(read_text_file(path)));
+            cutoff = std::max(cutoff, descriptors.back()->cutoff());
+            const std::size_t slash = path.find_last_of('/');
+            std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+            names.push_back(name.substr(0, name.rfind('.')));
+        }
+        const std::string kind = args.value("--kind");
+        const double t_min = parse_number(args, "--t-min", 1e-8), t_max = parse_number(args, "--t-max", 0.1);
+        const double fit_max = parse_number(args, "--fit-max", 1e-3), rattle = parse_number(args, "--rattle", 0.0);
+        const double per_decade = parse_number(args, "--per-decade", 4.0);
+        const double seed = parse_number(args, "--seed", 1.0);
+        if (rattle < 0.0 || seed < 0.0 || per_decade < 1.0) fail(Status::invalid_argument, "--rattle, --seed and --per-decade must be positive");
+        std::mt19937_64 generator(static_cast<uint64_t>(seed));
+
+        // The list is built once with a skin that covers the largest move; pairs beyond each
+        // descriptor's cutoff are ignored by it.
+        CentreInput input = read_centre_input(args, cutoff + t_max + 4.0 * rattle + 0.1);
+        std::vector<double> reference = input.frame.positions;
+        if (rattle > 0.0) {
+            std::normal_distribution<double> normal(0.0, rattle);
+            for (int64_t a = 0; a < input.frame.size(); ++a)
+                if (a != input.center)
+                    for (int k = 0; k < 3; ++k) reference[3 * a + k] += normal(generator);
+        }
+        SystemView system = input.list.view();
+        system.positions = reference.data();
+        const OneCentre one(system, input.center);
+        const SystemView& observed = args.flag("--all-centres") ? system : one.view;
+
+        Perturbation perturbation;
+        const std::vector<int64_t> atom = parse_index_list(args.value("--atom", std::to_string(input.center)));
+        if (atom.size() != 1 || atom[0] >= input.frame.size()) fail(Status::invalid_argument, "--atom takes one atom index of the frame");
+        perturbation.atom = atom[0];
+        if (kind == "radial" || kind == "tangential") {
+            if (!args.has("--atom")) fail(Status::invalid_argument, "--kind ", kind, " needs --atom J, a neighbour of the centre");
+            bond_to_neighbour(one.view, 0, perturbation.atom, perturbation.bond);
+            perturbation.kind = kind == "radial" ? PerturbationKind::radial : PerturbationKind::tangential;
+        } else if (kind == "translation") {
+            perturbation.kind = PerturbationKind::translation;
+        } else if (kind == "mode") {
+            perturbation.kind = PerturbationKind::pattern;
+            const std::vector<int64_t> mode = parse_index_list(args.value("--mode", "0"));
+            if (mode.size() != 1) fail(Status::invalid_argument, "--mode takes one index");
+            perturbation.pattern = mode_pattern(*descriptors[0], system, input.center, mode[0]);
+        } else if (kind == "pattern") {
+            if (!args.has("--pattern")) fail(Status::invalid_argument, "--kind pattern needs --pattern FILE");
+            perturbation.kind = PerturbationKind::pattern;
+            perturbation.pattern = read_pattern(args.value("--pattern"), input.frame.size());
+        } else {
+            fail(Status::invalid_argument, "--kind '", kind, "' is not radial, tangential, translation, mode or pattern");
+        }
+        const std::vector<double> direction = parse_direction(args.value("--direction", "1,0,0"), generator);
+        std::copy(direction.begin(), direction.end(), perturbation.direction);
+
+        std::vector<double> amplitudes = log_amplitudes(t_min, t_max, static_cast<int>(per_decade));
+        if (args.flag("--symmetric")) {
+            std::vector<double> negative;
+            for (auto it = amplitudes.rbegin(); it != amplitudes.rend(); ++it) negative.push_back(-*it);
+            amplitudes.insert(amplitudes.begin(), negative.begin(), negative.end());
+        }
+        const std::size_t nd = descriptors.size(), nt = amplitudes.size();
+        std::vector<std::vector<double>> change(nd, std::vector<double>(nt)), projected(nd, std::vector<double>(nt));
+        std::vector<double> slope(nd), floor(nd);
+        for (std::size_t d = 0; d < nd; ++d) {
+            const std::vector<double> f0 = features_at(*descriptors[d], observed, reference);
+            // The path's own direction in feature space (eq 16 by central differences); a path
+            // the descriptor answers only to second order (symmetric response) uses the second
+            // difference instead.
+            const double h = std::max(1e-4, t_min);
+            const auto plus = features_at(*descriptors[d], observed, perturbed_positions(reference, perturbation, h));
+            const auto minus = features_at(*descriptors[d], observed, perturbed_positions(reference, perturbation, -h));
+            std::vector<double> tangent(f0.size()), curvature(f0.size());
+            for (std::size_t q = 0; q < f0.size(); ++q) {
+                tangent[q] = plus[q] - minus[q];
+                curvature[q] = plus[q] + minus[q] - 2.0 * f0[q];
+            }
+            const std::vector<double> origin(f0.size(), 0.0);
+            const double tangent_norm = distance(tangent, origin), curvature_norm = distance(curvature, origin);
+            std::vector<double> axis = tangent_norm > 1e-3 * curvature_norm ? tangent : curvature;
+            const double axis_norm = std::max(distance(axis, origin), 1e-300);
+            for (double& x : axis) x /= axis_norm;
+            for (std::size_t k = 0; k < nt; ++k) {
+                const auto f = features_at(*descriptors[d], observed, perturbed_positions(reference, perturbation, amplitudes[k]));
+                change[d][k] = distance(f, f0);
+                double p = 0.0;
+                for (std::size_t q = 0; q < f.size(); ++q) p += axis[q] * (f[q] - f0[q]);
+                projected[d][k] = p;
+            }
+            // The curve bottoms out at rounding noise for the smallest t; points within 100x of
+            // its smallest value are left out of the fit (for a linear curve this drops only the
+            // first two decades).
+            double smallest = INFINITY;
+            for (std::size_t k = 0; k < nt; ++k)
+                if (amplitudes[k] > 0.0 && change[d][k] > 0.0) smallest = std::min(smallest, change[d][k]);
+            floor[d] = std::isfinite(smallest) ? 100.0 * smallest : 0.0;
+            slope[d] = loglog_slope(amplitudes, change[d], fit_max, floor[d]);
+        }
+
+        {
+            std::ofstream out(prefix + ".csv");
+            if (!out) fail(Status::io, "cannot open '", prefix, ".csv' for writing");
+            out << "t";
+            for (const auto& name : names) out << ",change_" << name;
+            for (const auto& name : names) out << ",projected_" << name;
+            out << "\n";
+            out.precision(12);
+            for (std::size_t k = 0; k < nt; ++k) {
+                out << amplitudes[k];
+                for (std::size_t d = 0; d < nd; ++d) out << "," << change[d][k];
+                for (std::size_t d = 0; d < nd; ++d) out << "," << projected[d][k];
+                out << "\n";
+            }
+            if (!out) fail(Status::io, "cannot write '", prefix, ".csv'");
+        }
+        Figure figure;
+        figure.title = kind + " perturbation around centre " + std::to_string(input.center);
+        Panel loglog{"Descriptor change", "t / Å", "|F(t) - F(0)|", true, true, false, {}};
+        for (std::size_t d = 0; d < nd; ++d) {
+            Series s;
+            char label[128];
+            std::snprintf(label, sizeof label, "%s (slope %.2f)", names[d].c_str(), slope[d]);
+            s.label = label;
+            s.style = Series::Style::line_and_markers;
+            for (std::size_t k = 0; k < nt; ++k) {
+                if (amplitudes[k] > 0.0 && change[d][k] > floor[d]) {
+                    s.x.push_back(amplitudes[k]);
+                    s.y.push_back(change[d][k]);
+                }
+            }
+            loglog.series.push_back(std::move(s));
+        }
+        figure.panels.push_back(std::move(loglog));
+        if (args.flag("--symmetric")) {
+            Panel signed_panel{"Change along the path's feature direction (eq 15)", "t / Å", "projected change", false, false,
+                               false, {}};
+            for (std::size_t d = 0; d < nd; ++d) {
+                Series s;
+                s.label = names[d];
+                // Linear axes show the small-t shape only where t is comparable to the largest.
+                for (std::size_t k = 0; k < nt; ++k) {
+                    if (std::abs(amplitudes[k]) >= 1e-3 * t_max) {
+                        s.x.push_back(amplitudes[k]);
+                        s.y.push_back(projected[d][k] / std::max(std::abs(projected[d].front()), std::abs(projected[d].back())));
+                    }
+                }
+                signed_panel.series.push_back(std::move(s));
+            }
+            signed_panel.y_label = "projected change / its value at |t| = t_max";
+            figure.panels.push_back(std::move(signed_panel));
+            figure.columns = 2;
+        }
+        write_svg(prefix + ".svg", figure);
+
+        std::printf("atomfp perturb: %s perturbation around centre %lld, t = %.3g ... %.3g A, slope fitted over t <= %.3g\n",
+                    kind.c_str(), static_cast<long long>(input.center), t_min, t_max, fit_max);
+        std::printf("  %-28s %10s %14s\n", "descriptor", "slope", "|dF| at t_max");
+        for (std::size_t d = 0; d < nd; ++d) std::printf("  %-28s %10.3f %14.4e\n", names[d].c_str(), slope[d], change[d].back());
+        std::printf("  wrote %s.csv, %s.svg\n", prefix.c_str(), prefix.c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "atomfp perturb: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace atomfp::cli
