@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -75,6 +76,13 @@ void bond_to_neighbour(const SystemView& system, int64_t center, int64_t atom, d
         }
     }
     if (!std::isfinite(best)) fail(Status::invalid_argument, "atom ", atom, " is not a neighbour of atom ", i);
+}
+
+double noise_floor(const std::vector<double>& change) {
+    double smallest = std::numeric_limits<double>::infinity();
+    for (double c : change)
+        if (c > 0.0) smallest = std::min(smallest, c);
+    return std::isfinite(smallest) ? 100.0 * smallest : 0.0;
 }
 
 double loglog_slope(const std::vector<double>& t, const std::vector<double>& change, double t_max, double floor) {

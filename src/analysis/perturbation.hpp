@@ -34,8 +34,13 @@ std::vector<double> perturbed_positions(const std::vector<double>& positions, co
 // neighbours (index `center` of the view); throws if `atom` is not a neighbour.
 void bond_to_neighbour(const SystemView& system, int64_t center, int64_t atom, double* bond);
 
-// The slope of log(change) against log(t) by least squares over points with t <= t_max and
-// change > floor (above rounding noise); NaN if fewer than two points qualify.
+// A curve |V_t - V_0| bottoms out at rounding noise for the smallest t: 100 times its smallest
+// positive value, below which points are not fitted (for a linear curve this drops only the first
+// two decades), or 0 if no value is positive.
+double noise_floor(const std::vector<double>& change);
+
+// The slope of log(change) against log(t) by least squares over points with 0 < t <= t_max and
+// change > floor; NaN if fewer than two points qualify.
 double loglog_slope(const std::vector<double>& t, const std::vector<double>& change, double t_max, double floor);
 
 // Evenly spaced on a log scale from t_min to t_max, `per_decade` points per decade (both ends kept).

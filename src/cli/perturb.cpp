@@ -276,13 +276,10 @@ int perturb(int argc, char** argv) {
                 for (std::size_t q = 0; q < f.size(); ++q) p += axis[q] * (f[q] - f0[q]);
                 projected[d][k] = p;
             }
-            // The curve bottoms out at rounding noise for the smallest t; points within 100x of
-            // its smallest value are left out of the fit (for a linear curve this drops only the
-            // first two decades).
-            double smallest = INFINITY;
+            std::vector<double> positive;
             for (std::size_t k = 0; k < nt; ++k)
-                if (amplitudes[k] > 0.0 && change[d][k] > 0.0) smallest = std::min(smallest, change[d][k]);
-            floor[d] = std::isfinite(smallest) ? 100.0 * smallest : 0.0;
+                if (amplitudes[k] > 0.0) positive.push_back(change[d][k]);
+            floor[d] = noise_floor(positive);
             slope[d] = loglog_slope(amplitudes, change[d], fit_max, floor[d]);
         }
 
