@@ -147,17 +147,22 @@ void render_panel(std::ostringstream& out, const Panel& panel, double left, doub
         << "font-size=\"13\" font-weight=\"bold\">" << escape(panel.title) << "</text>\n";
     out << "<rect x=\"" << number(plot_left) << "\" y=\"" << number(plot_top) << "\" width=\"" << number(plot_width)
         << "\" height=\"" << number(plot_height) << "\" fill=\"none\" stroke=\"#000\"/>\n";
-    for (double t : ax.ticks) {
-        const double x = px(t);
+    // Labels are thinned where the plot area is too narrow for all of them.
+    const std::size_t x_stride = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(ax.ticks.size() * 55.0 / plot_width)));
+    const std::size_t y_stride = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(ay.ticks.size() * 18.0 / plot_height)));
+    for (std::size_t k = 0; k < ax.ticks.size(); ++k) {
+        const double t = ax.ticks[k], x = px(t);
         out << "<line x1=\"" << number(x) << "\" y1=\"" << number(plot_top) << "\" x2=\"" << number(x) << "\" y2=\""
             << number(plot_top + plot_height) << "\" stroke=\"#ddd\"/>\n";
+        if (k % x_stride) continue;
         out << "<text x=\"" << number(x) << "\" y=\"" << number(plot_top + plot_height + 15) << "\" text-anchor=\"middle\" "
             << "font-size=\"11\">" << tick_label(t, ax.logarithmic) << "</text>\n";
     }
-    for (double t : ay.ticks) {
-        const double y = py(t);
+    for (std::size_t k = 0; k < ay.ticks.size(); ++k) {
+        const double t = ay.ticks[k], y = py(t);
         out << "<line x1=\"" << number(plot_left) << "\" y1=\"" << number(y) << "\" x2=\"" << number(plot_left + plot_width)
             << "\" y2=\"" << number(y) << "\" stroke=\"#ddd\"/>\n";
+        if (k % y_stride) continue;
         out << "<text x=\"" << number(plot_left - 5) << "\" y=\"" << number(y + 4) << "\" text-anchor=\"end\" "
             << "font-size=\"11\">" << tick_label(t, ay.logarithmic) << "</text>\n";
     }
