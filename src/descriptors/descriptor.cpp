@@ -45,7 +45,7 @@ void compute(const Descriptor& descriptor, const SystemView& system, double* fea
 #pragma omp critical(atomfp_compute_failure)
         if (!failure) failure = std::current_exception();
     };
-#pragma omp parallel if (system.n_centers > 1)
+#pragma omp parallel
     {
         std::unique_ptr<Descriptor::Workspace> workspace;
         Environment environment;
