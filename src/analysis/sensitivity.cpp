@@ -65,18 +65,12 @@ EnvironmentJacobian cluster_jacobian(const Descriptor& descriptor, const Environ
     out.n_atoms = n;
     out.n_features = nf;
     out.features.resize(nf);
-    // Gradient blocks: the centre's, then one per neighbour, i.e. one per cluster atom in order.
-    std::vector<double> blocks(static_cast<std::size_t>(n) * 3 * nf);
-    compute(descriptor, system.view, out.features.data(), blocks.data());
+    // Gradient blocks, the centre's and then one per neighbour, i.e. one per cluster atom in order,
+    // each [3][n_features]: together exactly J^T.
+    out.transposed.resize(static_cast<std::size_t>(n) * 3 * nf);
+    compute(descriptor, system.view, out.features.data(), out.transposed.data());
     out.positions.resize(3 * n);
     for (int64_t k = 0; k < 3 * n; ++k) out.positions[k] = cluster.positions[k] - cluster.positions[k % 3];
-    const int64_t columns = 3 * n;
-    out.jacobian.resize(static_cast<std::size_t>(nf) * columns);
-    for (int64_t a = 0; a < n; ++a) {
-        const double* block = blocks.data() + a * 3 * nf;
-        for (int alpha = 0; alpha < 3; ++alpha)
-            for (int64_t f = 0; f < nf; ++f) out.jacobian[f * columns + 3 * a + alpha] = block[alpha * nf + f];
-    }
     return out;
 }
 
@@ -158,8 +152,8 @@ std::vector<double> restricted(const std::vector<double>& S, const std::vector<d
 std::vector<double> gram(const EnvironmentJacobian& jacobian) {
     const int64_t n = 3 * jacobian.n_atoms;
     std::vector<double> S(static_cast<std::size_t>(n) * n);
-    gemm(true, false, n, n, jacobian.n_features, 1.0, jacobian.jacobian.data(), n, jacobian.jacobian.data(), n, 0.0,
-         S.data(), n);
+    gemm(false, true, n, n, jacobian.n_features, 1.0, jacobian.transposed.data(), jacobian.n_features,
+         jacobian.transposed.data(), jacobian.n_features, 0.0, S.data(), n);
     symmetrize(S, n);
     return S;
 }

@@ -30,7 +30,7 @@ struct EnvironmentJacobian {
     int64_t n_features = 0;
     std::vector<double> positions;      // [N][3] relative to the centre (the centre is at 0)
     std::vector<double> features;       // [n_features] of the centre
-    std::vector<double> jacobian;       // [n_features][3N], column 3a + alpha
+    std::vector<double> transposed;     // J^T [3N][n_features]: row 3a + alpha is d features / d x_a,alpha
 };
 
 // The features of atom 0 of a cluster.

@@ -38,7 +38,7 @@ TEST(Sensitivity, JacobianMatchesFiniteDifferencesOfTheCentreFeatures) {
         ASSERT_EQ(J.n_atoms, 6);
         const int64_t nf = d->feature_count(), n = 3 * J.n_atoms;
         double scale = 0.0;
-        for (double x : J.jacobian) scale = std::max(scale, std::abs(x));
+        for (double x : J.transposed) scale = std::max(scale, std::abs(x));
         // Environment entry a is atom a here (a cluster, list order = atom order).
         for (int64_t a = 0; a < J.n_atoms; ++a) {
             for (int alpha = 0; alpha < 3; ++alpha) {
@@ -50,7 +50,7 @@ TEST(Sensitivity, JacobianMatchesFiniteDifferencesOfTheCentreFeatures) {
                 const auto fm = features_of(*d, neighbour_list(minus, d->cutoff()).view());
                 for (int64_t f = 0; f < nf; ++f) {
                     const double fd = (fp[f] - fm[f]) / (2 * h);
-                    ASSERT_NEAR(J.jacobian[f * n + 3 * a + alpha], fd, 1e-6 * std::max(std::abs(fd), 1e-3 * scale)) << spec;
+                    ASSERT_NEAR(J.transposed[(3 * a + alpha) * nf + f], fd, 1e-6 * std::max(std::abs(fd), 1e-3 * scale)) << spec;
                 }
             }
         }
