@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds atomfp, and describes the bundled example structures.
+# Installs the dependencies, builds atomfp, describes the bundled example structures and traces a
+# manifold of quasi-constant SOAP fingerprint around the carbon of a distorted methane.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -15,3 +16,5 @@ mkdir -p build/example_output
   -o build/example_output/soap_optimal_si.json
 ./build/src/atomfp describe --spec build/example_output/soap_optimal_si.json data/si64_md1000.extxyz \
   -o build/example_output/si64_soap_optimal.npy
+./build/src/atomfp manifold --spec examples/sensitivity/specs/soap.json --probe examples/sensitivity/specs/omfp_sp.json \
+  --center 0 examples/sensitivity/ch4.xyz -o build/example_output/ch4_soap_manifold
