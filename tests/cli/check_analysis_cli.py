@@ -122,6 +122,34 @@ check("stepz" in proc.stderr, "an unknown tracer option is named")
 run("manifold", "--spec", soap, "--center", "9", structure, "-o", prefix, expect=1)
 run("manifold", "--spec", soap, "--center", "0", structure, "-o", prefix, "--options", os.path.join(work, "nope.json"), expect=1)
 
+# ---- perturb along a sensitivity mode: the projected change grows at the singular value (eq 13) ---
+run("describe", "--spec", soap, structure, "-o", os.path.join(work, "f.npy"), "--gradients", os.path.join(work, "g.npy"),
+    "--centers", "0", "--quiet")
+transposed = np.load(os.path.join(work, "g.npy")).reshape(15, -1)  # J^T: row 3a + alpha
+relative = methane.positions - methane.positions[0]
+rigid = []
+for axis in range(3):
+    translation = np.zeros((5, 3))
+    translation[:, axis] = 1.0
+    rotation_axis = np.zeros(3)
+    rotation_axis[axis] = 1.0
+    rigid += [translation.ravel(), np.cross(rotation_axis, relative).ravel()]
+Q, _ = np.linalg.qr(np.array(rigid).T)
+P = np.eye(15) - Q @ Q.T
+values, vectors = np.linalg.eigh(P @ transposed @ transposed.T @ P)
+softest, mode = values[6], vectors[:, 6]  # six rigid zeros first
+prefix = os.path.join(work, "mode")
+proc = run("perturb", "--spec", soap, "--spec", omfp, "--center", "0", "--kind", "mode", "--mode", "0", structure, "-o", prefix)
+curve = np.genfromtxt(prefix + ".csv", delimiter=",", names=True)
+k = int(np.argmin(np.abs(curve["t"] - 1e-5)))
+expected = np.sqrt(softest) / np.linalg.norm(mode.reshape(5, 3), axis=1).max()  # t is the largest atomic move
+check(abs(curve["projected_soap"][k] / curve["t"][k] - expected) < 1e-3 * expected,
+      f"along the softest mode the projected SOAP change grows at its singular value "
+      f"({curve['projected_soap'][k] / curve['t'][k]:.6e} vs NumPy {expected:.6e})")
+small = curve["t"] < 1e-5  # the softest mode: second order takes over beyond ~1e-4 Å
+check(np.allclose(curve["projected_soap"][small], curve["change_soap"][small], rtol=1e-3),
+      "at small t the whole change lies along the path's feature direction")
+
 # ---- perturb -----------------------------------------------------------------------------------
 silicon = bulk("Si", "diamond", a=5.431, cubic=True).repeat((3, 3, 3))
 crystal = os.path.join(work, "si.extxyz")
