@@ -141,6 +141,21 @@ int main(void) {
     CHECK(ascending && spectrum[0] == 0.0 && fabs(spectrum[3 * n_env - 1] - 1.0) < 1e-14);
     CHECK(atomfp_sensitivity_spectrum(d, &system, 0, 8, spectrum, NULL) == ATOMFP_ERROR_INVALID_ARGUMENT);
     free(spectrum);
+    /* a short manifold trace from C: frame 0 is the start, D and the traced distance grow from 0 */
+    {
+        const int64_t frames = 4;
+        int64_t n_frames = 0;
+        double* eigenvalues = malloc(sizeof(double) * frames * 3 * n_env);
+        double displacement[4], distances[4], random_distances[4];
+        CHECK(atomfp_manifold_trace(d, 0, NULL, &system, 0, "{\"steps\": 3, \"random_samples\": 2}", frames, &n_frames, NULL,
+                                    NULL, eigenvalues, displacement, distances, random_distances) == ATOMFP_OK);
+        CHECK(n_frames == 4 && displacement[0] == 0.0 && distances[0] == 0.0 && displacement[3] > 0.0);
+        CHECK(distances[3] > 0.0 && random_distances[3] > 0.0);
+        CHECK(atomfp_manifold_trace(d, 0, NULL, &system, 0, "{\"steps\": 9}", frames, &n_frames, NULL, NULL, NULL, NULL,
+                                    NULL, NULL) == ATOMFP_ERROR_BUFFER_TOO_SMALL);
+        CHECK(n_frames == 10);
+        free(eigenvalues);
+    }
     char tiny[2];
     int64_t required = 0;
     CHECK(atomfp_descriptor_parameters(d, tiny, 2, &required) == ATOMFP_ERROR_BUFFER_TOO_SMALL);
