@@ -1,0 +1,141 @@
+#include "models/kernel.hpp"
+
+#include "core/blas.hpp"
+#include "core/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace atomfp {
+
+Kernel Kernel::from_json(const json& spec) {
+    if (!spec.is_object()) fail(Status::json_error, "a kernel must be a JSON object");
+    SpecReader r(spec, "kernel");
+    Kernel k;
+    const std::string type = r.string("type", std::nullopt, {"linear", "polynomial", "squared_exponential"});
+    if (type == "linear") {
+        k.kind_ = KernelKind::linear;
+    } else if (type == "polynomial") {
+        k.kind_ = KernelKind::polynomial;
+        // Integer powers keep (x^ . s^)^zeta real for negative cosines.
+        k.zeta_ = static_cast<double>(r.integer("zeta", 2, 1, 64));
+    } else {
+        k.kind_ = KernelKind::squared_exponential;
+        k.gamma_ = r.number("gamma", 1.0, 0.0, 1e12, true);
+    }
+    r.finish();
+    return k;
+}
+
+json Kernel::to_json() const {
+    switch (kind_) {
+        case KernelKind::linear: return {{"type", "linear"}};
+        case KernelKind::polynomial: return {{"type", "polynomial"}, {"zeta", static_cast<int64_t>(zeta_)}};
+        case KernelKind::squared_exponential: return {{"type", "squared_exponential"}, {"gamma", gamma_}};
+    }
+    return {};
+}
+
+namespace {
+
+std::vector<double> row_norms(int64_t n, int64_t d, const double* X) {
+    std::vector<double> norms(n);
+    for (int64_t i = 0; i < n; ++i) {
+        double s = 0.0;
+        for (int64_t k = 0; k < d; ++k) s += X[i * d + k] * X[i * d + k];
+        norms[i] = std::sqrt(s);
+    }
+    return norms;
+}
+
+// Squared distances |x_i - s_m|^2 = |x_i|^2 + |s_m|^2 - 2 x_i . s_m from the products in K (in place).
+void squared_distances(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K) {
+    const std::vector<double> x_norms = row_norms(n, d, X), s_norms = row_norms(m, d, S);
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < m; ++j) {
+            K[i * m + j] = std::max(x_norms[i] * x_norms[i] + s_norms[j] * s_norms[j] - 2.0 * K[i * m + j], 0.0);
+        }
+}
+
+}  // namespace
+
+void Kernel::prepare_references(int64_t n, int64_t d, double* rows) const {
+    if (kind_ != KernelKind::polynomial) return;
+    const std::vector<double> norms = row_norms(n, d, rows);
+    for (int64_t i = 0; i < n; ++i) {
+        if (!(norms[i] > 0.0)) fail(Status::invalid_argument, "reference environment ", i, " has an all-zero feature vector");
+        for (int64_t k = 0; k < d; ++k) rows[i * d + k] /= norms[i];
+    }
+}
+
+void Kernel::matrix(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K) const {
+    gemm(false, true, n, m, d, 1.0, X, d, S, d, 0.0, K, m);
+    if (kind_ == KernelKind::polynomial) {
+        const std::vector<double> norms = row_norms(n, d, X);
+        const int power = static_cast<int>(zeta_);
+        for (int64_t i = 0; i < n; ++i) {
+            const double inverse = norms[i] > 0.0 ? 1.0 / norms[i] : 0.0;
+            for (int64_t j = 0; j < m; ++j) K[i * m + j] = std::pow(K[i * m + j] * inverse, power);
+        }
+    } else if (kind_ == KernelKind::squared_exponential) {
+        squared_distances(n, X, m, S, d, K);
+        for (int64_t k = 0; k < n * m; ++k) K[k] = std::exp(-gamma_ * K[k]);
+    }
+}
+
+void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
+                               double* G, double* values) const {
+    std::vector<double> C(static_cast<std::size_t>(n) * m);
+    gemm(false, true, n, m, d, 1.0, X, d, S, d, 0.0, C.data(), m);
+    if (kind_ == KernelKind::linear) {
+        // Every row has the same gradient sum_m alpha_m s_m.
+        std::vector<double> direction(d, 0.0);
+        gemm(false, false, 1, d, m, 1.0, alpha, m, S, d, 0.0, direction.data(), d);
+        for (int64_t i = 0; i < n; ++i) {
+            std::copy(direction.begin(), direction.end(), G + i * d);
+            if (values) {
+                double v = 0.0;
+                for (int64_t j = 0; j < m; ++j) v += alpha[j] * C[i * m + j];
+                values[i] = v;
+            }
+        }
+        return;
+    }
+    // A[i][m] = alpha_m dk/d(inner quantity); then G = A S plus a term along x_i itself.
+    std::vector<double> along(n, 0.0);
+    if (kind_ == KernelKind::polynomial) {
+        const std::vector<double> norms = row_norms(n, d, X);
+        const int power = static_cast<int>(zeta_);
+        for (int64_t i = 0; i < n; ++i) {
+            const double inverse = norms[i] > 0.0 ? 1.0 / norms[i] : 0.0;
+            double value = 0.0, radial = 0.0;
+            for (int64_t j = 0; j < m; ++j) {
+                const double cosine = C[i * m + j] * inverse;
+                const double lower = std::pow(cosine, power - 1);
+                value += alpha[j] * lower * cosine;
+                const double a = alpha[j] * zeta_ * lower;
+                radial += a * cosine;
+                C[i * m + j] = a * inverse;  // d/dx of cosine = (s^ - cosine x^) / |x|
+            }
+            if (values) values[i] = value;
+            along[i] = -radial * inverse * inverse;  // times x_i: -(sum a cosine) x^ / |x|
+        }
+    } else {
+        squared_distances(n, X, m, S, d, C.data());
+        for (int64_t i = 0; i < n; ++i) {
+            double value = 0.0;
+            for (int64_t j = 0; j < m; ++j) {
+                const double weighted = alpha[j] * std::exp(-gamma_ * C[i * m + j]);
+                value += weighted;
+                C[i * m + j] = 2.0 * gamma_ * weighted;  // -2 gamma k (x - s): the s part
+            }
+            if (values) values[i] = value;
+            along[i] = -2.0 * gamma_ * value;
+        }
+    }
+    gemm(false, false, n, d, m, 1.0, C.data(), m, S, d, 0.0, G, d);
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t k = 0; k < d; ++k) G[i * d + k] += along[i] * X[i * d + k];
+}
+
+}  // namespace atomfp

@@ -1,0 +1,47 @@
+// Kernels between descriptor vectors, evaluated in batches as BLAS products: a block of environments
+// against a set of reference (sparse) environments, and the gradient with respect to the
+// environments' features of a weighted sum of kernels, which is what energies and forces need.
+#pragma once
+
+#include "core/json_spec.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace atomfp {
+
+enum class KernelKind {
+    linear,              // k(x, s) = x . s
+    polynomial,          // k(x, s) = (x^ . s^)^zeta with x^ = x / |x| (the usual SOAP kernel)
+    squared_exponential  // k(x, s) = exp(-gamma |x - s|^2)
+};
+
+class Kernel {
+public:
+    // {"type": "linear" | "polynomial" | "squared_exponential", "zeta": > 0 (polynomial, default 2),
+    //  "gamma": > 0 (squared_exponential, default 1)}; unknown keys are errors.
+    static Kernel from_json(const json& spec);
+    json to_json() const;
+
+    KernelKind kind() const { return kind_; }
+    double zeta() const { return zeta_; }
+    double gamma() const { return gamma_; }
+
+    // Reference rows as the kernel stores them: unit length for the polynomial kernel (a zero row
+    // is an error there), unchanged otherwise. rows [n][d], in place.
+    void prepare_references(int64_t n, int64_t d, double* rows) const;
+
+    // K [n][m] = k(x_i, s_m) for environments X [n][d] and prepared references S [m][d].
+    void matrix(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K) const;
+
+    // G [n][d] = d/dx_i sum_m alpha_m k(x_i, s_m) (alpha [m]), and optionally the values
+    // values [n] = sum_m alpha_m k(x_i, s_m). A zero row x_i has zero gradient for the polynomial kernel.
+    void weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
+                           double* G, double* values) const;
+
+private:
+    KernelKind kind_ = KernelKind::polynomial;
+    double zeta_ = 2.0, gamma_ = 1.0;
+};
+
+}  // namespace atomfp
