@@ -99,4 +99,69 @@ void compute(const Descriptor& descriptor, const SystemView& system, double* fea
     if (failure) std::rethrow_exception(failure);
 }
 
+void Descriptor::contract_environment(const Environment&, const double*, double*, double*, Workspace&) const {
+    fail(Status::internal, type(), " has no direct contraction");
+}
+
+void contract(const Descriptor& descriptor, const SystemView& system, const double* weights, double* features,
+              double* contracted) {
+    validate_system(system);
+    check_environments(descriptor, system);
+    if (!weights) fail(Status::invalid_argument, "weights is NULL");
+    if (!contracted) fail(Status::invalid_argument, "contracted is NULL");
+    const int64_t n_features = descriptor.feature_count();
+    const bool direct = descriptor.has_direct_contraction();
+    std::exception_ptr failure;
+    auto record = [&failure]() {
+#pragma omp critical(atomfp_contract_failure)
+        if (!failure) failure = std::current_exception();
+    };
+#pragma omp parallel
+    {
+        std::unique_ptr<Descriptor::Workspace> workspace;
+        Environment environment;
+        std::vector<double> scratch_features, blocks;
+        try {
+            workspace = descriptor.make_workspace();
+            scratch_features.resize(features ? 0 : static_cast<std::size_t>(n_features));
+        } catch (...) {
+            record();
+        }
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t c = 0; c < system.n_centers; ++c) {
+            if (!workspace) continue;
+            try {
+                environment.build(system, c, descriptor.cutoff());
+                const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
+                double* f = features ? features + c * n_features : scratch_features.data();
+                const double* w = weights + c * n_features;
+                double* centre = contracted + 3 * (c + system.offsets[c]);
+                std::fill(centre, centre + 3 * (1 + n_listed), 0.0);
+                double* pairs = centre + 3;
+                if (direct) {
+                    descriptor.contract_environment(environment, w, f, pairs, *workspace);
+                } else {
+                    // Only the environment's slots are written; the others stay zero.
+                    blocks.assign(static_cast<std::size_t>(n_listed) * 3 * n_features, 0.0);
+                    descriptor.compute_environment(environment, f, blocks.data(), *workspace);
+                    for (int64_t q = 0; q < environment.size(); ++q) {
+                        const int64_t slot = environment.slots[q];
+                        const double* b = blocks.data() + slot * 3 * n_features;
+                        for (int alpha = 0; alpha < 3; ++alpha) {
+                            double sum = 0.0;
+                            for (int64_t k = 0; k < n_features; ++k) sum += w[k] * b[alpha * n_features + k];
+                            pairs[3 * slot + alpha] = sum;
+                        }
+                    }
+                }
+                for (int64_t q = 0; q < environment.size(); ++q)
+                    for (int alpha = 0; alpha < 3; ++alpha) centre[alpha] -= pairs[3 * environment.slots[q] + alpha];
+            } catch (...) {
+                record();
+            }
+        }
+    }
+    if (failure) std::rethrow_exception(failure);
+}
+
 }  // namespace atomfp

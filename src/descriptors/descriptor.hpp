@@ -46,10 +46,29 @@ public:
     // environment entry's slot. Must not throw for valid input.
     virtual void compute_environment(const Environment& environment, double* features,
                                      double* neighbour_gradients, Workspace& workspace) const = 0;
+
+    // True if contract_environment is implemented: a route to sum_f w_f dF_f/dx_j that never
+    // forms the per-neighbour feature gradients (models contract first, DESIGN.md).
+    virtual bool has_direct_contraction() const { return false; }
+
+    // Writes features[n_features] and adds sum_f weights[f] dF_f/dx_j to contracted[3 * slot] for
+    // each environment entry (list slot of this centre; zero on entry). Only called when
+    // has_direct_contraction(). Must not throw for valid input.
+    virtual void contract_environment(const Environment& environment, const double* weights, double* features,
+                                      double* contracted, Workspace& workspace) const;
 };
 
 // Validates the whole input first (so outputs are untouched on error), then fills features
 // [n_centers][n_features] and/or gradients [n_gradient_blocks][3][n_features] (either may be NULL).
 void compute(const Descriptor& descriptor, const SystemView& system, double* features, double* gradients);
+
+// The contraction of the gradient blocks with per-centre feature weights, as a force calculation
+// needs it: contracted [n_gradient_blocks][3], block order as in compute(), holds
+// sum_f weights[c][f] dF_cf/dx for the centre's own block and each listed pair (zero beyond the
+// cutoff); weights is [n_centers][n_features]. features [n_centers][n_features] may be NULL.
+// Descriptors without a direct contraction are contracted from their gradient blocks, one centre
+// at a time.
+void contract(const Descriptor& descriptor, const SystemView& system, const double* weights, double* features,
+              double* contracted);
 
 }  // namespace atomfp

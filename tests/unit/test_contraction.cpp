@@ -1,0 +1,82 @@
+// The contraction of gradient blocks with feature weights (what force calculations use) against the
+// explicit blocks of compute(), for every descriptor type, with periodic images, a cell smaller than
+// the cutoff and a ghost-atom description.
+#include "core/error.hpp"
+#include "descriptors/factory.hpp"
+#include "structures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace atomfp;
+using namespace atomfp::test;
+
+namespace {
+
+const char* const specs[] = {
+    R"({"type": "acsf", "species": [14, 6], "cutoff": 4.5})",
+    R"({"type": "chebyshev", "species": [14, 6], "radial_cutoff": 4.5, "angular_cutoff": 4.0, "radial_order": 6, "angular_order": 4})",
+    R"({"type": "omfp", "species": [14, 6], "cutoff": 4.0, "orbitals": "sp", "max_atoms": 60})",
+    R"({"type": "omfp", "species": [14, 6], "cutoff": 4.0, "orbitals": "s", "max_atoms": 60, "projection": "smooth"})",
+    R"({"type": "spherical_expansion", "species": [14, 6], "cutoff": 4.5, "max_radial": 4, "max_angular": 3})",
+    R"({"type": "soap_radial_spectrum", "species": [14, 6], "cutoff": 4.5, "max_radial": 5})",
+    R"({"type": "soap_power_spectrum", "species": [14, 6], "cutoff": 4.5, "max_radial": 4, "max_angular": 4})",
+    R"({"type": "soap_bispectrum", "species": [14, 6], "cutoff": 4.5, "max_radial": 2, "max_angular": 2})",
+};
+
+// sum_f w[c][f] block[b][alpha][f] for the blocks of every centre.
+std::vector<double> contracted_blocks(const SystemView& s, const std::vector<double>& blocks, const std::vector<double>& w,
+                                      int64_t nf) {
+    std::vector<double> out(3 * s.n_gradient_blocks(), 0.0);
+    for (int64_t c = 0; c < s.n_centers; ++c)
+        for (int64_t b = c + s.offsets[c]; b < c + 1 + s.offsets[c + 1]; ++b)
+            for (int alpha = 0; alpha < 3; ++alpha)
+                for (int64_t f = 0; f < nf; ++f) out[3 * b + alpha] += w[c * nf + f] * blocks[(3 * b + alpha) * nf + f];
+    return out;
+}
+
+void expect_contraction_matches_blocks(const Descriptor& d, const SystemView& s) {
+    const int64_t nf = d.feature_count();
+    std::mt19937 generator(6);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> weights(s.n_centers * nf);
+    for (double& w : weights) w = normal(generator);
+    const std::vector<double> reference = contracted_blocks(s, gradients_of(d, s), weights, nf);
+    std::vector<double> contracted(3 * s.n_gradient_blocks(), -1.0), features(s.n_centers * nf);
+    contract(d, s, weights.data(), features.data(), contracted.data());
+    double scale = 0.0;
+    for (double x : reference) scale = std::max(scale, std::abs(x));
+    ASSERT_GT(scale, 0.0);
+    for (std::size_t k = 0; k < reference.size(); ++k) ASSERT_NEAR(contracted[k], reference[k], 1e-11 * scale) << d.type() << " " << k;
+    EXPECT_EQ(features, features_of(d, s));
+}
+
+}  // namespace
+
+TEST(Contraction, MatchesTheGradientBlocksForEveryDescriptor) {
+    Structure periodic = diamond(1, 5.431, 0.15, 3);  // 8 atoms, cell smaller than twice the cutoff
+    periodic.species[2] = periodic.species[5] = 6;
+    const NeighbourList list = neighbour_list(periodic, 4.6);
+    const GhostSystem ghosts = with_ghosts(list);
+    for (const char* spec : specs) {
+        SCOPED_TRACE(spec);
+        auto d = create_descriptor(spec);
+        expect_contraction_matches_blocks(*d, list.view());
+        expect_contraction_matches_blocks(*d, ghosts.view());
+    }
+}
+
+TEST(Contraction, RejectsMissingBuffersAndUnknownSpecies) {
+    auto d = create_descriptor(specs[0]);
+    Structure s = diamond(1, 5.431, 0.1, 1);
+    const NeighbourList list = neighbour_list(s, 4.6);
+    const int64_t nf = d->feature_count();
+    std::vector<double> weights(s.size() * nf, 1.0), contracted(3 * list.view().n_gradient_blocks());
+    EXPECT_THROW(contract(*d, list.view(), nullptr, nullptr, contracted.data()), Error);
+    EXPECT_THROW(contract(*d, list.view(), weights.data(), nullptr, nullptr), Error);
+    s.species[0] = 8;
+    const NeighbourList oxygen = neighbour_list(s, 4.6);
+    EXPECT_THROW(contract(*d, oxygen.view(), weights.data(), nullptr, contracted.data()), Error);
+}
