@@ -1,0 +1,127 @@
+#include "models/model.hpp"
+
+#include "core/elements.hpp"
+#include "core/error.hpp"
+#include "descriptors/factory.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace atomfp {
+
+Model::Model(const json& descriptor_spec, const Kernel& kernel, std::vector<SpeciesWeights> blocks)
+    : descriptor_(create_descriptor(descriptor_spec.dump())), kernel_(kernel), blocks_(std::move(blocks)) {
+    descriptor_spec_ = descriptor_->parameters();
+    const int64_t nf = descriptor_->feature_count();
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        const SpeciesWeights& block = blocks_[b];
+        for (std::size_t other = 0; other < b; ++other) {
+            if (blocks_[other].species == block.species) fail(Status::invalid_argument, "species ", block.species, " has two model blocks");
+        }
+        if (!descriptor_->handles_species(block.species)) {
+            fail(Status::species, "model block for species ", block.species, " but the descriptor does not handle it");
+        }
+        const int64_t m = static_cast<int64_t>(block.weights.size());
+        if (static_cast<int64_t>(block.references.size()) != m * nf) {
+            fail(Status::invalid_argument, "species ", block.species, ": ", m, " weights need ", m * nf,
+                 " reference feature values, got ", block.references.size());
+        }
+        for (double x : block.references)
+            if (!std::isfinite(x)) fail(Status::invalid_argument, "species ", block.species, ": a reference feature is not finite");
+        for (double x : block.weights)
+            if (!std::isfinite(x)) fail(Status::invalid_argument, "species ", block.species, ": a weight is not finite");
+        if (!std::isfinite(block.baseline)) fail(Status::invalid_argument, "species ", block.species, ": the baseline is not finite");
+        std::vector<double> prepared = block.references;
+        kernel_.prepare_references(m, nf, prepared.data());
+        prepared_.push_back(std::move(prepared));
+    }
+}
+
+std::vector<int32_t> Model::species() const {
+    std::vector<int32_t> out;
+    for (const SpeciesWeights& b : blocks_) out.push_back(b.species);
+    return out;
+}
+
+void Model::predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const {
+    validate_system(system);
+    const int64_t nc = system.n_centers, nf = descriptor_->feature_count();
+    // Every centre's block, checked before anything is computed or written.
+    std::vector<std::vector<int64_t>> members(blocks_.size());
+    for (int64_t c = 0; c < nc; ++c) {
+        const int32_t z = system.species[system.centers[c]];
+        std::size_t b = 0;
+        while (b < blocks_.size() && blocks_[b].species != z) ++b;
+        if (b == blocks_.size()) {
+            fail(Status::species, "centre ", c, " (atom ", system.centers[c], ") has species ", z, " (", element_symbol(z),
+                 "), which this model has no weights for");
+        }
+        members[b].push_back(c);
+    }
+    if (!energy && !center_energies && !forces && !virial) return;
+
+    std::vector<double> features(static_cast<std::size_t>(nc) * nf);
+    compute(*descriptor_, system, features.data(), nullptr);
+    const bool need_gradient = forces || virial;
+    std::vector<double> local(nc), dE_dF(need_gradient ? static_cast<std::size_t>(nc) * nf : 0);
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        const std::vector<int64_t>& rows = members[b];
+        const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
+        if (n == 0) continue;
+        std::vector<double> X(static_cast<std::size_t>(n) * nf), values(n);
+        for (int64_t r = 0; r < n; ++r) std::copy_n(features.data() + rows[r] * nf, nf, X.data() + r * nf);
+        if (need_gradient) {
+            std::vector<double> G(static_cast<std::size_t>(n) * nf);
+            kernel_.weighted_gradient(n, X.data(), m, prepared_[b].data(), nf, blocks_[b].weights.data(), G.data(), values.data());
+            for (int64_t r = 0; r < n; ++r) std::copy_n(G.data() + r * nf, nf, dE_dF.data() + rows[r] * nf);
+        } else {
+            std::vector<double> K(static_cast<std::size_t>(n) * m);
+            kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data());
+            for (int64_t r = 0; r < n; ++r) {
+                double v = 0.0;
+                for (int64_t j = 0; j < m; ++j) v += K[r * m + j] * blocks_[b].weights[j];
+                values[r] = v;
+            }
+        }
+        for (int64_t r = 0; r < n; ++r) local[rows[r]] = blocks_[b].baseline + values[r];
+    }
+    if (energy) {
+        double total = 0.0;
+        for (double e : local) total += e;
+        *energy = total;
+    }
+    if (center_energies) std::copy(local.begin(), local.end(), center_energies);
+    if (!need_gradient) return;
+
+    // dE/dx for every gradient block, then forces (-dE/dx on the block's atom) and the virial
+    // W = -sum over pairs of r_ij (x) dE/dr_ij.
+    std::vector<double> contracted(3 * system.n_gradient_blocks());
+    contract(*descriptor_, system, dE_dF.data(), nullptr, contracted.data());
+    if (forces) std::fill(forces, forces + 3 * system.n_atoms, 0.0);
+    double W[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t c = 0; c < nc; ++c) {
+        const int64_t i = system.centers[c];
+        const double* centre = contracted.data() + 3 * (c + system.offsets[c]);
+        if (forces)
+            for (int k = 0; k < 3; ++k) forces[3 * i + k] -= centre[k];
+        for (int64_t q = system.offsets[c]; q < system.offsets[c + 1]; ++q) {
+            const int64_t j = system.neighbours[q];
+            const double* g = contracted.data() + 3 * (c + 1 + q);
+            if (forces)
+                for (int k = 0; k < 3; ++k) forces[3 * j + k] -= g[k];
+            if (virial) {
+                double r[3];
+                for (int k = 0; k < 3; ++k) {
+                    r[k] = system.positions[3 * j + k] - system.positions[3 * i + k];
+                    if (system.cell_shifts)
+                        for (int a = 0; a < 3; ++a) r[k] += system.cell_shifts[3 * q + a] * system.cell[3 * a + k];
+                }
+                for (int a = 0; a < 3; ++a)
+                    for (int b = 0; b < 3; ++b) W[3 * a + b] -= r[a] * g[b];
+            }
+        }
+    }
+    if (virial) std::copy(W, W + 9, virial);
+}
+
+}  // namespace atomfp

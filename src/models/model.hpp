@@ -1,0 +1,53 @@
+// A kernel model of the energy: E = sum over centres c of e(c), with
+// e(c) = baseline[s] + sum_m w[s][m] k(F_c, S[s][m]) for the central species s, F_c the centre's
+// features and S[s] the reference (sparse) environments. Forces and the virial follow from the
+// contraction of dE/dF with the descriptor's gradients (contract first, differentiate second).
+#pragma once
+
+#include "core/system.hpp"
+#include "descriptors/descriptor.hpp"
+#include "models/kernel.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace atomfp {
+
+struct SpeciesWeights {
+    int32_t species = 0;             // atomic number of the centres this block describes
+    double baseline = 0.0;           // energy of an isolated atom, eV
+    std::vector<double> references;  // [M][n_features] as given (prepared internally)
+    std::vector<double> weights;     // [M], eV
+};
+
+class Model {
+public:
+    // Throws Error for an invalid descriptor specification or kernel, a species block twice, or
+    // blocks whose sizes do not match the descriptor's feature count.
+    Model(const json& descriptor_spec, const Kernel& kernel, std::vector<SpeciesWeights> blocks);
+
+    const Descriptor& descriptor() const { return *descriptor_; }
+    const Kernel& kernel() const { return kernel_; }
+    double cutoff() const { return descriptor_->cutoff(); }
+    std::vector<int32_t> species() const;
+    // The blocks as given (references unprepared).
+    const std::vector<SpeciesWeights>& blocks() const { return blocks_; }
+
+    // Energy (eV), per-centre energies [n_centers], forces [n_atoms][3] (eV/Å, on every atom of
+    // the system including ghosts, accumulated: images fold onto their atom through the list) and
+    // the virial [3][3] (eV, W = -dE/d(strain), symmetric); each output may be NULL. A centre whose
+    // species has no block is an Error(species). Thread-safe.
+    void predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const;
+
+private:
+    const SpeciesWeights* block_of(int32_t species) const;
+
+    json descriptor_spec_;
+    std::unique_ptr<Descriptor> descriptor_;
+    Kernel kernel_;
+    std::vector<SpeciesWeights> blocks_;
+    std::vector<std::vector<double>> prepared_;  // per block, the kernel's form of the references
+};
+
+}  // namespace atomfp

@@ -1,0 +1,194 @@
+// Kernel models: forces and virials against finite differences of the predicted energy (periodic
+// images in a cell smaller than the cutoff, and ghost atoms), per-centre energies and baselines,
+// species checks and concurrent prediction.
+#include "core/error.hpp"
+#include "descriptors/factory.hpp"
+#include "models/model.hpp"
+#include "structures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <thread>
+
+using namespace atomfp;
+using namespace atomfp::test;
+
+namespace {
+
+const char* const descriptor_specs[] = {
+    R"({"type": "soap_power_spectrum", "species": [6, 14], "cutoff": 4.5, "max_radial": 4, "max_angular": 3})",
+    R"({"type": "acsf", "species": [6, 14], "cutoff": 4.5})",
+};
+const char* const kernel_specs[] = {R"({"type": "polynomial", "zeta": 2})", R"({"type": "squared_exponential", "gamma": 0.05})",
+                                    R"({"type": "linear"})"};
+
+Structure two_species_crystal(uint32_t seed) {
+    Structure s = diamond(1, 5.431, 0.15, seed);  // 8 atoms: images of every atom inside the cutoff
+    s.species[1] = s.species[6] = 6;
+    return s;
+}
+
+// References drawn from real environments (rattled crystals), random weights.
+Model random_model(const char* descriptor_spec, const char* kernel_spec) {
+    auto d = create_descriptor(descriptor_spec);
+    const int64_t nf = d->feature_count();
+    std::vector<SpeciesWeights> blocks;
+    std::mt19937 generator(3);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (int32_t z : {14, 6}) {
+        SpeciesWeights b;
+        b.species = z;
+        b.baseline = z == 14 ? -158.5 : -148.0;
+        for (uint32_t seed = 10; seed < 13; ++seed) {
+            const Structure s = two_species_crystal(seed);
+            const auto f = features_of(*d, neighbour_list(s, d->cutoff()).view());
+            for (int64_t a = 0; a < s.size(); ++a) {
+                if (s.species[a] != z) continue;
+                b.references.insert(b.references.end(), f.begin() + a * nf, f.begin() + (a + 1) * nf);
+                b.weights.push_back(normal(generator));
+            }
+        }
+        blocks.push_back(std::move(b));
+    }
+    return Model(parse_json(descriptor_spec), Kernel::from_json(parse_json(kernel_spec)), std::move(blocks));
+}
+
+double energy_of(const Model& model, const SystemView& system) {
+    double e = 0.0;
+    model.predict(system, &e, nullptr, nullptr, nullptr);
+    return e;
+}
+
+}  // namespace
+
+TEST(Model, ForcesAreMinusTheEnergyGradientWithImagesAndGhosts) {
+    for (const char* dspec : descriptor_specs)
+        for (const char* kspec : kernel_specs) {
+            SCOPED_TRACE(std::string(dspec) + " " + kspec);
+            const Model model = random_model(dspec, kspec);
+            const Structure s = two_species_crystal(5);
+            NeighbourList list = neighbour_list(s, model.cutoff());
+            const GhostSystem ghosts = with_ghosts(list);
+            for (int pass = 0; pass < 2; ++pass) {
+                const bool ghosted = pass == 1;
+                SystemView view = ghosted ? ghosts.view() : list.view();
+                std::vector<double> positions(view.positions, view.positions + 3 * view.n_atoms);
+                view.positions = positions.data();
+                std::vector<double> forces(3 * view.n_atoms);
+                double energy = 0.0;
+                model.predict(view, &energy, nullptr, forces.data(), nullptr);
+                double scale = 0.0;
+                for (double f : forces) scale = std::max(scale, std::abs(f));
+                ASSERT_GT(scale, 0.0);
+                for (int64_t k = 0; k < 3 * view.n_atoms; ++k) {
+                    const double h = 1e-5, saved = positions[k];
+                    positions[k] = saved + h;
+                    const double plus = energy_of(model, view);
+                    positions[k] = saved - h;
+                    const double minus = energy_of(model, view);
+                    positions[k] = saved;
+                    ASSERT_NEAR(forces[k], -(plus - minus) / (2 * h), 1e-6 * scale) << (ghosted ? "ghost system " : "") << k;
+                }
+            }
+        }
+}
+
+TEST(Model, VirialIsMinusTheStrainDerivative) {
+    for (const char* dspec : descriptor_specs) {
+        const Model model = random_model(dspec, kernel_specs[0]);
+        const Structure s = two_species_crystal(7);
+        const NeighbourList list = neighbour_list(s, model.cutoff());
+        double virial[9], energy = 0.0;
+        model.predict(list.view(), &energy, nullptr, nullptr, virial);
+        double scale = 0.0;
+        for (double w : virial) scale = std::max(scale, std::abs(w));
+        for (int a = 0; a < 3; ++a)
+            for (int b = 0; b < 3; ++b) {
+                // x -> (I + e E_ab) x for positions and lattice vectors; the list's shifts stay valid.
+                auto strained_energy = [&](double e) {
+                    Structure t = s;
+                    for (std::size_t p = 0; p < t.positions.size(); p += 3) t.positions[p + a] += e * s.positions[p + b];
+                    for (int row = 0; row < 3; ++row) t.cell[3 * row + a] += e * s.cell[3 * row + b];
+                    NeighbourList moved = list;
+                    moved.positions = t.positions;
+                    moved.cell = t.cell;
+                    return energy_of(model, moved.view());
+                };
+                const double h = 1e-6, derivative = (strained_energy(h) - strained_energy(-h)) / (2 * h);
+                EXPECT_NEAR(virial[3 * b + a], -derivative, 1e-6 * scale) << a << "," << b;
+            }
+        for (int a = 0; a < 3; ++a)
+            for (int b = 0; b < a; ++b) EXPECT_NEAR(virial[3 * a + b], virial[3 * b + a], 1e-9 * scale);
+    }
+}
+
+TEST(Model, CentreEnergiesSumToTheEnergyAndStartFromTheBaselines) {
+    const Model model = random_model(descriptor_specs[0], kernel_specs[0]);
+    const Structure s = two_species_crystal(2);
+    const NeighbourList list = neighbour_list(s, model.cutoff());
+    std::vector<double> local(s.size());
+    double energy = 0.0;
+    model.predict(list.view(), &energy, local.data(), nullptr, nullptr);
+    double sum = 0.0;
+    for (double e : local) sum += e;
+    EXPECT_NEAR(energy, sum, 1e-9);
+    // Zero weights: every centre has its species' isolated-atom energy.
+    std::vector<SpeciesWeights> blocks = model.blocks();
+    for (auto& b : blocks) std::fill(b.weights.begin(), b.weights.end(), 0.0);
+    const Model baseline(model.descriptor().parameters(), model.kernel(), blocks);
+    baseline.predict(list.view(), &energy, local.data(), nullptr, nullptr);
+    for (int64_t a = 0; a < s.size(); ++a) EXPECT_EQ(local[a], s.species[a] == 14 ? -158.5 : -148.0);
+    EXPECT_EQ(baseline.species(), (std::vector<int32_t>{14, 6}));
+}
+
+TEST(Model, RejectsUnknownSpeciesAndInconsistentBlocks) {
+    const Model model = random_model(descriptor_specs[1], kernel_specs[0]);
+    std::vector<SpeciesWeights> only_silicon = {model.blocks()[0]};
+    const Model silicon(model.descriptor().parameters(), model.kernel(), only_silicon);
+    const Structure s = two_species_crystal(2);
+    const NeighbourList list = neighbour_list(s, model.cutoff());
+    double energy = 42.0;
+    std::vector<double> forces(3 * s.size(), 42.0);
+    try {
+        silicon.predict(list.view(), &energy, nullptr, forces.data(), nullptr);
+        FAIL() << "no error for carbon centres";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.status(), Status::species);
+        EXPECT_NE(std::string(e.what()).find("(C)"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(energy, 42.0);
+    EXPECT_EQ(forces[0], 42.0);
+
+    std::vector<SpeciesWeights> twice = {model.blocks()[0], model.blocks()[0]};
+    EXPECT_THROW(Model(model.descriptor().parameters(), model.kernel(), twice), Error);
+    std::vector<SpeciesWeights> short_block = {model.blocks()[0]};
+    short_block[0].references.pop_back();
+    EXPECT_THROW(Model(model.descriptor().parameters(), model.kernel(), short_block), Error);
+    std::vector<SpeciesWeights> nan_weight = {model.blocks()[0]};
+    nan_weight[0].weights[0] = NAN;
+    EXPECT_THROW(Model(model.descriptor().parameters(), model.kernel(), nan_weight), Error);
+    std::vector<SpeciesWeights> oxygen = {model.blocks()[0]};
+    oxygen[0].species = 8;
+    EXPECT_THROW(Model(model.descriptor().parameters(), model.kernel(), oxygen), Error);
+}
+
+TEST(Model, ConcurrentPredictionsOnOneModelAgree) {
+    const Model model = random_model(descriptor_specs[0], kernel_specs[0]);
+    const Structure s = two_species_crystal(4);
+    const NeighbourList list = neighbour_list(s, model.cutoff());
+    std::vector<double> reference(3 * s.size());
+    double e0 = 0.0;
+    model.predict(list.view(), &e0, nullptr, reference.data(), nullptr);
+    std::vector<std::vector<double>> forces(4, std::vector<double>(3 * s.size()));
+    std::vector<double> energies(4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] { model.predict(list.view(), &energies[t], nullptr, forces[t].data(), nullptr); });
+    for (auto& t : threads) t.join();
+    for (int t = 0; t < 4; ++t) {
+        EXPECT_EQ(energies[t], e0);
+        EXPECT_EQ(forces[t], reference);
+    }
+}
