@@ -9,9 +9,9 @@
 
 namespace atomfp {
 
-Model::Model(const json& descriptor_spec, const Kernel& kernel, std::vector<SpeciesWeights> blocks)
-    : descriptor_(create_descriptor(descriptor_spec.dump())), kernel_(kernel), blocks_(std::move(blocks)) {
-    descriptor_spec_ = descriptor_->parameters();
+Model::Model(const json& descriptor_spec, const Kernel& kernel, std::vector<SpeciesWeights> blocks, json metadata)
+    : descriptor_(create_descriptor(descriptor_spec.dump())), kernel_(kernel), blocks_(std::move(blocks)),
+      metadata_(std::move(metadata)) {
     const int64_t nf = descriptor_->feature_count();
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
         const SpeciesWeights& block = blocks_[b];

@@ -25,7 +25,9 @@ class Model {
 public:
     // Throws Error for an invalid descriptor specification or kernel, a species block twice, or
     // blocks whose sizes do not match the descriptor's feature count.
-    Model(const json& descriptor_spec, const Kernel& kernel, std::vector<SpeciesWeights> blocks);
+    // `metadata` is free-form (a training summary, units, provenance) and travels with model files.
+    Model(const json& descriptor_spec, const Kernel& kernel, std::vector<SpeciesWeights> blocks,
+          json metadata = json::object());
 
     const Descriptor& descriptor() const { return *descriptor_; }
     const Kernel& kernel() const { return kernel_; }
@@ -33,6 +35,7 @@ public:
     std::vector<int32_t> species() const;
     // The blocks as given (references unprepared).
     const std::vector<SpeciesWeights>& blocks() const { return blocks_; }
+    const json& metadata() const { return metadata_; }
 
     // Energy (eV), per-centre energies [n_centers], forces [n_atoms][3] (eV/Å, on every atom of
     // the system including ghosts, accumulated: images fold onto their atom through the list) and
@@ -43,10 +46,10 @@ public:
 private:
     const SpeciesWeights* block_of(int32_t species) const;
 
-    json descriptor_spec_;
     std::unique_ptr<Descriptor> descriptor_;
     Kernel kernel_;
     std::vector<SpeciesWeights> blocks_;
+    json metadata_;
     std::vector<std::vector<double>> prepared_;  // per block, the kernel's form of the references
 };
 

@@ -1,0 +1,188 @@
+#include "models/model_file.hpp"
+
+#include "atomfp_version.h"
+#include "core/error.hpp"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace atomfp {
+
+namespace {
+
+constexpr char magic[8] = {'A', 'T', 'O', 'M', 'F', 'P', 'M', '\0'};
+constexpr std::size_t fixed_header = 8 + 4 + 4 + 8;
+
+uint64_t fnv1a(const std::string& bytes, std::size_t length) {
+    uint64_t hash = 14695981039346656037ull;
+    for (std::size_t k = 0; k < length; ++k) {
+        hash ^= static_cast<unsigned char>(bytes[k]);
+        hash *= 1099511628211ull;
+    }
+    return hash;
+}
+
+void put_u64(std::string& out, uint64_t value) {
+    for (int k = 0; k < 8; ++k) out.push_back(static_cast<char>((value >> (8 * k)) & 0xff));
+}
+
+void put_u32(std::string& out, uint32_t value) {
+    for (int k = 0; k < 4; ++k) out.push_back(static_cast<char>((value >> (8 * k)) & 0xff));
+}
+
+void put_f64(std::string& out, double value) {
+    uint64_t bits;
+    std::memcpy(&bits, &value, 8);
+    put_u64(out, bits);
+}
+
+// Sequential little-endian reads with bounds checks that name what was being read.
+class Reader {
+public:
+    Reader(const std::string& bytes, std::size_t end, const std::string& source) : bytes_(bytes), end_(end), source_(source) {}
+
+    uint64_t u64(const char* what) {
+        need(8, what);
+        uint64_t value = 0;
+        for (int k = 0; k < 8; ++k) value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes_[at_ + k])) << (8 * k);
+        at_ += 8;
+        return value;
+    }
+    uint32_t u32(const char* what) {
+        need(4, what);
+        uint32_t value = 0;
+        for (int k = 0; k < 4; ++k) value |= static_cast<uint32_t>(static_cast<unsigned char>(bytes_[at_ + k])) << (8 * k);
+        at_ += 4;
+        return value;
+    }
+    double f64(const char* what) {
+        const uint64_t bits = u64(what);
+        double value;
+        std::memcpy(&value, &bits, 8);
+        return value;
+    }
+    std::string text(uint64_t length, const char* what) {
+        need(length, what);
+        std::string out = bytes_.substr(at_, length);
+        at_ += length;
+        return out;
+    }
+    void need(uint64_t length, const char* what) const {
+        if (length > end_ - at_) fail(Status::format, source_, ": truncated model file (", what, " missing at byte ", at_, ")");
+    }
+    std::size_t position() const { return at_; }
+
+private:
+    const std::string& bytes_;
+    std::size_t end_, at_ = 0;
+    const std::string& source_;
+};
+
+}  // namespace
+
+std::string serialize_model(const Model& model) {
+    const int64_t nf = model.descriptor().feature_count();
+    json header = {{"format", "atomfp model"},
+                   {"version", model_file_version},
+                   {"created_by", std::string("atomfp ") + ATOMFP_VERSION_STRING},
+                   {"descriptor", model.descriptor().parameters()},
+                   {"kernel", model.kernel().to_json()},
+                   {"units", {{"energy", "eV"}, {"length", "Å"}}},
+                   {"n_features", nf},
+                   {"blocks", json::array()},
+                   {"metadata", model.metadata()}};
+    for (const SpeciesWeights& b : model.blocks()) {
+        header["blocks"].push_back({{"species", b.species}, {"baseline", b.baseline}, {"n_references", b.weights.size()}});
+    }
+    const std::string text = header.dump();
+    std::string out(magic, magic + 8);
+    put_u32(out, model_file_version);
+    put_u32(out, 0);
+    put_u64(out, text.size());
+    out += text;
+    for (const SpeciesWeights& b : model.blocks()) {
+        for (double x : b.references) put_f64(out, x);
+        for (double x : b.weights) put_f64(out, x);
+    }
+    put_u64(out, fnv1a(out, out.size()));
+    return out;
+}
+
+Model deserialize_model(const std::string& bytes, const std::string& source) {
+    if (bytes.size() < 8 || std::memcmp(bytes.data(), magic, 8) != 0) {
+        fail(Status::format, source, ": not an atomfp model file (the first bytes are not \"ATOMFPM\")");
+    }
+    Reader prefix(bytes, bytes.size(), source);
+    prefix.text(8, "magic");
+    const uint32_t version = prefix.u32("format version");
+    if (version == 0 || version > model_file_version) {
+        fail(Status::format, source, ": model file format version ", version, " is not one this library reads (1 ... ",
+             model_file_version, "); it was written by a newer atomfp");
+    }
+    if (bytes.size() < fixed_header + 8) fail(Status::format, source, ": truncated model file (", bytes.size(), " bytes)");
+    // The checksum covers everything before it, so any truncation or corruption after the version
+    // is caught here, before a single length from the file is trusted.
+    const std::size_t body = bytes.size() - 8;
+    Reader tail(bytes, bytes.size(), source);
+    tail.text(body, "body");
+    if (tail.u64("checksum") != fnv1a(bytes, body)) {
+        fail(Status::format, source, ": model file checksum mismatch (the file is truncated or corrupted)");
+    }
+    Reader r(bytes, body, source);
+    r.text(8 + 4, "magic");
+    r.u32("reserved");
+    const uint64_t header_length = r.u64("header length");
+    json header;
+    try {
+        header = json::parse(r.text(header_length, "header"));
+        const int64_t nf = header.at("n_features").get<int64_t>();
+        std::vector<SpeciesWeights> blocks;
+        for (const json& entry : header.at("blocks")) {
+            SpeciesWeights b;
+            b.species = entry.at("species").get<int32_t>();
+            b.baseline = entry.at("baseline").get<double>();
+            const int64_t m = entry.at("n_references").get<int64_t>();
+            if (m < 0 || nf < 0 || static_cast<uint64_t>(m) * (static_cast<uint64_t>(nf) + 1) * 8 > body - r.position()) {
+                fail(Status::format, source, ": block of species ", b.species, " claims more data than the file holds");
+            }
+            b.references.resize(static_cast<std::size_t>(m * nf));
+            for (double& x : b.references) x = r.f64("reference features");
+            b.weights.resize(static_cast<std::size_t>(m));
+            for (double& x : b.weights) x = r.f64("weights");
+            blocks.push_back(std::move(b));
+        }
+        if (r.position() != body) fail(Status::format, source, ": ", body - r.position(), " unexplained bytes after the weights");
+        Model model(header.at("descriptor"), Kernel::from_json(header.at("kernel")), std::move(blocks),
+                    header.value("metadata", json::object()));
+        if (model.descriptor().feature_count() != nf) {
+            fail(Status::format, source, ": the descriptor has ", model.descriptor().feature_count(),
+                 " features but the file stores ", nf);
+        }
+        return model;
+    } catch (const json::exception& e) {
+        fail(Status::format, source, ": malformed model header: ", e.what());
+    } catch (const Error& e) {
+        if (e.status() == Status::format) throw;
+        fail(Status::format, source, ": invalid model: ", e.what());
+    }
+}
+
+void save_model(const Model& model, const std::string& path) {
+    const std::string bytes = serialize_model(model);
+    std::ofstream out(path, std::ios::binary);
+    if (!out) fail(Status::io, "cannot open '", path, "' for writing");
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) fail(Status::io, "cannot write '", path, "'");
+}
+
+Model load_model(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(Status::io, "cannot open model file '", path, "'");
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (in.bad()) fail(Status::io, "cannot read model file '", path, "'");
+    return deserialize_model(bytes.str(), path);
+}
+
+}  // namespace atomfp

@@ -1,0 +1,35 @@
+// The model file: one self-describing, versioned, checksummed binary file per model, portable
+// across machines. Layout (every integer and real little-endian, whatever the host):
+//
+//   8 bytes   magic "ATOMFPM\0"
+//   u32       format version (1)
+//   u32       reserved, 0
+//   u64       length L of the header
+//   L bytes   header: UTF-8 JSON {"format": "atomfp model", "version": 1, "created_by",
+//             "descriptor": canonical spec, "kernel", "units": {"energy": "eV", "length": "Å"},
+//             "n_features", "blocks": [{"species", "baseline", "n_references"}...], "metadata"}
+//   then per block in header order: n_references x n_features f64 references (row-major),
+//             n_references f64 weights
+//   u64       FNV-1a 64-bit hash of every preceding byte
+//
+// docs/model_file.md documents the format for readers in other languages.
+#pragma once
+
+#include "models/model.hpp"
+
+#include <string>
+
+namespace atomfp {
+
+constexpr uint32_t model_file_version = 1;
+
+std::string serialize_model(const Model& model);
+// Throws Error(format) naming the problem for anything but a complete, intact file of a version
+// this library reads: wrong magic, newer version, truncation, checksum mismatch, malformed header.
+Model deserialize_model(const std::string& bytes, const std::string& source_name);
+
+// Throw Error(io) when the file cannot be written or read.
+void save_model(const Model& model, const std::string& path);
+Model load_model(const std::string& path);
+
+}  // namespace atomfp

@@ -1,0 +1,158 @@
+// Model files: save -> load -> predict is bit-identical; the byte layout is the documented one;
+// every truncation, corruption, future version or malformed header is a format error, never a crash.
+#include "core/error.hpp"
+#include "descriptors/factory.hpp"
+#include "models/model_file.hpp"
+#include "structures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+using namespace atomfp;
+using namespace atomfp::test;
+
+namespace {
+
+Model small_model(int references_per_species) {
+    const char* spec = R"({"type": "acsf", "species": [6, 14], "cutoff": 4.0, "preset": "imbalzano2018"})";
+    auto d = create_descriptor(spec);
+    const int64_t nf = d->feature_count();
+    std::mt19937 generator(1);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    std::vector<SpeciesWeights> blocks;
+    for (int32_t z : {14, 6}) {
+        SpeciesWeights b;
+        b.species = z;
+        b.baseline = -100.0 - z;
+        for (int m = 0; m < references_per_species; ++m) {
+            for (int64_t f = 0; f < nf; ++f) b.references.push_back(uniform(generator));
+            b.weights.push_back(uniform(generator) - 0.5);
+        }
+        blocks.push_back(std::move(b));
+    }
+    return Model(parse_json(spec), Kernel::from_json(parse_json(R"({"type": "polynomial", "zeta": 3})")), std::move(blocks),
+                 json{{"training", {{"structures", 12}}}});
+}
+
+// FNV-1a 64, written out again from its definition.
+uint64_t fnv(const std::string& s, std::size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (std::size_t k = 0; k < n; ++k) h = (h ^ static_cast<unsigned char>(s[k])) * 0x100000001b3ull;
+    return h;
+}
+
+std::string with_checksum(std::string body) {
+    const uint64_t h = fnv(body, body.size());
+    for (int k = 0; k < 8; ++k) body.push_back(static_cast<char>((h >> (8 * k)) & 0xff));
+    return body;
+}
+
+Status status_of(const std::string& bytes) {
+    try {
+        deserialize_model(bytes, "test.afp");
+    } catch (const Error& e) {
+        return e.status();
+    }
+    return Status::ok;
+}
+
+std::string message_of(const std::string& bytes) {
+    try {
+        deserialize_model(bytes, "test.afp");
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(ModelFile, SaveLoadPredictIsBitIdentical) {
+    const Model model = small_model(5);
+    const std::string path = std::string(::testing::TempDir()) + "atomfp_model_test.afp";
+    save_model(model, path);
+    const Model loaded = load_model(path);
+    std::remove(path.c_str());
+    Structure s = diamond(1, 5.431, 0.1, 2);
+    s.species[3] = 6;
+    const NeighbourList list = neighbour_list(s, model.cutoff());
+    double e1, e2, w1[9], w2[9];
+    std::vector<double> f1(3 * s.size()), f2(3 * s.size());
+    model.predict(list.view(), &e1, nullptr, f1.data(), w1);
+    loaded.predict(list.view(), &e2, nullptr, f2.data(), w2);
+    EXPECT_EQ(e1, e2);
+    EXPECT_EQ(f1, f2);
+    EXPECT_EQ(0, std::memcmp(w1, w2, sizeof w1));
+    EXPECT_EQ(loaded.metadata(), model.metadata());
+    EXPECT_EQ(loaded.descriptor().parameters(), model.descriptor().parameters());
+    EXPECT_EQ(serialize_model(loaded), serialize_model(model));
+}
+
+TEST(ModelFile, LayoutIsTheDocumentedOne) {
+    const Model model = small_model(2);
+    const std::string bytes = serialize_model(model);
+    ASSERT_EQ(std::string(bytes.data(), 8), std::string("ATOMFPM\0", 8));
+    EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 1);  // version 1, little-endian
+    EXPECT_EQ(bytes[9] | bytes[10] | bytes[11], 0);
+    uint64_t header_length = 0;
+    for (int k = 0; k < 8; ++k) header_length |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[16 + k])) << (8 * k);
+    const json header = json::parse(bytes.substr(24, header_length));
+    EXPECT_EQ(header.at("format"), "atomfp model");
+    EXPECT_EQ(header.at("units").at("energy"), "eV");
+    const int64_t nf = header.at("n_features");
+    // header + 2 blocks x (2 references x nf + 2 weights) doubles + checksum
+    EXPECT_EQ(bytes.size(), 24 + header_length + 2 * (2 * nf + 2) * 8 + 8);
+    // The first stored weight, little-endian, is the first weight of the first block.
+    double first_weight;
+    uint64_t bits = 0;
+    const std::size_t at = 24 + header_length + 2 * nf * 8;
+    for (int k = 0; k < 8; ++k) bits |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + k])) << (8 * k);
+    std::memcpy(&first_weight, &bits, 8);
+    EXPECT_EQ(first_weight, model.blocks()[0].weights[0]);
+    EXPECT_EQ(bytes, with_checksum(bytes.substr(0, bytes.size() - 8)));
+}
+
+TEST(ModelFile, EveryTruncationAndCorruptionIsAFormatError) {
+    const std::string bytes = serialize_model(small_model(1));
+    for (std::size_t n = 0; n < bytes.size(); ++n) ASSERT_EQ(status_of(bytes.substr(0, n)), Status::format) << n;
+    for (std::size_t k = 0; k < bytes.size(); k += 7) {
+        std::string corrupted = bytes;
+        corrupted[k] = static_cast<char>(corrupted[k] ^ 0x10);
+        ASSERT_EQ(status_of(corrupted), Status::format) << k;
+    }
+    EXPECT_NE(message_of(bytes.substr(0, bytes.size() / 2)).find("checksum"), std::string::npos);
+    EXPECT_NE(message_of("PK\3\4 a zip file").find("not an atomfp model file"), std::string::npos);
+}
+
+TEST(ModelFile, FutureVersionsAndMalformedHeadersAreRefusedClearly) {
+    const std::string bytes = serialize_model(small_model(1));
+    std::string future = bytes.substr(0, bytes.size() - 8);
+    future[8] = 2;
+    EXPECT_NE(message_of(with_checksum(future)).find("newer atomfp"), std::string::npos);
+
+    // Intact checksums around broken content: the parser itself must refuse.
+    auto forged = [](const std::string& header_text, const std::string& payload) {
+        std::string body("ATOMFPM\0", 8);
+        body += std::string("\1\0\0\0\0\0\0\0", 8);
+        const uint64_t n = header_text.size();
+        for (int k = 0; k < 8; ++k) body.push_back(static_cast<char>((n >> (8 * k)) & 0xff));
+        return with_checksum(body + header_text + payload);
+    };
+    const char* spec = R"("descriptor": {"type": "acsf", "species": [14], "cutoff": 4.0, "preset": "imbalzano2018"}, "kernel": {"type": "linear"})";
+    EXPECT_EQ(status_of(forged("{", "")), Status::format);
+    EXPECT_EQ(status_of(forged("[]", "")), Status::format);
+    EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": [{"species": 14, "baseline": 0, "n_references": 1000000000000}]})", "")),
+              Status::format);
+    EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": [{"species": 14, "baseline": 0, "n_references": -1}]})", "")),
+              Status::format);
+    EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 47, "blocks": []})", "")), Status::format);
+    EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": []})", "extra")), Status::format);
+    EXPECT_EQ(status_of(forged(R"({"descriptor": {"type": "nonsense"}, "kernel": {"type": "linear"}, "n_features": 1, "blocks": []})", "")),
+              Status::format);
+    // A well-formed empty model loads.
+    EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": []})", "")), Status::ok);
+    EXPECT_THROW(load_model("/nonexistent/model.afp"), Error);
+}
