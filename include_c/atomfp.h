@@ -256,6 +256,46 @@ ATOMFP_API atomfp_status_t atomfp_manifold_trace(const atomfp_descriptor_t* desc
                                                  double* displacement, double* distances,
                                                  double* random_distances);
 
+/* ---------------------------------------------------------------------------------------------
+ * Kernel models
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * A kernel model of the energy, E = sum over centres of e_c, e_c = baseline[s] + sum_m w_m k(F_c, S_m)
+ * over the reference environments of the centre's species s (docs/model_file.md). Model handles are
+ * immutable: concurrent atomfp_model_predict calls on one handle are safe.
+ */
+typedef struct atomfp_model_t atomfp_model_t;
+
+/* Reads a model file; ATOMFP_ERROR_IO if it cannot be read, ATOMFP_ERROR_FORMAT if it is not an
+ * intact model file of a version this library reads (truncated, corrupted, newer). */
+ATOMFP_API atomfp_status_t atomfp_model_load(const char* path, atomfp_model_t** out);
+ATOMFP_API atomfp_status_t atomfp_model_save(const atomfp_model_t* model, const char* path);
+ATOMFP_API void atomfp_model_free(atomfp_model_t* model);
+
+/* The descriptor cutoff, Å: neighbour lists need every pair closer than this. */
+ATOMFP_API atomfp_status_t atomfp_model_cutoff(const atomfp_model_t* model, double* cutoff);
+
+/* The central species the model has weights for: *n_species is set to their number; species
+ * [capacity] receives them (ATOMFP_ERROR_BUFFER_TOO_SMALL if capacity < *n_species; species may be
+ * NULL when capacity is 0). */
+ATOMFP_API atomfp_status_t atomfp_model_species(const atomfp_model_t* model, int32_t* species,
+                                                int64_t capacity, int64_t* n_species);
+
+/*
+ * Predicts for every centre of `system` (each optional, NULL to skip):
+ *  energy           the sum of the centres' energies, eV
+ *  center_energies  [n_centers], eV
+ *  forces           [n_atoms][3], eV/Å: -dE/dx for every atom of the system, ghosts included (a
+ *                   host folds ghost forces back onto their owners, as KIM and LAMMPS do)
+ *  virial           [3][3], eV: W = -dE/d(strain) = -sum over pairs of r_ij (x) dE/dr_ij; the
+ *                   stress is -W / volume
+ * A centre whose species the model has no weights for is ATOMFP_ERROR_SPECIES.
+ */
+ATOMFP_API atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, const atomfp_system_t* system,
+                                                double* energy, double* center_energies,
+                                                double* forces, double* virial);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,7 @@
 #include "capi/guard.hpp"
 #include "core/neighbour_list.hpp"
 #include "descriptors/factory.hpp"
+#include "models/model_file.hpp"
 
 #include <cstring>
 #include <memory>
@@ -26,6 +27,10 @@ struct atomfp_neighbours_t {
 
 struct atomfp_descriptor_t {
     std::unique_ptr<atomfp::Descriptor> impl;
+};
+
+struct atomfp_model_t {
+    atomfp::Model impl;
 };
 
 namespace atomfp::capi {
@@ -241,6 +246,54 @@ atomfp_status_t atomfp_manifold_trace(const atomfp_descriptor_t* descriptor, int
         copy(trace.distances, distances);
         copy(trace.random_distances, random_distances);
         *n_frames = trace.n_frames();
+    });
+}
+
+atomfp_status_t atomfp_model_load(const char* path, atomfp_model_t** out) {
+    return guard([&] {
+        require_pointer(path, "path");
+        require_pointer(out, "out");
+        *out = new atomfp_model_t{atomfp::load_model(path)};
+    });
+}
+
+atomfp_status_t atomfp_model_save(const atomfp_model_t* model, const char* path) {
+    return guard([&] {
+        require_pointer(model, "model");
+        require_pointer(path, "path");
+        atomfp::save_model(model->impl, path);
+    });
+}
+
+void atomfp_model_free(atomfp_model_t* model) { delete model; }
+
+atomfp_status_t atomfp_model_cutoff(const atomfp_model_t* model, double* cutoff) {
+    return guard([&] {
+        require_pointer(model, "model");
+        require_pointer(cutoff, "cutoff");
+        *cutoff = model->impl.cutoff();
+    });
+}
+
+atomfp_status_t atomfp_model_species(const atomfp_model_t* model, int32_t* species, int64_t capacity, int64_t* n_species) {
+    return guard([&] {
+        require_pointer(model, "model");
+        require_pointer(n_species, "n_species");
+        if (capacity < 0) fail(Status::invalid_argument, "capacity must be >= 0, got ", capacity);
+        const std::vector<int32_t> list = model->impl.species();
+        const int64_t n = static_cast<int64_t>(list.size());
+        *n_species = n;
+        if (capacity < n) fail(Status::buffer_too_small, "the model has ", n, " species but the buffer holds ", capacity);
+        if (n > 0) require_pointer(species, "species");
+        std::copy(list.begin(), list.end(), species);
+    });
+}
+
+atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, const atomfp_system_t* system, double* energy,
+                                     double* center_energies, double* forces, double* virial) {
+    return guard([&] {
+        require_pointer(model, "model");
+        model->impl.predict(atomfp::capi::to_view(system), energy, center_energies, forces, virial);
     });
 }
 

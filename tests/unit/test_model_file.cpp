@@ -1,5 +1,6 @@
 // Model files: save -> load -> predict is bit-identical; the byte layout is the documented one;
 // every truncation, corruption, future version or malformed header is a format error, never a crash.
+#include "atomfp.h"
 #include "core/error.hpp"
 #include "descriptors/factory.hpp"
 #include "models/model_file.hpp"
@@ -155,4 +156,78 @@ TEST(ModelFile, FutureVersionsAndMalformedHeadersAreRefusedClearly) {
     // A well-formed empty model loads.
     EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": []})", "")), Status::ok);
     EXPECT_THROW(load_model("/nonexistent/model.afp"), Error);
+}
+
+TEST(ModelFile, CApiLoadsSavesAndPredictsLikeTheLibrary) {
+    const Model model = small_model(3);
+    const std::string path = std::string(::testing::TempDir()) + "atomfp_capi_model.afp";
+    save_model(model, path);
+    atomfp_model_t* m = nullptr;
+    ASSERT_EQ(atomfp_model_load(path.c_str(), &m), ATOMFP_OK) << atomfp_last_error();
+    double cutoff = 0.0;
+    EXPECT_EQ(atomfp_model_cutoff(m, &cutoff), ATOMFP_OK);
+    EXPECT_EQ(cutoff, 4.0);
+    int64_t n_species = -1;
+    int32_t species[2] = {0, 0};
+    EXPECT_EQ(atomfp_model_species(m, nullptr, 0, &n_species), ATOMFP_ERROR_BUFFER_TOO_SMALL);
+    EXPECT_EQ(n_species, 2);
+    EXPECT_EQ(atomfp_model_species(m, species, 2, &n_species), ATOMFP_OK);
+    EXPECT_EQ(species[0], 14);
+    EXPECT_EQ(species[1], 6);
+
+    Structure s = diamond(1, 5.431, 0.1, 2);
+    s.species[3] = 6;
+    atomfp_neighbours_t* list = nullptr;
+    ASSERT_EQ(atomfp_neighbours_build(s.size(), s.positions.data(), s.species.data(), s.cell.data(), nullptr, cutoff, &list), ATOMFP_OK);
+    atomfp_system_t system;
+    ASSERT_EQ(atomfp_neighbours_system(list, &system), ATOMFP_OK);
+    double e_c = 0.0, e_cpp = 0.0, w_c[9], w_cpp[9];
+    std::vector<double> f_c(3 * s.size()), f_cpp(3 * s.size()), local(s.size());
+    ASSERT_EQ(atomfp_model_predict(m, &system, &e_c, local.data(), f_c.data(), w_c), ATOMFP_OK) << atomfp_last_error();
+    const NeighbourList reference = neighbour_list(s, cutoff);
+    model.predict(reference.view(), &e_cpp, nullptr, f_cpp.data(), w_cpp);
+    EXPECT_NEAR(e_c, e_cpp, 1e-10);  // the two lists order pairs differently: equal to rounding
+    for (std::size_t k = 0; k < f_c.size(); ++k) EXPECT_NEAR(f_c[k], f_cpp[k], 1e-10);
+    EXPECT_EQ(atomfp_model_predict(m, &system, nullptr, nullptr, nullptr, nullptr), ATOMFP_OK);
+
+    // Bad input: status and message, outputs untouched.
+    double untouched = 42.0;
+    EXPECT_EQ(atomfp_model_predict(nullptr, &system, &untouched, nullptr, nullptr, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_model_predict(m, nullptr, &untouched, nullptr, nullptr, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    std::vector<int32_t> oxygen = s.species;
+    oxygen[0] = 8;
+    atomfp_system_t wrong = system;
+    wrong.species = oxygen.data();
+    EXPECT_EQ(atomfp_model_predict(m, &wrong, &untouched, nullptr, nullptr, nullptr), ATOMFP_ERROR_SPECIES);
+    std::vector<double> nan_positions(system.positions, system.positions + 3 * system.n_atoms);
+    nan_positions[5] = NAN;
+    atomfp_system_t nan_system = system;
+    nan_system.positions = nan_positions.data();
+    EXPECT_EQ(atomfp_model_predict(m, &nan_system, &untouched, nullptr, nullptr, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(untouched, 42.0);
+    EXPECT_EQ(atomfp_model_cutoff(nullptr, &cutoff), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_model_species(m, species, -1, &n_species), ATOMFP_ERROR_INVALID_ARGUMENT);
+
+    atomfp_model_t* other = nullptr;
+    EXPECT_EQ(atomfp_model_load("/nonexistent/model.afp", &other), ATOMFP_ERROR_IO);
+    EXPECT_EQ(atomfp_model_load(nullptr, &other), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_model_load(path.c_str(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    {
+        std::string bytes = serialize_model(model);
+        bytes.resize(bytes.size() - 100);
+        std::FILE* f = std::fopen(path.c_str(), "wb");
+        std::fwrite(bytes.data(), 1, bytes.size(), f);
+        std::fclose(f);
+    }
+    EXPECT_EQ(atomfp_model_load(path.c_str(), &other), ATOMFP_ERROR_FORMAT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("checksum"), std::string::npos) << atomfp_last_error();
+    EXPECT_EQ(other, nullptr);
+    EXPECT_EQ(atomfp_model_save(m, "/nonexistent/dir/model.afp"), ATOMFP_ERROR_IO);
+    EXPECT_EQ(atomfp_model_save(m, path.c_str()), ATOMFP_OK);
+    ASSERT_EQ(atomfp_model_load(path.c_str(), &other), ATOMFP_OK);
+    std::remove(path.c_str());
+    atomfp_model_free(other);
+    atomfp_model_free(m);
+    atomfp_model_free(nullptr);
+    atomfp_neighbours_free(list);
 }
