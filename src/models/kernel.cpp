@@ -138,4 +138,28 @@ void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const doub
         for (int64_t k = 0; k < d; ++k) G[i * d + k] += along[i] * X[i * d + k];
 }
 
+void Kernel::derivatives(const double* x, int64_t m, const double* S, int64_t d, double* D) const {
+    std::copy(S, S + m * d, D);
+    if (kind_ == KernelKind::linear) return;
+    std::vector<double> k(m);
+    gemm(false, true, 1, m, d, 1.0, x, d, S, d, 0.0, k.data(), m);  // x . s_m
+    if (kind_ == KernelKind::polynomial) {
+        double norm = 0.0;
+        for (int64_t q = 0; q < d; ++q) norm += x[q] * x[q];
+        norm = std::sqrt(norm);
+        const double inverse = norm > 0.0 ? 1.0 / norm : 0.0;
+        const int power = static_cast<int>(zeta_);
+        for (int64_t j = 0; j < m; ++j) {
+            const double cosine = k[j] * inverse, a = zeta_ * std::pow(cosine, power - 1) * inverse;
+            for (int64_t q = 0; q < d; ++q) D[j * d + q] = a * (S[j * d + q] - cosine * x[q] * inverse);
+        }
+    } else {
+        squared_distances(1, x, m, S, d, k.data());
+        for (int64_t j = 0; j < m; ++j) {
+            const double a = -2.0 * gamma_ * std::exp(-gamma_ * k[j]);
+            for (int64_t q = 0; q < d; ++q) D[j * d + q] = a * (x[q] - S[j * d + q]);
+        }
+    }
+}
+
 }  // namespace atomfp

@@ -39,6 +39,10 @@ public:
     void weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
                            double* G, double* values) const;
 
+    // D [m][d] = d k(x, s_m) / dx for one environment x [d] (training needs each reference's
+    // derivative separately). Zero rows for a zero x with the polynomial kernel.
+    void derivatives(const double* x, int64_t m, const double* S, int64_t d, double* D) const;
+
 private:
     KernelKind kind_ = KernelKind::polynomial;
     double zeta_ = 2.0, gamma_ = 1.0;

@@ -86,6 +86,34 @@ TEST(Kernel, WeightedGradientMatchesFiniteDifferences) {
     }
 }
 
+TEST(Kernel, PerReferenceDerivativesSumToTheWeightedGradient) {
+    const int64_t m = 5, d = 7;
+    const std::vector<double> alpha = {0.5, -1.0, 2.0, 0.1, -0.7};
+    for (const char* spec : specs) {
+        const Kernel k = Kernel::from_json(parse_json(spec));
+        const std::vector<double> x = random_rows(1, d, 8);
+        std::vector<double> S = random_rows(m, d, 9), D(m * d), G(d);
+        k.prepare_references(m, d, S.data());
+        k.derivatives(x.data(), m, S.data(), d, D.data());
+        k.weighted_gradient(1, x.data(), m, S.data(), d, alpha.data(), G.data(), nullptr);
+        for (int64_t q = 0; q < d; ++q) {
+            double sum = 0.0;
+            for (int64_t j = 0; j < m; ++j) sum += alpha[j] * D[j * d + q];
+            EXPECT_NEAR(sum, G[q], 1e-13) << spec;
+        }
+        // and each row against finite differences of its own kernel value
+        std::vector<double> K(m);
+        for (int64_t q = 0; q < d; ++q) {
+            std::vector<double> plus = x, minus = x, Kp(m), Km(m);
+            plus[q] += 1e-6;
+            minus[q] -= 1e-6;
+            k.matrix(1, plus.data(), m, S.data(), d, Kp.data());
+            k.matrix(1, minus.data(), m, S.data(), d, Km.data());
+            for (int64_t j = 0; j < m; ++j) EXPECT_NEAR(D[j * d + q], (Kp[j] - Km[j]) / 2e-6, 1e-7) << spec;
+        }
+    }
+}
+
 TEST(Kernel, PolynomialKernelIgnoresTheFeatureScale) {
     const Kernel k = Kernel::from_json(parse_json(R"({"type": "polynomial", "zeta": 3})"));
     const int64_t d = 8;
