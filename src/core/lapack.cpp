@@ -2,12 +2,20 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
                        double* work, const int* lwork, int* info);
 
 extern "C" void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info);
 extern "C" void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda, double* b,
                         const int* ldb, int* info);
+
+extern "C" void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work, const int* lwork,
+                        int* info);
+extern "C" void dtrtrs_(const char* uplo, const char* trans, const char* diag, const int* n, const int* nrhs,
+                        const double* a, const int* lda, double* b, const int* ldb, int* info);
 
 namespace atomfp {
 
@@ -58,6 +66,66 @@ double cholesky_solve(int n, std::vector<double>& a, std::vector<double>& b, dou
     dpotrs_(&uplo, &n, &one, a.data(), &n, b.data(), &n, &info);
     if (info != 0) fail(Status::linalg, "LAPACK dpotrs failed (info = ", info, ")");
     return used;
+}
+
+LeastSquares::LeastSquares(int64_t n_unknowns) : n_(n_unknowns), r_(static_cast<std::size_t>(n_unknowns + 1) * (n_unknowns + 1), 0.0) {
+    if (n_unknowns < 1) fail(Status::invalid_argument, "a least-squares problem needs at least one unknown");
+}
+
+void LeastSquares::add_rows(int64_t rows, const double* a, const double* y) {
+    const int64_t width = n_ + 1;
+    for (int64_t i = 0; i < rows; ++i) {
+        pending_.insert(pending_.end(), a + i * n_, a + (i + 1) * n_);
+        pending_.push_back(y[i]);
+    }
+    rows_added_ += rows;
+    if (static_cast<int64_t>(pending_.size()) / width >= std::max<int64_t>(n_, 256)) factorise();
+}
+
+void LeastSquares::factorise() {
+    const int64_t width = n_ + 1, pending = static_cast<int64_t>(pending_.size()) / width;
+    if (pending == 0) return;
+    // Column-major [R; pending rows], (width + pending) x width.
+    const int m = static_cast<int>(width + pending), n = static_cast<int>(width);
+    std::vector<double> stacked(static_cast<std::size_t>(m) * n, 0.0);
+    for (int64_t i = 0; i < width; ++i)
+        for (int64_t j = i; j < width; ++j) stacked[j * m + i] = r_[i * width + j];
+    for (int64_t i = 0; i < pending; ++i)
+        for (int64_t j = 0; j < width; ++j) stacked[j * m + width + i] = pending_[i * width + j];
+    std::vector<double> tau(n);
+    int info = 0, query = -1;
+    double optimal = 0.0;
+    dgeqrf_(&m, &n, stacked.data(), &m, tau.data(), &optimal, &query, &info);
+    int lwork = std::max(static_cast<int>(optimal), n);
+    std::vector<double> work(lwork);
+    dgeqrf_(&m, &n, stacked.data(), &m, tau.data(), work.data(), &lwork, &info);
+    if (info != 0) fail(Status::linalg, "LAPACK dgeqrf failed (info = ", info, ")");
+    for (int64_t i = 0; i < width; ++i)
+        for (int64_t j = 0; j < width; ++j) r_[i * width + j] = j >= i ? stacked[j * m + i] : 0.0;
+    pending_.clear();
+}
+
+std::vector<double> LeastSquares::solve() {
+    factorise();
+    const int64_t width = n_ + 1;
+    double largest = 0.0;
+    for (int64_t k = 0; k < n_; ++k) largest = std::max(largest, std::abs(r_[k * width + k]));
+    for (int64_t k = 0; k < n_; ++k) {
+        if (!(std::abs(r_[k * width + k]) > 1e-15 * largest)) {
+            fail(Status::linalg, "the least-squares system is rank-deficient (unknown ", k, " is not determined); add data or regularisation");
+        }
+    }
+    std::vector<double> z(n_), column_major(static_cast<std::size_t>(n_) * n_);
+    for (int64_t i = 0; i < n_; ++i) {
+        z[i] = r_[i * width + n_];
+        for (int64_t j = 0; j < n_; ++j) column_major[j * n_ + i] = r_[i * width + j];
+    }
+    const char uplo = 'U', trans = 'N', diag = 'N';
+    const int n = static_cast<int>(n_), one = 1;
+    int info = 0;
+    dtrtrs_(&uplo, &trans, &diag, &n, &one, column_major.data(), &n, z.data(), &n, &info);
+    if (info != 0) fail(Status::linalg, "LAPACK dtrtrs failed (info = ", info, ")");
+    return z;
 }
 
 }  // namespace atomfp

@@ -1,6 +1,7 @@
 // Thin wrappers over the Fortran LAPACK interface (any vendor).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 namespace atomfp {
@@ -15,5 +16,26 @@ void symmetric_eigen(int n, std::vector<double>& matrix, std::vector<double>& ei
 // starting at `jitter` and growing tenfold up to 1e-6; returns the relative jitter finally used
 // (0 if none was needed). Throws Error(linalg) if even that fails. `a` is overwritten.
 double cholesky_solve(int n, std::vector<double>& a, std::vector<double>& b, double jitter);
+
+// Linear least squares min |A w - y|^2 over rows added block by block, kept as the triangular
+// factor R of the QR factorisation of [A | y] ((n + 1) x (n + 1)): memory independent of the
+// number of rows, and the conditioning of A rather than of A^T A (Householder QR, dgeqrf). Rows are
+// buffered until a batch of at least max(n, 256) rows is factorised with the current R.
+class LeastSquares {
+public:
+    explicit LeastSquares(int64_t n_unknowns);
+    void add_rows(int64_t rows, const double* a /*[rows][n]*/, const double* y /*[rows]*/);
+    // Solves R w = Q^T y; throws Error(linalg) if the system is rank-deficient (a diagonal entry of
+    // R below 1e-15 of the largest).
+    std::vector<double> solve();
+    int64_t rows_added() const { return rows_added_; }
+
+private:
+    void factorise();
+
+    int64_t n_, rows_added_ = 0;
+    std::vector<double> r_;       // [(n + 1)][(n + 1)] row-major, upper triangle
+    std::vector<double> pending_;  // [k][n + 1] row-major rows not yet factorised
+};
 
 }  // namespace atomfp

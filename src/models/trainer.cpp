@@ -1,0 +1,348 @@
+#include "models/trainer.hpp"
+
+#include "core/blas.hpp"
+#include "core/elements.hpp"
+#include "core/error.hpp"
+#include "core/lapack.hpp"
+#include "core/neighbour_list.hpp"
+#include "descriptors/factory.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+namespace atomfp {
+
+TrainingSettings TrainingSettings::parse(const json& config) {
+    if (!config.is_object()) fail(Status::json_error, "a training configuration must be a JSON object");
+    SpecReader r(config, "training");
+    TrainingSettings s;
+    s.descriptor = r.value("descriptor");
+    if (!s.descriptor.is_object()) fail(Status::json_error, "training: 'descriptor' must be a descriptor specification object");
+    if (r.has("kernel")) s.kernel = Kernel::from_json(r.value("kernel"));
+    s.sparse_per_species = r.integer("sparse_per_species", s.sparse_per_species, 1, 1000000);
+    s.sigma_energy = r.number("sigma_energy", s.sigma_energy, 0.0, 1e6, true);
+    s.sigma_forces = r.number("sigma_forces", s.sigma_forces, 0.0, 1e6, true);
+    s.sigma_virial = r.number("sigma_virial", s.sigma_virial, 0.0, 1e6, true);
+    s.use_energies = r.boolean("use_energies", s.use_energies);
+    s.use_forces = r.boolean("use_forces", s.use_forces);
+    s.use_virials = r.boolean("use_virials", s.use_virials);
+    s.jitter = r.number("jitter", s.jitter, 0.0, 1e-6);
+    if (r.has("baselines")) {
+        const json& baselines = r.value("baselines");
+        if (!baselines.is_object()) fail(Status::json_error, "training: 'baselines' must map species to energies");
+        for (const auto& [key, value] : baselines.items()) {
+            char* end = nullptr;
+            const long number = std::strtol(key.c_str(), &end, 10);
+            const int32_t z = (!key.empty() && *end == '\0') ? static_cast<int32_t>(number) : atomic_number(key);
+            if (z < 1 || z > 118) fail(Status::json_error, "training: baselines key '", key, "' is not an element");
+            if (!value.is_number()) fail(Status::json_error, "training: baselines['", key, "'] must be a number (eV)");
+            s.baselines[z] = value.get<double>();
+        }
+    }
+    r.finish();
+    if (!s.use_energies && !s.use_forces && !s.use_virials) fail(Status::json_error, "training: no quantity to fit");
+    return s;
+}
+
+json TrainingSummary::to_json() const {
+    json sparse = json::object(), base = json::object();
+    for (const auto& [z, n] : n_sparse) sparse[element_symbol(z)] = n;
+    for (const auto& [z, e] : baselines) base[element_symbol(z)] = e;
+    return {{"structures", n_structures},          {"environments", n_environments},
+            {"energy_rows", n_energy_rows},        {"force_rows", n_force_rows},
+            {"virial_rows", n_virial_rows},        {"sparse_points", sparse},
+            {"baselines_eV", base},                {"jitter_used", jitter_used},
+            {"train_energy_rmse_eV_per_atom", energy_rmse_per_atom}, {"train_force_rmse_eV_per_A", force_rmse}};
+}
+
+std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count) {
+    count = std::min(count, n);
+    std::vector<int64_t> selected;
+    if (count <= 0) return selected;
+    std::vector<double> mean(d, 0.0), nearest(n, std::numeric_limits<double>::infinity());
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t k = 0; k < d; ++k) mean[k] += X[i * d + k] / static_cast<double>(n);
+    auto distance2 = [&](int64_t i, const double* y) {
+        double s = 0.0;
+        for (int64_t k = 0; k < d; ++k) s += (X[i * d + k] - y[k]) * (X[i * d + k] - y[k]);
+        return s;
+    };
+    int64_t next = 0;
+    double farthest = -1.0;
+    for (int64_t i = 0; i < n; ++i) {
+        const double r = distance2(i, mean.data());
+        if (r > farthest) farthest = r, next = i;
+    }
+    while (static_cast<int64_t>(selected.size()) < count) {
+        const int64_t current = next;
+        selected.push_back(current);
+        farthest = -1.0;
+        for (int64_t i = 0; i < n; ++i) {
+            nearest[i] = std::min(nearest[i], distance2(i, X + current * d));
+            if (nearest[i] > farthest) farthest = nearest[i], next = i;
+        }
+    }
+    return selected;
+}
+
+namespace {
+
+struct Prepared {
+    NeighbourList list;
+    std::vector<double> features;  // [n][nf]
+};
+
+NeighbourList list_of(const Frame& frame, double cutoff) {
+    const int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
+    return build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),
+                                frame.cell ? frame.cell->data() : nullptr, pbc, cutoff);
+}
+
+// The virial of a frame, from `virial` or from `stress` and the cell volume (W = -V stress).
+std::optional<Mat3> virial_of(const Frame& frame) {
+    if (frame.virial) return frame.virial;
+    if (frame.stress && frame.cell) {
+        Mat3 w = *frame.stress;
+        const double volume = std::abs(determinant(*frame.cell));
+        for (double& x : w) x *= -volume;
+        return w;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
+    if (frames.empty()) fail(Status::invalid_argument, "no training structures");
+    auto descriptor = create_descriptor(settings.descriptor.dump());
+    const int64_t nf = descriptor->feature_count();
+    TrainingSummary report;
+    report.n_structures = static_cast<int64_t>(frames.size());
+
+    // Validation and the species present, before any expensive work.
+    std::vector<int32_t> species;
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        const Frame& f = frames[a];
+        if (f.size() == 0) fail(Status::invalid_argument, "structure ", a, " has no atoms");
+        if (settings.use_energies && !f.energy) fail(Status::invalid_argument, "structure ", a, " has no energy");
+        if (settings.use_forces && static_cast<int64_t>(f.forces.size()) != 3 * f.size()) {
+            fail(Status::invalid_argument, "structure ", a, ": forces has ", f.forces.size(), " values for ", f.size(),
+                 " atoms (", 3 * f.size(), " expected)");
+        }
+        if (settings.use_virials && !virial_of(f)) fail(Status::invalid_argument, "structure ", a, " has neither virial nor stress");
+        for (int32_t z : f.species) {
+            if (!descriptor->handles_species(z)) {
+                fail(Status::species, "structure ", a, " contains ", element_symbol(z), ", which the descriptor does not handle");
+            }
+            if (std::find(species.begin(), species.end(), z) == species.end()) species.push_back(z);
+        }
+    }
+    std::sort(species.begin(), species.end());
+    const std::size_t n_species = species.size();
+    auto species_index = [&](int32_t z) { return static_cast<std::size_t>(std::find(species.begin(), species.end(), z) - species.begin()); };
+
+    // Baselines: given, or the least-squares fit of the energies on the composition.
+    std::map<int32_t, double> baselines = settings.baselines;
+    for (int32_t z : species) {
+        if (!settings.baselines.empty() && !baselines.count(z)) {
+            fail(Status::invalid_argument, "no baseline given for ", element_symbol(z), " (give all species or none)");
+        }
+    }
+    if (baselines.empty()) {
+        std::vector<double> normal(n_species * n_species, 0.0), rhs(n_species, 0.0);
+        bool any = false;
+        for (const Frame& f : frames) {
+            if (!f.energy) continue;
+            any = true;
+            std::vector<double> count(n_species, 0.0);
+            for (int32_t z : f.species) count[species_index(z)] += 1.0;
+            for (std::size_t i = 0; i < n_species; ++i) {
+                rhs[i] += count[i] * *f.energy;
+                for (std::size_t j = 0; j < n_species; ++j) normal[i * n_species + j] += count[i] * count[j];
+            }
+        }
+        if (any) cholesky_solve(static_cast<int>(n_species), normal, rhs, 1e-10);
+        for (std::size_t i = 0; i < n_species; ++i) baselines[species[i]] = any ? rhs[i] : 0.0;
+    }
+    report.baselines = baselines;
+
+    // Pass 1: features, pooled per species for the sparse selection.
+    std::vector<Prepared> prepared(frames.size());
+    std::vector<std::vector<double>> pools(n_species);
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        prepared[a].list = list_of(frames[a], descriptor->cutoff());
+        prepared[a].features.resize(static_cast<std::size_t>(frames[a].size()) * nf);
+        compute(*descriptor, prepared[a].list.view(), prepared[a].features.data(), nullptr);
+        for (int64_t i = 0; i < frames[a].size(); ++i) {
+            std::vector<double>& pool = pools[species_index(frames[a].species[i])];
+            pool.insert(pool.end(), prepared[a].features.begin() + i * nf, prepared[a].features.begin() + (i + 1) * nf);
+        }
+        report.n_environments += frames[a].size();
+    }
+    std::vector<SpeciesWeights> blocks(n_species);
+    std::vector<std::vector<double>> references(n_species);  // prepared for the kernel
+    std::vector<int64_t> offset(n_species + 1, 0);
+    for (std::size_t s = 0; s < n_species; ++s) {
+        const int64_t pool_size = static_cast<int64_t>(pools[s].size()) / nf;
+        // The polynomial kernel compares directions, so directions are what FPS spreads out.
+        std::vector<double> metric = pools[s];
+        if (settings.kernel.kind() == KernelKind::polynomial) {
+            for (int64_t i = 0; i < pool_size; ++i) {
+                double norm = 0.0;
+                for (int64_t k = 0; k < nf; ++k) norm += metric[i * nf + k] * metric[i * nf + k];
+                norm = std::sqrt(norm);
+                if (norm > 0.0)
+                    for (int64_t k = 0; k < nf; ++k) metric[i * nf + k] /= norm;
+            }
+        }
+        const std::vector<int64_t> chosen = farthest_point_sampling(pool_size, nf, metric.data(), settings.sparse_per_species);
+        blocks[s].species = species[s];
+        blocks[s].baseline = baselines[species[s]];
+        for (int64_t i : chosen) blocks[s].references.insert(blocks[s].references.end(), pools[s].begin() + i * nf, pools[s].begin() + (i + 1) * nf);
+        references[s] = blocks[s].references;
+        settings.kernel.prepare_references(static_cast<int64_t>(chosen.size()), nf, references[s].data());
+        offset[s + 1] = offset[s] + static_cast<int64_t>(chosen.size());
+        report.n_sparse[species[s]] = static_cast<int64_t>(chosen.size());
+    }
+    const int64_t M = offset[n_species];
+
+    // The least-squares system: the prior w^T K_MM w as rows K_MM^(1/2) (block-diagonal over
+    // species, from its eigendecomposition), a jitter sqrt(jitter * mean diag K_MM) I that keeps
+    // R invertible when K_MM is singular, then the scaled data rows of every structure.
+    LeastSquares system(M);
+    for (std::size_t s = 0; s < n_species; ++s) {
+        const int64_t m = offset[s + 1] - offset[s];
+        std::vector<double> K(static_cast<std::size_t>(m) * m), eigenvalues;
+        settings.kernel.matrix(m, references[s].data(), m, references[s].data(), nf, K.data());
+        double mean_diagonal = 0.0;
+        for (int64_t i = 0; i < m; ++i) mean_diagonal += K[i * m + i] / static_cast<double>(m);
+        symmetric_eigen(static_cast<int>(m), K, eigenvalues);
+        std::vector<double> rows(static_cast<std::size_t>(2 * m) * M, 0.0), zeros(2 * m, 0.0);
+        for (int64_t k = 0; k < m; ++k) {
+            const double root = std::sqrt(std::max(eigenvalues[k], 0.0));
+            for (int64_t j = 0; j < m; ++j) rows[k * M + offset[s] + j] = root * K[k * m + j];
+            rows[(m + k) * M + offset[s] + k] = std::sqrt(settings.jitter * mean_diagonal);
+        }
+        system.add_rows(2 * m, rows.data(), zeros.data());
+    }
+
+    // Pass 2: per structure, the design rows (energy, forces, virial), scaled by 1/sigma, added to
+    // the normal equations.
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        const Frame& frame = frames[a];
+        const SystemView view = prepared[a].list.view();
+        const int64_t n = frame.size();
+        const double sqrt_n = std::sqrt(static_cast<double>(n));
+        const bool energies = settings.use_energies, forces = settings.use_forces;
+        const std::optional<Mat3> virial = settings.use_virials ? virial_of(frame) : std::nullopt;
+        const int64_t energy_row = 0, force_row = energies ? 1 : 0, virial_row = force_row + (forces ? 3 * n : 0);
+        const int64_t rows = virial_row + (virial ? 9 : 0);
+        std::vector<double> phi(static_cast<std::size_t>(rows) * M, 0.0), target(rows, 0.0);
+        std::vector<double> gradients;
+        if (forces || virial) {
+            gradients.resize(static_cast<std::size_t>(view.n_gradient_blocks()) * 3 * nf);
+            compute(*descriptor, view, nullptr, gradients.data());
+        }
+        std::vector<double> k, D, T;
+        for (int64_t c = 0; c < n; ++c) {
+            const std::size_t s = species_index(frame.species[c]);
+            const int64_t m = offset[s + 1] - offset[s];
+            const double* x = prepared[a].features.data() + c * nf;
+            if (energies) {
+                k.resize(m);
+                settings.kernel.matrix(1, x, m, references[s].data(), nf, k.data());
+                for (int64_t j = 0; j < m; ++j) phi[energy_row * M + offset[s] + j] += k[j];
+            }
+            if (!forces && !virial) continue;
+            // T [(1 + n_c) 3][m] = the centre's gradient blocks times dk/dF for every reference.
+            const int64_t first = c + view.offsets[c], n_blocks = 1 + view.offsets[c + 1] - view.offsets[c];
+            D.resize(static_cast<std::size_t>(m) * nf);
+            T.resize(static_cast<std::size_t>(n_blocks) * 3 * m);
+            settings.kernel.derivatives(x, m, references[s].data(), nf, D.data());
+            gemm(false, true, n_blocks * 3, m, nf, 1.0, gradients.data() + first * 3 * nf, nf, D.data(), nf, 0.0, T.data(), m);
+            for (int64_t b = 0; b < n_blocks; ++b) {
+                const int64_t q = view.offsets[c] + b - 1;  // pair index for b >= 1
+                const int64_t atom = b == 0 ? c : view.neighbours[q];
+                for (int alpha = 0; alpha < 3; ++alpha) {
+                    const double* t = T.data() + (3 * b + alpha) * m;
+                    if (forces) {
+                        double* row = phi.data() + (force_row + 3 * atom + alpha) * M + offset[s];
+                        for (int64_t j = 0; j < m; ++j) row[j] -= t[j];  // F = -dE/dx
+                    }
+                    if (virial && b > 0) {
+                        double r[3];
+                        for (int kk = 0; kk < 3; ++kk) {
+                            r[kk] = view.positions[3 * atom + kk] - view.positions[3 * c + kk];
+                            if (view.cell_shifts)
+                                for (int l = 0; l < 3; ++l) r[kk] += view.cell_shifts[3 * q + l] * view.cell[3 * l + kk];
+                        }
+                        for (int row_a = 0; row_a < 3; ++row_a) {
+                            double* row = phi.data() + (virial_row + 3 * row_a + alpha) * M + offset[s];
+                            for (int64_t j = 0; j < m; ++j) row[j] -= r[row_a] * t[j];  // W_ab = -sum r_a dE/dr_b
+                        }
+                    }
+                }
+            }
+        }
+        // Targets and weights.
+        std::vector<double> weight(rows, 1.0);
+        if (energies) {
+            double reference = 0.0;
+            for (int32_t z : frame.species) reference += baselines[z];
+            target[energy_row] = *frame.energy - reference;
+            weight[energy_row] = 1.0 / (settings.sigma_energy * sqrt_n);
+            ++report.n_energy_rows;
+        }
+        if (forces) {
+            for (int64_t i = 0; i < 3 * n; ++i) {
+                target[force_row + i] = frame.forces[i];
+                weight[force_row + i] = 1.0 / settings.sigma_forces;
+            }
+            report.n_force_rows += 3 * n;
+        }
+        if (virial) {
+            for (int i = 0; i < 9; ++i) {
+                target[virial_row + i] = (*virial)[i];
+                weight[virial_row + i] = 1.0 / (settings.sigma_virial * sqrt_n);
+            }
+            report.n_virial_rows += 9;
+        }
+        for (int64_t i = 0; i < rows; ++i) {
+            target[i] *= weight[i];
+            for (int64_t j = 0; j < M; ++j) phi[i * M + j] *= weight[i];
+        }
+        system.add_rows(rows, phi.data(), target.data());
+    }
+    const std::vector<double> w = system.solve();
+    report.jitter_used = settings.jitter;
+    for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
+
+    Model model(descriptor->parameters(), settings.kernel, std::move(blocks));
+    // Training errors, through the model itself.
+    double e2 = 0.0, f2 = 0.0;
+    int64_t n_e = 0, n_f = 0;
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        const Frame& frame = frames[a];
+        double energy = 0.0;
+        std::vector<double> predicted(3 * frame.size());
+        model.predict(prepared[a].list.view(), &energy, nullptr, frame.forces.empty() ? nullptr : predicted.data(), nullptr);
+        if (frame.energy) {
+            const double e = (energy - *frame.energy) / static_cast<double>(frame.size());
+            e2 += e * e;
+            ++n_e;
+        }
+        for (std::size_t i = 0; i < frame.forces.size(); ++i) {
+            f2 += (predicted[i] - frame.forces[i]) * (predicted[i] - frame.forces[i]);
+            ++n_f;
+        }
+    }
+    report.energy_rmse_per_atom = n_e ? std::sqrt(e2 / n_e) : 0.0;
+    report.force_rmse = n_f ? std::sqrt(f2 / n_f) : 0.0;
+    if (summary) *summary = report;
+    json metadata = {{"training", report.to_json()}};
+    return Model(model.descriptor().parameters(), model.kernel(), model.blocks(), metadata);
+}
+
+}  // namespace atomfp

@@ -1,0 +1,56 @@
+// Sparse Gaussian-process regression (subset of regressors; Goscinski's thesis eqs 4.17-4.21) on
+// structure energies, forces and virials: reference environments chosen per central species by
+// farthest-point sampling, per-quantity regularisation, isolated-atom baselines, and the
+// regularised least-squares problem solved by Householder QR, block by block (the conditioning of
+// the design matrix, not of the normal equations).
+#pragma once
+
+#include "core/json_spec.hpp"
+#include "io/extxyz.hpp"
+#include "models/model.hpp"
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+namespace atomfp {
+
+struct TrainingSettings {
+    json descriptor;                      // a descriptor specification
+    Kernel kernel;                        // default: polynomial, zeta 2
+    int64_t sparse_per_species = 500;     // reference environments per central species (fewer if
+                                          // the data has fewer)
+    double sigma_energy = 0.002;          // expected energy error per atom, eV (rows scaled by 1/(sigma sqrt N))
+    double sigma_forces = 0.05;           // eV/Å
+    double sigma_virial = 0.05;           // per atom, eV (rows scaled by 1/(sigma sqrt N))
+    bool use_energies = true, use_forces = true, use_virials = false;
+    std::map<int32_t, double> baselines;  // isolated-atom energies, eV; empty: least-squares fit on composition
+    double jitter = 1e-10;                // ridge jitter * mean diag(K_MM) added to the prior, so that a
+                                          // singular K_MM (duplicate references) stays solvable
+
+    // Keys: descriptor (required), kernel, sparse_per_species, sigma_energy, sigma_forces,
+    // sigma_virial, use_energies, use_forces, use_virials, baselines ({"Si": -158.5} or {"14": ...}),
+    // jitter. Unknown keys are errors.
+    static TrainingSettings parse(const json& config);
+};
+
+struct TrainingSummary {
+    int64_t n_structures = 0, n_environments = 0, n_energy_rows = 0, n_force_rows = 0, n_virial_rows = 0;
+    std::map<int32_t, int64_t> n_sparse;      // per species
+    std::map<int32_t, double> baselines;
+    double jitter_used = 0.0;
+    double energy_rmse_per_atom = 0.0;        // on the training data, eV/atom
+    double force_rmse = 0.0;                  // eV/Å
+
+    json to_json() const;
+};
+
+// Throws Error for inconsistent data (a forces array of the wrong length, no energies when they
+// are used, species the descriptor does not handle) and Error(linalg) if the solve fails.
+Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr);
+
+// Farthest-point sampling of `count` rows of X [n][d] by Euclidean distance, starting from the row
+// farthest from the mean; returns row indices in selection order (all rows if count >= n).
+std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count);
+
+}  // namespace atomfp

@@ -1,0 +1,179 @@
+// Sparse GPR training: a target that is linear in the features is recovered (energies and forces
+// on structures not trained on), baselines are fitted from the composition, farthest-point
+// sampling against brute force, and inconsistent data is refused.
+#include "core/error.hpp"
+#include "descriptors/factory.hpp"
+#include "models/trainer.hpp"
+#include "structures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace atomfp;
+using namespace atomfp::test;
+
+namespace {
+
+const char* acsf = R"({"type": "acsf", "species": [6, 14], "cutoff": 4.0, "preset": "imbalzano2018"})";
+
+Frame frame_of(const Structure& s) {
+    Frame f;
+    f.species = s.species;
+    f.positions = s.positions;
+    Mat3 cell;
+    std::copy(s.cell.begin(), s.cell.end(), cell.begin());
+    f.cell = cell;
+    f.pbc = {true, true, true};
+    return f;
+}
+
+// E = sum_c a . F_c and F_j = -dE/dx_j from the explicit gradient blocks.
+void label_linear(Frame& f, const Descriptor& d, const std::vector<double>& a) {
+    Structure s;
+    s.species = f.species;
+    s.positions = f.positions;
+    s.cell.assign(f.cell->begin(), f.cell->end());
+    const NeighbourList list = neighbour_list(s, d.cutoff());
+    const int64_t nf = d.feature_count(), n = s.size();
+    const auto features = features_of(d, list.view());
+    const auto per_atom = per_atom_gradients(list.view(), gradients_of(d, list.view()), nf, n);
+    double e = 0.0;
+    for (int64_t c = 0; c < n; ++c)
+        for (int64_t k = 0; k < nf; ++k) e += a[k] * features[c * nf + k];
+    f.energy = e;
+    f.forces.assign(3 * n, 0.0);
+    for (int64_t c = 0; c < n; ++c)
+        for (int64_t j = 0; j < n; ++j)
+            for (int alpha = 0; alpha < 3; ++alpha)
+                for (int64_t k = 0; k < nf; ++k) f.forces[3 * j + alpha] -= a[k] * per_atom[((c * n + j) * 3 + alpha) * nf + k];
+}
+
+// Rattled 8-atom Si cells; with `carbon`, one atom of each is carbon.
+std::vector<Frame> dataset(int count, uint32_t seed, const Descriptor& d, const std::vector<double>& a, bool carbon = true) {
+    std::vector<Frame> frames;
+    for (int i = 0; i < count; ++i) {
+        Structure s = diamond(1, 5.0 + 0.05 * (i % 10), 0.35, seed + i);
+        if (carbon) s.species[i % 8] = 6;
+        frames.push_back(frame_of(s));
+        label_linear(frames.back(), d, a);
+    }
+    return frames;
+}
+
+}  // namespace
+
+TEST(Trainer, RecoversATargetLinearInTheFeatures) {
+    auto d = create_descriptor(acsf);
+    const int64_t nf = d->feature_count();
+    std::mt19937 generator(2);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> a(nf);
+    for (double& x : a) x = normal(generator);
+    // Silicon only: every Si reference can then be needed to span the features (a species with few
+    // environments could not represent an arbitrary linear target).
+    const std::vector<Frame> train = dataset(30, 100, *d, a, false), test = dataset(5, 500, *d, a, false);
+
+    TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
+        R"(, "kernel": {"type": "linear"}, "sparse_per_species": 150, "sigma_energy": 1e-7, "sigma_forces": 1e-7,
+            "baselines": {"Si": 0}})"));
+    TrainingSummary summary;
+    const Model model = train_sparse_gpr(train, settings, &summary);
+    EXPECT_EQ(summary.n_structures, 30);
+    EXPECT_EQ(summary.n_environments, 240);
+    EXPECT_EQ(summary.n_sparse.at(14), 150);
+    EXPECT_EQ(summary.n_force_rows, 30 * 24);
+    EXPECT_LT(summary.energy_rmse_per_atom, 1e-6);
+    for (const Frame& f : test) {
+        Structure s;
+        s.species = f.species;
+        s.positions = f.positions;
+        s.cell.assign(f.cell->begin(), f.cell->end());
+        const NeighbourList list = neighbour_list(s, model.cutoff());
+        double energy = 0.0;
+        std::vector<double> forces(f.forces.size());
+        model.predict(list.view(), &energy, nullptr, forces.data(), nullptr);
+        EXPECT_NEAR(energy, *f.energy, 1e-6 * std::abs(*f.energy));
+        double scale = 0.0;
+        for (double x : f.forces) scale = std::max(scale, std::abs(x));
+        for (std::size_t k = 0; k < forces.size(); ++k) EXPECT_NEAR(forces[k], f.forces[k], 1e-5 * scale) << k;
+    }
+    EXPECT_EQ(model.metadata().at("training").at("structures"), 30);
+}
+
+TEST(Trainer, FitsBaselinesFromTheComposition) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> zero(d->feature_count(), 0.0);
+    std::vector<Frame> frames = dataset(12, 7, *d, zero);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        Frame& f = frames[i];
+        for (std::size_t a = 0; a <= i % 3; ++a) f.species[a] = 6;  // one to three carbons: the composition varies
+        double e = 0.0;
+        for (int32_t z : f.species) e += z == 14 ? -4.25 : -7.5;
+        f.energy = e;
+    }
+    TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
+                                                                    R"(, "use_forces": false, "sparse_per_species": 5})"));
+    TrainingSummary summary;
+    train_sparse_gpr(frames, settings, &summary);
+    EXPECT_NEAR(summary.baselines.at(14), -4.25, 1e-9);
+    EXPECT_NEAR(summary.baselines.at(6), -7.5, 1e-9);
+    EXPECT_LT(summary.energy_rmse_per_atom, 1e-6);
+}
+
+TEST(Trainer, FarthestPointSamplingMatchesBruteForce) {
+    std::mt19937 generator(4);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    const int64_t n = 40, d = 3;
+    std::vector<double> X(n * d);
+    for (double& x : X) x = uniform(generator);
+    const auto chosen = farthest_point_sampling(n, d, X.data(), 10);
+    ASSERT_EQ(chosen.size(), 10u);
+    auto dist = [&](int64_t i, int64_t j) {
+        double s = 0.0;
+        for (int64_t k = 0; k < d; ++k) s += (X[i * d + k] - X[j * d + k]) * (X[i * d + k] - X[j * d + k]);
+        return std::sqrt(s);
+    };
+    for (std::size_t t = 1; t < chosen.size(); ++t) {
+        // Each pick is the point whose nearest already-chosen point is farthest.
+        double best = -1.0;
+        for (int64_t i = 0; i < n; ++i) {
+            double nearest = INFINITY;
+            for (std::size_t u = 0; u < t; ++u) nearest = std::min(nearest, dist(i, chosen[u]));
+            best = std::max(best, nearest);
+        }
+        double mine = INFINITY;
+        for (std::size_t u = 0; u < t; ++u) mine = std::min(mine, dist(chosen[t], chosen[u]));
+        EXPECT_DOUBLE_EQ(mine, best);
+    }
+    EXPECT_EQ(farthest_point_sampling(n, d, X.data(), 100).size(), 40u);
+}
+
+TEST(Trainer, RefusesInconsistentData) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> zero(d->feature_count(), 0.0);
+    const TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf + "}"));
+    std::vector<Frame> frames = dataset(3, 1, *d, zero);
+    frames[1].forces.pop_back();
+    try {
+        train_sparse_gpr(frames, settings);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("structure 1: forces has 23 values for 8 atoms"), std::string::npos) << e.what();
+    }
+    frames = dataset(3, 1, *d, zero);
+    frames[2].energy.reset();
+    EXPECT_THROW(train_sparse_gpr(frames, settings), Error);
+    frames = dataset(3, 1, *d, zero);
+    frames[0].species[0] = 8;
+    EXPECT_THROW(train_sparse_gpr(frames, settings), Error);
+    EXPECT_THROW(train_sparse_gpr({}, settings), Error);
+    for (const char* bad : {R"({"kernel": {"type": "linear"}})", R"({"descriptor": 3})",
+                            R"({"descriptor": {"type": "acsf"}, "sigma_forces": 0})",
+                            R"({"descriptor": {"type": "acsf"}, "baselines": {"Xx": 1}})",
+                            R"({"descriptor": {"type": "acsf"}, "use_energies": false, "use_forces": false})",
+                            R"({"descriptor": {"type": "acsf"}, "colour": "blue"})"}) {
+        EXPECT_THROW(TrainingSettings::parse(json::parse(bad)), Error) << bad;
+    }
+}
