@@ -1,6 +1,7 @@
 #include "cli/centre_input.hpp"
 
 #include "core/error.hpp"
+#include "models/evaluation.hpp"
 
 namespace atomfp::cli {
 
@@ -18,9 +19,7 @@ CentreInput read_centre_input(const Arguments& args, double cutoff) {
     input.center = center[0];
     const Frame& frame = input.frame;
     if (input.center >= frame.size()) fail(Status::invalid_argument, "--center ", input.center, " but the frame has ", frame.size(), " atoms");
-    const int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
-    input.list = build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),
-                                      frame.cell ? frame.cell->data() : nullptr, pbc, cutoff);
+    input.list = neighbours_of(frame, cutoff);
     return input;
 }
 

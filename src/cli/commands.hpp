@@ -7,5 +7,6 @@ int optimize_basis(int argc, char** argv);
 int sensitivity(int argc, char** argv);
 int manifold(int argc, char** argv);
 int perturb(int argc, char** argv);
+int fit(int argc, char** argv);
 
 }  // namespace atomfp::cli

@@ -15,6 +15,7 @@ const char* usage =
     "  sensitivity      spectrum of S = J^T J for one centre's environment, and its condition number\n"
     "  manifold         trace a manifold of quasi-constant fingerprint from one centre's environment\n"
     "  perturb          descriptor change along a perturbation path and its log-log slope\n"
+    "  fit              train a sparse GPR model on energies, forces and virials\n"
     "\n"
     "options:\n"
     "  --help           show this message (or a command's with 'atomfp <command> --help')\n"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "sensitivity")) return atomfp::cli::sensitivity(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "manifold")) return atomfp::cli::manifold(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "perturb")) return atomfp::cli::perturb(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "fit")) return atomfp::cli::fit(argc - 2, argv + 2);
     std::fprintf(stderr, "atomfp: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

@@ -1,5 +1,7 @@
 #include "models/trainer.hpp"
 
+#include "models/evaluation.hpp"
+
 #include "core/blas.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
@@ -11,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <random>
 
 namespace atomfp {
 
@@ -54,7 +57,7 @@ json TrainingSummary::to_json() const {
             {"energy_rows", n_energy_rows},        {"force_rows", n_force_rows},
             {"virial_rows", n_virial_rows},        {"sparse_points", sparse},
             {"baselines_eV", base},                {"jitter_used", jitter_used},
-            {"train_energy_rmse_eV_per_atom", energy_rmse_per_atom}, {"train_force_rmse_eV_per_A", force_rmse}};
+            {"training_errors", training.to_json()}};
 }
 
 std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count) {
@@ -94,23 +97,6 @@ struct Prepared {
     std::vector<double> features;  // [n][nf]
 };
 
-NeighbourList list_of(const Frame& frame, double cutoff) {
-    const int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
-    return build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),
-                                frame.cell ? frame.cell->data() : nullptr, pbc, cutoff);
-}
-
-// The virial of a frame, from `virial` or from `stress` and the cell volume (W = -V stress).
-std::optional<Mat3> virial_of(const Frame& frame) {
-    if (frame.virial) return frame.virial;
-    if (frame.stress && frame.cell) {
-        Mat3 w = *frame.stress;
-        const double volume = std::abs(determinant(*frame.cell));
-        for (double& x : w) x *= -volume;
-        return w;
-    }
-    return std::nullopt;
-}
 
 }  // namespace
 
@@ -131,7 +117,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
             fail(Status::invalid_argument, "structure ", a, ": forces has ", f.forces.size(), " values for ", f.size(),
                  " atoms (", 3 * f.size(), " expected)");
         }
-        if (settings.use_virials && !virial_of(f)) fail(Status::invalid_argument, "structure ", a, " has neither virial nor stress");
+        if (settings.use_virials && !reference_virial(f)) fail(Status::invalid_argument, "structure ", a, " has neither virial nor stress");
         for (int32_t z : f.species) {
             if (!descriptor->handles_species(z)) {
                 fail(Status::species, "structure ", a, " contains ", element_symbol(z), ", which the descriptor does not handle");
@@ -172,7 +158,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     std::vector<Prepared> prepared(frames.size());
     std::vector<std::vector<double>> pools(n_species);
     for (std::size_t a = 0; a < frames.size(); ++a) {
-        prepared[a].list = list_of(frames[a], descriptor->cutoff());
+        prepared[a].list = neighbours_of(frames[a], descriptor->cutoff());
         prepared[a].features.resize(static_cast<std::size_t>(frames[a].size()) * nf);
         compute(*descriptor, prepared[a].list.view(), prepared[a].features.data(), nullptr);
         for (int64_t i = 0; i < frames[a].size(); ++i) {
@@ -236,7 +222,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         const int64_t n = frame.size();
         const double sqrt_n = std::sqrt(static_cast<double>(n));
         const bool energies = settings.use_energies, forces = settings.use_forces;
-        const std::optional<Mat3> virial = settings.use_virials ? virial_of(frame) : std::nullopt;
+        const std::optional<Mat3> virial = settings.use_virials ? reference_virial(frame) : std::nullopt;
         const int64_t energy_row = 0, force_row = energies ? 1 : 0, virial_row = force_row + (forces ? 3 * n : 0);
         const int64_t rows = virial_row + (virial ? 9 : 0);
         std::vector<double> phi(static_cast<std::size_t>(rows) * M, 0.0), target(rows, 0.0);
@@ -320,29 +306,35 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
 
     Model model(descriptor->parameters(), settings.kernel, std::move(blocks));
-    // Training errors, through the model itself.
-    double e2 = 0.0, f2 = 0.0;
-    int64_t n_e = 0, n_f = 0;
-    for (std::size_t a = 0; a < frames.size(); ++a) {
-        const Frame& frame = frames[a];
-        double energy = 0.0;
-        std::vector<double> predicted(3 * frame.size());
-        model.predict(prepared[a].list.view(), &energy, nullptr, frame.forces.empty() ? nullptr : predicted.data(), nullptr);
-        if (frame.energy) {
-            const double e = (energy - *frame.energy) / static_cast<double>(frame.size());
-            e2 += e * e;
-            ++n_e;
-        }
-        for (std::size_t i = 0; i < frame.forces.size(); ++i) {
-            f2 += (predicted[i] - frame.forces[i]) * (predicted[i] - frame.forces[i]);
-            ++n_f;
-        }
-    }
-    report.energy_rmse_per_atom = n_e ? std::sqrt(e2 / n_e) : 0.0;
-    report.force_rmse = n_f ? std::sqrt(f2 / n_f) : 0.0;
+    report.training = compare(frames, predict_frames(model, frames, settings.use_forces, settings.use_virials));
     if (summary) *summary = report;
     json metadata = {{"training", report.to_json()}};
     return Model(model.descriptor().parameters(), model.kernel(), model.blocks(), metadata);
+}
+
+CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed) {
+    if (folds < 2) fail(Status::invalid_argument, "cross-validation needs at least 2 folds, got ", folds);
+    if (static_cast<int64_t>(frames.size()) < folds) {
+        fail(Status::invalid_argument, "cross-validation with ", folds, " folds needs at least ", folds, " structures, got ", frames.size());
+    }
+    std::vector<std::size_t> order(frames.size());
+    for (std::size_t a = 0; a < order.size(); ++a) order[a] = a;
+    std::mt19937_64 generator(seed);
+    std::shuffle(order.begin(), order.end(), generator);
+    CrossValidation result;
+    std::vector<Frame> held_out_all;
+    std::vector<FramePrediction> predictions_all;
+    for (int k = 0; k < folds; ++k) {
+        std::vector<Frame> train, held_out;
+        for (std::size_t r = 0; r < order.size(); ++r) (static_cast<int>(r % folds) == k ? held_out : train).push_back(frames[order[r]]);
+        const Model model = train_sparse_gpr(train, settings);
+        std::vector<FramePrediction> predictions = predict_frames(model, held_out, true, true);
+        result.folds.push_back(compare(held_out, predictions));
+        held_out_all.insert(held_out_all.end(), held_out.begin(), held_out.end());
+        predictions_all.insert(predictions_all.end(), predictions.begin(), predictions.end());
+    }
+    result.pooled = compare(held_out_all, predictions_all);
+    return result;
 }
 
 }  // namespace atomfp

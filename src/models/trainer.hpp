@@ -7,6 +7,7 @@
 
 #include "core/json_spec.hpp"
 #include "io/extxyz.hpp"
+#include "models/evaluation.hpp"
 #include "models/model.hpp"
 
 #include <cstdint>
@@ -39,8 +40,7 @@ struct TrainingSummary {
     std::map<int32_t, int64_t> n_sparse;      // per species
     std::map<int32_t, double> baselines;
     double jitter_used = 0.0;
-    double energy_rmse_per_atom = 0.0;        // on the training data, eV/atom
-    double force_rmse = 0.0;                  // eV/Å
+    ErrorMetrics training;                    // the model on its own training data
 
     json to_json() const;
 };
@@ -48,6 +48,15 @@ struct TrainingSummary {
 // Throws Error for inconsistent data (a forces array of the wrong length, no energies when they
 // are used, species the descriptor does not handle) and Error(linalg) if the solve fails.
 Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr);
+
+// k-fold cross-validation: structures are shuffled with `seed` (std::mt19937_64) and dealt into k
+// folds; each fold is predicted by a model trained on the others. Errors are pooled over all
+// held-out predictions; per-fold errors are kept too.
+struct CrossValidation {
+    ErrorMetrics pooled;
+    std::vector<ErrorMetrics> folds;
+};
+CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed);
 
 // Farthest-point sampling of `count` rows of X [n][d] by Euclidean distance, starting from the row
 // farthest from the mean; returns row indices in selection order (all rows if count >= n).

@@ -84,7 +84,7 @@ TEST(Trainer, RecoversATargetLinearInTheFeatures) {
     EXPECT_EQ(summary.n_environments, 240);
     EXPECT_EQ(summary.n_sparse.at(14), 150);
     EXPECT_EQ(summary.n_force_rows, 30 * 24);
-    EXPECT_LT(summary.energy_rmse_per_atom, 1e-6);
+    EXPECT_LT(summary.training.energy_rmse_per_atom, 1e-6);
     for (const Frame& f : test) {
         Structure s;
         s.species = f.species;
@@ -119,7 +119,7 @@ TEST(Trainer, FitsBaselinesFromTheComposition) {
     train_sparse_gpr(frames, settings, &summary);
     EXPECT_NEAR(summary.baselines.at(14), -4.25, 1e-9);
     EXPECT_NEAR(summary.baselines.at(6), -7.5, 1e-9);
-    EXPECT_LT(summary.energy_rmse_per_atom, 1e-6);
+    EXPECT_LT(summary.training.energy_rmse_per_atom, 1e-6);
 }
 
 TEST(Trainer, FarthestPointSamplingMatchesBruteForce) {

@@ -1,0 +1,101 @@
+#include "models/evaluation.hpp"
+
+#include "core/error.hpp"
+#include "core/neighbour_list.hpp"
+
+#include <cmath>
+
+namespace atomfp {
+
+std::optional<Mat3> reference_virial(const Frame& frame) {
+    if (frame.virial) return frame.virial;
+    if (frame.stress && frame.cell) {
+        Mat3 w = *frame.stress;
+        const double volume = std::abs(determinant(*frame.cell));
+        for (double& x : w) x *= -volume;
+        return w;
+    }
+    return std::nullopt;
+}
+
+NeighbourList neighbours_of(const Frame& frame, double cutoff) {
+    const int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
+    return build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),
+                                frame.cell ? frame.cell->data() : nullptr, pbc, cutoff);
+}
+
+std::vector<FramePrediction> predict_frames(const Model& model, const std::vector<Frame>& frames, bool forces, bool virials) {
+    std::vector<FramePrediction> out(frames.size());
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        const Frame& frame = frames[a];
+        const NeighbourList list = neighbours_of(frame, model.cutoff());
+        FramePrediction& p = out[a];
+        if (forces) p.forces.resize(3 * frame.size());
+        Mat3 w{};
+        const bool virial = virials && frame.cell;
+        model.predict(list.view(), &p.energy, nullptr, forces ? p.forces.data() : nullptr, virial ? w.data() : nullptr);
+        if (virial) p.virial = w;
+    }
+    return out;
+}
+
+json ErrorMetrics::to_json() const {
+    return {{"energies", n_energies},
+            {"energy_rmse_eV_per_atom", energy_rmse_per_atom},
+            {"energy_mae_eV_per_atom", energy_mae_per_atom},
+            {"force_components", n_force_components},
+            {"force_rmse_eV_per_A", force_rmse},
+            {"force_mae_eV_per_A", force_mae},
+            {"virial_components", n_virial_components},
+            {"virial_rmse_eV_per_atom", virial_rmse_per_atom},
+            {"virial_mae_eV_per_atom", virial_mae_per_atom}};
+}
+
+ErrorMetrics compare(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions) {
+    if (frames.size() != predictions.size()) fail(Status::internal, "compare: ", frames.size(), " frames but ", predictions.size(), " predictions");
+    ErrorMetrics m;
+    double e2 = 0.0, e1 = 0.0, f2 = 0.0, f1 = 0.0, v2 = 0.0, v1 = 0.0;
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        const Frame& frame = frames[a];
+        const FramePrediction& p = predictions[a];
+        const double n = static_cast<double>(frame.size());
+        if (frame.energy) {
+            const double e = (p.energy - *frame.energy) / n;
+            e2 += e * e;
+            e1 += std::abs(e);
+            ++m.n_energies;
+        }
+        if (!p.forces.empty() && frame.forces.size() == p.forces.size()) {
+            for (std::size_t k = 0; k < p.forces.size(); ++k) {
+                const double d = p.forces[k] - frame.forces[k];
+                f2 += d * d;
+                f1 += std::abs(d);
+            }
+            m.n_force_components += static_cast<int64_t>(p.forces.size());
+        }
+        const std::optional<Mat3> reference = reference_virial(frame);
+        if (p.virial && reference) {
+            for (int k = 0; k < 9; ++k) {
+                const double d = ((*p.virial)[k] - (*reference)[k]) / n;
+                v2 += d * d;
+                v1 += std::abs(d);
+            }
+            m.n_virial_components += 9;
+        }
+    }
+    if (m.n_energies) {
+        m.energy_rmse_per_atom = std::sqrt(e2 / m.n_energies);
+        m.energy_mae_per_atom = e1 / m.n_energies;
+    }
+    if (m.n_force_components) {
+        m.force_rmse = std::sqrt(f2 / m.n_force_components);
+        m.force_mae = f1 / m.n_force_components;
+    }
+    if (m.n_virial_components) {
+        m.virial_rmse_per_atom = std::sqrt(v2 / m.n_virial_components);
+        m.virial_mae_per_atom = v1 / m.n_virial_components;
+    }
+    return m;
+}
+
+}  // namespace atomfp

@@ -1,0 +1,43 @@
+// Predictions of a model on a set of structures, and their errors against reference energies,
+// forces and virials: what training reports, cross-validation pools and `atomfp predict` prints.
+#pragma once
+
+#include "core/neighbour_list.hpp"
+#include "io/extxyz.hpp"
+#include "models/model.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace atomfp {
+
+struct FramePrediction {
+    double energy = 0.0;          // eV
+    std::vector<double> forces;   // [n][3] eV/Å, empty if not asked for
+    std::optional<Mat3> virial;   // eV
+};
+
+// A full neighbour list of a frame for `cutoff`: open, periodic or mixed as the frame's pbc says.
+NeighbourList neighbours_of(const Frame& frame, double cutoff);
+
+// Neighbour lists are built per frame for the model's cutoff (open or periodic as the frame says).
+std::vector<FramePrediction> predict_frames(const Model& model, const std::vector<Frame>& frames, bool forces, bool virials);
+
+struct ErrorMetrics {
+    int64_t n_energies = 0, n_force_components = 0, n_virial_components = 0;
+    double energy_rmse_per_atom = 0.0, energy_mae_per_atom = 0.0;  // eV/atom
+    double force_rmse = 0.0, force_mae = 0.0;                      // eV/Å
+    double virial_rmse_per_atom = 0.0, virial_mae_per_atom = 0.0;  // eV/atom
+
+    json to_json() const;
+};
+
+// Errors over every reference quantity present in `frames` (energy, forces, virial or stress) for
+// which the prediction has a value. Per-atom energies and virials divide by the frame's atom count.
+ErrorMetrics compare(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions);
+
+// The virial of a frame from `virial`, or from `stress` and the cell (W = -V stress); none otherwise.
+std::optional<Mat3> reference_virial(const Frame& frame);
+
+}  // namespace atomfp
