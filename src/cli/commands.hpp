@@ -8,5 +8,6 @@ int sensitivity(int argc, char** argv);
 int manifold(int argc, char** argv);
 int perturb(int argc, char** argv);
 int fit(int argc, char** argv);
+int predict(int argc, char** argv);
 
 }  // namespace atomfp::cli

@@ -16,6 +16,7 @@ const char* usage =
     "  manifold         trace a manifold of quasi-constant fingerprint from one centre's environment\n"
     "  perturb          descriptor change along a perturbation path and its log-log slope\n"
     "  fit              train a sparse GPR model on energies, forces and virials\n"
+    "  predict          energies, forces and virials of a model, with errors and parity plots\n"
     "\n"
     "options:\n"
     "  --help           show this message (or a command's with 'atomfp <command> --help')\n"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "manifold")) return atomfp::cli::manifold(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "perturb")) return atomfp::cli::perturb(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "fit")) return atomfp::cli::fit(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "predict")) return atomfp::cli::predict(argc - 2, argv + 2);
     std::fprintf(stderr, "atomfp: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

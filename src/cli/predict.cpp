@@ -1,0 +1,124 @@
+#include "cli/arguments.hpp"
+#include "cli/commands.hpp"
+#include "cli/svg_plot.hpp"
+#include "core/error.hpp"
+#include "models/evaluation.hpp"
+#include "models/model_file.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace atomfp::cli {
+
+namespace {
+
+const char* predict_usage =
+    "usage: atomfp predict --model MODEL.afp DATA.extxyz [-o PREDICTED.extxyz] [--svg PARITY.svg]\n"
+    "\n"
+    "Predicts energies, forces and (for periodic structures) virials. Where DATA carries reference\n"
+    "values it prints per-structure errors and the energy / force / virial RMSE and MAE, and --svg\n"
+    "draws parity plots of predicted against reference energies per atom and force components.\n"
+    "-o writes the structures with the predicted energy, forces and virial.\n";
+
+// The diagonal y = x over the range of both coordinates.
+Series diagonal(const std::vector<double>& x, const std::vector<double>& y) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (double v : x) lo = std::min(lo, v), hi = std::max(hi, v);
+    for (double v : y) lo = std::min(lo, v), hi = std::max(hi, v);
+    return {"y = x", {lo, hi}, {lo, hi}, Series::Style::line, Series::Marker::circle, "#888"};
+}
+
+}  // namespace
+
+int predict(int argc, char** argv) {
+    try {
+        Arguments args(argc, argv, {"--model", "-o", "--output", "--svg"}, {"--help", "-h"});
+        if (args.flag("--help") || args.flag("-h")) {
+            std::fputs(predict_usage, stdout);
+            return 0;
+        }
+        if (!args.has("--model") || args.positional().size() != 1) {
+            std::fputs(predict_usage, stderr);
+            return 2;
+        }
+        const Model model = load_model(args.value("--model"));
+        std::vector<Frame> frames = read_extxyz(args.positional()[0]);
+        const std::vector<FramePrediction> predictions = predict_frames(model, frames, true, true);
+        const ErrorMetrics errors = compare(frames, predictions);
+
+        std::printf("atomfp predict: %zu structures from %s with %s\n", frames.size(), args.positional()[0].c_str(),
+                    args.value("--model").c_str());
+        if (errors.n_energies) {
+            std::printf("  %6s %6s %16s %16s %12s\n", "frame", "atoms", "E predicted/eV", "E reference/eV", "dE meV/atom");
+            for (std::size_t a = 0; a < frames.size(); ++a) {
+                if (!frames[a].energy) continue;
+                std::printf("  %6zu %6lld %16.6f %16.6f %12.3f\n", a, static_cast<long long>(frames[a].size()), predictions[a].energy,
+                            *frames[a].energy, 1e3 * (predictions[a].energy - *frames[a].energy) / static_cast<double>(frames[a].size()));
+            }
+            std::printf("  energy  RMSE %.3f meV/atom, MAE %.3f meV/atom (%lld structures)\n", 1e3 * errors.energy_rmse_per_atom,
+                        1e3 * errors.energy_mae_per_atom, static_cast<long long>(errors.n_energies));
+        }
+        if (errors.n_force_components) {
+            std::printf("  forces  RMSE %.4f eV/A, MAE %.4f eV/A (%lld components)\n", errors.force_rmse, errors.force_mae,
+                        static_cast<long long>(errors.n_force_components));
+        }
+        if (errors.n_virial_components) {
+            std::printf("  virial  RMSE %.4f eV/atom, MAE %.4f eV/atom (%lld components)\n", errors.virial_rmse_per_atom,
+                        errors.virial_mae_per_atom, static_cast<long long>(errors.n_virial_components));
+        }
+        if (!errors.n_energies && !errors.n_force_components) {
+            for (std::size_t a = 0; a < frames.size(); ++a) std::printf("  frame %zu: E = %.6f eV\n", a, predictions[a].energy);
+        }
+        if (args.has("--svg")) {
+            Series energies{"structures", {}, {}, Series::Style::markers, Series::Marker::circle, "#1f77b4"};
+            Series forces{"components", {}, {}, Series::Style::markers, Series::Marker::circle, "#d62728"};
+            for (std::size_t a = 0; a < frames.size(); ++a) {
+                const double n = static_cast<double>(frames[a].size());
+                if (frames[a].energy) {
+                    energies.x.push_back(*frames[a].energy / n);
+                    energies.y.push_back(predictions[a].energy / n);
+                }
+                for (std::size_t k = 0; k < frames[a].forces.size(); ++k) {
+                    forces.x.push_back(frames[a].forces[k]);
+                    forces.y.push_back(predictions[a].forces[k]);
+                }
+            }
+            char title[160];
+            Figure figure;
+            std::snprintf(title, sizeof title, "Energy per atom (RMSE %.2f meV/atom)", 1e3 * errors.energy_rmse_per_atom);
+            figure.panels.push_back({title, "reference / eV", "predicted / eV", false, false, false,
+                                     {diagonal(energies.x, energies.y), energies}});
+            std::snprintf(title, sizeof title, "Force components (RMSE %.3f eV/Å)", errors.force_rmse);
+            figure.panels.push_back({title, "reference / eV/Å", "predicted / eV/Å", false, false, false,
+                                     {diagonal(forces.x, forces.y), forces}});
+            figure.columns = 2;
+            figure.panel_width = figure.panel_height = 420.0;
+            figure.title = "Parity: " + args.value("--model") + " on " + args.positional()[0];
+            write_svg(args.value("--svg"), figure);
+            std::printf("  wrote %s\n", args.value("--svg").c_str());
+        }
+        const std::string output = args.has("-o") ? args.value("-o") : args.value("--output");
+        if (!output.empty()) {
+            std::ofstream out(output);
+            if (!out) fail(Status::io, "cannot open '", output, "' for writing");
+            for (std::size_t a = 0; a < frames.size(); ++a) {
+                frames[a].energy = predictions[a].energy;
+                frames[a].forces = predictions[a].forces;
+                frames[a].virial = predictions[a].virial;
+                frames[a].stress.reset();
+                write_extxyz(out, frames[a]);
+            }
+            if (!out) fail(Status::io, "cannot write '", output, "'");
+            std::printf("  wrote %s\n", output.c_str());
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "atomfp predict: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace atomfp::cli
