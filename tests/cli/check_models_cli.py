@@ -1,0 +1,99 @@
+"""Checks `atomfp fit` and `atomfp predict` on a Stillinger-Weber Si subset: the printed errors
+equal NumPy's errors of the written predictions, forces are minus the finite-difference derivative
+of the predicted energy (through `predict` on displaced copies), the fit beats the baseline-only
+model, the parity SVG parses, and bad configurations and damaged model files fail cleanly.
+
+usage: check_models_cli.py ATOMFP_EXECUTABLE DATA_DIR WORK_DIR
+"""
+import json
+import os
+import re
+import sys
+import warnings
+import xml.etree.ElementTree as ElementTree
+
+import numpy as np
+from ase.io import read, write
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import Checks  # noqa: E402
+
+warnings.filterwarnings("ignore", message=".*overwriting array.*")  # ASE re-writing read forces
+exe, data_dir, work = sys.argv[1:4]
+os.makedirs(work, exist_ok=True)
+checks = Checks(exe)
+check, run = checks.check, checks.run
+
+frames = read(os.path.join(data_dir, "si_sw_subset.extxyz"), ":")
+train_path, test_path = os.path.join(work, "train.extxyz"), os.path.join(work, "test.extxyz")
+write(train_path, frames[:17], format="extxyz")
+write(test_path, frames[17:], format="extxyz")
+config = {"descriptor": {"type": "soap_power_spectrum", "species": [14], "cutoff": 4.5, "atomic_gaussian_width": 0.4,
+                         "max_radial": 5, "max_angular": 4},
+          "kernel": {"type": "polynomial", "zeta": 4}, "sparse_per_species": 150, "sigma_energy": 0.002,
+          "sigma_forces": 0.05}
+config_path = os.path.join(work, "fit.json")
+with open(config_path, "w") as f:
+    json.dump(config, f)
+model = os.path.join(work, "model.afp")
+proc = run("fit", "--config", config_path, train_path, "-o", model, "--cv", "3")
+check("3-fold CV" in proc.stdout and "training set" in proc.stdout, "fit prints cross-validation and training errors")
+
+predicted_path = os.path.join(work, "predicted.extxyz")
+svg = os.path.join(work, "parity.svg")
+proc = run("predict", "--model", model, test_path, "-o", predicted_path, "--svg", svg)
+predicted = read(predicted_path, ":")
+reference = frames[17:]
+n = np.array([len(a) for a in reference])
+e_ref = np.array([a.get_potential_energy() for a in reference])
+e_pred = np.array([a.get_potential_energy() for a in predicted])
+f_ref = np.concatenate([a.get_forces() for a in reference]).ravel()
+f_pred = np.concatenate([a.get_forces() for a in predicted]).ravel()
+energy_rmse = 1e3 * np.sqrt(np.mean(((e_pred - e_ref) / n) ** 2))
+force_rmse = np.sqrt(np.mean((f_pred - f_ref) ** 2))
+printed = re.search(r"energy\s+RMSE ([0-9.]+) meV/atom", proc.stdout)
+printed_force = re.search(r"forces\s+RMSE ([0-9.]+) eV/A", proc.stdout)
+check(printed is not None and abs(float(printed.group(1)) - energy_rmse) < 2e-3,
+      f"printed energy RMSE equals NumPy's ({printed.group(1) if printed else None} vs {energy_rmse:.3f} meV/atom)")
+check(printed_force is not None and abs(float(printed_force.group(1)) - force_rmse) < 2e-4,
+      f"printed force RMSE equals NumPy's ({force_rmse:.4f} eV/A)")
+# A model fitted on 17 structures must beat predicting the mean energy per atom and zero forces.
+baseline_energy = 1e3 * np.std(e_ref / n)
+check(energy_rmse < baseline_energy / 3 and force_rmse < np.sqrt(np.mean(f_ref**2)) / 3,
+      f"the fit beats the trivial model ({energy_rmse:.2f} vs {baseline_energy:.2f} meV/atom; {force_rmse:.3f} eV/A)")
+root = ElementTree.parse(svg).getroot()
+check(root.tag.endswith("svg"), "the parity plot is SVG")
+
+# Forces are -dE/dx of the model's own energy: central differences through `predict`.
+atoms = reference[0].copy()
+displaced = []
+for atom, axis in ((0, 0), (5, 2), (17, 1)):
+    for sign in (1, -1):
+        copy = atoms.copy()
+        copy.positions[atom, axis] += sign * 1e-4
+        displaced.append(copy)
+write(os.path.join(work, "displaced.extxyz"), [atoms] + displaced, format="extxyz")
+run("predict", "--model", model, os.path.join(work, "displaced.extxyz"), "-o", os.path.join(work, "displaced_out.extxyz"))
+out = read(os.path.join(work, "displaced_out.extxyz"), ":")
+forces = out[0].get_forces()
+for k, (atom, axis) in enumerate(((0, 0), (5, 2), (17, 1))):
+    fd = -(out[1 + 2 * k].get_potential_energy() - out[2 + 2 * k].get_potential_energy()) / 2e-4
+    check(abs(fd - forces[atom, axis]) < 1e-5 * max(1.0, abs(fd)),
+          f"force on atom {atom} axis {axis} equals -dE/dx ({forces[atom, axis]:.6f} vs {fd:.6f})")
+
+# Bad input.
+bad = os.path.join(work, "bad.json")
+with open(bad, "w") as f:
+    json.dump({**config, "sparse_points": 3}, f)
+proc = run("fit", "--config", bad, train_path, "-o", model, expect=1)
+check("sparse_points" in proc.stderr, "an unknown configuration key is named")
+proc = run("fit", "--config", config_path, train_path, "-o", model, "--cv", "40", expect=1)
+check("40 folds" in proc.stderr, "more folds than structures is refused")
+damaged = os.path.join(work, "damaged.afp")
+payload = bytearray(open(model, "rb").read())
+payload[len(payload) // 2] ^= 0xFF
+open(damaged, "wb").write(bytes(payload))
+proc = run("predict", "--model", damaged, test_path, expect=1)
+check("checksum" in proc.stderr, "a damaged model file is refused with a checksum message")
+run("predict", "--model", os.path.join(work, "missing.afp"), test_path, expect=1)
+checks.finish()
