@@ -23,6 +23,8 @@ public:
     // products and staging (power spectrum), partial derivatives, angular columns and their dot
     // products (bispectrum).
     std::vector<double> coefficient_gradients, dot_products, staging, partials, angular_columns;
+    // Contraction scratch: weights after the normalisation's projection, and dE/dc.
+    std::vector<double> projected_weights, coefficient_weights;
     std::vector<double*> blocks;  // per neighbour: its [3][n_features] gradient block
 
     // Grow-only: after the largest environment has been seen, no centre allocates.
@@ -93,6 +95,61 @@ void SoapFamilyDescriptor::compute_environment(const Environment& environment, d
     }
 }
 
+void SoapFamilyDescriptor::contract_environment(const Environment& environment, const double* weights, double* features,
+                                                double* contracted, Workspace& workspace) const {
+    auto& ws = static_cast<SoapWorkspace&>(workspace);
+    const int64_t n = environment.size();
+    expansion_.expand(environment, ws.coefficients.data(), ws.factors, true);
+    invariants(ws.coefficients.data(), n, features, nullptr, ws);
+    const double* w = weights;
+    if (normalize_) {
+        const double norm2 = dot(features, features, n_features_);
+        if (norm2 > 0.0) {
+            // dE/dp = (w - p_hat (p_hat . w)) / |p| for the normalised features p_hat = p / |p|.
+            const double inverse_norm = 1.0 / std::sqrt(norm2);
+            for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
+            const double projection = dot(features, weights, n_features_);
+            double* projected = SoapWorkspace::sized(ws.projected_weights, n_features_);
+            for (int64_t f = 0; f < n_features_; ++f) projected[f] = (weights[f] - projection * features[f]) * inverse_norm;
+            w = projected;
+        }
+    }
+    const int LM = expansion_.lm_size(), K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, N = expansion_.n_radial();
+    double* dE_dc = SoapWorkspace::sized(ws.coefficient_weights, static_cast<std::size_t>(LM) * K);
+    coefficient_weights(ws.coefficients.data(), w, dE_dc, ws);
+    // g_j = sum_{l,n} [dR_ln u A_ln + R_ln B_ln] with A_ln = sum_m dE/dc_lm,k Y_lm and
+    // B_ln = sum_m dE/dc_lm,k grad Y_lm for the channel k = first_j + n of neighbour j.
+    const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
+    for (int64_t j = 0; j < n; ++j) {
+        const double* Y = ws.factors.harmonics.data() + j * LM;
+        const double* dY = ws.factors.harmonic_gradients.data() + 3 * j * LM;
+        const double* u = ws.factors.unit.data() + 3 * j;
+        const double* R = ws.factors.radial.data() + j * radial_size;
+        const double* dR = ws.factors.radial_derivative.data() + j * radial_size;
+        const int first = ws.factors.first_channel[j];
+        double radial_part = 0.0, g[3] = {0.0, 0.0, 0.0};
+        for (int l = 0; l < L1; ++l) {
+            for (int nn = 0; nn < N; ++nn) {
+                const int k = first + nn;
+                double a = 0.0, bx = 0.0, by = 0.0, bz = 0.0;
+                for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+                    const double e = dE_dc[lm * K + k];
+                    a += e * Y[lm];
+                    bx += e * dY[lm];
+                    by += e * dY[LM + lm];
+                    bz += e * dY[2 * LM + lm];
+                }
+                radial_part += dR[l * N + nn] * a;
+                g[0] += R[l * N + nn] * bx;
+                g[1] += R[l * N + nn] * by;
+                g[2] += R[l * N + nn] * bz;
+            }
+        }
+        double* out = contracted + 3 * environment.slots[j];
+        for (int alpha = 0; alpha < 3; ++alpha) out[alpha] = radial_part * u[alpha] + g[alpha];
+    }
+}
+
 // ---- spherical expansion ---------------------------------------------------------------------
 
 SphericalExpansionDescriptor::SphericalExpansionDescriptor(const json& spec)
@@ -136,11 +193,22 @@ std::string SoapRadialSpectrum::feature_label(int64_t index) const {
     return "c[" + expansion_.channel_label(static_cast<int>(index)) + ",l=0,m=0]";
 }
 
+void SphericalExpansionDescriptor::coefficient_weights(const double*, const double* weights, double* dE_dc,
+                                                       SoapWorkspace&) const {
+    const int LM = expansion_.lm_size(), K = expansion_.n_channels();
+    for (int lm = 0; lm < LM; ++lm)
+        for (int k = 0; k < K; ++k) dE_dc[lm * K + k] = weights[k * LM + lm];
+}
+
 void SoapRadialSpectrum::invariants(const double* c, int64_t n, double* features, double* const* blocks,
                                     SoapWorkspace& ws) const {
     // With max_angular = 0 the coefficients are already c_{k00}, and so are their gradients.
     std::copy_n(c, n_features_, features);
     for (int64_t j = 0; blocks && j < n; ++j) expansion_.coefficient_gradients(ws.factors, j, blocks[j]);
+}
+
+void SoapRadialSpectrum::coefficient_weights(const double*, const double* weights, double* dE_dc, SoapWorkspace&) const {
+    std::copy_n(weights, n_features_, dE_dc);
 }
 
 // ---- power spectrum --------------------------------------------------------------------------
@@ -320,6 +388,35 @@ SoapBispectrum::SoapBispectrum(const json& spec) : SoapFamilyDescriptor(spec, "s
         partials_offset_.push_back(partials_size_);
         partials_size_ += static_cast<int64_t>(row_feature_[l].size()) * (2 * l + 1);
     }
+}
+
+void SoapPowerSpectrum::coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& ws) const {
+    // p_{kk'l} = s sum_m c_klm c_k'lm: dE/dc_klm = sum_k' W_l[k][k'] c_k'lm with W_l symmetric,
+    // W[k][k'] = w s off the diagonal and 2 w s on it.
+    const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1;
+    double* W = SoapWorkspace::sized(ws.dot_products, static_cast<std::size_t>(K) * K);
+    for (int l = 0; l < L1; ++l) {
+        std::fill(W, W + K * K, 0.0);
+        for (std::size_t p = 0; p < pairs_.size(); ++p) {
+            const int k = pairs_[p].first, kk = pairs_[p].second;
+            const double v = weights[p * L1 + l] * scale_[p * L1 + l];
+            if (k == kk) {
+                W[k * K + k] += 2.0 * v;
+            } else {
+                W[k * K + kk] += v;
+                W[kk * K + k] += v;
+            }
+        }
+        for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+            const double* a = c + lm * K;
+            double* out = dE_dc + lm * K;
+            for (int k = 0; k < K; ++k) out[k] = dot(W + k * K, a, K);
+        }
+    }
+}
+
+void SoapBispectrum::coefficient_weights(const double*, const double*, double*, SoapWorkspace&) const {
+    fail(Status::internal, "the bispectrum is contracted from its gradient blocks");
 }
 
 std::string SoapBispectrum::feature_label(int64_t index) const {

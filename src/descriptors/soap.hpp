@@ -26,6 +26,11 @@ public:
     bool overwrites_neighbour_blocks() const override { return true; }
     void compute_environment(const Environment& environment, double* features, double* neighbour_gradients,
                              Workspace& workspace) const final;
+    // Contraction through the coefficients: dE/dF -> dE/dc -> per-neighbour 3-vectors from the
+    // expansion's factors, O(channels x (l_max + 1)^2) per neighbour and no feature gradient.
+    bool has_direct_contraction() const override { return true; }
+    void contract_environment(const Environment& environment, const double* weights, double* features,
+                              double* contracted, Workspace& workspace) const final;
 
     const DensityExpansion& expansion() const { return expansion_; }
 
@@ -38,6 +43,10 @@ protected:
     // neighbour's gradient block [3][n_features] (overwritten) from the factors in the workspace.
     virtual void invariants(const double* coefficients, int64_t n_neighbours, double* features,
                             double* const* neighbour_blocks, SoapWorkspace& workspace) const = 0;
+
+    // dE/dc [lm][channel] (overwritten) = sum_f weights[f] d(unnormalised features_f)/dc.
+    virtual void coefficient_weights(const double* coefficients, const double* weights, double* dE_dc,
+                                     SoapWorkspace& workspace) const = 0;
 
     std::string type_;
     DensityExpansion expansion_;
@@ -53,6 +62,7 @@ public:
 private:
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
+    void coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& workspace) const override;
 };
 
 class SoapRadialSpectrum final : public SoapFamilyDescriptor {
@@ -63,6 +73,7 @@ public:
 private:
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
+    void coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& workspace) const override;
 };
 
 class SoapPowerSpectrum final : public SoapFamilyDescriptor {
@@ -73,6 +84,7 @@ public:
 private:
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
+    void coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& workspace) const override;
     std::vector<std::pair<int, int>> pairs_;  // channel pairs k <= k'
     std::vector<double> scale_;               // [pair][l]: pi sqrt(8/(2l+1)), times sqrt(2) off the diagonal
 };
@@ -89,10 +101,13 @@ class SoapBispectrum final : public SoapFamilyDescriptor {
 public:
     explicit SoapBispectrum(const json& spec);
     std::string feature_label(int64_t index) const override;
+    // Contracted from its gradient blocks for now (the driver's fallback).
+    bool has_direct_contraction() const override { return false; }
 
 private:
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
+    void coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& workspace) const override;
 
     struct Triple {
         int k[3], l[3];
