@@ -38,6 +38,17 @@ json Kernel::to_json() const {
 
 namespace {
 
+// x^p for a small positive integer p, by repeated squaring (std::pow is far slower).
+inline double integer_power(double x, int p) {
+    double result = 1.0;
+    while (p > 0) {
+        if (p & 1) result *= x;
+        x *= x;
+        p >>= 1;
+    }
+    return result;
+}
+
 std::vector<double> row_norms(int64_t n, int64_t d, const double* X) {
     std::vector<double> norms(n);
     for (int64_t i = 0; i < n; ++i) {
@@ -75,7 +86,7 @@ void Kernel::matrix(int64_t n, const double* X, int64_t m, const double* S, int6
         const int power = static_cast<int>(zeta_);
         for (int64_t i = 0; i < n; ++i) {
             const double inverse = norms[i] > 0.0 ? 1.0 / norms[i] : 0.0;
-            for (int64_t j = 0; j < m; ++j) K[i * m + j] = std::pow(K[i * m + j] * inverse, power);
+            for (int64_t j = 0; j < m; ++j) K[i * m + j] = integer_power(K[i * m + j] * inverse, power);
         }
     } else if (kind_ == KernelKind::squared_exponential) {
         squared_distances(n, X, m, S, d, K);
@@ -111,7 +122,7 @@ void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const doub
             double value = 0.0, radial = 0.0;
             for (int64_t j = 0; j < m; ++j) {
                 const double cosine = C[i * m + j] * inverse;
-                const double lower = std::pow(cosine, power - 1);
+                const double lower = integer_power(cosine, power - 1);
                 value += alpha[j] * lower * cosine;
                 const double a = alpha[j] * zeta_ * lower;
                 radial += a * cosine;
@@ -150,7 +161,7 @@ void Kernel::derivatives(const double* x, int64_t m, const double* S, int64_t d,
         const double inverse = norm > 0.0 ? 1.0 / norm : 0.0;
         const int power = static_cast<int>(zeta_);
         for (int64_t j = 0; j < m; ++j) {
-            const double cosine = k[j] * inverse, a = zeta_ * std::pow(cosine, power - 1) * inverse;
+            const double cosine = k[j] * inverse, a = zeta_ * integer_power(cosine, power - 1) * inverse;
             for (int64_t q = 0; q < d; ++q) D[j * d + q] = a * (S[j * d + q] - cosine * x[q] * inverse);
         }
     } else {

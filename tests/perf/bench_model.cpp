@@ -1,0 +1,82 @@
+// Prediction speed of a kernel model through the C API: energy, forces and virial of 1000-atom
+// rattled diamond Si with a SOAP power-spectrum model (n_max = 8, l_max = 6, r_c = 5 Å, 252
+// features), 2000 reference environments, polynomial kernel zeta = 4. The weights are random: the
+// cost does not depend on their values. Reported as atoms/s.
+//
+//   atomfp_bench_model --benchmark_counters_tabular=true
+#include "descriptor_throughput.hpp"
+#include "core/neighbour_list.hpp"
+#include "descriptors/factory.hpp"
+#include "models/model_file.hpp"
+
+#include <cstdio>
+#include <random>
+
+namespace {
+
+using atomfp::bench::check;
+
+const char* power_spectrum = R"({"type": "soap_power_spectrum", "species": [14], "cutoff": 5.0, "cutoff_width": 0.5,
+    "atomic_gaussian_width": 0.5, "max_radial": 8, "max_angular": 6, "radial_basis": "gto"})";
+
+// 2000 references from the environments of rattled crystals, saved and loaded through the C API.
+atomfp_model_t* silicon_model(int64_t n_references) {
+    auto d = atomfp::create_descriptor(power_spectrum);
+    const int64_t nf = d->feature_count();
+    atomfp::SpeciesWeights block;
+    block.species = 14;
+    block.baseline = -4.0;
+    std::mt19937 generator(5);
+    std::normal_distribution<double> normal(0.0, 0.01);
+    for (uint32_t seed = 1; static_cast<int64_t>(block.weights.size()) < n_references; ++seed) {
+        const atomfp::test::DiamondCrystal c = atomfp::test::rattled_diamond(3, 5.431, 0.2, seed);
+        const int64_t n = static_cast<int64_t>(c.species.size());
+        const atomfp::NeighbourList list = atomfp::build_neighbour_list(n, c.positions.data(), c.species.data(), c.cell.data(), nullptr, 5.0);
+        std::vector<double> features(n * nf);
+        atomfp::compute(*d, list.view(), features.data(), nullptr);
+        for (int64_t i = 0; i < n && static_cast<int64_t>(block.weights.size()) < n_references; ++i) {
+            block.references.insert(block.references.end(), features.begin() + i * nf, features.begin() + (i + 1) * nf);
+            block.weights.push_back(normal(generator));
+        }
+    }
+    const atomfp::Model model(atomfp::parse_json(power_spectrum),
+                              atomfp::Kernel::from_json(atomfp::parse_json(R"({"type": "polynomial", "zeta": 4})")), {block});
+    const std::string path = "atomfp_bench_model.afp";
+    atomfp::save_model(model, path);
+    atomfp_model_t* handle = nullptr;
+    check(atomfp_model_load(path.c_str(), &handle));
+    std::remove(path.c_str());
+    return handle;
+}
+
+// range(0): threads.
+void predict_energy_forces_virial_silicon(benchmark::State& state) {
+    static atomfp_model_t* model = silicon_model(2000);
+    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(5, 5.431, 0.1, 42);
+    const int64_t n_atoms = static_cast<int64_t>(crystal.species.size());
+    atomfp_neighbours_t* list = nullptr;
+    check(atomfp_neighbours_build(n_atoms, crystal.positions.data(), crystal.species.data(), crystal.cell.data(), nullptr, 5.0, &list));
+    atomfp_system_t system;
+    check(atomfp_neighbours_system(list, &system));
+    std::vector<double> forces(3 * n_atoms);
+    double energy = 0.0, virial[9];
+    omp_set_num_threads(static_cast<int>(state.range(0)));
+    for (auto _ : state) {
+        check(atomfp_model_predict(model, &system, &energy, nullptr, forces.data(), virial));
+        benchmark::DoNotOptimize(forces.data());
+    }
+    state.counters["atoms/s"] = benchmark::Counter(static_cast<double>(n_atoms), benchmark::Counter::kIsIterationInvariantRate);
+    atomfp_neighbours_free(list);
+}
+
+}  // namespace
+
+BENCHMARK(predict_energy_forces_virial_silicon)
+    ->Apply(atomfp::bench::best_of_repetitions)
+    ->ArgNames({"threads"})
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+BENCHMARK_MAIN();
