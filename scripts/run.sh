@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds atomfp, describes the bundled example structures and traces a
-# manifold of quasi-constant SOAP fingerprint around the carbon of a distorted methane.
+# manifold of quasi-constant SOAP fingerprint around the carbon of a distorted methane, and predicts
+# energies, forces and the virial of the bundled Si structure with the shipped Si model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -18,3 +19,5 @@ mkdir -p build/example_output
   -o build/example_output/si64_soap_optimal.npy
 ./build/src/atomfp manifold --spec examples/sensitivity/specs/soap.json --probe examples/sensitivity/specs/omfp_sp.json \
   --center 0 examples/sensitivity/ch4.xyz -o build/example_output/ch4_soap_manifold
+./build/src/atomfp predict --model examples/models/si_sw/si_sw_soap.afp data/si64_md1000.extxyz \
+  --svg build/example_output/si64_parity.svg
