@@ -62,7 +62,7 @@ int fit(int argc, char** argv) {
             print_errors((std::to_string(folds[0]) + "-fold CV").c_str(), cv.pooled);
         }
         TrainingSummary summary;
-        const Model model = train_sparse_gpr(frames, settings, &summary);
+        const Model model = train(frames, settings, &summary);
         save_model(model, output);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::printf("  %lld environments, %lld energy, %lld force and %lld virial rows; sparse points:", 

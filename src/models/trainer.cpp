@@ -23,6 +23,8 @@ TrainingSettings TrainingSettings::parse(const json& config) {
     TrainingSettings s;
     s.descriptor = r.value("descriptor");
     if (!s.descriptor.is_object()) fail(Status::json_error, "training: 'descriptor' must be a descriptor specification object");
+    s.method = r.string("method", std::string("sparse_gpr"), {"sparse_gpr", "krr"}) == "krr" ? TrainingMethod::krr
+                                                                                              : TrainingMethod::sparse_gpr;
     if (r.has("kernel")) s.kernel = Kernel::from_json(r.value("kernel"));
     s.sparse_per_species = r.integer("sparse_per_species", s.sparse_per_species, 1, 1000000);
     s.sigma_energy = r.number("sigma_energy", s.sigma_energy, 0.0, 1e6, true);
@@ -97,18 +99,30 @@ struct Prepared {
     std::vector<double> features;  // [n][nf]
 };
 
+// What both training methods start from: the validated data, the species present (sorted), the
+// baselines, and every structure's neighbour list and features.
+struct TrainingData {
+    std::unique_ptr<Descriptor> descriptor;
+    int64_t n_features = 0;
+    std::vector<int32_t> species;
+    std::map<int32_t, double> baselines;
+    std::vector<Prepared> prepared;
 
-}  // namespace
+    std::size_t species_index(int32_t z) const {
+        return static_cast<std::size_t>(std::find(species.begin(), species.end(), z) - species.begin());
+    }
+};
 
-Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
+TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary& report) {
     if (frames.empty()) fail(Status::invalid_argument, "no training structures");
-    auto descriptor = create_descriptor(settings.descriptor.dump());
-    const int64_t nf = descriptor->feature_count();
-    TrainingSummary report;
+    TrainingData data;
+    data.descriptor = create_descriptor(settings.descriptor.dump());
+    const Descriptor& descriptor = *data.descriptor;
+    const int64_t nf = data.n_features = descriptor.feature_count();
     report.n_structures = static_cast<int64_t>(frames.size());
 
     // Validation and the species present, before any expensive work.
-    std::vector<int32_t> species;
+    std::vector<int32_t>& species = data.species;
     for (std::size_t a = 0; a < frames.size(); ++a) {
         const Frame& f = frames[a];
         if (f.size() == 0) fail(Status::invalid_argument, "structure ", a, " has no atoms");
@@ -119,7 +133,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         }
         if (settings.use_virials && !reference_virial(f)) fail(Status::invalid_argument, "structure ", a, " has neither virial nor stress");
         for (int32_t z : f.species) {
-            if (!descriptor->handles_species(z)) {
+            if (!descriptor.handles_species(z)) {
                 fail(Status::species, "structure ", a, " contains ", element_symbol(z), ", which the descriptor does not handle");
             }
             if (std::find(species.begin(), species.end(), z) == species.end()) species.push_back(z);
@@ -127,10 +141,10 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     }
     std::sort(species.begin(), species.end());
     const std::size_t n_species = species.size();
-    auto species_index = [&](int32_t z) { return static_cast<std::size_t>(std::find(species.begin(), species.end(), z) - species.begin()); };
 
     // Baselines: given, or the least-squares fit of the energies on the composition.
-    std::map<int32_t, double> baselines = settings.baselines;
+    std::map<int32_t, double>& baselines = data.baselines;
+    baselines = settings.baselines;
     for (int32_t z : species) {
         if (!settings.baselines.empty() && !baselines.count(z)) {
             fail(Status::invalid_argument, "no baseline given for ", element_symbol(z), " (give all species or none)");
@@ -143,7 +157,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
             if (!f.energy) continue;
             any = true;
             std::vector<double> count(n_species, 0.0);
-            for (int32_t z : f.species) count[species_index(z)] += 1.0;
+            for (int32_t z : f.species) count[data.species_index(z)] += 1.0;
             for (std::size_t i = 0; i < n_species; ++i) {
                 rhs[i] += count[i] * *f.energy;
                 for (std::size_t j = 0; j < n_species; ++j) normal[i * n_species + j] += count[i] * count[j];
@@ -154,18 +168,45 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     }
     report.baselines = baselines;
 
-    // Pass 1: features, pooled per species for the sparse selection.
-    std::vector<Prepared> prepared(frames.size());
+    data.prepared.resize(frames.size());
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        data.prepared[a].list = neighbours_of(frames[a], descriptor.cutoff());
+        data.prepared[a].features.resize(static_cast<std::size_t>(frames[a].size()) * nf);
+        compute(descriptor, data.prepared[a].list.view(), data.prepared[a].features.data(), nullptr);
+        report.n_environments += frames[a].size();
+    }
+    return data;
+}
+
+// The model's errors on its training data go into the summary and the model's metadata.
+Model finish(Model model, const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary& report,
+             TrainingSummary* summary) {
+    report.training = compare(frames, predict_frames(model, frames, settings.use_forces, settings.use_virials));
+    if (summary) *summary = report;
+    json metadata = {{"training", report.to_json()}};
+    return Model(model.descriptor().parameters(), model.kernel(), model.blocks(), metadata);
+}
+
+}  // namespace
+
+Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
+    TrainingSummary report;
+    TrainingData data = prepare(frames, settings, report);
+    const Descriptor& descriptor = *data.descriptor;
+    const int64_t nf = data.n_features;
+    const std::vector<int32_t>& species = data.species;
+    const std::size_t n_species = species.size();
+    std::vector<Prepared>& prepared = data.prepared;
+    auto species_index = [&](int32_t z) { return data.species_index(z); };
+    std::map<int32_t, double>& baselines = data.baselines;
+
+    // Features pooled per species for the sparse selection.
     std::vector<std::vector<double>> pools(n_species);
     for (std::size_t a = 0; a < frames.size(); ++a) {
-        prepared[a].list = neighbours_of(frames[a], descriptor->cutoff());
-        prepared[a].features.resize(static_cast<std::size_t>(frames[a].size()) * nf);
-        compute(*descriptor, prepared[a].list.view(), prepared[a].features.data(), nullptr);
         for (int64_t i = 0; i < frames[a].size(); ++i) {
             std::vector<double>& pool = pools[species_index(frames[a].species[i])];
             pool.insert(pool.end(), prepared[a].features.begin() + i * nf, prepared[a].features.begin() + (i + 1) * nf);
         }
-        report.n_environments += frames[a].size();
     }
     std::vector<SpeciesWeights> blocks(n_species);
     std::vector<std::vector<double>> references(n_species);  // prepared for the kernel
@@ -229,7 +270,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         std::vector<double> gradients;
         if (forces || virial) {
             gradients.resize(static_cast<std::size_t>(view.n_gradient_blocks()) * 3 * nf);
-            compute(*descriptor, view, nullptr, gradients.data());
+            compute(descriptor, view, nullptr, gradients.data());
         }
         std::vector<double> k, D, T;
         for (int64_t c = 0; c < n; ++c) {
@@ -305,11 +346,60 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     report.jitter_used = settings.jitter;
     for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
 
-    Model model(descriptor->parameters(), settings.kernel, std::move(blocks));
-    report.training = compare(frames, predict_frames(model, frames, settings.use_forces, settings.use_virials));
-    if (summary) *summary = report;
-    json metadata = {{"training", report.to_json()}};
-    return Model(model.descriptor().parameters(), model.kernel(), model.blocks(), metadata);
+    return finish(Model(descriptor.parameters(), settings.kernel, std::move(blocks)), frames, settings, report, summary);
+}
+
+Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
+    if (settings.use_forces || settings.use_virials || !settings.use_energies) {
+        fail(Status::invalid_argument, "kernel ridge regression fits energies only: set use_forces and use_virials to false");
+    }
+    TrainingSummary report;
+    TrainingData data = prepare(frames, settings, report);
+    const int64_t nf = data.n_features, n_structures = static_cast<int64_t>(frames.size());
+    const std::size_t n_species = data.species.size();
+    // Every environment is a reference; the structure kernel K_AB = sum over same-species pairs.
+    std::vector<std::vector<double>> raw(n_species), prepared(n_species);
+    std::vector<std::vector<int64_t>> owner(n_species);  // structure of each reference
+    for (int64_t a = 0; a < n_structures; ++a)
+        for (int64_t i = 0; i < frames[a].size(); ++i) {
+            const std::size_t s = data.species_index(frames[a].species[i]);
+            const double* f = data.prepared[a].features.data() + i * nf;
+            raw[s].insert(raw[s].end(), f, f + nf);
+            owner[s].push_back(a);
+        }
+    std::vector<double> K(static_cast<std::size_t>(n_structures) * n_structures, 0.0), y(n_structures);
+    for (std::size_t s = 0; s < n_species; ++s) {
+        const int64_t m = static_cast<int64_t>(owner[s].size());
+        prepared[s] = raw[s];
+        settings.kernel.prepare_references(m, nf, prepared[s].data());
+        std::vector<double> k(static_cast<std::size_t>(m) * m);
+        settings.kernel.matrix(m, raw[s].data(), m, prepared[s].data(), nf, k.data());
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < m; ++j) K[owner[s][i] * n_structures + owner[s][j]] += k[i * m + j];
+    }
+    for (int64_t a = 0; a < n_structures; ++a) {
+        double reference = 0.0;
+        for (int32_t z : frames[a].species) reference += data.baselines[z];
+        y[a] = *frames[a].energy - reference;
+        const double sigma = settings.sigma_energy * std::sqrt(static_cast<double>(frames[a].size()));
+        K[a * n_structures + a] += sigma * sigma;
+        ++report.n_energy_rows;
+    }
+    report.jitter_used = cholesky_solve(static_cast<int>(n_structures), K, y, settings.jitter);
+    std::vector<SpeciesWeights> blocks(n_species);
+    for (std::size_t s = 0; s < n_species; ++s) {
+        blocks[s].species = data.species[s];
+        blocks[s].baseline = data.baselines[data.species[s]];
+        blocks[s].references = std::move(raw[s]);
+        for (int64_t a : owner[s]) blocks[s].weights.push_back(y[a]);
+        report.n_sparse[data.species[s]] = static_cast<int64_t>(owner[s].size());
+    }
+    return finish(Model(data.descriptor->parameters(), settings.kernel, std::move(blocks)), frames, settings, report, summary);
+}
+
+Model train(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
+    return settings.method == TrainingMethod::krr ? train_krr(frames, settings, summary)
+                                                   : train_sparse_gpr(frames, settings, summary);
 }
 
 CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed) {
@@ -327,7 +417,7 @@ CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingS
     for (int k = 0; k < folds; ++k) {
         std::vector<Frame> train, held_out;
         for (std::size_t r = 0; r < order.size(); ++r) (static_cast<int>(r % folds) == k ? held_out : train).push_back(frames[order[r]]);
-        const Model model = train_sparse_gpr(train, settings);
+        const Model model = atomfp::train(train, settings);
         std::vector<FramePrediction> predictions = predict_frames(model, held_out, true, true);
         result.folds.push_back(compare(held_out, predictions));
         held_out_all.insert(held_out_all.end(), held_out.begin(), held_out.end());

@@ -16,7 +16,13 @@
 
 namespace atomfp {
 
+enum class TrainingMethod {
+    sparse_gpr,  // subset of regressors on energies, forces and virials (reference environments by FPS)
+    krr          // full kernel ridge regression on structure energies: every environment a reference
+};
+
 struct TrainingSettings {
+    TrainingMethod method = TrainingMethod::sparse_gpr;
     json descriptor;                      // a descriptor specification
     Kernel kernel;                        // default: polynomial, zeta 2
     int64_t sparse_per_species = 500;     // reference environments per central species (fewer if
@@ -29,7 +35,7 @@ struct TrainingSettings {
     double jitter = 1e-10;                // ridge jitter * mean diag(K_MM) added to the prior, so that a
                                           // singular K_MM (duplicate references) stays solvable
 
-    // Keys: descriptor (required), kernel, sparse_per_species, sigma_energy, sigma_forces,
+    // Keys: method ("sparse_gpr" or "krr"), descriptor (required), kernel, sparse_per_species, sigma_energy, sigma_forces,
     // sigma_virial, use_energies, use_forces, use_virials, baselines ({"Si": -158.5} or {"14": ...}),
     // jitter. Unknown keys are errors.
     static TrainingSettings parse(const json& config);
@@ -48,6 +54,15 @@ struct TrainingSummary {
 // Throws Error for inconsistent data (a forces array of the wrong length, no energies when they
 // are used, species the descriptor does not handle) and Error(linalg) if the solve fails.
 Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr);
+
+// Kernel ridge regression on structure energies (Pozdnyakov et al. eq 19): (K + Sigma) alpha = E - baselines
+// with the structure kernel K_AB = sum of k over same-species environment pairs and
+// Sigma = diag((sigma_energy sqrt N_A)^2), solved by Cholesky; the model's references are all
+// training environments, each weighted by its structure's alpha. Energies only.
+Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr);
+
+// train_krr or train_sparse_gpr as settings.method says.
+Model train(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr);
 
 // k-fold cross-validation: structures are shuffled with `seed` (std::mt19937_64) and dealt into k
 // folds; each fold is predicted by a model trained on the others. Errors are pooled over all

@@ -177,3 +177,89 @@ TEST(Trainer, RefusesInconsistentData) {
         EXPECT_THROW(TrainingSettings::parse(json::parse(bad)), Error) << bad;
     }
 }
+
+TEST(Trainer, KernelRidgeRegressionMatchesADirectSolve) {
+    auto d = create_descriptor(acsf);
+    const int64_t nf = d->feature_count();
+    std::mt19937 generator(9);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> a(nf);
+    for (double& x : a) x = normal(generator);
+    const std::vector<Frame> train = dataset(10, 300, *d, a), test = dataset(2, 900, *d, a);
+    const double gamma = 0.05, sigma = 0.01;
+    TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"method": "krr", "descriptor": )") + acsf +
+        R"(, "kernel": {"type": "squared_exponential", "gamma": 0.05}, "sigma_energy": 0.01, "use_forces": false,
+            "baselines": {"Si": -4.0, "C": -7.0}})"));
+    const Model model = train_krr(train, settings);
+
+    // The same regression written out: structure kernel by a double loop, Gaussian elimination.
+    auto environments = [&](const Frame& f) {
+        Structure s;
+        s.species = f.species;
+        s.positions = f.positions;
+        s.cell.assign(f.cell->begin(), f.cell->end());
+        return features_of(*d, neighbour_list(s, d->cutoff()).view());
+    };
+    auto structure_kernel = [&](const Frame& A, const std::vector<double>& FA, const Frame& B, const std::vector<double>& FB) {
+        double sum = 0.0;
+        for (int64_t i = 0; i < A.size(); ++i)
+            for (int64_t j = 0; j < B.size(); ++j) {
+                if (A.species[i] != B.species[j]) continue;
+                double d2 = 0.0;
+                for (int64_t k = 0; k < nf; ++k) d2 += std::pow(FA[i * nf + k] - FB[j * nf + k], 2);
+                sum += std::exp(-gamma * d2);
+            }
+        return sum;
+    };
+    const int64_t n = static_cast<int64_t>(train.size());
+    std::vector<std::vector<double>> F;
+    for (const Frame& f : train) F.push_back(environments(f));
+    auto baseline = [](const Frame& f) {
+        double e = 0.0;
+        for (int32_t z : f.species) e += z == 14 ? -4.0 : -7.0;
+        return e;
+    };
+    std::vector<std::vector<double>> M(n, std::vector<double>(n + 1));
+    for (int64_t i = 0; i < n; ++i) {
+        for (int64_t j = 0; j < n; ++j) M[i][j] = structure_kernel(train[i], F[i], train[j], F[j]);
+        M[i][i] += sigma * sigma * static_cast<double>(train[i].size());
+        M[i][n] = *train[i].energy - baseline(train[i]);
+    }
+    for (int64_t c = 0; c < n; ++c)  // Gauss-Jordan without pivoting: M is symmetric positive definite
+        for (int64_t r = 0; r < n; ++r) {
+            if (r == c) continue;
+            const double factor = M[r][c] / M[c][c];
+            for (int64_t k = c; k <= n; ++k) M[r][k] -= factor * M[c][k];
+        }
+    for (const Frame& f : test) {
+        const std::vector<double> FB = environments(f);
+        double expected = baseline(f);
+        for (int64_t i = 0; i < n; ++i) expected += M[i][n] / M[i][i] * structure_kernel(f, FB, train[i], F[i]);
+        Structure s;
+        s.species = f.species;
+        s.positions = f.positions;
+        s.cell.assign(f.cell->begin(), f.cell->end());
+        double energy = 0.0;
+        model.predict(neighbour_list(s, model.cutoff()).view(), &energy, nullptr, nullptr, nullptr);
+        EXPECT_NEAR(energy, expected, 1e-9 * std::abs(expected));
+    }
+    TrainingSettings with_forces = settings;
+    with_forces.use_forces = true;
+    EXPECT_THROW(train_krr(train, with_forces), Error);
+}
+
+TEST(Trainer, CrossValidationPredictsEveryStructureOnce) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> a(d->feature_count(), 0.01);
+    const std::vector<Frame> frames = dataset(7, 40, *d, a);
+    const TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
+                                                                          R"(, "sparse_per_species": 20})"));
+    const CrossValidation cv = cross_validate(frames, settings, 3, 5);
+    ASSERT_EQ(cv.folds.size(), 3u);
+    EXPECT_EQ(cv.pooled.n_energies, 7);
+    EXPECT_EQ(cv.pooled.n_force_components, 7 * 24);
+    EXPECT_EQ(cv.folds[0].n_energies + cv.folds[1].n_energies + cv.folds[2].n_energies, 7);
+    EXPECT_GT(cv.pooled.energy_rmse_per_atom, 0.0);
+    EXPECT_THROW(cross_validate(frames, settings, 1, 5), Error);
+    EXPECT_THROW(cross_validate(frames, settings, 8, 5), Error);
+}
