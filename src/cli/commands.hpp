@@ -9,5 +9,6 @@ int manifold(int argc, char** argv);
 int perturb(int argc, char** argv);
 int fit(int argc, char** argv);
 int predict(int argc, char** argv);
+int scan(int argc, char** argv);
 
 }  // namespace atomfp::cli

@@ -17,6 +17,7 @@ const char* usage =
     "  perturb          descriptor change along a perturbation path and its log-log slope\n"
     "  fit              train a sparse GPR model on energies, forces and virials\n"
     "  predict          energies, forces and virials of a model, with errors and parity plots\n"
+    "  scan             cross-validated grid over the kernel parameter and the regularisation\n"
     "\n"
     "options:\n"
     "  --help           show this message (or a command's with 'atomfp <command> --help')\n"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "perturb")) return atomfp::cli::perturb(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "fit")) return atomfp::cli::fit(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "predict")) return atomfp::cli::predict(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "scan")) return atomfp::cli::scan(argc - 2, argv + 2);
     std::fprintf(stderr, "atomfp: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

@@ -104,6 +104,62 @@ void draw_marker(std::ostringstream& out, Series::Marker marker, double x, doubl
     }
 }
 
+// Viridis-like ramp through five stops, t in [0, 1].
+std::string ramp(double t) {
+    static const double stops[5][3] = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+    t = std::min(std::max(t, 0.0), 1.0) * 4.0;
+    const int i = std::min(static_cast<int>(t), 3);
+    const double f = t - i;
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "#%02x%02x%02x", static_cast<int>(stops[i][0] + f * (stops[i + 1][0] - stops[i][0])),
+                  static_cast<int>(stops[i][1] + f * (stops[i + 1][1] - stops[i][1])),
+                  static_cast<int>(stops[i][2] + f * (stops[i + 1][2] - stops[i][2])));
+    return buffer;
+}
+
+void render_heatmap(std::ostringstream& out, const Panel& panel, double left, double top, double width, double height) {
+    const Heatmap& h = panel.heatmap.front();
+    const double margin_left = 80.0, margin_right = 16.0, margin_top = 28.0, margin_bottom = 46.0;
+    const double plot_left = left + margin_left, plot_top = top + margin_top;
+    const double plot_width = width - margin_left - margin_right, plot_height = height - margin_top - margin_bottom;
+    const std::size_t nx = h.x_labels.size(), ny = h.y_labels.size();
+    if (nx == 0 || ny == 0 || h.values.size() != nx * ny) return;
+    auto scaled = [&](double v) { return h.log_colour ? std::log10(v) : v; };
+    double lo = INFINITY, hi = -INFINITY;
+    for (double v : h.values)
+        if (std::isfinite(v) && (!h.log_colour || v > 0.0)) lo = std::min(lo, scaled(v)), hi = std::max(hi, scaled(v));
+    out << "<g>\n<text x=\"" << number(left + width / 2) << "\" y=\"" << number(top + 18)
+        << "\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">" << escape(panel.title) << "</text>\n";
+    const double cw = plot_width / nx, ch = plot_height / ny;
+    for (std::size_t iy = 0; iy < ny; ++iy)
+        for (std::size_t ix = 0; ix < nx; ++ix) {
+            const double v = h.values[iy * nx + ix];
+            const bool valid = std::isfinite(v) && (!h.log_colour || v > 0.0);
+            const double t = valid && hi > lo ? (scaled(v) - lo) / (hi - lo) : 0.5;
+            const double x = plot_left + ix * cw, y = plot_top + (ny - 1 - iy) * ch;
+            out << "<rect x=\"" << number(x) << "\" y=\"" << number(y) << "\" width=\"" << number(cw) << "\" height=\""
+                << number(ch) << "\" fill=\"" << (valid ? ramp(t) : std::string("#bbb")) << "\" stroke=\"#fff\"/>\n";
+            char text[32];
+            std::snprintf(text, sizeof text, "%.3g", v);
+            out << "<text x=\"" << number(x + cw / 2) << "\" y=\"" << number(y + ch / 2 + 4) << "\" text-anchor=\"middle\" "
+                << "font-size=\"11\" fill=\"" << (t > 0.6 ? "#000" : "#fff") << "\">" << text << "</text>\n";
+        }
+    for (std::size_t ix = 0; ix < nx; ++ix) {
+        out << "<text x=\"" << number(plot_left + (ix + 0.5) * cw) << "\" y=\"" << number(plot_top + plot_height + 15)
+            << "\" text-anchor=\"middle\" font-size=\"11\">" << escape(h.x_labels[ix]) << "</text>\n";
+    }
+    for (std::size_t iy = 0; iy < ny; ++iy) {
+        out << "<text x=\"" << number(plot_left - 5) << "\" y=\"" << number(plot_top + (ny - 0.5 - iy) * ch + 4)
+            << "\" text-anchor=\"end\" font-size=\"11\">" << escape(h.y_labels[iy]) << "</text>\n";
+    }
+    out << "<text x=\"" << number(plot_left + plot_width / 2) << "\" y=\"" << number(top + height - 8)
+        << "\" text-anchor=\"middle\" font-size=\"12\">" << escape(panel.x_label) << "</text>\n";
+    const double label_x = left + 14, label_y = plot_top + plot_height / 2;
+    out << "<text x=\"" << number(label_x) << "\" y=\"" << number(label_y) << "\" text-anchor=\"middle\" font-size=\"12\" "
+        << "transform=\"rotate(-90 " << number(label_x) << " " << number(label_y) << ")\">" << escape(panel.y_label)
+        << "</text>\n</g>\n";
+}
+
 void render_panel(std::ostringstream& out, const Panel& panel, double left, double top, double width, double height,
                   std::size_t& colour_index) {
     const double margin_left = 72.0, margin_right = 16.0, margin_top = 28.0, margin_bottom = 46.0;
@@ -249,7 +305,11 @@ std::string render_svg(const Figure& figure) {
         const double left = static_cast<double>(p % columns) * figure.panel_width;
         const double top = title_height + static_cast<double>(p / columns) * figure.panel_height;
         colour_index = 0;
-        render_panel(out, figure.panels[p], left, top, figure.panel_width, figure.panel_height, colour_index);
+        if (!figure.panels[p].heatmap.empty()) {
+            render_heatmap(out, figure.panels[p], left, top, figure.panel_width, figure.panel_height);
+        } else {
+            render_panel(out, figure.panels[p], left, top, figure.panel_width, figure.panel_height, colour_index);
+        }
     }
     out << "</svg>\n";
     return out.str();

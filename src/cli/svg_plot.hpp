@@ -18,11 +18,24 @@ struct Series {
     std::string colour;  // empty: the next palette colour
 };
 
+// A grid of coloured cells with categorical axes, each cell labelled with its value.
+struct Heatmap {
+    std::vector<std::string> x_labels, y_labels;
+    std::vector<double> values;  // [y][x]; non-finite values are drawn grey
+    bool log_colour = true;      // colour by log10(value)
+};
+
 struct Panel {
+    Panel(std::string title_ = "", std::string x = "", std::string y = "", bool log_x_ = false, bool log_y_ = false,
+          bool equal_aspect_ = false, std::vector<Series> series_ = {})
+        : title(std::move(title_)), x_label(std::move(x)), y_label(std::move(y)), log_x(log_x_), log_y(log_y_),
+          equal_aspect(equal_aspect_), series(std::move(series_)) {}
+
     std::string title, x_label, y_label;
     bool log_x = false, log_y = false;  // points with non-positive coordinates on a log axis are skipped
     bool equal_aspect = false;          // same data units per pixel on both axes
     std::vector<Series> series;
+    std::vector<Heatmap> heatmap;  // at most one; drawn instead of the series when present
 };
 
 struct Figure {

@@ -27,6 +27,18 @@ Kernel Kernel::from_json(const json& spec) {
     return k;
 }
 
+Kernel Kernel::with_parameter(double value) const {
+    json spec = to_json();
+    if (kind_ == KernelKind::linear) fail(Status::invalid_argument, "the linear kernel has no parameter to scan");
+    if (kind_ == KernelKind::polynomial) {
+        if (value != std::floor(value)) fail(Status::invalid_argument, "zeta must be an integer, got ", value);
+        spec["zeta"] = static_cast<int64_t>(value);
+    } else {
+        spec["gamma"] = value;
+    }
+    return from_json(spec);
+}
+
 json Kernel::to_json() const {
     switch (kind_) {
         case KernelKind::linear: return {{"type", "linear"}};

@@ -21,6 +21,8 @@ public:
     // {"type": "linear" | "polynomial" | "squared_exponential", "zeta": > 0 (polynomial, default 2),
     //  "gamma": > 0 (squared_exponential, default 1)}; unknown keys are errors.
     static Kernel from_json(const json& spec);
+    // The same kind with its parameter (zeta or gamma) replaced; the linear kernel has none.
+    Kernel with_parameter(double value) const;
     json to_json() const;
 
     KernelKind kind() const { return kind_; }

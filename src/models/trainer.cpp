@@ -427,4 +427,23 @@ CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingS
     return result;
 }
 
+std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, const TrainingSettings& settings,
+                                            const std::vector<double>& kernel_values, const std::vector<double>& sigma_values,
+                                            int folds, uint64_t seed) {
+    if (kernel_values.empty() || sigma_values.empty()) fail(Status::invalid_argument, "a scan needs at least one value on each axis");
+    std::vector<ScanPoint> points;
+    for (double kernel_value : kernel_values)
+        for (double sigma : sigma_values) {
+            if (!(sigma > 0.0)) fail(Status::invalid_argument, "sigma_energy values must be positive, got ", sigma);
+            TrainingSettings point = settings;
+            point.kernel = settings.kernel.with_parameter(kernel_value);
+            const double ratio = sigma / settings.sigma_energy;
+            point.sigma_energy = sigma;
+            point.sigma_forces = settings.sigma_forces * ratio;
+            point.sigma_virial = settings.sigma_virial * ratio;
+            points.push_back({kernel_value, sigma, cross_validate(frames, point, folds, seed).pooled});
+        }
+    return points;
+}
+
 }  // namespace atomfp

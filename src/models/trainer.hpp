@@ -73,6 +73,17 @@ struct CrossValidation {
 };
 CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed);
 
+// A grid of cross-validated fits over the kernel's parameter (zeta for the polynomial kernel, gamma
+// for the squared exponential) and the energy regularisation sigma_energy (sigma_forces and
+// sigma_virial scale with it). Points in row-major order: kernel value outer, sigma inner.
+struct ScanPoint {
+    double kernel_parameter = 0.0, sigma_energy = 0.0;
+    ErrorMetrics errors;  // pooled cross-validation errors
+};
+std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, const TrainingSettings& settings,
+                                            const std::vector<double>& kernel_values, const std::vector<double>& sigma_values,
+                                            int folds, uint64_t seed);
+
 // Farthest-point sampling of `count` rows of X [n][d] by Euclidean distance, starting from the row
 // farthest from the mean; returns row indices in selection order (all rows if count >= n).
 std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count);

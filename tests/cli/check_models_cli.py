@@ -29,15 +29,15 @@ train_path, test_path = os.path.join(work, "train.extxyz"), os.path.join(work, "
 write(train_path, frames[:17], format="extxyz")
 write(test_path, frames[17:], format="extxyz")
 config = {"descriptor": {"type": "soap_power_spectrum", "species": [14], "cutoff": 4.5, "atomic_gaussian_width": 0.4,
-                         "max_radial": 5, "max_angular": 4},
+                         "max_radial": 4, "max_angular": 3},
           "kernel": {"type": "polynomial", "zeta": 4}, "sparse_per_species": 150, "sigma_energy": 0.002,
           "sigma_forces": 0.05}
 config_path = os.path.join(work, "fit.json")
 with open(config_path, "w") as f:
     json.dump(config, f)
 model = os.path.join(work, "model.afp")
-proc = run("fit", "--config", config_path, train_path, "-o", model, "--cv", "3")
-check("3-fold CV" in proc.stdout and "training set" in proc.stdout, "fit prints cross-validation and training errors")
+proc = run("fit", "--config", config_path, train_path, "-o", model, "--cv", "2")
+check("2-fold CV" in proc.stdout and "training set" in proc.stdout, "fit prints cross-validation and training errors")
 
 predicted_path = os.path.join(work, "predicted.extxyz")
 svg = os.path.join(work, "parity.svg")
@@ -80,6 +80,22 @@ for k, (atom, axis) in enumerate(((0, 0), (5, 2), (17, 1))):
     fd = -(out[1 + 2 * k].get_potential_energy() - out[2 + 2 * k].get_potential_energy()) / 2e-4
     check(abs(fd - forces[atom, axis]) < 1e-5 * max(1.0, abs(fd)),
           f"force on atom {atom} axis {axis} equals -dE/dx ({forces[atom, axis]:.6f} vs {fd:.6f})")
+
+# Hyper-parameter scan: a 2 x 2 grid, 2-fold; the printed best is the CSV's minimum.
+scan_prefix = os.path.join(work, "scan")
+small = {**config, "sparse_per_species": 40}
+small_path = os.path.join(work, "small.json")
+with open(small_path, "w") as f:
+    json.dump(small, f)
+proc = run("scan", "--config", small_path, "--kernel-values", "2,4", "--sigma-values", "0.001,0.01", train_path, "-o",
+           scan_prefix, "--cv", "2")
+table = np.genfromtxt(scan_prefix + ".csv", delimiter=",", names=True)
+best = table[np.argmin(table["energy_rmse_eV_per_atom"])]
+check(len(table) == 4 and f"zeta = {best['zeta']:g}, sigma_energy = {best['sigma_energy']:g}" in proc.stdout,
+      f"scan reports the grid point with the lowest cross-validated energy RMSE ({best['zeta']:g}, {best['sigma_energy']:g})")
+check(ElementTree.parse(scan_prefix + ".svg").getroot().tag.endswith("svg"), "the scan heat map is SVG")
+run("scan", "--config", small_path, "--kernel-values", "2.5", "--sigma-values", "0.01", train_path, "-o", scan_prefix,
+    expect=1)  # zeta must be an integer
 
 # Bad input.
 bad = os.path.join(work, "bad.json")
