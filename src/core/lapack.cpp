@@ -105,6 +105,11 @@ void LeastSquares::factorise() {
     pending_.clear();
 }
 
+std::vector<double> LeastSquares::factor() {
+    factorise();
+    return r_;
+}
+
 std::vector<double> LeastSquares::solve() {
     factorise();
     const int64_t width = n_ + 1;

@@ -29,6 +29,9 @@ public:
     // R below 1e-15 of the largest).
     std::vector<double> solve();
     int64_t rows_added() const { return rows_added_; }
+    // The current triangular factor [(n + 1)][(n + 1)] of [A | y] (pending rows factorised first):
+    // its rows, added to another LeastSquares, stand for every row added here.
+    std::vector<double> factor();
 
 private:
     void factorise();

@@ -51,51 +51,64 @@ json ErrorMetrics::to_json() const {
             {"virial_mae_eV_per_atom", virial_mae_per_atom}};
 }
 
-ErrorMetrics compare(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions) {
-    if (frames.size() != predictions.size()) fail(Status::internal, "compare: ", frames.size(), " frames but ", predictions.size(), " predictions");
-    ErrorMetrics m;
-    double e2 = 0.0, e1 = 0.0, f2 = 0.0, f1 = 0.0, v2 = 0.0, v1 = 0.0;
+ErrorSums error_sums(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions) {
+    if (frames.size() != predictions.size()) fail(Status::internal, "error_sums: ", frames.size(), " frames but ", predictions.size(), " predictions");
+    ErrorSums sums;
+    double* v = sums.values.data();  // e2 e1 ne f2 f1 nf v2 v1 nv
     for (std::size_t a = 0; a < frames.size(); ++a) {
         const Frame& frame = frames[a];
         const FramePrediction& p = predictions[a];
         const double n = static_cast<double>(frame.size());
         if (frame.energy) {
             const double e = (p.energy - *frame.energy) / n;
-            e2 += e * e;
-            e1 += std::abs(e);
-            ++m.n_energies;
+            v[0] += e * e;
+            v[1] += std::abs(e);
+            v[2] += 1.0;
         }
         if (!p.forces.empty() && frame.forces.size() == p.forces.size()) {
             for (std::size_t k = 0; k < p.forces.size(); ++k) {
                 const double d = p.forces[k] - frame.forces[k];
-                f2 += d * d;
-                f1 += std::abs(d);
+                v[3] += d * d;
+                v[4] += std::abs(d);
             }
-            m.n_force_components += static_cast<int64_t>(p.forces.size());
+            v[5] += static_cast<double>(p.forces.size());
         }
         const std::optional<Mat3> reference = reference_virial(frame);
         if (p.virial && reference) {
             for (int k = 0; k < 9; ++k) {
                 const double d = ((*p.virial)[k] - (*reference)[k]) / n;
-                v2 += d * d;
-                v1 += std::abs(d);
+                v[6] += d * d;
+                v[7] += std::abs(d);
             }
-            m.n_virial_components += 9;
+            v[8] += 9.0;
         }
     }
-    if (m.n_energies) {
-        m.energy_rmse_per_atom = std::sqrt(e2 / m.n_energies);
-        m.energy_mae_per_atom = e1 / m.n_energies;
+    return sums;
+}
+
+ErrorMetrics ErrorSums::metrics() const {
+    const double* v = values.data();
+    ErrorMetrics m;
+    m.n_energies = static_cast<int64_t>(v[2]);
+    m.n_force_components = static_cast<int64_t>(v[5]);
+    m.n_virial_components = static_cast<int64_t>(v[8]);
+    if (v[2] > 0) {
+        m.energy_rmse_per_atom = std::sqrt(v[0] / v[2]);
+        m.energy_mae_per_atom = v[1] / v[2];
     }
-    if (m.n_force_components) {
-        m.force_rmse = std::sqrt(f2 / m.n_force_components);
-        m.force_mae = f1 / m.n_force_components;
+    if (v[5] > 0) {
+        m.force_rmse = std::sqrt(v[3] / v[5]);
+        m.force_mae = v[4] / v[5];
     }
-    if (m.n_virial_components) {
-        m.virial_rmse_per_atom = std::sqrt(v2 / m.n_virial_components);
-        m.virial_mae_per_atom = v1 / m.n_virial_components;
+    if (v[8] > 0) {
+        m.virial_rmse_per_atom = std::sqrt(v[6] / v[8]);
+        m.virial_mae_per_atom = v[7] / v[8];
     }
     return m;
+}
+
+ErrorMetrics compare(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions) {
+    return error_sums(frames, predictions).metrics();
 }
 
 }  // namespace atomfp

@@ -33,6 +33,14 @@ struct ErrorMetrics {
     json to_json() const;
 };
 
+// The raw sums behind ErrorMetrics (squares, absolute values and counts for energies, forces and
+// virials), which add up over processes; metrics() turns them into RMSE and MAE.
+struct ErrorSums {
+    std::vector<double> values = std::vector<double>(9, 0.0);
+    ErrorMetrics metrics() const;
+};
+ErrorSums error_sums(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions);
+
 // Errors over every reference quantity present in `frames` (energy, forces, virial or stress) for
 // which the prediction has a value. Per-atom energies and virials divide by the frame's atom count.
 ErrorMetrics compare(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions);

@@ -113,7 +113,14 @@ struct TrainingData {
     }
 };
 
-TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary& report) {
+// This process's slice of the structures.
+std::pair<std::size_t, std::size_t> slice(std::size_t n, const TrainingCommunicator& communicator) {
+    const std::size_t k = static_cast<std::size_t>(communicator.size()), r = static_cast<std::size_t>(communicator.rank());
+    return {r * n / k, (r + 1) * n / k};
+}
+
+TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary& report,
+                     const TrainingCommunicator& communicator) {
     if (frames.empty()) fail(Status::invalid_argument, "no training structures");
     TrainingData data;
     data.descriptor = create_descriptor(settings.descriptor.dump());
@@ -169,19 +176,24 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
     report.baselines = baselines;
 
     data.prepared.resize(frames.size());
-    for (std::size_t a = 0; a < frames.size(); ++a) {
+    const auto [begin, end] = slice(frames.size(), communicator);
+    for (std::size_t a = begin; a < end; ++a) {
         data.prepared[a].list = neighbours_of(frames[a], descriptor.cutoff());
         data.prepared[a].features.resize(static_cast<std::size_t>(frames[a].size()) * nf);
         compute(descriptor, data.prepared[a].list.view(), data.prepared[a].features.data(), nullptr);
-        report.n_environments += frames[a].size();
     }
+    for (const Frame& f : frames) report.n_environments += f.size();
     return data;
 }
 
 // The model's errors on its training data go into the summary and the model's metadata.
 Model finish(Model model, const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary& report,
-             TrainingSummary* summary) {
-    report.training = compare(frames, predict_frames(model, frames, settings.use_forces, settings.use_virials));
+             TrainingSummary* summary, const TrainingCommunicator& communicator) {
+    const auto [begin, end] = slice(frames.size(), communicator);
+    const std::vector<Frame> own(frames.begin() + begin, frames.begin() + end);
+    ErrorSums sums = error_sums(own, predict_frames(model, own, settings.use_forces, settings.use_virials));
+    communicator.sum(sums.values);
+    report.training = sums.metrics();
     if (summary) *summary = report;
     json metadata = {{"training", report.to_json()}};
     return Model(model.descriptor().parameters(), model.kernel(), model.blocks(), metadata);
@@ -189,9 +201,11 @@ Model finish(Model model, const std::vector<Frame>& frames, const TrainingSettin
 
 }  // namespace
 
-Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
+Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary,
+                       const TrainingCommunicator& communicator) {
     TrainingSummary report;
-    TrainingData data = prepare(frames, settings, report);
+    TrainingData data = prepare(frames, settings, report, communicator);
+    const auto [begin, end] = slice(frames.size(), communicator);
     const Descriptor& descriptor = *data.descriptor;
     const int64_t nf = data.n_features;
     const std::vector<int32_t>& species = data.species;
@@ -200,14 +214,15 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     auto species_index = [&](int32_t z) { return data.species_index(z); };
     std::map<int32_t, double>& baselines = data.baselines;
 
-    // Features pooled per species for the sparse selection.
+    // Features pooled per species for the sparse selection, gathered in structure order.
     std::vector<std::vector<double>> pools(n_species);
-    for (std::size_t a = 0; a < frames.size(); ++a) {
+    for (std::size_t a = begin; a < end; ++a) {
         for (int64_t i = 0; i < frames[a].size(); ++i) {
             std::vector<double>& pool = pools[species_index(frames[a].species[i])];
             pool.insert(pool.end(), prepared[a].features.begin() + i * nf, prepared[a].features.begin() + (i + 1) * nf);
         }
     }
+    for (auto& pool : pools) pool = communicator.gather(pool);
     std::vector<SpeciesWeights> blocks(n_species);
     std::vector<std::vector<double>> references(n_species);  // prepared for the kernel
     std::vector<int64_t> offset(n_species + 1, 0);
@@ -239,7 +254,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     // species, from its eigendecomposition), a jitter sqrt(jitter * mean diag K_MM) I that keeps
     // R invertible when K_MM is singular, then the scaled data rows of every structure.
     LeastSquares system(M);
-    for (std::size_t s = 0; s < n_species; ++s) {
+    for (std::size_t s = 0; s < n_species && communicator.rank() == 0; ++s) {
         const int64_t m = offset[s + 1] - offset[s];
         std::vector<double> K(static_cast<std::size_t>(m) * m), eigenvalues;
         settings.kernel.matrix(m, references[s].data(), m, references[s].data(), nf, K.data());
@@ -255,9 +270,8 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         system.add_rows(2 * m, rows.data(), zeros.data());
     }
 
-    // Pass 2: per structure, the design rows (energy, forces, virial), scaled by 1/sigma, added to
-    // the normal equations.
-    for (std::size_t a = 0; a < frames.size(); ++a) {
+    // Per structure of this process, the design rows (energy, forces, virial) scaled by 1/sigma.
+    for (std::size_t a = begin; a < end; ++a) {
         const Frame& frame = frames[a];
         const SystemView view = prepared[a].list.view();
         const int64_t n = frame.size();
@@ -342,11 +356,33 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         }
         system.add_rows(rows, phi.data(), target.data());
     }
+    // Every process's factor, stacked in rank order and factorised again, stands for all rows.
+    if (communicator.size() > 1) {
+        const std::vector<double> factors = communicator.gather(system.factor());
+        const std::size_t width = static_cast<std::size_t>(M) + 1;
+        LeastSquares combined(M);
+        std::vector<double> a(width * M), y(width);
+        for (std::size_t r = 0; r < factors.size() / (width * width); ++r) {
+            for (std::size_t i = 0; i < width; ++i) {
+                std::copy_n(factors.data() + (r * width + i) * width, M, a.data() + i * M);
+                y[i] = factors[(r * width + i) * width + M];
+            }
+            combined.add_rows(static_cast<int64_t>(width), a.data(), y.data());
+        }
+        system = std::move(combined);
+    }
+    std::vector<double> counts = {static_cast<double>(report.n_energy_rows), static_cast<double>(report.n_force_rows),
+                                  static_cast<double>(report.n_virial_rows)};
+    communicator.sum(counts);
+    report.n_energy_rows = static_cast<int64_t>(counts[0]);
+    report.n_force_rows = static_cast<int64_t>(counts[1]);
+    report.n_virial_rows = static_cast<int64_t>(counts[2]);
     const std::vector<double> w = system.solve();
     report.jitter_used = settings.jitter;
     for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
 
-    return finish(Model(descriptor.parameters(), settings.kernel, std::move(blocks)), frames, settings, report, summary);
+    return finish(Model(descriptor.parameters(), settings.kernel, std::move(blocks)), frames, settings, report, summary,
+                  communicator);
 }
 
 Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
@@ -354,7 +390,8 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         fail(Status::invalid_argument, "kernel ridge regression fits energies only: set use_forces and use_virials to false");
     }
     TrainingSummary report;
-    TrainingData data = prepare(frames, settings, report);
+    const TrainingCommunicator one_process;
+    TrainingData data = prepare(frames, settings, report, one_process);
     const int64_t nf = data.n_features, n_structures = static_cast<int64_t>(frames.size());
     const std::size_t n_species = data.species.size();
     // Every environment is a reference; the structure kernel K_AB = sum over same-species pairs.
@@ -394,15 +431,18 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         for (int64_t a : owner[s]) blocks[s].weights.push_back(y[a]);
         report.n_sparse[data.species[s]] = static_cast<int64_t>(owner[s].size());
     }
-    return finish(Model(data.descriptor->parameters(), settings.kernel, std::move(blocks)), frames, settings, report, summary);
+    return finish(Model(data.descriptor->parameters(), settings.kernel, std::move(blocks)), frames, settings, report, summary,
+                  one_process);
 }
 
-Model train(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
+Model train(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary,
+            const TrainingCommunicator& communicator) {
     return settings.method == TrainingMethod::krr ? train_krr(frames, settings, summary)
-                                                   : train_sparse_gpr(frames, settings, summary);
+                                                   : train_sparse_gpr(frames, settings, summary, communicator);
 }
 
-CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed) {
+CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed,
+                               const TrainingCommunicator& communicator) {
     if (folds < 2) fail(Status::invalid_argument, "cross-validation needs at least 2 folds, got ", folds);
     if (static_cast<int64_t>(frames.size()) < folds) {
         fail(Status::invalid_argument, "cross-validation with ", folds, " folds needs at least ", folds, " structures, got ", frames.size());
@@ -417,7 +457,7 @@ CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingS
     for (int k = 0; k < folds; ++k) {
         std::vector<Frame> train, held_out;
         for (std::size_t r = 0; r < order.size(); ++r) (static_cast<int>(r % folds) == k ? held_out : train).push_back(frames[order[r]]);
-        const Model model = atomfp::train(train, settings);
+        const Model model = atomfp::train(train, settings, nullptr, communicator);
         std::vector<FramePrediction> predictions = predict_frames(model, held_out, true, true);
         result.folds.push_back(compare(held_out, predictions));
         held_out_all.insert(held_out_all.end(), held_out.begin(), held_out.end());
@@ -429,7 +469,7 @@ CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingS
 
 std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, const TrainingSettings& settings,
                                             const std::vector<double>& kernel_values, const std::vector<double>& sigma_values,
-                                            int folds, uint64_t seed) {
+                                            int folds, uint64_t seed, const TrainingCommunicator& communicator) {
     if (kernel_values.empty() || sigma_values.empty()) fail(Status::invalid_argument, "a scan needs at least one value on each axis");
     std::vector<ScanPoint> points;
     for (double kernel_value : kernel_values)
@@ -441,7 +481,7 @@ std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, co
             point.sigma_energy = sigma;
             point.sigma_forces = settings.sigma_forces * ratio;
             point.sigma_virial = settings.sigma_virial * ratio;
-            points.push_back({kernel_value, sigma, cross_validate(frames, point, folds, seed).pooled});
+            points.push_back({kernel_value, sigma, cross_validate(frames, point, folds, seed, communicator).pooled});
         }
     return points;
 }

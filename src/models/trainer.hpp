@@ -51,9 +51,28 @@ struct TrainingSummary {
     json to_json() const;
 };
 
+// How a sparse-GPR fit is shared between processes (MPI lives at the edge, in the command-line
+// tool; the library sees only this interface). Every process holds all structures; process r of
+// K does the expensive work (features, gradients, design rows, training errors) for the contiguous
+// slice [r n / K, (r + 1) n / K) of them. The default is one process.
+class TrainingCommunicator {
+public:
+    virtual ~TrainingCommunicator() = default;
+    virtual int rank() const { return 0; }
+    virtual int size() const { return 1; }
+    // Element-wise sum over processes, in place, on every process.
+    virtual void sum(std::vector<double>&) const {}
+    // Every process's `local` concatenated in rank order, on every process.
+    virtual std::vector<double> gather(const std::vector<double>& local) const { return local; }
+};
+
 // Throws Error for inconsistent data (a forces array of the wrong length, no energies when they
-// are used, species the descriptor does not handle) and Error(linalg) if the solve fails.
-Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr);
+// are used, species the descriptor does not handle) and Error(linalg) if the solve fails. With
+// several processes the reference environments are chosen from the gathered features exactly as
+// in one process, and the processes' triangular factors are stacked and factorised again, so the
+// weights agree with a one-process fit to rounding.
+Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr,
+                       const TrainingCommunicator& communicator = TrainingCommunicator());
 
 // Kernel ridge regression on structure energies (Pozdnyakov et al. eq 19): (K + Sigma) alpha = E - baselines
 // with the structure kernel K_AB = sum of k over same-species environment pairs and
@@ -61,8 +80,9 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
 // training environments, each weighted by its structure's alpha. Energies only.
 Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr);
 
-// train_krr or train_sparse_gpr as settings.method says.
-Model train(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr);
+// train_krr or train_sparse_gpr as settings.method says (kernel ridge regression runs in one process).
+Model train(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr,
+            const TrainingCommunicator& communicator = TrainingCommunicator());
 
 // k-fold cross-validation: structures are shuffled with `seed` (std::mt19937_64) and dealt into k
 // folds; each fold is predicted by a model trained on the others. Errors are pooled over all
@@ -71,7 +91,8 @@ struct CrossValidation {
     ErrorMetrics pooled;
     std::vector<ErrorMetrics> folds;
 };
-CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed);
+CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed,
+                               const TrainingCommunicator& communicator = TrainingCommunicator());
 
 // A grid of cross-validated fits over the kernel's parameter (zeta for the polynomial kernel, gamma
 // for the squared exponential) and the energy regularisation sigma_energy (sigma_forces and
@@ -82,7 +103,8 @@ struct ScanPoint {
 };
 std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, const TrainingSettings& settings,
                                             const std::vector<double>& kernel_values, const std::vector<double>& sigma_values,
-                                            int folds, uint64_t seed);
+                                            int folds, uint64_t seed,
+                                            const TrainingCommunicator& communicator = TrainingCommunicator());
 
 // Farthest-point sampling of `count` rows of X [n][d] by Euclidean distance, starting from the row
 // farthest from the mean; returns row indices in selection order (all rows if count >= n).

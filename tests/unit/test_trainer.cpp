@@ -9,7 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <random>
+#include <thread>
 
 using namespace atomfp;
 using namespace atomfp::test;
@@ -262,4 +266,99 @@ TEST(Trainer, CrossValidationPredictsEveryStructureOnce) {
     EXPECT_GT(cv.pooled.energy_rmse_per_atom, 0.0);
     EXPECT_THROW(cross_validate(frames, settings, 1, 5), Error);
     EXPECT_THROW(cross_validate(frames, settings, 8, 5), Error);
+}
+
+namespace {
+
+// K threads standing in for K processes: sum and gather meet at a barrier, as MPI collectives would.
+class ThreadGroup {
+public:
+    explicit ThreadGroup(int size) : size_(size), deposits_(size) {}
+
+    std::vector<double> exchange(int rank, const std::vector<double>& local) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        deposits_[rank] = local;
+        wait(lock);
+        std::vector<std::vector<double>> all = deposits_;
+        wait(lock);  // nobody deposits again before everyone has read
+        std::vector<double> out;
+        for (const auto& d : all) out.insert(out.end(), d.begin(), d.end());
+        return out;
+    }
+    int size() const { return size_; }
+
+private:
+    void wait(std::unique_lock<std::mutex>& lock) {
+        const long generation = generation_;
+        if (++arrived_ == size_) {
+            arrived_ = 0;
+            ++generation_;
+            condition_.notify_all();
+        } else {
+            condition_.wait(lock, [&] { return generation_ != generation; });
+        }
+    }
+    int size_, arrived_ = 0;
+    long generation_ = 0;
+    std::mutex mutex_;
+    std::condition_variable condition_;
+    std::vector<std::vector<double>> deposits_;
+};
+
+class ThreadCommunicator final : public TrainingCommunicator {
+public:
+    ThreadCommunicator(ThreadGroup& group, int rank) : group_(group), rank_(rank) {}
+    int rank() const override { return rank_; }
+    int size() const override { return group_.size(); }
+    void sum(std::vector<double>& values) const override {
+        const std::vector<double> all = group_.exchange(rank_, values);
+        std::fill(values.begin(), values.end(), 0.0);
+        for (std::size_t k = 0; k < all.size(); ++k) values[k % values.size()] += all[k];
+    }
+    std::vector<double> gather(const std::vector<double>& local) const override { return group_.exchange(rank_, local); }
+
+private:
+    ThreadGroup& group_;
+    int rank_;
+};
+
+}  // namespace
+
+TEST(Trainer, DistributedFitEqualsTheSingleProcessFit) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> a(d->feature_count());
+    std::mt19937 generator(12);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (double& x : a) x = normal(generator);
+    const std::vector<Frame> frames = dataset(11, 77, *d, a);
+    const TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
+        R"(, "sparse_per_species": 30, "sigma_energy": 0.001, "sigma_forces": 0.01, "kernel": {"type": "polynomial", "zeta": 3}})"));
+    TrainingSummary serial_summary;
+    const Model serial = train_sparse_gpr(frames, settings, &serial_summary);
+    for (int processes : {2, 3}) {
+        ThreadGroup group(processes);
+        std::vector<std::unique_ptr<Model>> models(processes);
+        std::vector<TrainingSummary> summaries(processes);
+        std::vector<std::thread> threads;
+        for (int r = 0; r < processes; ++r) {
+            threads.emplace_back([&, r] {
+                const ThreadCommunicator communicator(group, r);
+                models[r] = std::make_unique<Model>(train_sparse_gpr(frames, settings, &summaries[r], communicator));
+            });
+        }
+        for (auto& t : threads) t.join();
+        for (int r = 0; r < processes; ++r) {
+            ASSERT_EQ(models[r]->blocks().size(), serial.blocks().size());
+            for (std::size_t b = 0; b < serial.blocks().size(); ++b) {
+                EXPECT_EQ(models[r]->blocks()[b].references, serial.blocks()[b].references);  // the same FPS choice
+                const auto& w = models[r]->blocks()[b].weights;
+                const auto& ws = serial.blocks()[b].weights;
+                double scale = 0.0;
+                for (double x : ws) scale = std::max(scale, std::abs(x));
+                for (std::size_t k = 0; k < w.size(); ++k) EXPECT_NEAR(w[k], ws[k], 1e-10 * scale) << processes << " processes";
+            }
+            EXPECT_EQ(summaries[r].n_force_rows, serial_summary.n_force_rows);
+            EXPECT_NEAR(summaries[r].training.force_rmse, serial_summary.training.force_rmse, 1e-10);
+        }
+    }
 }
