@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config gfortran
-  libopenblas-openmp-dev nlohmann-json3-dev
+  libopenblas-openmp-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libomp-14-dev
   python3-numpy python3-ase

@@ -7,6 +7,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
+
+#ifdef ATOMFP_WITH_MPI
+#include "cli/mpi_communicator.hpp"
+
+#include <mpi.h>
+#endif
 
 namespace atomfp::cli {
 
@@ -23,7 +30,8 @@ const char* fit_usage =
     "\"polynomial\", \"zeta\": 4}, \"squared_exponential\" with \"gamma\", or \"linear\"),\n"
     "sparse_per_species, sigma_energy (eV/atom), sigma_forces (eV/A), sigma_virial (eV/atom),\n"
     "use_energies, use_forces, use_virials, baselines ({\"Si\": -158.4}; default: fitted), jitter.\n"
-    "See README, 'Kernel models'.\n";
+    "See README, 'Kernel models'. Under mpirun (a build with ATOMFP_ENABLE_MPI=ON) the structures are\n"
+    "shared between the processes; rank 0 prints and writes the model.\n";
 
 void print_errors(const char* label, const ErrorMetrics& m) {
     std::printf("  %-18s energy RMSE %8.2f meV/atom (MAE %6.2f)", label, 1e3 * m.energy_rmse_per_atom, 1e3 * m.energy_mae_per_atom);
@@ -35,6 +43,13 @@ void print_errors(const char* label, const ErrorMetrics& m) {
 }  // namespace
 
 int fit(int argc, char** argv) {
+#ifdef ATOMFP_WITH_MPI
+    const MpiSession session(&argc, &argv);
+    const MpiCommunicator communicator;
+#else
+    const TrainingCommunicator communicator;
+#endif
+    const bool root = communicator.rank() == 0;
     try {
         Arguments args(argc, argv, {"--config", "-o", "--output", "--cv", "--seed"}, {"--help", "-h"});
         if (args.flag("--help") || args.flag("-h")) {
@@ -49,12 +64,16 @@ int fit(int argc, char** argv) {
         const TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(args.value("--config"))));
         const std::vector<Frame> frames = read_extxyz(args.positional()[0]);
         const auto start = std::chrono::steady_clock::now();
-        std::printf("atomfp fit: %zu structures from %s\n", frames.size(), args.positional()[0].c_str());
+        // Only rank 0 speaks and writes.
+        if (!root) std::freopen("/dev/null", "w", stdout);
+        std::printf("atomfp fit: %zu structures from %s, %d process(es)\n", frames.size(), args.positional()[0].c_str(),
+                    communicator.size());
         if (args.has("--cv")) {
             const std::vector<int64_t> folds = parse_index_list(args.value("--cv"));
             const std::vector<int64_t> seed = parse_index_list(args.value("--seed", "1"));
             if (folds.size() != 1 || seed.size() != 1) fail(Status::invalid_argument, "--cv and --seed take one number each");
-            const CrossValidation cv = cross_validate(frames, settings, static_cast<int>(folds[0]), static_cast<uint64_t>(seed[0]));
+            const CrossValidation cv =
+                cross_validate(frames, settings, static_cast<int>(folds[0]), static_cast<uint64_t>(seed[0]), communicator);
             for (std::size_t k = 0; k < cv.folds.size(); ++k) {
                 const std::string label = "fold " + std::to_string(k + 1);
                 print_errors(label.c_str(), cv.folds[k]);
@@ -62,8 +81,8 @@ int fit(int argc, char** argv) {
             print_errors((std::to_string(folds[0]) + "-fold CV").c_str(), cv.pooled);
         }
         TrainingSummary summary;
-        const Model model = train(frames, settings, &summary);
-        save_model(model, output);
+        const Model model = train(frames, settings, &summary, communicator);
+        if (root) save_model(model, output);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::printf("  %lld environments, %lld energy, %lld force and %lld virial rows; sparse points:", 
                     static_cast<long long>(summary.n_environments), static_cast<long long>(summary.n_energy_rows),
@@ -77,6 +96,10 @@ int fit(int argc, char** argv) {
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "atomfp fit: %s\n", e.what());
+#ifdef ATOMFP_WITH_MPI
+        // The other processes may be waiting in a collective operation: end them all.
+        if (communicator.size() > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+#endif
         return 1;
     }
 }

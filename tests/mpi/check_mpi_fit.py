@@ -1,0 +1,92 @@
+"""`mpirun -np 2 atomfp fit` gives the same model as the one-process fit: the same reference
+environments, predictions equal to 1e-10 relative, and weights equal to rounding amplified by the
+conditioning of the least-squares problem (1e-8 relative; nearly collinear references leave some
+weight combinations determined only to cond x machine epsilon). The files are read here with an
+independent reader of the documented format (docs/model_file.md), which also checks that format.
+
+usage: check_mpi_fit.py MPIEXEC ATOMFP_EXECUTABLE DATA_DIR WORK_DIR
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+
+mpiexec, exe, data_dir, work = sys.argv[1:5]
+os.makedirs(work, exist_ok=True)
+passed, failed = 0, 0
+
+
+def check(condition, message):
+    global passed, failed
+    print(("ok    " if condition else "FAIL  ") + message)
+    passed, failed = passed + bool(condition), failed + (not condition)
+
+
+def read_model(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"ATOMFPM\0", "magic"
+    version, reserved, length = struct.unpack_from("<IIQ", data, 8)
+    header = json.loads(data[24:24 + length].decode("utf-8"))
+    at, nf, blocks = 24 + length, header["n_features"], []
+    for block in header["blocks"]:
+        m = block["n_references"]
+        references = np.frombuffer(data, "<f8", m * nf, at).reshape(m, nf)
+        at += 8 * m * nf
+        weights = np.frombuffer(data, "<f8", m, at)
+        at += 8 * m
+        blocks.append((block["species"], references, weights))
+    h = 0xcbf29ce484222325
+    for byte in data[:at]:
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    assert at + 8 == len(data) and struct.unpack_from("<Q", data, at)[0] == h, "checksum"
+    return version, header, blocks
+
+
+config = os.path.join(work, "fit.json")
+with open(config, "w") as f:
+    json.dump({"descriptor": {"type": "soap_power_spectrum", "species": [14], "cutoff": 4.5, "atomic_gaussian_width": 0.4,
+                              "max_radial": 4, "max_angular": 3},
+               "kernel": {"type": "polynomial", "zeta": 4}, "sparse_per_species": 120, "sigma_energy": 0.002,
+               "sigma_forces": 0.05}, f)
+data = os.path.join(data_dir, "si_sw_subset.extxyz")
+serial, parallel = os.path.join(work, "serial.afp"), os.path.join(work, "mpi.afp")
+environment = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+one = subprocess.run([exe, "fit", "--config", config, data, "-o", serial], capture_output=True, text=True, env=environment)
+two = subprocess.run([mpiexec, "-np", "2", "--oversubscribe", exe, "fit", "--config", config, data, "-o", parallel],
+                     capture_output=True, text=True, env=environment, timeout=600)
+print(one.stdout, one.stderr, two.stdout, two.stderr)
+check(one.returncode == 0 and two.returncode == 0, "both fits succeed")
+check("2 process(es)" in two.stdout and two.stdout.count("wrote") == 1, "two processes, one of which writes")
+version, header, a = read_model(serial)
+_, _, b = read_model(parallel)
+check(version == 1 and header["format"] == "atomfp model", "the model file follows the documented layout")
+for (za, ra, wa), (zb, rb, wb) in zip(a, b):
+    check(za == zb and np.array_equal(ra, rb), f"species {za}: the same reference environments")
+    worst = np.max(np.abs(wa - wb)) / np.max(np.abs(wa))
+    check(worst <= 1e-8, f"species {za}: weights agree to {worst:.1e} relative")
+predictions = []
+for model in (serial, parallel):
+    out = model + ".extxyz"
+    subprocess.run([exe, "predict", "--model", model, data, "-o", out], capture_output=True, text=True, check=True)
+    predictions.append(out)
+
+
+def energies_and_forces(path):
+    lines = open(path).read().split("\n")
+    energies, forces, k = [], [], 0
+    while k < len(lines) and lines[k].strip():
+        n = int(lines[k])
+        energies.append(float(lines[k + 1].split("energy=")[1].split()[0]))
+        forces += [float(x) for line in lines[k + 2:k + 2 + n] for x in line.split()[4:7]]
+        k += n + 2
+    return np.array(energies), np.array(forces)
+
+
+(e1, f1), (e2, f2) = energies_and_forces(predictions[0]), energies_and_forces(predictions[1])
+check(np.max(np.abs(e1 - e2) / np.abs(e1)) <= 1e-10, f"energies agree to {np.max(np.abs(e1 - e2) / np.abs(e1)):.1e} relative")
+check(np.max(np.abs(f1 - f2)) <= 1e-9 * np.max(np.abs(f1)), f"forces agree to {np.max(np.abs(f1 - f2)) / np.max(np.abs(f1)):.1e} of the largest")
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
