@@ -27,6 +27,7 @@ struct TrainingSettings {
     Kernel kernel;                        // default: polynomial, zeta 2
     int64_t sparse_per_species = 500;     // reference environments per central species (fewer if
                                           // the data has fewer)
+    bool cur_selection = false;           // "selection": "cur" instead of the default "fps"
     double sigma_energy = 0.002;          // expected energy error per atom, eV (rows scaled by 1/(sigma sqrt N))
     double sigma_forces = 0.05;           // eV/Å
     double sigma_virial = 0.05;           // per atom, eV (rows scaled by 1/(sigma sqrt N))
@@ -35,7 +36,7 @@ struct TrainingSettings {
     double jitter = 1e-10;                // ridge jitter * mean diag(K_MM) added to the prior, so that a
                                           // singular K_MM (duplicate references) stays solvable
 
-    // Keys: method ("sparse_gpr" or "krr"), descriptor (required), kernel, sparse_per_species, sigma_energy, sigma_forces,
+    // Keys: method ("sparse_gpr" or "krr"), descriptor (required), kernel, selection ("fps" or "cur"), sparse_per_species, sigma_energy, sigma_forces,
     // sigma_virial, use_energies, use_forces, use_virials, baselines ({"Si": -158.5} or {"14": ...}),
     // jitter. Unknown keys are errors.
     static TrainingSettings parse(const json& config);
@@ -105,6 +106,13 @@ std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, co
                                             const std::vector<double>& kernel_values, const std::vector<double>& sigma_values,
                                             int folds, uint64_t seed,
                                             const TrainingCommunicator& communicator = TrainingCommunicator());
+
+// Deterministic greedy CUR selection of `count` rows of X [n][d]: repeatedly the row with the
+// largest weight on the leading right singular vector of the remaining matrix (found by power
+// iteration on its Gram matrix), after which every row loses its component along the chosen one.
+// Returns row indices in selection order; stops early when what remains is below 1e-12 of the
+// total squared norm (the matrix's rank is exhausted).
+std::vector<int64_t> cur_selection(int64_t n, int64_t d, const double* X, int64_t count);
 
 // Farthest-point sampling of `count` rows of X [n][d] by Euclidean distance, starting from the row
 // farthest from the mean; returns row indices in selection order (all rows if count >= n).

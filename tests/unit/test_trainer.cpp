@@ -2,6 +2,7 @@
 // on structures not trained on), baselines are fitted from the composition, farthest-point
 // sampling against brute force, and inconsistent data is refused.
 #include "core/error.hpp"
+#include "core/lapack.hpp"
 #include "descriptors/factory.hpp"
 #include "models/trainer.hpp"
 #include "structures.hpp"
@@ -361,4 +362,61 @@ TEST(Trainer, DistributedFitEqualsTheSingleProcessFit) {
             EXPECT_NEAR(summaries[r].training.force_rmse, serial_summary.training.force_rmse, 1e-10);
         }
     }
+}
+
+TEST(Trainer, CurSelectionFollowsTheLeadingSingularVectorsAndStopsAtTheRank) {
+    // Rows along three orthogonal directions (5, 3 and 2 rows, decreasing weight) in 6 dimensions.
+    const int64_t d = 6;
+    std::vector<double> X;
+    std::mt19937 generator(3);
+    std::normal_distribution<double> noise(0.0, 1e-3);
+    const double sizes[3] = {3.0, 2.0, 1.0};
+    const int counts[3] = {5, 3, 2};
+    for (int direction = 0; direction < 3; ++direction)
+        for (int r = 0; r < counts[direction]; ++r) {
+            std::vector<double> row(d, 0.0);
+            row[2 * direction] = sizes[direction] * (1.0 + 0.1 * r);
+            row[2 * direction + 1] = 0.5 * sizes[direction];
+            for (double& x : row) x += noise(generator);
+            X.insert(X.end(), row.begin(), row.end());
+        }
+    const int64_t n = 10;
+    // The first choice: the largest |row . v1| for the leading eigenvector v1 of X^T X (LAPACK).
+    std::vector<double> G(d * d, 0.0), eigenvalues;
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t a = 0; a < d; ++a)
+            for (int64_t b = 0; b < d; ++b) G[a * d + b] += X[i * d + a] * X[i * d + b];
+    symmetric_eigen(static_cast<int>(d), G, eigenvalues);
+    int64_t expected = 0;
+    double best = -1.0;
+    for (int64_t i = 0; i < n; ++i) {
+        double s = 0.0;
+        for (int64_t a = 0; a < d; ++a) s += X[i * d + a] * G[(d - 1) * d + a];
+        if (s * s > best) best = s * s, expected = i;
+    }
+    const std::vector<int64_t> chosen = cur_selection(n, d, X.data(), 3);
+    ASSERT_EQ(chosen.size(), 3u);
+    EXPECT_EQ(chosen[0], expected);
+    // One row from each direction: rows 0-4, 5-7, 8-9.
+    std::vector<int> groups;
+    for (int64_t i : chosen) groups.push_back(i < 5 ? 0 : (i < 8 ? 1 : 2));
+    std::sort(groups.begin(), groups.end());
+    EXPECT_EQ(groups, (std::vector<int>{0, 1, 2}));
+    // A rank-2 matrix offers only two rows.
+    std::vector<double> rank_two = {1, 0, 0, 0, 1, 0, 2, 1, 0, 3, -1, 0};
+    EXPECT_EQ(cur_selection(4, 3, rank_two.data(), 4).size(), 2u);
+}
+
+TEST(Trainer, CurSelectedReferencesFitToo) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> a(d->feature_count(), 0.02);
+    const std::vector<Frame> frames = dataset(6, 60, *d, a);
+    TrainingSummary summary;
+    train_sparse_gpr(frames, TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
+                                                                 R"(, "selection": "cur", "sparse_per_species": 12})")),
+                     &summary);
+    EXPECT_EQ(summary.n_sparse.at(14), 12);
+    EXPECT_EQ(summary.n_sparse.at(6), 6);  // only six carbon environments
+    EXPECT_LT(summary.training.energy_rmse_per_atom, 0.05);
+    EXPECT_THROW(TrainingSettings::parse(json::parse(R"({"descriptor": {"type": "acsf"}, "selection": "random"})")), Error);
 }
