@@ -65,11 +65,7 @@ void bond_to_neighbour(const SystemView& system, int64_t center, int64_t atom, d
     for (int64_t q = system.offsets[center]; q < system.offsets[center + 1]; ++q) {
         if (system.neighbours[q] != atom) continue;
         double d[3];
-        for (int k = 0; k < 3; ++k) {
-            d[k] = system.positions[3 * atom + k] - system.positions[3 * i + k];
-            if (system.cell_shifts)
-                for (int c = 0; c < 3; ++c) d[k] += system.cell_shifts[3 * q + c] * system.cell[3 * c + k];
-        }
+        pair_vector(system, center, q, d);
         if (norm3(d) < best) {
             best = norm3(d);
             for (int k = 0; k < 3; ++k) bond[k] = d[k];

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -77,6 +78,35 @@ std::vector<int64_t> parse_index_list(const std::string& text) {
     }
     if (out.empty()) fail(Status::invalid_argument, "--centers lists no atoms");
     return out;
+}
+
+std::vector<double> parse_number_list(const std::string& text, const std::string& option) {
+    std::vector<double> out;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ',')) {
+        char* end = nullptr;
+        out.push_back(std::strtod(item.c_str(), &end));
+        if (item.empty() || *end != '\0' || !std::isfinite(out.back())) {
+            fail(Status::invalid_argument, option, " '", text, "' is not a list of numbers");
+        }
+    }
+    if (out.empty()) fail(Status::invalid_argument, option, " needs at least one value");
+    return out;
+}
+
+double number_option(const Arguments& args, const std::string& option, double fallback) {
+    if (!args.has(option)) return fallback;
+    const std::vector<double> value = parse_number_list(args.value(option), option);
+    if (value.size() != 1) fail(Status::invalid_argument, option, " '", args.value(option), "' is not a number");
+    return value[0];
+}
+
+std::string file_stem(const std::string& path) {
+    const std::size_t slash = path.find_last_of('/');
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    const std::size_t dot = name.rfind('.');
+    return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
 }
 
 }  // namespace atomfp::cli

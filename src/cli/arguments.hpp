@@ -33,4 +33,13 @@ std::string read_text_file(const std::string& path);
 // "0,3-5" -> {0, 3, 4, 5}; throws Error(invalid_argument) for malformed lists.
 std::vector<int64_t> parse_index_list(const std::string& text);
 
+// "0.1,2,3e-4" -> {0.1, 2, 3e-4}, every entry finite; throws Error(invalid_argument) naming `option`.
+std::vector<double> parse_number_list(const std::string& text, const std::string& option);
+
+// The finite number given for `option`, or `fallback` when the option is absent.
+double number_option(const Arguments& args, const std::string& option, double fallback);
+
+// "dir/soap.json" -> "soap": names descriptors in tables and CSV columns.
+std::string file_stem(const std::string& path);
+
 }  // namespace atomfp::cli

@@ -40,13 +40,6 @@ const char* manifold_usage =
     "                      PREFIX.svg\n"
     "  --help              show this message\n";
 
-std::string file_stem(const std::string& path) {
-    const std::size_t slash = path.find_last_of('/');
-    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    const std::size_t dot = name.rfind('.');
-    return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
-}
-
 // The frames superposed on the first (rotation and translation only), so that what remains is the
 // internal motion: a closed loop in internal coordinates can accumulate a net rotation otherwise.
 std::vector<double> superposed_frames(const ManifoldTrace& trace) {

@@ -58,25 +58,9 @@ std::vector<double> parse_direction(const std::string& text, std::mt19937_64& ge
         std::normal_distribution<double> normal(0.0, 1.0);
         return {normal(generator), normal(generator), normal(generator)};
     }
-    std::vector<double> out;
-    std::stringstream stream(text);
-    std::string item;
-    while (std::getline(stream, item, ',')) {
-        char* end = nullptr;
-        out.push_back(std::strtod(item.c_str(), &end));
-        if (item.empty() || *end != '\0' || !std::isfinite(out.back())) fail(Status::invalid_argument, "--direction '", text, "' is not x,y,z");
-    }
+    const std::vector<double> out = parse_number_list(text, "--direction");
     if (out.size() != 3) fail(Status::invalid_argument, "--direction '", text, "' is not x,y,z");
     return out;
-}
-
-double parse_number(const Arguments& args, const std::string& name, double fallback) {
-    if (!args.has(name)) return fallback;
-    const std::string text = args.value(name);
-    char* end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0' || !std::isfinite(value)) fail(Status::invalid_argument, name, " '", text, "' is not a number");
-    return value;
 }
 
 // One centre of a system as its own system (the same pairs), with positions that can be swapped.
@@ -190,15 +174,13 @@ int perturb(int argc, char** argv) {
         for (const std::string& path : args.values("--spec")) {
             descriptors.push_back(create_descriptor(read_text_file(path)));
             cutoff = std::max(cutoff, descriptors.back()->cutoff());
-            const std::size_t slash = path.find_last_of('/');
-            std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-            names.push_back(name.substr(0, name.rfind('.')));
+            names.push_back(file_stem(path));
         }
         const std::string kind = args.value("--kind");
-        const double t_min = parse_number(args, "--t-min", 1e-8), t_max = parse_number(args, "--t-max", 0.1);
-        const double fit_max = parse_number(args, "--fit-max", 1e-3), rattle = parse_number(args, "--rattle", 0.0);
-        const double per_decade = parse_number(args, "--per-decade", 4.0);
-        const double seed = parse_number(args, "--seed", 1.0);
+        const double t_min = number_option(args, "--t-min", 1e-8), t_max = number_option(args, "--t-max", 0.1);
+        const double fit_max = number_option(args, "--fit-max", 1e-3), rattle = number_option(args, "--rattle", 0.0);
+        const double per_decade = number_option(args, "--per-decade", 4.0);
+        const double seed = number_option(args, "--seed", 1.0);
         if (rattle < 0.0 || seed < 0.0 || per_decade < 1.0) fail(Status::invalid_argument, "--rattle, --seed and --per-decade must be positive");
         std::mt19937_64 generator(static_cast<uint64_t>(seed));
 

@@ -23,19 +23,6 @@ const char* scan_usage =
     "(eV/atom; sigma_forces and sigma_virial scale with it from FIT.json). Writes PREFIX.csv and a\n"
     "heat map PREFIX.svg of the cross-validated energy (and force) RMSE, and prints the best pair.\n";
 
-std::vector<double> parse_values(const std::string& text, const char* option) {
-    std::vector<double> out;
-    std::stringstream stream(text);
-    std::string item;
-    while (std::getline(stream, item, ',')) {
-        char* end = nullptr;
-        out.push_back(std::strtod(item.c_str(), &end));
-        if (item.empty() || *end != '\0' || !std::isfinite(out.back())) fail(Status::invalid_argument, option, " '", text, "' is not a list of numbers");
-    }
-    if (out.empty()) fail(Status::invalid_argument, option, " needs at least one value");
-    return out;
-}
-
 std::string label(double v) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%g", v);
@@ -59,8 +46,8 @@ int scan(int argc, char** argv) {
             return 2;
         }
         const TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(args.value("--config"))));
-        const std::vector<double> kernel_values = parse_values(args.value("--kernel-values"), "--kernel-values");
-        const std::vector<double> sigma_values = parse_values(args.value("--sigma-values"), "--sigma-values");
+        const std::vector<double> kernel_values = parse_number_list(args.value("--kernel-values"), "--kernel-values");
+        const std::vector<double> sigma_values = parse_number_list(args.value("--sigma-values"), "--sigma-values");
         const std::vector<int64_t> folds = parse_index_list(args.value("--cv", "5"));
         const std::vector<int64_t> seed = parse_index_list(args.value("--seed", "1"));
         if (folds.size() != 1 || seed.size() != 1) fail(Status::invalid_argument, "--cv and --seed take one number each");

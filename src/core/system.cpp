@@ -49,17 +49,12 @@ void Environment::build(const SystemView& s, int64_t center_index, double cutoff
     const int64_t i = s.centers[center_index];
     center_atom = i;
     center_species = s.species[i];
-    const double* xi = s.positions + 3 * i;
     const double cutoff2 = cutoff * cutoff;
     const int64_t begin = s.offsets[center_index], end = s.offsets[center_index + 1];
     for (int64_t p = begin; p < end; ++p) {
         const int64_t j = s.neighbours[p];
-        const double* xj = s.positions + 3 * j;
-        double d[3] = {xj[0] - xi[0], xj[1] - xi[1], xj[2] - xi[2]};
-        if (s.cell_shifts) {
-            const int32_t* n = s.cell_shifts + 3 * p;
-            for (int k = 0; k < 3; ++k) d[k] += n[0] * s.cell[k] + n[1] * s.cell[3 + k] + n[2] * s.cell[6 + k];
-        }
+        double d[3];
+        pair_vector(s, center_index, p, d);
         const double r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
         if (r2 >= cutoff2) continue;
         const double r = std::sqrt(r2);

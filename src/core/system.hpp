@@ -23,6 +23,17 @@ struct SystemView {
     int64_t n_gradient_blocks() const { return n_centers + n_pairs(); }
 };
 
+// r_ij = x_j - x_i + shift . cell for list entry `pair` (an index into neighbours) of centre `center`.
+inline void pair_vector(const SystemView& s, int64_t center, int64_t pair, double* r) {
+    const double* xi = s.positions + 3 * s.centers[center];
+    const double* xj = s.positions + 3 * s.neighbours[pair];
+    for (int k = 0; k < 3; ++k) r[k] = xj[k] - xi[k];
+    if (s.cell_shifts) {
+        const int32_t* n = s.cell_shifts + 3 * pair;
+        for (int k = 0; k < 3; ++k) r[k] += n[0] * s.cell[k] + n[1] * s.cell[3 + k] + n[2] * s.cell[6 + k];
+    }
+}
+
 // Distances below this are coincident atoms, an error rather than a NaN.
 constexpr double coincidence_distance = 1e-8;
 

@@ -27,6 +27,50 @@ void check_environments(const Descriptor& descriptor, const SystemView& system) 
     }
 }
 
+// What one thread reuses from centre to centre.
+struct CentreScratch {
+    std::unique_ptr<Descriptor::Workspace> workspace;
+    Environment environment;
+    std::vector<double> features, blocks;  // grow-only
+
+    double* sized(std::vector<double>& v, std::size_t n) {
+        if (v.size() < n) v.resize(n);
+        return v.data();
+    }
+};
+
+// Calls body(c, scratch) for every centre in parallel, with scratch.environment built for the
+// descriptor's cutoff and one workspace per thread. Exceptions must not leave an OpenMP construct,
+// so each iteration catches its own and the first one is rethrown after the parallel region.
+template <typename Body>
+void for_each_centre(const Descriptor& descriptor, const SystemView& system, Body&& body) {
+    std::exception_ptr failure;
+    auto record = [&failure]() {
+#pragma omp critical(atomfp_centre_failure)
+        if (!failure) failure = std::current_exception();
+    };
+#pragma omp parallel
+    {
+        CentreScratch scratch;
+        try {
+            scratch.workspace = descriptor.make_workspace();
+        } catch (...) {
+            record();
+        }
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t c = 0; c < system.n_centers; ++c) {
+            if (!scratch.workspace) continue;
+            try {
+                scratch.environment.build(system, c, descriptor.cutoff());
+                body(c, scratch);
+            } catch (...) {
+                record();
+            }
+        }
+    }
+    if (failure) std::rethrow_exception(failure);
+}
+
 }  // namespace
 
 void compute(const Descriptor& descriptor, const SystemView& system, double* features, double* gradients) {
@@ -37,66 +81,38 @@ void compute(const Descriptor& descriptor, const SystemView& system, double* fea
     const int64_t n_features = descriptor.feature_count();
     const int64_t block = 3 * n_features;
     const bool overwrites = descriptor.overwrites_neighbour_blocks();
-    std::exception_ptr failure;
-
-    // Exceptions must not leave an OpenMP construct, so each iteration catches its own and the
-    // first one is rethrown after the parallel region.
-    auto record = [&failure]() {
-#pragma omp critical(atomfp_compute_failure)
-        if (!failure) failure = std::current_exception();
-    };
-#pragma omp parallel
-    {
-        std::unique_ptr<Descriptor::Workspace> workspace;
-        Environment environment;
-        std::vector<double> scratch_features;
-        try {
-            workspace = descriptor.make_workspace();
-            scratch_features.resize(features ? 0 : static_cast<std::size_t>(n_features));
-        } catch (...) {
-            record();
-        }
-#pragma omp for schedule(dynamic, 4)
-        for (int64_t c = 0; c < system.n_centers; ++c) {
-            if (!workspace) continue;
-            try {
-                environment.build(system, c, descriptor.cutoff());
-                double* f = features ? features + c * n_features : scratch_features.data();
-                double* centre_block = nullptr;
-                if (gradients) {
-                    const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
-                    centre_block = gradients + (c + system.offsets[c]) * block;
-                    if (overwrites) {
-                        // Zero the centre and every listed atom outside the cutoff (slots are increasing).
-                        std::fill(centre_block, centre_block + block, 0.0);
-                        int64_t q = 0;
-                        for (int64_t slot = 0; slot < n_listed; ++slot) {
-                            if (q < environment.size() && environment.slots[q] == slot) {
-                                ++q;
-                                continue;
-                            }
-                            double* b = centre_block + (1 + slot) * block;
-                            std::fill(b, b + block, 0.0);
-                        }
-                    } else {
-                        std::fill(centre_block, centre_block + (1 + n_listed) * block, 0.0);
+    for_each_centre(descriptor, system, [&](int64_t c, CentreScratch& scratch) {
+        const Environment& environment = scratch.environment;
+        double* f = features ? features + c * n_features : scratch.sized(scratch.features, n_features);
+        double* centre_block = nullptr;
+        if (gradients) {
+            const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
+            centre_block = gradients + (c + system.offsets[c]) * block;
+            if (overwrites) {
+                // Zero the centre and every listed atom outside the cutoff (slots are increasing).
+                std::fill(centre_block, centre_block + block, 0.0);
+                int64_t q = 0;
+                for (int64_t slot = 0; slot < n_listed; ++slot) {
+                    if (q < environment.size() && environment.slots[q] == slot) {
+                        ++q;
+                        continue;
                     }
+                    double* b = centre_block + (1 + slot) * block;
+                    std::fill(b, b + block, 0.0);
                 }
-                descriptor.compute_environment(environment, f, centre_block ? centre_block + block : nullptr,
-                                               *workspace);
-                if (centre_block) {
-                    // Every feature depends on the centre only through r_ij = x_j - x_i.
-                    for (int64_t q = 0; q < environment.size(); ++q) {
-                        const double* g = centre_block + (1 + environment.slots[q]) * block;
-                        for (int64_t k = 0; k < block; ++k) centre_block[k] -= g[k];
-                    }
-                }
-            } catch (...) {
-                record();
+            } else {
+                std::fill(centre_block, centre_block + (1 + n_listed) * block, 0.0);
             }
         }
-    }
-    if (failure) std::rethrow_exception(failure);
+        descriptor.compute_environment(environment, f, centre_block ? centre_block + block : nullptr, *scratch.workspace);
+        if (centre_block) {
+            // Every feature depends on the centre only through r_ij = x_j - x_i.
+            for (int64_t q = 0; q < environment.size(); ++q) {
+                const double* g = centre_block + (1 + environment.slots[q]) * block;
+                for (int64_t k = 0; k < block; ++k) centre_block[k] -= g[k];
+            }
+        }
+    });
 }
 
 void Descriptor::contract_environment(const Environment&, const double*, double*, double*, Workspace&) const {
@@ -111,57 +127,34 @@ void contract(const Descriptor& descriptor, const SystemView& system, const doub
     if (!contracted) fail(Status::invalid_argument, "contracted is NULL");
     const int64_t n_features = descriptor.feature_count();
     const bool direct = descriptor.has_direct_contraction();
-    std::exception_ptr failure;
-    auto record = [&failure]() {
-#pragma omp critical(atomfp_contract_failure)
-        if (!failure) failure = std::current_exception();
-    };
-#pragma omp parallel
-    {
-        std::unique_ptr<Descriptor::Workspace> workspace;
-        Environment environment;
-        std::vector<double> scratch_features, blocks;
-        try {
-            workspace = descriptor.make_workspace();
-            scratch_features.resize(features ? 0 : static_cast<std::size_t>(n_features));
-        } catch (...) {
-            record();
-        }
-#pragma omp for schedule(dynamic, 4)
-        for (int64_t c = 0; c < system.n_centers; ++c) {
-            if (!workspace) continue;
-            try {
-                environment.build(system, c, descriptor.cutoff());
-                const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
-                double* f = features ? features + c * n_features : scratch_features.data();
-                const double* w = weights + c * n_features;
-                double* centre = contracted + 3 * (c + system.offsets[c]);
-                std::fill(centre, centre + 3 * (1 + n_listed), 0.0);
-                double* pairs = centre + 3;
-                if (direct) {
-                    descriptor.contract_environment(environment, w, f, pairs, *workspace);
-                } else {
-                    // Only the environment's slots are written; the others stay zero.
-                    blocks.assign(static_cast<std::size_t>(n_listed) * 3 * n_features, 0.0);
-                    descriptor.compute_environment(environment, f, blocks.data(), *workspace);
-                    for (int64_t q = 0; q < environment.size(); ++q) {
-                        const int64_t slot = environment.slots[q];
-                        const double* b = blocks.data() + slot * 3 * n_features;
-                        for (int alpha = 0; alpha < 3; ++alpha) {
-                            double sum = 0.0;
-                            for (int64_t k = 0; k < n_features; ++k) sum += w[k] * b[alpha * n_features + k];
-                            pairs[3 * slot + alpha] = sum;
-                        }
-                    }
+    for_each_centre(descriptor, system, [&](int64_t c, CentreScratch& scratch) {
+        const Environment& environment = scratch.environment;
+        const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
+        double* f = features ? features + c * n_features : scratch.sized(scratch.features, n_features);
+        const double* w = weights + c * n_features;
+        double* centre = contracted + 3 * (c + system.offsets[c]);
+        std::fill(centre, centre + 3 * (1 + n_listed), 0.0);
+        double* pairs = centre + 3;
+        if (direct) {
+            descriptor.contract_environment(environment, w, f, pairs, *scratch.workspace);
+        } else {
+            // Only the environment's slots are written; the others stay zero.
+            double* blocks = scratch.sized(scratch.blocks, static_cast<std::size_t>(n_listed) * 3 * n_features);
+            std::fill(blocks, blocks + n_listed * 3 * n_features, 0.0);
+            descriptor.compute_environment(environment, f, blocks, *scratch.workspace);
+            for (int64_t q = 0; q < environment.size(); ++q) {
+                const int64_t slot = environment.slots[q];
+                const double* b = blocks + slot * 3 * n_features;
+                for (int alpha = 0; alpha < 3; ++alpha) {
+                    double sum = 0.0;
+                    for (int64_t k = 0; k < n_features; ++k) sum += w[k] * b[alpha * n_features + k];
+                    pairs[3 * slot + alpha] = sum;
                 }
-                for (int64_t q = 0; q < environment.size(); ++q)
-                    for (int alpha = 0; alpha < 3; ++alpha) centre[alpha] -= pairs[3 * environment.slots[q] + alpha];
-            } catch (...) {
-                record();
             }
         }
-    }
-    if (failure) std::rethrow_exception(failure);
+        for (int64_t q = 0; q < environment.size(); ++q)
+            for (int alpha = 0; alpha < 3; ++alpha) centre[alpha] -= pairs[3 * environment.slots[q] + alpha];
+    });
 }
 
 }  // namespace atomfp

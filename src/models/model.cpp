@@ -37,6 +37,12 @@ Model::Model(const json& descriptor_spec, const Kernel& kernel, std::vector<Spec
     }
 }
 
+Model Model::with_metadata(json metadata) && {
+    Model out = std::move(*this);
+    out.metadata_ = std::move(metadata);
+    return out;
+}
+
 std::vector<int32_t> Model::species() const {
     std::vector<int32_t> out;
     for (const SpeciesWeights& b : blocks_) out.push_back(b.species);
@@ -111,11 +117,7 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
                 for (int k = 0; k < 3; ++k) forces[3 * j + k] -= g[k];
             if (virial) {
                 double r[3];
-                for (int k = 0; k < 3; ++k) {
-                    r[k] = system.positions[3 * j + k] - system.positions[3 * i + k];
-                    if (system.cell_shifts)
-                        for (int a = 0; a < 3; ++a) r[k] += system.cell_shifts[3 * q + a] * system.cell[3 * a + k];
-                }
+                pair_vector(system, c, q, r);
                 for (int a = 0; a < 3; ++a)
                     for (int b = 0; b < 3; ++b) W[3 * a + b] -= r[a] * g[b];
             }

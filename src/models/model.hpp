@@ -36,6 +36,9 @@ public:
     // The blocks as given (references unprepared).
     const std::vector<SpeciesWeights>& blocks() const { return blocks_; }
     const json& metadata() const { return metadata_; }
+    // This model with `metadata` in place of its own; the descriptor and references move instead of
+    // being rebuilt.
+    Model with_metadata(json metadata) &&;
 
     // Energy (eV), per-centre energies [n_centers], forces [n_atoms][3] (eV/Å, on every atom of
     // the system including ghosts, accumulated: images fold onto their atom through the list) and

@@ -252,8 +252,7 @@ Model finish(Model model, const std::vector<Frame>& frames, const TrainingSettin
     communicator.sum(sums.values);
     report.training = sums.metrics();
     if (summary) *summary = report;
-    json metadata = {{"training", report.to_json()}};
-    return Model(model.descriptor().parameters(), model.kernel(), model.blocks(), metadata);
+    return std::move(model).with_metadata({{"training", report.to_json()}});
 }
 
 }  // namespace
@@ -373,11 +372,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
                     }
                     if (virial && b > 0) {
                         double r[3];
-                        for (int kk = 0; kk < 3; ++kk) {
-                            r[kk] = view.positions[3 * atom + kk] - view.positions[3 * c + kk];
-                            if (view.cell_shifts)
-                                for (int l = 0; l < 3; ++l) r[kk] += view.cell_shifts[3 * q + l] * view.cell[3 * l + kk];
-                        }
+                        pair_vector(view, c, q, r);
                         for (int row_a = 0; row_a < 3; ++row_a) {
                             double* row = phi.data() + (virial_row + 3 * row_a + alpha) * M + offset[s];
                             for (int64_t j = 0; j < m; ++j) row[j] -= r[row_a] * t[j];  // W_ab = -sum r_a dE/dr_b
