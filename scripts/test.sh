@@ -8,7 +8,7 @@ bash scripts/install-deps.sh
 jobs=$(nproc)
 
 echo "== release build and tests"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMFP_ENABLE_MPI=ON
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMFP_ENABLE_MPI=ON -DATOMFP_NATIVE=ON
 cmake --build build -j "$jobs"
 (cd build && ctest -j "$jobs" --output-on-failure)
 

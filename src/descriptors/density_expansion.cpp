@@ -2,6 +2,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/scratch.hpp"
 #include "core/small_kernels.hpp"
 
 #include <algorithm>
@@ -167,13 +168,6 @@ std::string DensityExpansion::channel_label(int channel) const {
     return element_symbol(species_[channel / n_radial_]) + ",n=" + std::to_string(channel % n_radial_);
 }
 
-namespace {
-
-inline double* grown(std::vector<double>& v, std::size_t n) {
-    if (v.size() < n) v.resize(n);
-    return v.data();
-}
-}  // namespace
 
 void DensityExpansion::expand(const Environment& environment, double* coefficients, NeighbourFactors& f,
                               bool with_gradients) const {
@@ -188,11 +182,11 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
     // Radial and angular factors of every neighbour are kept, so that the sum over neighbours
     // below runs with the coefficients in registers.
     const std::size_t slots = static_cast<std::size_t>(n);
-    double* radial_all = grown(f.radial, slots * radial_size);
-    double* radial_derivative_all = grown(f.radial_derivative, slots * radial_size);
-    double* harmonics_all = grown(f.harmonics, slots * LM);
-    double* gradients_all = with_gradients ? grown(f.harmonic_gradients, slots * 3 * LM) : nullptr;
-    double* unit_all = grown(f.unit, slots * 3);
+    double* radial_all = sized(f.radial, slots * radial_size);
+    double* radial_derivative_all = sized(f.radial_derivative, slots * radial_size);
+    double* harmonics_all = sized(f.harmonics, slots * LM);
+    double* gradients_all = with_gradients ? sized(f.harmonic_gradients, slots * 3 * LM) : nullptr;
+    double* unit_all = sized(f.unit, slots * 3);
     if (f.first_channel.size() < slots) f.first_channel.resize(slots);
 
     for (int64_t j = 0; j < n; ++j) {

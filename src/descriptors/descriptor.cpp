@@ -2,10 +2,15 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/scratch.hpp"
 
 #include <algorithm>
 #include <exception>
 #include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace atomfp {
 
@@ -32,11 +37,6 @@ struct CentreScratch {
     std::unique_ptr<Descriptor::Workspace> workspace;
     Environment environment;
     std::vector<double> features, blocks;  // grow-only
-
-    double* sized(std::vector<double>& v, std::size_t n) {
-        if (v.size() < n) v.resize(n);
-        return v.data();
-    }
 };
 
 // Calls body(c, scratch) for every centre in parallel, with scratch.environment built for the
@@ -83,7 +83,7 @@ void compute(const Descriptor& descriptor, const SystemView& system, double* fea
     const bool overwrites = descriptor.overwrites_neighbour_blocks();
     for_each_centre(descriptor, system, [&](int64_t c, CentreScratch& scratch) {
         const Environment& environment = scratch.environment;
-        double* f = features ? features + c * n_features : scratch.sized(scratch.features, n_features);
+        double* f = features ? features + c * n_features : sized(scratch.features, n_features);
         double* centre_block = nullptr;
         if (gradients) {
             const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
@@ -121,40 +121,111 @@ void Descriptor::contract_environment(const Environment&, const double*, double*
 
 void contract(const Descriptor& descriptor, const SystemView& system, const double* weights, double* features,
               double* contracted) {
+    if (!weights) fail(Status::invalid_argument, "weights is NULL");
+    const int64_t n_features = descriptor.feature_count();
+    compute_and_contract(
+        descriptor, system,
+        [&](int64_t first, int64_t count, const double*, double* w) {
+            std::copy_n(weights + first * n_features, count * n_features, w);
+        },
+        features, contracted);
+}
+
+namespace {
+
+// What one thread keeps for one batch of centres.
+struct BatchScratch {
+    std::unique_ptr<Descriptor::Workspace> workspace;
+    std::vector<Environment> environments;
+    std::vector<double> features, weights, blocks;  // grow-only
+};
+
+// Centres per batch: enough rows that the matrix product against the references is not dominated
+// by copying the references into BLAS's packed format, few enough that every thread gets work.
+int64_t batch_size(int64_t n_centers) {
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    const int64_t even = (n_centers + 2 * threads - 1) / (2 * threads);
+    return std::clamp<int64_t>(even, 1, 256);
+}
+
+}  // namespace
+
+void compute_and_contract(const Descriptor& descriptor, const SystemView& system, const BatchWeights& weigh,
+                          double* features, double* contracted) {
     validate_system(system);
     check_environments(descriptor, system);
-    if (!weights) fail(Status::invalid_argument, "weights is NULL");
     if (!contracted) fail(Status::invalid_argument, "contracted is NULL");
     const int64_t n_features = descriptor.feature_count();
     const bool direct = descriptor.has_direct_contraction();
-    for_each_centre(descriptor, system, [&](int64_t c, CentreScratch& scratch) {
-        const Environment& environment = scratch.environment;
-        const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
-        double* f = features ? features + c * n_features : scratch.sized(scratch.features, n_features);
-        const double* w = weights + c * n_features;
-        double* centre = contracted + 3 * (c + system.offsets[c]);
-        std::fill(centre, centre + 3 * (1 + n_listed), 0.0);
-        double* pairs = centre + 3;
-        if (direct) {
-            descriptor.contract_environment(environment, w, f, pairs, *scratch.workspace);
-        } else {
-            // Only the environment's slots are written; the others stay zero.
-            double* blocks = scratch.sized(scratch.blocks, static_cast<std::size_t>(n_listed) * 3 * n_features);
-            std::fill(blocks, blocks + n_listed * 3 * n_features, 0.0);
-            descriptor.compute_environment(environment, f, blocks, *scratch.workspace);
-            for (int64_t q = 0; q < environment.size(); ++q) {
-                const int64_t slot = environment.slots[q];
-                const double* b = blocks + slot * 3 * n_features;
-                for (int alpha = 0; alpha < 3; ++alpha) {
-                    double sum = 0.0;
-                    for (int64_t k = 0; k < n_features; ++k) sum += w[k] * b[alpha * n_features + k];
-                    pairs[3 * slot + alpha] = sum;
+    const int64_t batch = batch_size(system.n_centers);
+    const int64_t n_batches = (system.n_centers + batch - 1) / batch;
+    std::exception_ptr failure;
+    auto record = [&failure]() {
+#pragma omp critical(atomfp_batch_failure)
+        if (!failure) failure = std::current_exception();
+    };
+#pragma omp parallel
+    {
+        BatchScratch scratch;
+        try {
+            scratch.environments.resize(batch);
+            scratch.workspace = descriptor.make_workspace();
+            scratch.features.resize((batch + 1) * n_features);  // the last row: features the fallback recomputes
+            scratch.weights.resize(batch * n_features);
+        } catch (...) {
+            record();
+            scratch.workspace.reset();
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < n_batches; ++b) {
+            if (!scratch.workspace) continue;
+            try {
+                const int64_t first = b * batch, count = std::min(batch, system.n_centers - first);
+                double* f = features ? features + first * n_features : scratch.features.data();
+                for (int64_t i = 0; i < count; ++i) {
+                    Environment& environment = scratch.environments[i];
+                    environment.build(system, first + i, descriptor.cutoff());
+                    descriptor.compute_environment(environment, f + i * n_features, nullptr, *scratch.workspace);
                 }
+                weigh(first, count, f, scratch.weights.data());
+                for (int64_t i = 0; i < count; ++i) {
+                    const int64_t c = first + i;
+                    const Environment& environment = scratch.environments[i];
+                    const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
+                    const double* w = scratch.weights.data() + i * n_features;
+                    double* centre = contracted + 3 * (c + system.offsets[c]);
+                    std::fill(centre, centre + 3 * (1 + n_listed), 0.0);
+                    double* pairs = centre + 3;
+                    double* recomputed = scratch.features.data() + batch * n_features;
+                    if (direct) {
+                        descriptor.contract_environment(environment, w, recomputed, pairs, *scratch.workspace);
+                    } else {
+                        // Only the environment's slots are written; the others stay zero.
+                        double* blocks = sized(scratch.blocks, static_cast<std::size_t>(n_listed) * 3 * n_features);
+                        std::fill(blocks, blocks + n_listed * 3 * n_features, 0.0);
+                        descriptor.compute_environment(environment, recomputed, blocks, *scratch.workspace);
+                        for (int64_t q = 0; q < environment.size(); ++q) {
+                            const int64_t slot = environment.slots[q];
+                            const double* block = blocks + slot * 3 * n_features;
+                            for (int alpha = 0; alpha < 3; ++alpha) {
+                                double sum = 0.0;
+                                for (int64_t k = 0; k < n_features; ++k) sum += w[k] * block[alpha * n_features + k];
+                                pairs[3 * slot + alpha] = sum;
+                            }
+                        }
+                    }
+                    for (int64_t q = 0; q < environment.size(); ++q)
+                        for (int alpha = 0; alpha < 3; ++alpha) centre[alpha] -= pairs[3 * environment.slots[q] + alpha];
+                }
+            } catch (...) {
+                record();
             }
         }
-        for (int64_t q = 0; q < environment.size(); ++q)
-            for (int alpha = 0; alpha < 3; ++alpha) centre[alpha] -= pairs[3 * environment.slots[q] + alpha];
-    });
+    }
+    if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace atomfp

@@ -8,6 +8,7 @@
 #include "core/system.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -70,5 +71,17 @@ void compute(const Descriptor& descriptor, const SystemView& system, double* fea
 // at a time.
 void contract(const Descriptor& descriptor, const SystemView& system, const double* weights, double* features,
               double* contracted);
+
+// Called once per batch of consecutive centres [first, first + count) with their features
+// [count][n_features]; writes weights [count][n_features] for them. Called concurrently from
+// several threads on disjoint batches.
+using BatchWeights = std::function<void(int64_t first, int64_t count, const double* features, double* weights)>;
+
+// contract() for weights that depend on the features, as dE/dF of a model does: the centres go in
+// batches, each batch's features first, then its weights (one matrix product for the whole batch
+// in a model), then its contraction (which recomputes the expansion while it is in cache rather
+// than keeping every centre's expansion). features may be NULL; contracted as in contract().
+void compute_and_contract(const Descriptor& descriptor, const SystemView& system, const BatchWeights& weigh,
+                          double* features, double* contracted);
 
 }  // namespace atomfp

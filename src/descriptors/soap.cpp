@@ -4,12 +4,16 @@
 #include "core/small_kernels.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/scratch.hpp"
 #include "core/special_functions.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <tuple>
+#include <utility>
 
 namespace atomfp {
 
@@ -26,17 +30,129 @@ public:
     // Contraction scratch: weights after the normalisation's projection, and dE/dc.
     std::vector<double> projected_weights, coefficient_weights;
     std::vector<double*> blocks;  // per neighbour: its [3][n_features] gradient block
-
-    // Grow-only: after the largest environment has been seen, no centre allocates.
-    static double* sized(std::vector<double>& v, std::size_t n) {
-        if (v.size() < n) v.resize(n);
-        return v.data();
-    }
 };
 
 namespace {
 
 constexpr std::size_t max_bispectrum_features = 1000000;
+
+// One neighbour's contracted 3-vector g = sum_{l,n} [dR_ln u A_ln + R_ln B_ln] with
+// A_ln = sum_m e_lm,n Y_lm and B_ln = sum_m e_lm,n grad Y_lm, where e [lm][K] = dE/dc starts at the
+// neighbour's first channel. With Radial > 0 the number of radial functions is a compile-time
+// constant and the 4 Radial partial sums stay in registers; Radial = 0 uses n_radial and `sums`.
+template <int Radial>
+void contract_neighbour(const double* e, int K, int L1, int n_radial, const double* Y, const double* dY, const double* R,
+                        const double* dR, const double* u, double* sums, double* out) {
+    constexpr bool fixed = Radial > 0;
+    const int N = fixed ? Radial : n_radial;
+    double registers[4 * (fixed ? Radial : 1)];
+    double* a = fixed ? registers : sums;
+    double* bx = a + N;
+    double* by = a + 2 * N;
+    double* bz = a + 3 * N;
+    const int LM = L1 * L1;
+    double radial_part = 0.0, g[3] = {0.0, 0.0, 0.0};
+    for (int l = 0; l < L1; ++l) {
+        for (int q = 0; q < 4 * N; ++q) a[q] = 0.0;
+        for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+            const double* row = e + lm * K;
+            const double y = Y[lm], gx = dY[lm], gy = dY[LM + lm], gz = dY[2 * LM + lm];
+            for (int q = 0; q < N; ++q) {
+                a[q] += y * row[q];
+                bx[q] += gx * row[q];
+                by[q] += gy * row[q];
+                bz[q] += gz * row[q];
+            }
+        }
+        const double* r = R + l * N;
+        const double* dr = dR + l * N;
+        for (int q = 0; q < N; ++q) {
+            radial_part += dr[q] * a[q];
+            g[0] += r[q] * bx[q];
+            g[1] += r[q] * by[q];
+            g[2] += r[q] * bz[q];
+        }
+    }
+    for (int alpha = 0; alpha < 3; ++alpha) out[alpha] = radial_part * u[alpha] + g[alpha];
+}
+
+// The same for N = lanes x V radial functions with explicit vectors (GCC/Clang vector extensions):
+// four-wide where the target has AVX, two-wide (SSE2, on every x86-64) otherwise; the compiler
+// does not vectorise the generic loops' reductions without reassociating them.
+#ifdef __AVX__
+using DoubleVector = double __attribute__((vector_size(32)));
+#else
+using DoubleVector = double __attribute__((vector_size(16)));
+#endif
+constexpr int lanes = sizeof(DoubleVector) / sizeof(double);
+
+// Unaligned loads; written as copies so that no vector crosses a call boundary (whose ABI would
+// depend on the target's vector extensions).
+inline void load(DoubleVector& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+
+template <int V>
+void contract_neighbour_vectorised(const double* e, int K, int L1, int, const double* Y, const double* dY, const double* R,
+                                   const double* dR, const double* u, double*, double* out) {
+    constexpr int N = lanes * V;
+    const int LM = L1 * L1;
+    const DoubleVector zero = {};
+    DoubleVector radial_part = zero, gx = zero, gy = zero, gz = zero;
+    for (int l = 0; l < L1; ++l) {
+        DoubleVector a[V], bx[V], by[V], bz[V];
+        for (int v = 0; v < V; ++v) a[v] = bx[v] = by[v] = bz[v] = zero;
+        for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+            const double* row = e + lm * K;
+            const double y = Y[lm], dx = dY[lm], dy = dY[LM + lm], dz = dY[2 * LM + lm];
+            for (int v = 0; v < V; ++v) {
+                DoubleVector c;
+                load(c, row + lanes * v);
+                a[v] += y * c;
+                bx[v] += dx * c;
+                by[v] += dy * c;
+                bz[v] += dz * c;
+            }
+        }
+        for (int v = 0; v < V; ++v) {
+            DoubleVector r, dr;
+            load(r, R + l * N + lanes * v);
+            load(dr, dR + l * N + lanes * v);
+            radial_part += dr * a[v];
+            gx += r * bx[v];
+            gy += r * by[v];
+            gz += r * bz[v];
+        }
+    }
+    auto sum = [](const DoubleVector& x) {
+        double total = 0.0;
+        for (int i = 0; i < lanes; ++i) total += x[i];
+        return total;
+    };
+    const double radial = sum(radial_part);
+    out[0] = radial * u[0] + sum(gx);
+    out[1] = radial * u[1] + sum(gy);
+    out[2] = radial * u[2] + sum(gz);
+}
+
+using NeighbourContraction = void (*)(const double*, int, int, int, const double*, const double*, const double*,
+                                      const double*, const double*, double*, double*);
+
+template <std::size_t... V>
+constexpr std::array<NeighbourContraction, sizeof...(V)> vectorised_contractions(std::index_sequence<V...>) {
+    return {contract_neighbour_vectorised<static_cast<int>(V) + 1>...};
+}
+
+template <std::size_t... N>
+constexpr std::array<NeighbourContraction, sizeof...(N)> fixed_contractions(std::index_sequence<N...>) {
+    return {contract_neighbour<static_cast<int>(N) + 1>...};
+}
+
+NeighbourContraction neighbour_contraction(int n_radial) {
+    static constexpr auto vectorised = vectorised_contractions(std::make_index_sequence<16 / lanes>());
+    static constexpr auto fixed = fixed_contractions(std::make_index_sequence<12>());
+    if (n_radial % lanes == 0 && n_radial / lanes <= static_cast<int>(vectorised.size())) return vectorised[n_radial / lanes - 1];
+    if (n_radial <= static_cast<int>(fixed.size())) return fixed[n_radial - 1];
+    return contract_neighbour<0>;
+}
 
 DensityExpansion read_expansion(const json& spec, const std::string& type, bool angular, bool normalize_default,
                                 bool& normalize) {
@@ -98,55 +214,30 @@ void SoapFamilyDescriptor::compute_environment(const Environment& environment, d
 void SoapFamilyDescriptor::contract_environment(const Environment& environment, const double* weights, double* features,
                                                 double* contracted, Workspace& workspace) const {
     auto& ws = static_cast<SoapWorkspace&>(workspace);
-    const int64_t n = environment.size();
     expansion_.expand(environment, ws.coefficients.data(), ws.factors, true);
-    invariants(ws.coefficients.data(), n, features, nullptr, ws);
+    invariants(ws.coefficients.data(), environment.size(), features, nullptr, ws);
     const double* w = weights;
-    if (normalize_) {
-        const double norm2 = dot(features, features, n_features_);
-        if (norm2 > 0.0) {
-            // dE/dp = (w - p_hat (p_hat . w)) / |p| for the normalised features p_hat = p / |p|.
-            const double inverse_norm = 1.0 / std::sqrt(norm2);
-            for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
-            const double projection = dot(features, weights, n_features_);
-            double* projected = SoapWorkspace::sized(ws.projected_weights, n_features_);
-            for (int64_t f = 0; f < n_features_; ++f) projected[f] = (weights[f] - projection * features[f]) * inverse_norm;
-            w = projected;
-        }
+    const double norm2 = normalize_ ? dot(features, features, n_features_) : 0.0;
+    if (norm2 > 0.0) {
+        // dE/dp = (w - p_hat (p_hat . w)) / |p| for the normalised features p_hat = p / |p|.
+        const double inverse_norm = 1.0 / std::sqrt(norm2);
+        for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
+        const double projection = dot(features, weights, n_features_);
+        double* projected = sized(ws.projected_weights, n_features_);
+        for (int64_t f = 0; f < n_features_; ++f) projected[f] = (weights[f] - projection * features[f]) * inverse_norm;
+        w = projected;
     }
     const int LM = expansion_.lm_size(), K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, N = expansion_.n_radial();
-    double* dE_dc = SoapWorkspace::sized(ws.coefficient_weights, static_cast<std::size_t>(LM) * K);
+    double* dE_dc = sized(ws.coefficient_weights, static_cast<std::size_t>(LM) * K);
     coefficient_weights(ws.coefficients.data(), w, dE_dc, ws);
-    // g_j = sum_{l,n} [dR_ln u A_ln + R_ln B_ln] with A_ln = sum_m dE/dc_lm,k Y_lm and
-    // B_ln = sum_m dE/dc_lm,k grad Y_lm for the channel k = first_j + n of neighbour j.
     const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
-    for (int64_t j = 0; j < n; ++j) {
-        const double* Y = ws.factors.harmonics.data() + j * LM;
-        const double* dY = ws.factors.harmonic_gradients.data() + 3 * j * LM;
-        const double* u = ws.factors.unit.data() + 3 * j;
-        const double* R = ws.factors.radial.data() + j * radial_size;
-        const double* dR = ws.factors.radial_derivative.data() + j * radial_size;
-        const int first = ws.factors.first_channel[j];
-        double radial_part = 0.0, g[3] = {0.0, 0.0, 0.0};
-        for (int l = 0; l < L1; ++l) {
-            for (int nn = 0; nn < N; ++nn) {
-                const int k = first + nn;
-                double a = 0.0, bx = 0.0, by = 0.0, bz = 0.0;
-                for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
-                    const double e = dE_dc[lm * K + k];
-                    a += e * Y[lm];
-                    bx += e * dY[lm];
-                    by += e * dY[LM + lm];
-                    bz += e * dY[2 * LM + lm];
-                }
-                radial_part += dR[l * N + nn] * a;
-                g[0] += R[l * N + nn] * bx;
-                g[1] += R[l * N + nn] * by;
-                g[2] += R[l * N + nn] * bz;
-            }
-        }
-        double* out = contracted + 3 * environment.slots[j];
-        for (int alpha = 0; alpha < 3; ++alpha) out[alpha] = radial_part * u[alpha] + g[alpha];
+    auto* contract_one = neighbour_contraction(N);
+    double* sums = sized(ws.staging, 4 * static_cast<std::size_t>(N));
+    for (int64_t j = 0; j < environment.size(); ++j) {
+        contract_one(dE_dc + ws.factors.first_channel[j], K, L1, N, ws.factors.harmonics.data() + j * LM,
+                     ws.factors.harmonic_gradients.data() + 3 * j * LM, ws.factors.radial.data() + j * radial_size,
+                     ws.factors.radial_derivative.data() + j * radial_size, ws.factors.unit.data() + 3 * j, sums,
+                     contracted + 3 * environment.slots[j]);
     }
 }
 
@@ -171,7 +262,7 @@ void SphericalExpansionDescriptor::invariants(const double* c, int64_t n, double
     for (int lm = 0; lm < LM; ++lm)
         for (int k = 0; k < K; ++k) features[k * LM + lm] = c[lm * K + k];
     if (!blocks) return;
-    double* dc = SoapWorkspace::sized(ws.coefficient_gradients, 3 * static_cast<std::size_t>(n_features_));
+    double* dc = sized(ws.coefficient_gradients, 3 * static_cast<std::size_t>(n_features_));
     for (int64_t j = 0; j < n; ++j) {
         expansion_.coefficient_gradients(ws.factors, j, dc);
         for (int alpha = 0; alpha < 3; ++alpha) {
@@ -234,7 +325,7 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
     const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, N = expansion_.n_radial();
     const std::size_t n_pairs = pairs_.size();
     const double* scale = scale_.data();  // [p][l]
-    double* full = SoapWorkspace::sized(ws.dot_products, 2 * static_cast<std::size_t>(K) * K + 6 * static_cast<std::size_t>(K) * L1);
+    double* full = sized(ws.dot_products, 2 * static_cast<std::size_t>(K) * K + 6 * static_cast<std::size_t>(K) * L1);
     for (int l = 0; l < L1; ++l) {
         // full[k][k'] = sum_m c_klm c_k'lm, one row at a time with the row in registers.
         std::fill(full, full + K * K, 0.0);
@@ -250,7 +341,7 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
     double* B = A + static_cast<std::size_t>(K) * L1;  // [3][K][L1]
     double* G1 = B + 3 * static_cast<std::size_t>(K) * L1;
     double* G2 = G1 + static_cast<std::size_t>(K) * L1;
-    double* staging = SoapWorkspace::sized(ws.staging, 4 * static_cast<std::size_t>(K) * L1);
+    double* staging = sized(ws.staging, 4 * static_cast<std::size_t>(K) * L1);
     const int LM = expansion_.lm_size();
     const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
     for (int64_t j = 0; j < n; ++j) {
@@ -394,7 +485,7 @@ void SoapPowerSpectrum::coefficient_weights(const double* c, const double* weigh
     // p_{kk'l} = s sum_m c_klm c_k'lm: dE/dc_klm = sum_k' W_l[k][k'] c_k'lm with W_l symmetric,
     // W[k][k'] = w s off the diagonal and 2 w s on it.
     const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1;
-    double* W = SoapWorkspace::sized(ws.dot_products, static_cast<std::size_t>(K) * K);
+    double* W = sized(ws.dot_products, static_cast<std::size_t>(K) * K);
     for (int l = 0; l < L1; ++l) {
         std::fill(W, W + K * K, 0.0);
         for (std::size_t p = 0; p < pairs_.size(); ++p) {
@@ -433,7 +524,7 @@ void SoapBispectrum::invariants(const double* c, int64_t n, double* features, do
     const int K = expansion_.n_channels();
     // partials: for every feature and each of its three (k, l) factors, db/dc_{klm} for the 2l+1 m,
     // grouped by l (see row_feature_).
-    double* partials = blocks ? SoapWorkspace::sized(ws.partials, partials_size_) : nullptr;
+    double* partials = blocks ? sized(ws.partials, partials_size_) : nullptr;
     if (partials) std::fill(partials, partials + partials_size_, 0.0);
     for (int64_t f = 0; f < n_features_; ++f) {
         const Triple& t = triples_[f];
@@ -468,7 +559,7 @@ void SoapBispectrum::invariants(const double* c, int64_t n, double* features, do
         const int64_t rows = static_cast<int64_t>(row_feature_[l].size());
         if (rows == 0) continue;
         const int width = 2 * l + 1;
-        double* V = SoapWorkspace::sized(ws.angular_columns, static_cast<std::size_t>(width) * columns);
+        double* V = sized(ws.angular_columns, static_cast<std::size_t>(width) * columns);
         for (int m = 0; m < width; ++m) {
             for (int64_t j = 0; j < n; ++j) {
                 const int lm = l * l + m;
@@ -480,7 +571,7 @@ void SoapBispectrum::invariants(const double* c, int64_t n, double* features, do
                 v[3] = dY[2 * LM + lm];
             }
         }
-        double* D = SoapWorkspace::sized(ws.dot_products, static_cast<std::size_t>(rows) * columns);
+        double* D = sized(ws.dot_products, static_cast<std::size_t>(rows) * columns);
         gemm(false, false, rows, columns, width, 1.0, partials + partials_offset_[l], width, V, columns, 0.0, D, columns);
         for (int64_t j = 0; j < n; ++j) {
             const double* u = ws.factors.unit.data() + 3 * j;

@@ -2,6 +2,8 @@
 
 #include "core/blas.hpp"
 #include "core/error.hpp"
+#include "core/scratch.hpp"
+#include "core/small_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -92,6 +94,7 @@ void Kernel::prepare_references(int64_t n, int64_t d, double* rows) const {
 }
 
 void Kernel::matrix(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K) const {
+    if (m == 0 || n == 0) return;
     gemm(false, true, n, m, d, 1.0, X, d, S, d, 0.0, K, m);
     if (kind_ == KernelKind::polynomial) {
         const std::vector<double> norms = row_norms(n, d, X);
@@ -108,43 +111,51 @@ void Kernel::matrix(int64_t n, const double* X, int64_t m, const double* S, int6
 
 void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
                                double* G, double* values) const {
-    std::vector<double> C(static_cast<std::size_t>(n) * m);
-    gemm(false, true, n, m, d, 1.0, X, d, S, d, 0.0, C.data(), m);
+    std::vector<double> scratch;
+    weighted_gradient(n, X, m, S, d, alpha, G, values, scratch);
+}
+
+void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
+                               double* G, double* values, std::vector<double>& scratch) const {
+    if (m == 0) {
+        std::fill(G, G + n * d, 0.0);
+        if (values) std::fill(values, values + n, 0.0);
+        return;
+    }
+    double* C = sized(scratch, static_cast<std::size_t>(n) * m + m + n);
+    double* powers = C + n * m;  // one row's cosines to the power zeta - 1
+    double* along = powers + m;  // per row: the gradient's component along x_i itself
+    gemm(false, true, n, m, d, 1.0, X, d, S, d, 0.0, C, m);
     if (kind_ == KernelKind::linear) {
         // Every row has the same gradient sum_m alpha_m s_m.
-        std::vector<double> direction(d, 0.0);
-        gemm(false, false, 1, d, m, 1.0, alpha, m, S, d, 0.0, direction.data(), d);
+        gemm(false, false, 1, d, m, 1.0, alpha, m, S, d, 0.0, G, d);
         for (int64_t i = 0; i < n; ++i) {
-            std::copy(direction.begin(), direction.end(), G + i * d);
-            if (values) {
-                double v = 0.0;
-                for (int64_t j = 0; j < m; ++j) v += alpha[j] * C[i * m + j];
-                values[i] = v;
-            }
+            if (i > 0) std::copy_n(G, d, G + i * d);
+            if (values) values[i] = dot(alpha, C + i * m, m);
         }
         return;
     }
-    // A[i][m] = alpha_m dk/d(inner quantity); then G = A S plus a term along x_i itself.
-    std::vector<double> along(n, 0.0);
+    // C[i][m] becomes alpha_m dk/d(inner quantity); then G = C S plus a term along x_i.
     if (kind_ == KernelKind::polynomial) {
         const std::vector<double> norms = row_norms(n, d, X);
         const int power = static_cast<int>(zeta_);
         for (int64_t i = 0; i < n; ++i) {
             const double inverse = norms[i] > 0.0 ? 1.0 / norms[i] : 0.0;
-            double value = 0.0, radial = 0.0;
+            double* row = C + i * m;
+            for (int64_t j = 0; j < m; ++j) row[j] *= inverse;  // cosines
+            std::fill(powers, powers + m, 1.0);
+            for (int p = 1; p < power; ++p)
+                for (int64_t j = 0; j < m; ++j) powers[j] *= row[j];
+            double value = 0.0;
             for (int64_t j = 0; j < m; ++j) {
-                const double cosine = C[i * m + j] * inverse;
-                const double lower = integer_power(cosine, power - 1);
-                value += alpha[j] * lower * cosine;
-                const double a = alpha[j] * zeta_ * lower;
-                radial += a * cosine;
-                C[i * m + j] = a * inverse;  // d/dx of cosine = (s^ - cosine x^) / |x|
+                value += alpha[j] * powers[j] * row[j];
+                row[j] = alpha[j] * zeta_ * powers[j] * inverse;  // d/dx of cosine = (s^ - cosine x^) / |x|
             }
             if (values) values[i] = value;
-            along[i] = -radial * inverse * inverse;  // times x_i: -(sum a cosine) x^ / |x|
+            along[i] = -zeta_ * value * inverse * inverse;  // times x_i: -(sum a cosine) x^ / |x|
         }
     } else {
-        squared_distances(n, X, m, S, d, C.data());
+        squared_distances(n, X, m, S, d, C);
         for (int64_t i = 0; i < n; ++i) {
             double value = 0.0;
             for (int64_t j = 0; j < m; ++j) {
@@ -156,7 +167,7 @@ void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const doub
             along[i] = -2.0 * gamma_ * value;
         }
     }
-    gemm(false, false, n, d, m, 1.0, C.data(), m, S, d, 0.0, G, d);
+    gemm(false, false, n, d, m, 1.0, C, m, S, d, 0.0, G, d);
     for (int64_t i = 0; i < n; ++i)
         for (int64_t k = 0; k < d; ++k) G[i * d + k] += along[i] * X[i * d + k];
 }

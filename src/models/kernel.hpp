@@ -40,6 +40,9 @@ public:
     // values [n] = sum_m alpha_m k(x_i, s_m). A zero row x_i has zero gradient for the polynomial kernel.
     void weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
                            double* G, double* values) const;
+    // The same with caller-owned scratch, grown as needed (to n m + n + m values).
+    void weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
+                           double* G, double* values, std::vector<double>& scratch) const;
 
     // D [m][d] = d k(x, s_m) / dx for one environment x [d] (training needs each reference's
     // derivative separately). Zero rows for a zero x with the polynomial kernel.

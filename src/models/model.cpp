@@ -2,6 +2,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/small_kernels.hpp"
 #include "descriptors/factory.hpp"
 
 #include <algorithm>
@@ -53,7 +54,7 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
     validate_system(system);
     const int64_t nc = system.n_centers, nf = descriptor_->feature_count();
     // Every centre's block, checked before anything is computed or written.
-    std::vector<std::vector<int64_t>> members(blocks_.size());
+    std::vector<int32_t> block_of(nc);
     for (int64_t c = 0; c < nc; ++c) {
         const int32_t z = system.species[system.centers[c]];
         std::size_t b = 0;
@@ -62,34 +63,49 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
             fail(Status::species, "centre ", c, " (atom ", system.centers[c], ") has species ", z, " (", element_symbol(z),
                  "), which this model has no weights for");
         }
-        members[b].push_back(c);
+        block_of[c] = static_cast<int32_t>(b);
     }
     if (!energy && !center_energies && !forces && !virial) return;
 
-    std::vector<double> features(static_cast<std::size_t>(nc) * nf);
-    compute(*descriptor_, system, features.data(), nullptr);
-    const bool need_gradient = forces || virial;
-    std::vector<double> local(nc), dE_dF(need_gradient ? static_cast<std::size_t>(nc) * nf : 0);
-    for (std::size_t b = 0; b < blocks_.size(); ++b) {
-        const std::vector<int64_t>& rows = members[b];
-        const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
-        if (n == 0) continue;
-        std::vector<double> X(static_cast<std::size_t>(n) * nf), values(n);
-        for (int64_t r = 0; r < n; ++r) std::copy_n(features.data() + rows[r] * nf, nf, X.data() + r * nf);
-        if (need_gradient) {
-            std::vector<double> G(static_cast<std::size_t>(n) * nf);
-            kernel_.weighted_gradient(n, X.data(), m, prepared_[b].data(), nf, blocks_[b].weights.data(), G.data(), values.data());
-            for (int64_t r = 0; r < n; ++r) std::copy_n(G.data() + r * nf, nf, dE_dF.data() + rows[r] * nf);
-        } else {
-            std::vector<double> K(static_cast<std::size_t>(n) * m);
-            kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data());
-            for (int64_t r = 0; r < n; ++r) {
-                double v = 0.0;
-                for (int64_t j = 0; j < m; ++j) v += K[r * m + j] * blocks_[b].weights[j];
-                values[r] = v;
+    std::vector<double> local(nc);
+    // Local energies and, with weights, dE/dF of the centres [first, first + count), block by block;
+    // each block's rows go through the kernel as one matrix product.
+    auto evaluate = [&](int64_t first, int64_t count, const double* features, double* weights) {
+        std::vector<double> X, G, values, scratch;
+        std::vector<int64_t> rows;
+        for (std::size_t b = 0; b < blocks_.size(); ++b) {
+            rows.clear();
+            for (int64_t r = 0; r < count; ++r)
+                if (block_of[first + r] == static_cast<int32_t>(b)) rows.push_back(r);
+            const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
+            if (n == 0) continue;
+            X.resize(n * nf);
+            values.resize(n);
+            for (int64_t r = 0; r < n; ++r) std::copy_n(features + rows[r] * nf, nf, X.data() + r * nf);
+            if (weights) {
+                G.resize(n * nf);
+                kernel_.weighted_gradient(n, X.data(), m, prepared_[b].data(), nf, blocks_[b].weights.data(), G.data(),
+                                          values.data(), scratch);
+                for (int64_t r = 0; r < n; ++r) std::copy_n(G.data() + r * nf, nf, weights + rows[r] * nf);
+            } else {
+                std::vector<double> K(n * m);
+                kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data());
+                for (int64_t r = 0; r < n; ++r) values[r] = dot(K.data() + r * m, blocks_[b].weights.data(), m);
             }
+            for (int64_t r = 0; r < n; ++r) local[first + rows[r]] = blocks_[b].baseline + values[r];
         }
-        for (int64_t r = 0; r < n; ++r) local[rows[r]] = blocks_[b].baseline + values[r];
+    };
+
+    const bool need_gradient = forces || virial;
+    std::vector<double> contracted;
+    if (need_gradient) {
+        // dE/dx for every gradient block in one pass with the features.
+        contracted.resize(3 * system.n_gradient_blocks());
+        compute_and_contract(*descriptor_, system, evaluate, nullptr, contracted.data());
+    } else {
+        std::vector<double> features(static_cast<std::size_t>(nc) * nf);
+        compute(*descriptor_, system, features.data(), nullptr);
+        evaluate(0, nc, features.data(), nullptr);
     }
     if (energy) {
         double total = 0.0;
@@ -99,10 +115,7 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
     if (center_energies) std::copy(local.begin(), local.end(), center_energies);
     if (!need_gradient) return;
 
-    // dE/dx for every gradient block, then forces (-dE/dx on the block's atom) and the virial
-    // W = -sum over pairs of r_ij (x) dE/dr_ij.
-    std::vector<double> contracted(3 * system.n_gradient_blocks());
-    contract(*descriptor_, system, dE_dF.data(), nullptr, contracted.data());
+    // Forces (-dE/dx on the block's atom) and the virial W = -sum over pairs of r_ij (x) dE/dr_ij.
     if (forces) std::fill(forces, forces + 3 * system.n_atoms, 0.0);
     double W[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
     for (int64_t c = 0; c < nc; ++c) {

@@ -23,6 +23,11 @@ const char* const specs[] = {
     R"({"type": "spherical_expansion", "species": [14, 6], "cutoff": 4.5, "max_radial": 4, "max_angular": 3})",
     R"({"type": "soap_radial_spectrum", "species": [14, 6], "cutoff": 4.5, "max_radial": 5})",
     R"({"type": "soap_power_spectrum", "species": [14, 6], "cutoff": 4.5, "max_radial": 4, "max_angular": 4})",
+    // Radial counts for each route of the neighbour contraction: vector widths, fixed and run-time counts.
+    R"({"type": "soap_power_spectrum", "species": [14, 6], "cutoff": 4.5, "max_radial": 8, "max_angular": 3})",
+    R"({"type": "soap_power_spectrum", "species": [14, 6], "cutoff": 4.5, "max_radial": 6, "max_angular": 2, "normalize": false})",
+    R"({"type": "soap_power_spectrum", "species": [14, 6], "cutoff": 4.5, "max_radial": 13, "max_angular": 1})",
+    R"({"type": "spherical_expansion", "species": [14, 6], "cutoff": 4.5, "max_radial": 16, "max_angular": 2})",
     R"({"type": "soap_bispectrum", "species": [14, 6], "cutoff": 4.5, "max_radial": 2, "max_angular": 2})",
 };
 
@@ -65,6 +70,39 @@ TEST(Contraction, MatchesTheGradientBlocksForEveryDescriptor) {
         auto d = create_descriptor(spec);
         expect_contraction_matches_blocks(*d, list.view());
         expect_contraction_matches_blocks(*d, ghosts.view());
+    }
+}
+
+// Weights computed from each batch's features (as a model's dE/dF is) give what contract() gives
+// with the same weights computed beforehand, whatever the batches.
+TEST(Contraction, FeatureDependentWeightsInBatchesEqualPrecomputedWeights) {
+    Structure periodic = diamond(2, 5.431, 0.15, 8);  // 64 atoms: several batches per thread
+    periodic.species[7] = periodic.species[30] = 6;
+    const NeighbourList list = neighbour_list(periodic, 4.6);
+    const SystemView s = list.view();
+    for (const char* spec : {specs[1], specs[6], specs[7], specs[10]}) {
+        SCOPED_TRACE(spec);
+        auto d = create_descriptor(spec);
+        const int64_t nf = d->feature_count();
+        auto weight_of = [](double feature, int64_t centre, int64_t f) { return std::sin(3.0 * feature + 0.1 * centre + 0.01 * f); };
+        const std::vector<double> features = features_of(*d, s);
+        std::vector<double> weights(features.size());
+        for (int64_t c = 0; c < s.n_centers; ++c)
+            for (int64_t f = 0; f < nf; ++f) weights[c * nf + f] = weight_of(features[c * nf + f], c, f);
+        std::vector<double> expected(3 * s.n_gradient_blocks()), contracted(expected.size(), -1.0);
+        contract(*d, s, weights.data(), nullptr, expected.data());
+        std::vector<int> seen(s.n_centers, 0);
+        compute_and_contract(
+            *d, s,
+            [&](int64_t first, int64_t count, const double* batch_features, double* batch_weights) {
+                for (int64_t i = 0; i < count; ++i) {
+                    ++seen[first + i];
+                    for (int64_t f = 0; f < nf; ++f) batch_weights[i * nf + f] = weight_of(batch_features[i * nf + f], first + i, f);
+                }
+            },
+            nullptr, contracted.data());
+        EXPECT_EQ(seen, std::vector<int>(s.n_centers, 1));
+        for (std::size_t k = 0; k < expected.size(); ++k) ASSERT_NEAR(contracted[k], expected[k], 1e-12 * (1.0 + std::abs(expected[k])));
     }
 }
 
