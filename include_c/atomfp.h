@@ -296,6 +296,48 @@ ATOMFP_API atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, con
                                                 double* energy, double* center_energies,
                                                 double* forces, double* virial);
 
+/* ---------------------------------------------------------------------------------------------
+ * Training
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * Collects training structures and fits a kernel model: sparse GPR on energies, forces and virials
+ * or kernel ridge regression on energies, as the JSON configuration says (the keys of
+ * `atomfp fit --config`, docs/models.md). Not thread-safe: one thread per trainer.
+ */
+typedef struct atomfp_trainer_t atomfp_trainer_t;
+
+/* The configuration is validated here: unknown keys and bad values are ATOMFP_ERROR_JSON. */
+ATOMFP_API atomfp_status_t atomfp_trainer_create(const char* config_json, atomfp_trainer_t** out);
+ATOMFP_API void atomfp_trainer_free(atomfp_trainer_t* trainer);
+
+/*
+ * Adds one structure (copied):
+ *  positions  [n_atoms][3] Å          species  [n_atoms] atomic numbers
+ *  cell       [3][3] rows, or NULL for an open cluster; pbc [3] or NULL (all periodic with a cell)
+ *  energy     eV, or NULL            forces   [n_atoms][3] eV/Å, or NULL
+ *  virial     [3][3] eV (W = -dE/d strain), or NULL
+ * Non-finite numbers and n_atoms < 1 are ATOMFP_ERROR_INVALID_ARGUMENT; species the descriptor
+ * does not handle are reported by atomfp_trainer_train.
+ */
+ATOMFP_API atomfp_status_t atomfp_trainer_add_structure(atomfp_trainer_t* trainer, int64_t n_atoms,
+                                                        const double* positions, const int32_t* species,
+                                                        const double* cell, const int32_t* pbc,
+                                                        const double* energy, const double* forces,
+                                                        const double* virial);
+
+/* Number of structures added so far. */
+ATOMFP_API atomfp_status_t atomfp_trainer_size(const atomfp_trainer_t* trainer, int64_t* n_structures);
+
+/* Fits on every structure added and returns a new model (free it with atomfp_model_free). The
+ * trainer keeps its structures: fitting again gives the same model. */
+ATOMFP_API atomfp_status_t atomfp_trainer_train(atomfp_trainer_t* trainer, atomfp_model_t** out);
+
+/* The last fit's summary as JSON (numbers of rows and references, baselines, training errors);
+ * ATOMFP_ERROR_INVALID_ARGUMENT before the first fit. Strings as atomfp_descriptor_parameters. */
+ATOMFP_API atomfp_status_t atomfp_trainer_summary(const atomfp_trainer_t* trainer, char* buffer,
+                                                  int64_t buffer_len, int64_t* required_len);
+
 #ifdef __cplusplus
 }
 #endif

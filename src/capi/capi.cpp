@@ -6,9 +6,13 @@
 #include "core/neighbour_list.hpp"
 #include "descriptors/factory.hpp"
 #include "models/model_file.hpp"
+#include "models/trainer.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 static_assert(ATOMFP_ERROR_INVALID_ARGUMENT == static_cast<int>(atomfp::Status::invalid_argument));
 static_assert(ATOMFP_ERROR_JSON == static_cast<int>(atomfp::Status::json_error));
@@ -31,6 +35,12 @@ struct atomfp_descriptor_t {
 
 struct atomfp_model_t {
     atomfp::Model impl;
+};
+
+struct atomfp_trainer_t {
+    atomfp::TrainingSettings settings;
+    std::vector<atomfp::Frame> frames;
+    std::optional<atomfp::TrainingSummary> summary;
 };
 
 namespace atomfp::capi {
@@ -298,3 +308,93 @@ atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, const atomfp_s
 }
 
 }  // extern "C"
+
+namespace {
+
+void require_finite(const double* values, int64_t n, const char* name) {
+    for (int64_t k = 0; k < n; ++k)
+        if (!std::isfinite(values[k])) fail(Status::invalid_argument, name, "[", k, "] is not finite");
+}
+
+atomfp::Mat3 matrix_of(const double* values) {
+    atomfp::Mat3 m;
+    std::copy_n(values, 9, m.begin());
+    return m;
+}
+
+}  // namespace
+
+atomfp_status_t atomfp_trainer_create(const char* config_json, atomfp_trainer_t** out) {
+    return guard([&] {
+        require_pointer(config_json, "config_json");
+        require_pointer(out, "out");
+        *out = new atomfp_trainer_t{atomfp::TrainingSettings::parse(atomfp::parse_json(config_json)), {}, std::nullopt};
+    });
+}
+
+void atomfp_trainer_free(atomfp_trainer_t* trainer) { delete trainer; }
+
+atomfp_status_t atomfp_trainer_add_structure(atomfp_trainer_t* trainer, int64_t n_atoms, const double* positions,
+                                             const int32_t* species, const double* cell, const int32_t* pbc,
+                                             const double* energy, const double* forces, const double* virial) {
+    return guard([&] {
+        require_pointer(trainer, "trainer");
+        require_pointer(positions, "positions");
+        require_pointer(species, "species");
+        if (n_atoms < 1) fail(Status::invalid_argument, "n_atoms must be >= 1, got ", n_atoms);
+        require_finite(positions, 3 * n_atoms, "positions");
+        atomfp::Frame frame;
+        frame.species.assign(species, species + n_atoms);
+        frame.positions.assign(positions, positions + 3 * n_atoms);
+        if (cell) {
+            require_finite(cell, 9, "cell");
+            frame.cell = matrix_of(cell);
+            for (int a = 0; a < 3; ++a) frame.pbc[a] = pbc ? pbc[a] != 0 : true;
+        } else if (pbc) {
+            for (int a = 0; a < 3; ++a)
+                if (pbc[a]) fail(Status::invalid_argument, "pbc[", a, "] is periodic but no cell was given");
+        }
+        if (energy) {
+            require_finite(energy, 1, "energy");
+            frame.energy = *energy;
+        }
+        if (forces) {
+            require_finite(forces, 3 * n_atoms, "forces");
+            frame.forces.assign(forces, forces + 3 * n_atoms);
+        }
+        if (virial) {
+            require_finite(virial, 9, "virial");
+            frame.virial = matrix_of(virial);
+        }
+        trainer->frames.push_back(std::move(frame));
+    });
+}
+
+atomfp_status_t atomfp_trainer_size(const atomfp_trainer_t* trainer, int64_t* n_structures) {
+    return guard([&] {
+        require_pointer(trainer, "trainer");
+        require_pointer(n_structures, "n_structures");
+        *n_structures = static_cast<int64_t>(trainer->frames.size());
+    });
+}
+
+atomfp_status_t atomfp_trainer_train(atomfp_trainer_t* trainer, atomfp_model_t** out) {
+    return guard([&] {
+        require_pointer(trainer, "trainer");
+        require_pointer(out, "out");
+        if (trainer->frames.empty()) fail(Status::invalid_argument, "the trainer has no structures");
+        atomfp::TrainingSummary summary;
+        auto model = std::make_unique<atomfp_model_t>(atomfp_model_t{atomfp::train(trainer->frames, trainer->settings, &summary)});
+        trainer->summary = summary;
+        *out = model.release();
+    });
+}
+
+atomfp_status_t atomfp_trainer_summary(const atomfp_trainer_t* trainer, char* buffer, int64_t buffer_len,
+                                       int64_t* required_len) {
+    return guard([&] {
+        require_pointer(trainer, "trainer");
+        if (!trainer->summary) fail(Status::invalid_argument, "the trainer has not fitted a model yet");
+        atomfp::capi::copy_string(trainer->summary->to_json().dump(), buffer, buffer_len, required_len);
+    });
+}

@@ -2,6 +2,7 @@
 // on structures not trained on), baselines are fitted from the composition, farthest-point
 // sampling against brute force, and inconsistent data is refused.
 #include "core/error.hpp"
+#include "atomfp.h"
 #include "core/lapack.hpp"
 #include "descriptors/factory.hpp"
 #include "models/trainer.hpp"
@@ -11,6 +12,7 @@
 
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -419,4 +421,94 @@ TEST(Trainer, CurSelectedReferencesFitToo) {
     EXPECT_EQ(summary.n_sparse.at(6), 6);  // only six carbon environments
     EXPECT_LT(summary.training.energy_rmse_per_atom, 0.05);
     EXPECT_THROW(TrainingSettings::parse(json::parse(R"({"descriptor": {"type": "acsf"}, "selection": "random"})")), Error);
+}
+
+// The C API trainer fits the model the library's train() fits on the same structures (equal
+// predictions bit for bit) and reports bad input with a status and a message.
+TEST(TrainerCApi, FitsWhatTheLibraryFitsAndRefusesBadInput) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> a(d->feature_count());
+    for (std::size_t k = 0; k < a.size(); ++k) a[k] = std::cos(0.7 * static_cast<double>(k));
+    const std::vector<Frame> frames = dataset(12, 40, *d, a);
+    const std::string config = std::string(R"({"descriptor": )") + acsf +
+                               R"(, "kernel": {"type": "polynomial", "zeta": 2}, "sparse_per_species": 40})";
+
+    atomfp_trainer_t* trainer = nullptr;
+    ASSERT_EQ(atomfp_trainer_create(config.c_str(), &trainer), ATOMFP_OK) << atomfp_last_error();
+    for (const Frame& f : frames) {
+        ASSERT_EQ(atomfp_trainer_add_structure(trainer, f.size(), f.positions.data(), f.species.data(), f.cell->data(), nullptr,
+                                               &*f.energy, f.forces.data(), nullptr),
+                  ATOMFP_OK)
+            << atomfp_last_error();
+    }
+    int64_t n = 0;
+    ASSERT_EQ(atomfp_trainer_size(trainer, &n), ATOMFP_OK);
+    EXPECT_EQ(n, 12);
+    int64_t needed = 0;
+    EXPECT_EQ(atomfp_trainer_summary(trainer, nullptr, 0, &needed), ATOMFP_ERROR_INVALID_ARGUMENT);  // before a fit
+    atomfp_model_t* fitted = nullptr;
+    ASSERT_EQ(atomfp_trainer_train(trainer, &fitted), ATOMFP_OK) << atomfp_last_error();
+    EXPECT_EQ(atomfp_trainer_summary(trainer, nullptr, 0, &needed), ATOMFP_ERROR_BUFFER_TOO_SMALL);
+    std::string summary(static_cast<std::size_t>(needed), '\0');
+    ASSERT_EQ(atomfp_trainer_summary(trainer, summary.data(), needed, nullptr), ATOMFP_OK);
+    EXPECT_EQ(json::parse(summary.c_str()).at("structures"), 12);
+
+    const Model direct = train(frames, TrainingSettings::parse(json::parse(config)));
+    Structure s = diamond(1, 5.2, 0.3, 999);
+    s.species[3] = 6;
+    const NeighbourList list = neighbour_list(s, direct.cutoff());
+    atomfp_system_t view;
+    const SystemView sv = list.view();
+    std::memcpy(&view, &sv, sizeof view);
+    double e_api = 0.0, e_direct = 0.0;
+    std::vector<double> f_api(3 * s.size()), f_direct(3 * s.size());
+    ASSERT_EQ(atomfp_model_predict(fitted, &view, &e_api, nullptr, f_api.data(), nullptr), ATOMFP_OK) << atomfp_last_error();
+    direct.predict(sv, &e_direct, nullptr, f_direct.data(), nullptr);
+    EXPECT_EQ(e_api, e_direct);
+    EXPECT_EQ(f_api, f_direct);
+    atomfp_model_free(fitted);
+
+    // Bad input: a status, a message, nothing added.
+    const Frame& f = frames[0];
+    const double nan = std::nan(""), inf = INFINITY;
+    std::vector<double> bad = f.positions;
+    bad[4] = nan;
+    EXPECT_EQ(atomfp_trainer_add_structure(trainer, f.size(), bad.data(), f.species.data(), nullptr, nullptr, nullptr, nullptr,
+                                           nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("positions[4]"), std::string::npos) << atomfp_last_error();
+    EXPECT_EQ(atomfp_trainer_add_structure(trainer, f.size(), f.positions.data(), f.species.data(), nullptr, nullptr, &inf,
+                                           nullptr, nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_trainer_add_structure(trainer, 0, f.positions.data(), f.species.data(), nullptr, nullptr, nullptr, nullptr,
+                                           nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_trainer_add_structure(trainer, f.size(), nullptr, f.species.data(), nullptr, nullptr, nullptr, nullptr,
+                                           nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    const int32_t periodic[3] = {1, 0, 0};
+    EXPECT_EQ(atomfp_trainer_add_structure(trainer, f.size(), f.positions.data(), f.species.data(), nullptr, periodic, nullptr,
+                                           nullptr, nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    ASSERT_EQ(atomfp_trainer_size(trainer, &n), ATOMFP_OK);
+    EXPECT_EQ(n, 12);
+    EXPECT_EQ(atomfp_trainer_train(trainer, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_trainer_train(nullptr, &fitted), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_trainer_size(nullptr, &n), ATOMFP_ERROR_INVALID_ARGUMENT);
+    atomfp_trainer_free(trainer);
+
+    // Bad configurations, an empty trainer, species the descriptor does not handle.
+    EXPECT_EQ(atomfp_trainer_create(R"({"descriptor": {"type": "acsf"}, "kernel": {"type": "cubic"}})", &trainer), ATOMFP_ERROR_JSON);
+    EXPECT_EQ(atomfp_trainer_create("{not json", &trainer), ATOMFP_ERROR_JSON);
+    EXPECT_EQ(atomfp_trainer_create(nullptr, &trainer), ATOMFP_ERROR_INVALID_ARGUMENT);
+    ASSERT_EQ(atomfp_trainer_create(config.c_str(), &trainer), ATOMFP_OK);
+    EXPECT_EQ(atomfp_trainer_train(trainer, &fitted), ATOMFP_ERROR_INVALID_ARGUMENT);
+    std::vector<int32_t> oxygen = f.species;
+    oxygen[0] = 8;
+    ASSERT_EQ(atomfp_trainer_add_structure(trainer, f.size(), f.positions.data(), oxygen.data(), f.cell->data(), nullptr,
+                                           &*f.energy, f.forces.data(), nullptr),
+              ATOMFP_OK);
+    EXPECT_EQ(atomfp_trainer_train(trainer, &fitted), ATOMFP_ERROR_SPECIES) << atomfp_last_error();
+    atomfp_trainer_free(trainer);
+    atomfp_trainer_free(nullptr);
 }
