@@ -17,6 +17,19 @@
 
 namespace atomfp {
 
+namespace {
+
+// An element given as a symbol ("Si") or an atomic number ("14").
+int32_t element_of(const std::string& key, const char* what) {
+    char* end = nullptr;
+    const long number = std::strtol(key.c_str(), &end, 10);
+    const int32_t z = (!key.empty() && *end == '\0') ? static_cast<int32_t>(number) : atomic_number(key);
+    if (z < 1 || z > 118) fail(Status::json_error, "training: ", what, " '", key, "' is not an element");
+    return z;
+}
+
+}  // namespace
+
 TrainingSettings TrainingSettings::parse(const json& config) {
     if (!config.is_object()) fail(Status::json_error, "a training configuration must be a JSON object");
     SpecReader r(config, "training");
@@ -39,12 +52,22 @@ TrainingSettings TrainingSettings::parse(const json& config) {
         const json& baselines = r.value("baselines");
         if (!baselines.is_object()) fail(Status::json_error, "training: 'baselines' must map species to energies");
         for (const auto& [key, value] : baselines.items()) {
-            char* end = nullptr;
-            const long number = std::strtol(key.c_str(), &end, 10);
-            const int32_t z = (!key.empty() && *end == '\0') ? static_cast<int32_t>(number) : atomic_number(key);
-            if (z < 1 || z > 118) fail(Status::json_error, "training: baselines key '", key, "' is not an element");
+            const int32_t z = element_of(key, "baselines key");
             if (!value.is_number()) fail(Status::json_error, "training: baselines['", key, "'] must be a number (eV)");
             s.baselines[z] = value.get<double>();
+        }
+    }
+    if (r.has("learned_species")) {
+        const json& learned = r.value("learned_species");
+        if (!learned.is_array() || learned.empty()) {
+            fail(Status::json_error, "training: 'learned_species' must be a non-empty list of elements");
+        }
+        for (const json& entry : learned) {
+            if (!entry.is_string() && !entry.is_number_integer()) {
+                fail(Status::json_error, "training: learned_species entries are symbols or atomic numbers");
+            }
+            s.learned_species.push_back(entry.is_string() ? element_of(entry.get<std::string>(), "learned_species entry")
+                                                          : element_of(std::to_string(entry.get<int64_t>()), "learned_species entry"));
         }
     }
     r.finish();
@@ -165,8 +188,13 @@ struct TrainingData {
     std::map<int32_t, double> baselines;
     std::vector<Prepared> prepared;
 
+    std::vector<int32_t> learned_species;  // empty: all
+
     std::size_t species_index(int32_t z) const {
         return static_cast<std::size_t>(std::find(species.begin(), species.end(), z) - species.begin());
+    }
+    bool learned(int32_t z) const {
+        return learned_species.empty() || std::find(learned_species.begin(), learned_species.end(), z) != learned_species.end();
     }
 };
 
@@ -205,6 +233,10 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
     }
     std::sort(species.begin(), species.end());
     const std::size_t n_species = species.size();
+    data.learned_species = settings.learned_species;
+    if (std::none_of(species.begin(), species.end(), [&](int32_t z) { return data.learned(z); })) {
+        fail(Status::invalid_argument, "none of the species in the data is in learned_species");
+    }
 
     // Baselines: given, or the least-squares fit of the energies on the composition.
     std::map<int32_t, double>& baselines = data.baselines;
@@ -274,6 +306,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     std::vector<std::vector<double>> pools(n_species);
     for (std::size_t a = begin; a < end; ++a) {
         for (int64_t i = 0; i < frames[a].size(); ++i) {
+            if (!data.learned(frames[a].species[i])) continue;
             std::vector<double>& pool = pools[species_index(frames[a].species[i])];
             pool.insert(pool.end(), prepared[a].features.begin() + i * nf, prepared[a].features.begin() + (i + 1) * nf);
         }
@@ -295,9 +328,9 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
                     for (int64_t k = 0; k < nf; ++k) metric[i * nf + k] /= norm;
             }
         }
-        const std::vector<int64_t> chosen = settings.cur_selection
-                                                ? cur_selection(pool_size, nf, metric.data(), settings.sparse_per_species)
-                                                : farthest_point_sampling(pool_size, nf, metric.data(), settings.sparse_per_species);
+        const std::vector<int64_t> chosen = pool_size == 0             ? std::vector<int64_t>()
+                                            : settings.cur_selection ? cur_selection(pool_size, nf, metric.data(), settings.sparse_per_species)
+                                                                     : farthest_point_sampling(pool_size, nf, metric.data(), settings.sparse_per_species);
         blocks[s].species = species[s];
         blocks[s].baseline = baselines[species[s]];
         for (int64_t i : chosen) blocks[s].references.insert(blocks[s].references.end(), pools[s].begin() + i * nf, pools[s].begin() + (i + 1) * nf);
@@ -314,6 +347,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     LeastSquares system(M);
     for (std::size_t s = 0; s < n_species && communicator.rank() == 0; ++s) {
         const int64_t m = offset[s + 1] - offset[s];
+        if (m == 0) continue;
         std::vector<double> K(static_cast<std::size_t>(m) * m), eigenvalues;
         settings.kernel.matrix(m, references[s].data(), m, references[s].data(), nf, K.data());
         double mean_diagonal = 0.0;
@@ -348,6 +382,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         for (int64_t c = 0; c < n; ++c) {
             const std::size_t s = species_index(frame.species[c]);
             const int64_t m = offset[s + 1] - offset[s];
+            if (m == 0) continue;  // a species not learned
             const double* x = prepared[a].features.data() + c * nf;
             if (energies) {
                 k.resize(m);
@@ -453,6 +488,7 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
     std::vector<std::vector<int64_t>> owner(n_species);  // structure of each reference
     for (int64_t a = 0; a < n_structures; ++a)
         for (int64_t i = 0; i < frames[a].size(); ++i) {
+            if (!data.learned(frames[a].species[i])) continue;
             const std::size_t s = data.species_index(frames[a].species[i]);
             const double* f = data.prepared[a].features.data() + i * nf;
             raw[s].insert(raw[s].end(), f, f + nf);
@@ -461,6 +497,7 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
     std::vector<double> K(static_cast<std::size_t>(n_structures) * n_structures, 0.0), y(n_structures);
     for (std::size_t s = 0; s < n_species; ++s) {
         const int64_t m = static_cast<int64_t>(owner[s].size());
+        if (m == 0) continue;
         prepared[s] = raw[s];
         settings.kernel.prepare_references(m, nf, prepared[s].data());
         std::vector<double> k(static_cast<std::size_t>(m) * m);

@@ -33,12 +33,14 @@ struct TrainingSettings {
     double sigma_virial = 0.05;           // per atom, eV (rows scaled by 1/(sigma sqrt N))
     bool use_energies = true, use_forces = true, use_virials = false;
     std::map<int32_t, double> baselines;  // isolated-atom energies, eV; empty: least-squares fit on composition
+    std::vector<int32_t> learned_species; // central species whose environments carry learned energies;
+                                          // the others contribute only their baseline. Empty: all.
     double jitter = 1e-10;                // ridge jitter * mean diag(K_MM) added to the prior, so that a
                                           // singular K_MM (duplicate references) stays solvable
 
     // Keys: method ("sparse_gpr" or "krr"), descriptor (required), kernel, selection ("fps" or "cur"), sparse_per_species, sigma_energy, sigma_forces,
     // sigma_virial, use_energies, use_forces, use_virials, baselines ({"Si": -158.5} or {"14": ...}),
-    // jitter. Unknown keys are errors.
+    // learned_species (["C"] or [6]), jitter. Unknown keys are errors.
     static TrainingSettings parse(const json& config);
 };
 

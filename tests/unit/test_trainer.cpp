@@ -5,6 +5,7 @@
 #include "atomfp.h"
 #include "core/lapack.hpp"
 #include "descriptors/factory.hpp"
+#include "models/model_file.hpp"
 #include "models/trainer.hpp"
 #include "structures.hpp"
 
@@ -12,6 +13,7 @@
 
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -511,4 +513,101 @@ TEST(TrainerCApi, FitsWhatTheLibraryFitsAndRefusesBadInput) {
     EXPECT_EQ(atomfp_trainer_train(trainer, &fitted), ATOMFP_ERROR_SPECIES) << atomfp_last_error();
     atomfp_trainer_free(trainer);
     atomfp_trainer_free(nullptr);
+}
+
+// With learned_species only the carbon environments of CH4-like clusters carry learned energies:
+// a target linear in the carbon features is recovered, hydrogen gets an empty block (its
+// baseline only), and data without any learned species is refused.
+TEST(Trainer, LearnsOnlyTheListedCentralSpecies) {
+    const char* spec = R"({"type": "acsf", "species": [1, 6], "cutoff": 3.5, "preset": "imbalzano2018"})";
+    auto d = create_descriptor(spec);
+    const int64_t nf = d->feature_count();
+    std::vector<double> a(nf);
+    for (int64_t k = 0; k < nf; ++k) a[k] = std::sin(1.3 * static_cast<double>(k) + 0.2);
+    std::mt19937 generator(17);
+    std::normal_distribution<double> normal(0.0, 0.12);
+    auto methane = [&](bool with_forces) {
+        const double tetrahedron[4][3] = {{1, 1, 1}, {1, -1, -1}, {-1, 1, -1}, {-1, -1, 1}};
+        Frame f;
+        f.species = {6, 1, 1, 1, 1};
+        f.positions = {0.0, 0.0, 0.0};
+        for (const auto& v : tetrahedron)
+            for (int k = 0; k < 3; ++k) f.positions.push_back(1.09 / std::sqrt(3.0) * v[k] + normal(generator));
+        Structure s;
+        s.species = f.species;
+        s.positions = f.positions;
+        const NeighbourList list = neighbour_list(s, d->cutoff());
+        const auto features = features_of(*d, list.view());
+        const auto per_atom = per_atom_gradients(list.view(), gradients_of(*d, list.view()), nf, 5);
+        f.energy = 0.0;
+        for (int64_t k = 0; k < nf; ++k) *f.energy += a[k] * features[k];  // centre 0 is the carbon
+        if (with_forces) {
+            f.forces.assign(15, 0.0);
+            for (int64_t j = 0; j < 5; ++j)
+                for (int alpha = 0; alpha < 3; ++alpha)
+                    for (int64_t k = 0; k < nf; ++k) f.forces[3 * j + alpha] -= a[k] * per_atom[((0 * 5 + j) * 3 + alpha) * nf + k];
+        }
+        return f;
+    };
+    std::vector<Frame> train_set, test_set;
+    for (int i = 0; i < 120; ++i) train_set.push_back(methane(true));
+    for (int i = 0; i < 10; ++i) test_set.push_back(methane(true));
+
+    const std::string config = std::string(R"({"descriptor": )") + spec +
+                               R"(, "kernel": {"type": "linear"}, "sparse_per_species": 100, "sigma_energy": 1e-7,
+                                   "sigma_forces": 1e-7, "baselines": {"H": 0, "C": 0}, "learned_species": ["C"]})";
+    TrainingSummary summary;
+    const Model model = train(train_set, TrainingSettings::parse(json::parse(config)), &summary);
+    EXPECT_EQ(summary.n_sparse.at(6), 100);
+    EXPECT_EQ(summary.n_sparse.at(1), 0);
+    ASSERT_EQ(model.species(), (std::vector<int32_t>{1, 6}));
+    for (const Frame& f : test_set) {
+        Structure s;
+        s.species = f.species;
+        s.positions = f.positions;
+        const NeighbourList list = neighbour_list(s, model.cutoff());
+        double energy = 0.0, centres[5];
+        std::vector<double> forces(15);
+        model.predict(list.view(), &energy, centres, forces.data(), nullptr);
+        EXPECT_NEAR(energy, *f.energy, 1e-5);  // energies ~0.1 eV
+        for (int i = 1; i < 5; ++i) EXPECT_EQ(centres[i], 0.0);  // hydrogen: baseline only
+        for (std::size_t k = 0; k < forces.size(); ++k) EXPECT_NEAR(forces[k], f.forces[k], 1e-5);
+    }
+
+    // An empty block survives the model file.
+    const std::string path = "learned_species_model.afp";
+    save_model(model, path);
+    const Model loaded = load_model(path);
+    std::remove(path.c_str());
+    ASSERT_EQ(loaded.species(), model.species());
+    {
+        Structure s;
+        s.species = test_set[0].species;
+        s.positions = test_set[0].positions;
+        const NeighbourList list = neighbour_list(s, model.cutoff());
+        double e1 = 0.0, e2 = 0.0;
+        model.predict(list.view(), &e1, nullptr, nullptr, nullptr);
+        loaded.predict(list.view(), &e2, nullptr, nullptr, nullptr);
+        EXPECT_EQ(e1, e2);
+    }
+
+    // Kernel ridge regression the same way: only carbon environments become references.
+    const std::string krr = std::string(R"({"descriptor": )") + spec +
+                            R"(, "method": "krr", "kernel": {"type": "squared_exponential", "gamma": 0.5}, "use_forces": false,
+                                "sigma_energy": 1e-4, "baselines": {"H": 0, "C": 0}, "learned_species": [6]})";
+    const Model krr_model = train(train_set, TrainingSettings::parse(json::parse(krr)), &summary);
+    EXPECT_EQ(summary.n_sparse.at(6), 120);
+    EXPECT_EQ(summary.n_sparse.at(1), 0);
+
+    const std::string silicon = std::string(R"({"descriptor": )") + spec + R"(, "learned_species": ["Si"]})";
+    try {
+        train(train_set, TrainingSettings::parse(json::parse(silicon)));
+        FAIL() << "no learned species in the data was accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("learned_species"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + spec + R"(, "learned_species": ["Xx"]})")),
+                 Error);
+    EXPECT_THROW(TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + spec + R"(, "learned_species": []})")),
+                 Error);
 }
