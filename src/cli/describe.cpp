@@ -1,12 +1,11 @@
 #include "atomfp.h"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "core/json_spec.hpp"
 #include "io/extxyz.hpp"
 #include "io/npy.hpp"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -83,15 +82,6 @@ void write_array(const std::string& path, const std::string& format, const std::
     }
 }
 
-void show_progress(std::size_t done, std::size_t total) {
-    const int width = 40;
-    const int filled = static_cast<int>(width * done / std::max<std::size_t>(total, 1));
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu frames", std::string(filled, '#').c_str(),
-                 std::string(width - filled, ' ').c_str(), done, total);
-    if (done == total) std::fputc('\n', stderr);
-    std::fflush(stderr);
-}
-
 }  // namespace
 
 int describe(int argc, char** argv) {
@@ -129,7 +119,8 @@ int describe(int argc, char** argv) {
 
         const std::string input = args.positional()[0];
         const std::vector<Frame> frames = read_extxyz(input);
-        const bool progress = frames.size() > 1 && isatty(STDERR_FILENO);
+        const ProgressBar bar("frames");
+        const bool progress = frames.size() > 1;
         const bool with_gradients = args.has("--gradients");
         std::vector<double> features, gradients;
         int64_t n_atoms_total = 0, n_centres_total = 0, n_blocks_total = 0;
@@ -153,7 +144,7 @@ int describe(int argc, char** argv) {
             n_atoms_total += frame.size();
             n_centres_total += system.n_centers;
             n_blocks_total += n_blocks;
-            if (progress) show_progress(i + 1, frames.size());
+            if (progress) bar.show("", static_cast<int64_t>(i + 1), static_cast<int64_t>(frames.size()));
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -1,5 +1,6 @@
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "models/model_file.hpp"
@@ -23,13 +24,18 @@ const char* fit_usage =
     "usage: atomfp fit --config FIT.json TRAIN.extxyz -o MODEL.afp [--cv K] [--seed S]\n"
     "\n"
     "Trains a sparse Gaussian-process model (subset of regressors) on the energies, forces and\n"
-    "(optionally) virials of the training structures and writes a model file. With --cv K it first\n"
-    "reports K-fold cross-validation errors (structures shuffled with --seed, default 1).\n"
+    "(optionally) virials of the training structures, or with \"method\": \"krr\" kernel ridge\n"
+    "regression on energies, and writes a model file. With --cv K it first reports K-fold\n"
+    "cross-validation errors (structures shuffled with --seed, default 1). A progress bar appears on\n"
+    "stderr when it is a terminal.\n"
     "\n"
-    "FIT.json keys: descriptor (a descriptor specification, required), kernel ({\"type\":\n"
+    "FIT.json keys: descriptor (a descriptor specification, required), method (\"sparse_gpr\" or\n"
+    "\"krr\"), kernel ({\"type\":\n"
     "\"polynomial\", \"zeta\": 4}, \"squared_exponential\" with \"gamma\", or \"linear\"),\n"
     "sparse_per_species, sigma_energy (eV/atom), sigma_forces (eV/A), sigma_virial (eV/atom),\n"
-    "use_energies, use_forces, use_virials, baselines ({\"Si\": -158.4}; default: fitted), jitter.\n"
+    "use_energies, use_forces, use_virials, baselines ({\"Si\": -158.4}; default: fitted),\n"
+    "learned_species ([\"C\"]: only these centres carry learned energies), selection (\"fps\" or\n"
+    "\"cur\"), jitter.\n"
     "See README, 'Kernel models'. Under mpirun (a build with ATOMFP_ENABLE_MPI=ON) the structures are\n"
     "shared between the processes; rank 0 prints and writes the model.\n";
 
@@ -61,7 +67,11 @@ int fit(int argc, char** argv) {
             std::fputs(fit_usage, stderr);
             return 2;
         }
-        const TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(args.value("--config"))));
+        TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(args.value("--config"))));
+        const ProgressBar bar("structures");
+        if (root && bar.enabled()) {
+            settings.progress = [&bar](const std::string& stage, int64_t done, int64_t total) { bar.show(stage, done, total); };
+        }
         const std::vector<Frame> frames = read_extxyz(args.positional()[0]);
         const auto start = std::chrono::steady_clock::now();
         // Only rank 0 speaks and writes.
@@ -84,7 +94,7 @@ int fit(int argc, char** argv) {
         const Model model = train(frames, settings, &summary, communicator);
         if (root) save_model(model, output);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::printf("  %lld environments, %lld energy, %lld force and %lld virial rows; sparse points:", 
+        std::printf("  %lld environments, %lld energy, %lld force and %lld virial rows; sparse points:",
                     static_cast<long long>(summary.n_environments), static_cast<long long>(summary.n_energy_rows),
                     static_cast<long long>(summary.n_force_rows), static_cast<long long>(summary.n_virial_rows));
         for (const auto& [z, n] : summary.n_sparse) std::printf(" %s %lld", element_symbol(z).c_str(), static_cast<long long>(n));

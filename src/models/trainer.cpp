@@ -270,6 +270,7 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
         data.prepared[a].list = neighbours_of(frames[a], descriptor.cutoff());
         data.prepared[a].features.resize(static_cast<std::size_t>(frames[a].size()) * nf);
         compute(descriptor, data.prepared[a].list.view(), data.prepared[a].features.data(), nullptr);
+        if (settings.progress) settings.progress("features", static_cast<int64_t>(a + 1 - begin), static_cast<int64_t>(end - begin));
     }
     for (const Frame& f : frames) report.n_environments += f.size();
     return data;
@@ -444,6 +445,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
             for (int64_t j = 0; j < M; ++j) phi[i * M + j] *= weight[i];
         }
         system.add_rows(rows, phi.data(), target.data());
+        if (settings.progress) settings.progress("design rows", static_cast<int64_t>(a + 1 - begin), static_cast<int64_t>(end - begin));
     }
     // Every process's factor, stacked in rank order and factorised again, stands for all rows.
     if (communicator.size() > 1) {

@@ -11,6 +11,8 @@
 #include "models/model.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <map>
 #include <vector>
 
@@ -35,6 +37,9 @@ struct TrainingSettings {
     std::map<int32_t, double> baselines;  // isolated-atom energies, eV; empty: least-squares fit on composition
     std::vector<int32_t> learned_species; // central species whose environments carry learned energies;
                                           // the others contribute only their baseline. Empty: all.
+    // Called after each structure of the expensive stages ("features", "design rows") with the
+    // structures done and their total (this process's slice); not set from JSON.
+    std::function<void(const std::string& stage, int64_t done, int64_t total)> progress;
     double jitter = 1e-10;                // ridge jitter * mean diag(K_MM) added to the prior, so that a
                                           // singular K_MM (duplicate references) stays solvable
 
