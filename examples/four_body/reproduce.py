@@ -135,8 +135,8 @@ def fit_and_predict(name, training_file, tag):
     config_path = os.path.join(out, f"fit_{tag}.json")
     json.dump(config, open(config_path, "w"))
     scale = gamma_scale[name]
-    gammas = ",".join(f"{g * scale:.6g}" for g in (0.1, 0.5, 2, 8))
-    sigmas = "1e-4,1e-3,1e-2,1e-1"
+    gammas = ",".join(f"{g * scale:.6g}" for g in (0.01, 0.05, 0.2, 1, 5))
+    sigmas = "1e-4,1e-3,1e-2"
     scan = atomfp("scan", "--config", config_path, "--kernel-values", gammas, "--sigma-values", sigmas, training_file,
                   "-o", os.path.join(out, f"scan_{tag}"), "--cv", "3")
     t = np.genfromtxt(os.path.join(out, f"scan_{tag}.csv"), delimiter=",", names=True)
@@ -180,13 +180,13 @@ for name in FINGERPRINTS:
 # ---- summary ---------------------------------------------------------------------------------------
 lines = ["## Four-body learning (Parsaeifard & Goedecker 2022, Fig. 3; response, Fig. 3)", ""]
 lines.append(f"{N_TRAIN} ordinary training and {N_TEST} test structures (hydrogens rattled by {RATTLE} Å); "
-             f"manifold loops: SOAP {len(manifold['soap'])} frames, ACSF {len(manifold['acsf'])} frames "
+             f"manifold paths: SOAP {len(manifold['soap'])} frames, ACSF {len(manifold['acsf'])} frames "
              f"(held-out test frames: {len(held_out['soap'])}, {len(held_out['acsf'])}). Target spread: ordinary "
              f"test std {ordinary_energies.std():.4f}, SOAP manifold {manifold_energies['soap'].std():.4f} "
              f"(range {np.ptp(manifold_energies['soap']):.4f}), ACSF manifold {manifold_energies['acsf'].std():.4f} "
              f"(range {np.ptp(manifold_energies['acsf']):.4f}).")
 lines.append("")
-lines.append("| fingerprint | manifold structures added | γ × median d² | σ_E | RMSE ordinary | RMSE SOAP manifold | "
+lines.append("| fingerprint | manifold structures added | γ · median d² | σ_E | RMSE ordinary | RMSE SOAP manifold | "
              "RMSE ACSF manifold | ratio on own manifold |")
 lines.append("|---|---|---|---|---|---|---|---|")
 for name in FINGERPRINTS:
@@ -194,7 +194,7 @@ for name in FINGERPRINTS:
         rmse, gamma, sigma = results[(name, count)]
         own = f"manifold_{name}" if name in TRACED else None
         ratio = f"{rmse[own] / rmse['ordinary']:.1f}" if own else "–"
-        lines.append(f"| {name.upper()} | {count} | {gamma:g} | {sigma:g} | {rmse['ordinary']:.4f} | "
+        lines.append(f"| {name.upper()} | {count} | {gamma:.2g} | {sigma:g} | {rmse['ordinary']:.4f} | "
                      f"{rmse['manifold_soap']:.4f} | {rmse['manifold_acsf']:.4f} | {ratio} |")
 lines.append("")
 failures = []
