@@ -50,12 +50,9 @@ std::vector<int32_t> Model::species() const {
     return out;
 }
 
-void Model::predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const {
-    validate_system(system);
-    const int64_t nc = system.n_centers, nf = descriptor_->feature_count();
-    // Every centre's block, checked before anything is computed or written.
-    std::vector<int32_t> block_of(nc);
-    for (int64_t c = 0; c < nc; ++c) {
+std::vector<int32_t> Model::centre_blocks(const SystemView& system) const {
+    std::vector<int32_t> block_of(system.n_centers);
+    for (int64_t c = 0; c < system.n_centers; ++c) {
         const int32_t z = system.species[system.centers[c]];
         std::size_t b = 0;
         while (b < blocks_.size() && blocks_[b].species != z) ++b;
@@ -65,35 +62,53 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
         }
         block_of[c] = static_cast<int32_t>(b);
     }
+    return block_of;
+}
+
+void Model::evaluate(const int32_t* block_of, int64_t first, int64_t count, const double* features, double* weights,
+                     double* local) const {
+    const int64_t nf = descriptor_->feature_count();
+    std::vector<double> X, G, values, scratch;
+    std::vector<int64_t> rows;
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        rows.clear();
+        for (int64_t r = 0; r < count; ++r)
+            if (block_of[first + r] == static_cast<int32_t>(b)) rows.push_back(r);
+        const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
+        if (n == 0) continue;
+        X.resize(n * nf);
+        values.resize(n);
+        for (int64_t r = 0; r < n; ++r) std::copy_n(features + rows[r] * nf, nf, X.data() + r * nf);
+        if (weights) {
+            G.resize(n * nf);
+            kernel_.weighted_gradient(n, X.data(), m, prepared_[b].data(), nf, blocks_[b].weights.data(), G.data(),
+                                      values.data(), scratch);
+            for (int64_t r = 0; r < n; ++r) std::copy_n(G.data() + r * nf, nf, weights + rows[r] * nf);
+        } else {
+            std::vector<double> K(n * m);
+            kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data());
+            for (int64_t r = 0; r < n; ++r) values[r] = dot(K.data() + r * m, blocks_[b].weights.data(), m);
+        }
+        for (int64_t r = 0; r < n; ++r) local[first + rows[r]] = blocks_[b].baseline + values[r];
+    }
+}
+
+void Model::center_energies_from_features(const SystemView& system, const double* features, double* center_energies) const {
+    if (!features || !center_energies) fail(Status::invalid_argument, "features and center_energies must not be NULL");
+    const std::vector<int32_t> block_of = centre_blocks(system);
+    evaluate(block_of.data(), 0, system.n_centers, features, nullptr, center_energies);
+}
+
+void Model::predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const {
+    validate_system(system);
+    const int64_t nc = system.n_centers, nf = descriptor_->feature_count();
+    // Every centre's block, checked before anything is computed or written.
+    const std::vector<int32_t> block_of = centre_blocks(system);
     if (!energy && !center_energies && !forces && !virial) return;
 
     std::vector<double> local(nc);
-    // Local energies and, with weights, dE/dF of the centres [first, first + count), block by block;
-    // each block's rows go through the kernel as one matrix product.
-    auto evaluate = [&](int64_t first, int64_t count, const double* features, double* weights) {
-        std::vector<double> X, G, values, scratch;
-        std::vector<int64_t> rows;
-        for (std::size_t b = 0; b < blocks_.size(); ++b) {
-            rows.clear();
-            for (int64_t r = 0; r < count; ++r)
-                if (block_of[first + r] == static_cast<int32_t>(b)) rows.push_back(r);
-            const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
-            if (n == 0) continue;
-            X.resize(n * nf);
-            values.resize(n);
-            for (int64_t r = 0; r < n; ++r) std::copy_n(features + rows[r] * nf, nf, X.data() + r * nf);
-            if (weights) {
-                G.resize(n * nf);
-                kernel_.weighted_gradient(n, X.data(), m, prepared_[b].data(), nf, blocks_[b].weights.data(), G.data(),
-                                          values.data(), scratch);
-                for (int64_t r = 0; r < n; ++r) std::copy_n(G.data() + r * nf, nf, weights + rows[r] * nf);
-            } else {
-                std::vector<double> K(n * m);
-                kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data());
-                for (int64_t r = 0; r < n; ++r) values[r] = dot(K.data() + r * m, blocks_[b].weights.data(), m);
-            }
-            for (int64_t r = 0; r < n; ++r) local[first + rows[r]] = blocks_[b].baseline + values[r];
-        }
+    auto evaluate_batch = [&](int64_t first, int64_t count, const double* features, double* weights) {
+        evaluate(block_of.data(), first, count, features, weights, local.data());
     };
 
     const bool need_gradient = forces || virial;
@@ -101,11 +116,11 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
     if (need_gradient) {
         // dE/dx for every gradient block in one pass with the features.
         contracted.resize(3 * system.n_gradient_blocks());
-        compute_and_contract(*descriptor_, system, evaluate, nullptr, contracted.data());
+        compute_and_contract(*descriptor_, system, evaluate_batch, nullptr, contracted.data());
     } else {
         std::vector<double> features(static_cast<std::size_t>(nc) * nf);
         compute(*descriptor_, system, features.data(), nullptr);
-        evaluate(0, nc, features.data(), nullptr);
+        evaluate_batch(0, nc, features.data(), nullptr);
     }
     if (energy) {
         double total = 0.0;

@@ -46,8 +46,18 @@ public:
     // species has no block is an Error(species). Thread-safe.
     void predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const;
 
+    // The per-centre energies predict() gives, from features [n_centers][n_features] that this
+    // model's descriptor computed beforehand for the centres of `system` (cross-validation reuses
+    // them from fold to fold).
+    void center_energies_from_features(const SystemView& system, const double* features, double* center_energies) const;
+
 private:
-    const SpeciesWeights* block_of(int32_t species) const;
+    // Every centre's block index; Error(species) for a species without a block.
+    std::vector<int32_t> centre_blocks(const SystemView& system) const;
+    // Local energies of the centres [first, first + count) into local[first...] and, with weights
+    // not NULL, dE/dF [count][n_features]; each block's rows go through the kernel as one product.
+    void evaluate(const int32_t* block_of, int64_t first, int64_t count, const double* features, double* weights,
+                  double* local) const;
 
     std::unique_ptr<Descriptor> descriptor_;
     Kernel kernel_;

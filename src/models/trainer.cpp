@@ -174,10 +174,35 @@ std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double*
 
 namespace {
 
-struct Prepared {
-    NeighbourList list;
-    std::vector<double> features;  // [n][nf]
-};
+}  // namespace
+
+namespace {
+
+// The exact content that decides a structure's neighbour list and features.
+std::string structure_key(const std::string& descriptor_key, const Frame& frame) {
+    std::string key = descriptor_key;
+    auto append = [&key](const void* data, std::size_t bytes) { key.append(static_cast<const char*>(data), bytes); };
+    append(frame.species.data(), frame.species.size() * sizeof(int32_t));
+    append(frame.positions.data(), frame.positions.size() * sizeof(double));
+    if (frame.cell) append(frame.cell->data(), 9 * sizeof(double));
+    for (bool periodic : frame.pbc) key.push_back(periodic ? '1' : '0');
+    return key;
+}
+
+}  // namespace
+
+std::shared_ptr<const Prepared> FeatureCache::find(const std::string& descriptor_key, const Frame& frame) const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(structure_key(descriptor_key, frame));
+    return it == entries_.end() ? nullptr : it->second;
+}
+
+void FeatureCache::store(const std::string& descriptor_key, const Frame& frame, std::shared_ptr<const Prepared> prepared) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    entries_.emplace(structure_key(descriptor_key, frame), std::move(prepared));
+}
+
+namespace {
 
 // What both training methods start from: the validated data, the species present (sorted), the
 // baselines, and every structure's neighbour list and features.
@@ -186,7 +211,7 @@ struct TrainingData {
     int64_t n_features = 0;
     std::vector<int32_t> species;
     std::map<int32_t, double> baselines;
-    std::vector<Prepared> prepared;
+    std::vector<std::shared_ptr<const Prepared>> prepared;
 
     std::vector<int32_t> learned_species;  // empty: all
 
@@ -198,10 +223,44 @@ struct TrainingData {
     }
 };
 
-// This process's slice of the structures.
+// The least-squares rows are reduced in a fixed number of slices of the structures, whatever the
+// number of processes (at least this many; one per process beyond): every slice's triangular
+// factor is formed alone and the factors are combined in slice order, so one process and many do
+// the same arithmetic and fit the same weights.
+constexpr int min_reduction_slices = 16;
+
+int reduction_slices(const TrainingCommunicator& communicator) { return std::max(min_reduction_slices, communicator.size()); }
+
+// Structures [first, end) of reduction slice `s` of `count`.
+std::pair<std::size_t, std::size_t> slice_structures(std::size_t n, int s, int count) {
+    return {static_cast<std::size_t>(s) * n / count, static_cast<std::size_t>(s + 1) * n / count};
+}
+
+// This process's reduction slices [first, end): contiguous, in rank order.
+std::pair<int, int> process_slices(const TrainingCommunicator& communicator) {
+    const int count = reduction_slices(communicator), k = communicator.size(), r = communicator.rank();
+    return {r * count / k, (r + 1) * count / k};
+}
+
+// This process's structures: those of its reduction slices.
 std::pair<std::size_t, std::size_t> slice(std::size_t n, const TrainingCommunicator& communicator) {
-    const std::size_t k = static_cast<std::size_t>(communicator.size()), r = static_cast<std::size_t>(communicator.rank());
-    return {r * n / k, (r + 1) * n / k};
+    const auto [first, end] = process_slices(communicator);
+    const int count = reduction_slices(communicator);
+    return {slice_structures(n, first, count).first, slice_structures(n, end - 1, count).second};
+}
+
+// A structure's neighbour list and features: from the cache when it has them, else computed (and
+// stored there).
+std::shared_ptr<const Prepared> prepared_of(const Descriptor& descriptor, const std::string& descriptor_key, const Frame& frame,
+                                            FeatureCache* cache) {
+    if (cache)
+        if (auto hit = cache->find(descriptor_key, frame)) return hit;
+    auto fresh = std::make_shared<Prepared>();
+    fresh->list = neighbours_of(frame, descriptor.cutoff());
+    fresh->features.resize(static_cast<std::size_t>(frame.size()) * descriptor.feature_count());
+    compute(descriptor, fresh->list.view(), fresh->features.data(), nullptr);
+    if (cache) cache->store(descriptor_key, frame, fresh);
+    return fresh;
 }
 
 TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary& report,
@@ -266,10 +325,9 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
 
     data.prepared.resize(frames.size());
     const auto [begin, end] = slice(frames.size(), communicator);
+    const std::string descriptor_key = descriptor.parameters().dump();
     for (std::size_t a = begin; a < end; ++a) {
-        data.prepared[a].list = neighbours_of(frames[a], descriptor.cutoff());
-        data.prepared[a].features.resize(static_cast<std::size_t>(frames[a].size()) * nf);
-        compute(descriptor, data.prepared[a].list.view(), data.prepared[a].features.data(), nullptr);
+        data.prepared[a] = prepared_of(descriptor, descriptor_key, frames[a], settings.feature_cache.get());
         if (settings.progress) settings.progress("features", static_cast<int64_t>(a + 1 - begin), static_cast<int64_t>(end - begin));
     }
     for (const Frame& f : frames) report.n_environments += f.size();
@@ -299,7 +357,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     const int64_t nf = data.n_features;
     const std::vector<int32_t>& species = data.species;
     const std::size_t n_species = species.size();
-    std::vector<Prepared>& prepared = data.prepared;
+    const std::vector<std::shared_ptr<const Prepared>>& prepared = data.prepared;
     auto species_index = [&](int32_t z) { return data.species_index(z); };
     std::map<int32_t, double>& baselines = data.baselines;
 
@@ -309,7 +367,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         for (int64_t i = 0; i < frames[a].size(); ++i) {
             if (!data.learned(frames[a].species[i])) continue;
             std::vector<double>& pool = pools[species_index(frames[a].species[i])];
-            pool.insert(pool.end(), prepared[a].features.begin() + i * nf, prepared[a].features.begin() + (i + 1) * nf);
+            pool.insert(pool.end(), prepared[a]->features.begin() + i * nf, prepared[a]->features.begin() + (i + 1) * nf);
         }
     }
     for (auto& pool : pools) pool = communicator.gather(pool);
@@ -345,28 +403,29 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     // The least-squares system: the prior w^T K_MM w as rows K_MM^(1/2) (block-diagonal over
     // species, from its eigendecomposition), a jitter sqrt(jitter * mean diag K_MM) I that keeps
     // R invertible when K_MM is singular, then the scaled data rows of every structure.
-    LeastSquares system(M);
-    for (std::size_t s = 0; s < n_species && communicator.rank() == 0; ++s) {
-        const int64_t m = offset[s + 1] - offset[s];
-        if (m == 0) continue;
-        std::vector<double> K(static_cast<std::size_t>(m) * m), eigenvalues;
-        settings.kernel.matrix(m, references[s].data(), m, references[s].data(), nf, K.data());
-        double mean_diagonal = 0.0;
-        for (int64_t i = 0; i < m; ++i) mean_diagonal += K[i * m + i] / static_cast<double>(m);
-        symmetric_eigen(static_cast<int>(m), K, eigenvalues);
-        std::vector<double> rows(static_cast<std::size_t>(2 * m) * M, 0.0), zeros(2 * m, 0.0);
-        for (int64_t k = 0; k < m; ++k) {
-            const double root = std::sqrt(std::max(eigenvalues[k], 0.0));
-            for (int64_t j = 0; j < m; ++j) rows[k * M + offset[s] + j] = root * K[k * m + j];
-            rows[(m + k) * M + offset[s] + k] = std::sqrt(settings.jitter * mean_diagonal);
+    auto add_prior_rows = [&](LeastSquares& system) {
+        for (std::size_t s = 0; s < n_species; ++s) {
+            const int64_t m = offset[s + 1] - offset[s];
+            if (m == 0) continue;
+            std::vector<double> K(static_cast<std::size_t>(m) * m), eigenvalues;
+            settings.kernel.matrix(m, references[s].data(), m, references[s].data(), nf, K.data());
+            double mean_diagonal = 0.0;
+            for (int64_t i = 0; i < m; ++i) mean_diagonal += K[i * m + i] / static_cast<double>(m);
+            symmetric_eigen(static_cast<int>(m), K, eigenvalues);
+            std::vector<double> rows(static_cast<std::size_t>(2 * m) * M, 0.0), zeros(2 * m, 0.0);
+            for (int64_t k = 0; k < m; ++k) {
+                const double root = std::sqrt(std::max(eigenvalues[k], 0.0));
+                for (int64_t j = 0; j < m; ++j) rows[k * M + offset[s] + j] = root * K[k * m + j];
+                rows[(m + k) * M + offset[s] + k] = std::sqrt(settings.jitter * mean_diagonal);
+            }
+            system.add_rows(2 * m, rows.data(), zeros.data());
         }
-        system.add_rows(2 * m, rows.data(), zeros.data());
-    }
+    };
 
-    // Per structure of this process, the design rows (energy, forces, virial) scaled by 1/sigma.
-    for (std::size_t a = begin; a < end; ++a) {
+    // Per structure, the design rows (energy, forces, virial) scaled by 1/sigma.
+    auto add_structure_rows = [&](std::size_t a, LeastSquares& system) {
         const Frame& frame = frames[a];
-        const SystemView view = prepared[a].list.view();
+        const SystemView view = prepared[a]->list.view();
         const int64_t n = frame.size();
         const double sqrt_n = std::sqrt(static_cast<double>(n));
         const bool energies = settings.use_energies, forces = settings.use_forces;
@@ -384,7 +443,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
             const std::size_t s = species_index(frame.species[c]);
             const int64_t m = offset[s + 1] - offset[s];
             if (m == 0) continue;  // a species not learned
-            const double* x = prepared[a].features.data() + c * nf;
+            const double* x = prepared[a]->features.data() + c * nf;
             if (energies) {
                 k.resize(m);
                 settings.kernel.matrix(1, x, m, references[s].data(), nf, k.data());
@@ -446,21 +505,37 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         }
         system.add_rows(rows, phi.data(), target.data());
         if (settings.progress) settings.progress("design rows", static_cast<int64_t>(a + 1 - begin), static_cast<int64_t>(end - begin));
-    }
-    // Every process's factor, stacked in rank order and factorised again, stands for all rows.
-    if (communicator.size() > 1) {
-        const std::vector<double> factors = communicator.gather(system.factor());
-        const std::size_t width = static_cast<std::size_t>(M) + 1;
-        LeastSquares combined(M);
+    };
+
+    // Slice by slice (the prior in slice 0), each slice's factor; the factors combined in slice order.
+    LeastSquares system(M);
+    const std::size_t width = static_cast<std::size_t>(M) + 1;
+    auto add_factor = [&](const double* factor) {
         std::vector<double> a(width * M), y(width);
-        for (std::size_t r = 0; r < factors.size() / (width * width); ++r) {
-            for (std::size_t i = 0; i < width; ++i) {
-                std::copy_n(factors.data() + (r * width + i) * width, M, a.data() + i * M);
-                y[i] = factors[(r * width + i) * width + M];
-            }
-            combined.add_rows(static_cast<int64_t>(width), a.data(), y.data());
+        for (std::size_t i = 0; i < width; ++i) {
+            std::copy_n(factor + i * width, M, a.data() + i * M);
+            y[i] = factor[i * width + M];
         }
-        system = std::move(combined);
+        system.add_rows(static_cast<int64_t>(width), a.data(), y.data());
+    };
+    std::vector<double> local_factors;
+    const auto [first_slice, end_slice] = process_slices(communicator);
+    for (int sl = first_slice; sl < end_slice; ++sl) {
+        LeastSquares part(M);
+        if (sl == 0) add_prior_rows(part);
+        const auto [slice_begin, slice_end] = slice_structures(frames.size(), sl, reduction_slices(communicator));
+        for (std::size_t a = slice_begin; a < slice_end; ++a) add_structure_rows(a, part);
+        if (part.rows_added() == 0) continue;
+        const std::vector<double> factor = part.factor();
+        if (communicator.size() == 1) {
+            add_factor(factor.data());  // what a gather of one process's factors would give, in the same order
+        } else {
+            local_factors.insert(local_factors.end(), factor.begin(), factor.end());
+        }
+    }
+    if (communicator.size() > 1) {
+        const std::vector<double> factors = communicator.gather(local_factors);
+        for (std::size_t f = 0; f < factors.size() / (width * width); ++f) add_factor(factors.data() + f * width * width);
     }
     std::vector<double> counts = {static_cast<double>(report.n_energy_rows), static_cast<double>(report.n_force_rows),
                                   static_cast<double>(report.n_virial_rows)};
@@ -492,7 +567,7 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         for (int64_t i = 0; i < frames[a].size(); ++i) {
             if (!data.learned(frames[a].species[i])) continue;
             const std::size_t s = data.species_index(frames[a].species[i]);
-            const double* f = data.prepared[a].features.data() + i * nf;
+            const double* f = data.prepared[a]->features.data() + i * nf;
             raw[s].insert(raw[s].end(), f, f + nf);
             owner[s].push_back(a);
         }
@@ -544,14 +619,32 @@ CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingS
     for (std::size_t a = 0; a < order.size(); ++a) order[a] = a;
     std::mt19937_64 generator(seed);
     std::shuffle(order.begin(), order.end(), generator);
+    TrainingSettings cached = settings;
+    if (!cached.feature_cache) cached.feature_cache = std::make_shared<FeatureCache>();
     CrossValidation result;
     std::vector<Frame> held_out_all;
     std::vector<FramePrediction> predictions_all;
     for (int k = 0; k < folds; ++k) {
         std::vector<Frame> train, held_out;
         for (std::size_t r = 0; r < order.size(); ++r) (static_cast<int>(r % folds) == k ? held_out : train).push_back(frames[order[r]]);
-        const Model model = atomfp::train(train, settings, nullptr, communicator);
-        std::vector<FramePrediction> predictions = predict_frames(model, held_out, true, true);
+        const Model model = atomfp::train(train, cached, nullptr, communicator);
+        const bool forces = std::any_of(held_out.begin(), held_out.end(), [](const Frame& f) { return !f.forces.empty(); });
+        const bool virials = std::any_of(held_out.begin(), held_out.end(), [](const Frame& f) { return reference_virial(f).has_value(); });
+        std::vector<FramePrediction> predictions;
+        if (forces || virials) {
+            predictions = predict_frames(model, held_out, forces, virials);
+        } else {
+            // Energies only: from the cached features of the held-out structures.
+            const std::string descriptor_key = model.descriptor().parameters().dump();
+            for (const Frame& frame : held_out) {
+                const auto prepared = prepared_of(model.descriptor(), descriptor_key, frame, cached.feature_cache.get());
+                std::vector<double> local(frame.size());
+                model.center_energies_from_features(prepared->list.view(), prepared->features.data(), local.data());
+                FramePrediction p;
+                for (double e : local) p.energy += e;
+                predictions.push_back(std::move(p));
+            }
+        }
         result.folds.push_back(compare(held_out, predictions));
         held_out_all.insert(held_out_all.end(), held_out.begin(), held_out.end());
         predictions_all.insert(predictions_all.end(), predictions.begin(), predictions.end());
@@ -565,10 +658,12 @@ std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, co
                                             int folds, uint64_t seed, const TrainingCommunicator& communicator) {
     if (kernel_values.empty() || sigma_values.empty()) fail(Status::invalid_argument, "a scan needs at least one value on each axis");
     std::vector<ScanPoint> points;
+    TrainingSettings cached = settings;
+    if (!cached.feature_cache) cached.feature_cache = std::make_shared<FeatureCache>();
     for (double kernel_value : kernel_values)
         for (double sigma : sigma_values) {
             if (!(sigma > 0.0)) fail(Status::invalid_argument, "sigma_energy values must be positive, got ", sigma);
-            TrainingSettings point = settings;
+            TrainingSettings point = cached;
             point.kernel = settings.kernel.with_parameter(kernel_value);
             const double ratio = sigma / settings.sigma_energy;
             point.sigma_energy = sigma;

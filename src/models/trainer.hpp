@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/json_spec.hpp"
+#include "core/neighbour_list.hpp"
 #include "io/extxyz.hpp"
 #include "models/evaluation.hpp"
 #include "models/model.hpp"
@@ -14,6 +15,8 @@
 #include <functional>
 #include <string>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 namespace atomfp {
@@ -21,6 +24,29 @@ namespace atomfp {
 enum class TrainingMethod {
     sparse_gpr,  // subset of regressors on energies, forces and virials (reference environments by FPS)
     krr          // full kernel ridge regression on structure energies: every environment a reference
+};
+
+// A structure's neighbour list and features, as training computes them.
+struct Prepared {
+    NeighbourList list;
+    std::vector<double> features;  // [n_atoms][n_features]
+};
+
+// Neighbour lists and features of structures already seen, keyed by the descriptor's canonical
+// specification and the structure's exact content, so that the folds of a cross-validation and
+// the points of a scan compute each structure's features once. Thread-safe.
+class FeatureCache {
+public:
+    std::shared_ptr<const Prepared> find(const std::string& descriptor_key, const Frame& frame) const;
+    void store(const std::string& descriptor_key, const Frame& frame, std::shared_ptr<const Prepared> prepared);
+    std::size_t size() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return entries_.size();
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<const Prepared>> entries_;
 };
 
 struct TrainingSettings {
@@ -40,6 +66,9 @@ struct TrainingSettings {
     // Called after each structure of the expensive stages ("features", "design rows") with the
     // structures done and their total (this process's slice); not set from JSON.
     std::function<void(const std::string& stage, int64_t done, int64_t total)> progress;
+    // Features computed by earlier fits on the same structures (cross_validate and
+    // scan_hyperparameters make one); not set from JSON.
+    std::shared_ptr<FeatureCache> feature_cache;
     double jitter = 1e-10;                // ridge jitter * mean diag(K_MM) added to the prior, so that a
                                           // singular K_MM (duplicate references) stays solvable
 
@@ -60,9 +89,9 @@ struct TrainingSummary {
 };
 
 // How a sparse-GPR fit is shared between processes (MPI lives at the edge, in the command-line
-// tool; the library sees only this interface). Every process holds all structures; process r of
-// K does the expensive work (features, gradients, design rows, training errors) for the contiguous
-// slice [r n / K, (r + 1) n / K) of them. The default is one process.
+// tool; the library sees only this interface). Every process holds all structures; each does the
+// expensive work (features, gradients, design rows, training errors) for a contiguous slice of
+// them (its share of the fixed reduction slices). The default is one process.
 class TrainingCommunicator {
 public:
     virtual ~TrainingCommunicator() = default;
@@ -77,8 +106,9 @@ public:
 // Throws Error for inconsistent data (a forces array of the wrong length, no energies when they
 // are used, species the descriptor does not handle) and Error(linalg) if the solve fails. With
 // several processes the reference environments are chosen from the gathered features exactly as
-// in one process, and the processes' triangular factors are stacked and factorised again, so the
-// weights agree with a one-process fit to rounding.
+// in one process, and the rows are reduced in at least 16 fixed slices of the structures whose
+// triangular factors are combined in slice order by every process count alike: up to 16
+// processes give the weights of the one-process fit bit for bit.
 Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary = nullptr,
                        const TrainingCommunicator& communicator = TrainingCommunicator());
 

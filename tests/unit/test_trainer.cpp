@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -340,7 +341,7 @@ TEST(Trainer, DistributedFitEqualsTheSingleProcessFit) {
         R"(, "sparse_per_species": 30, "sigma_energy": 0.001, "sigma_forces": 0.01, "kernel": {"type": "polynomial", "zeta": 3}})"));
     TrainingSummary serial_summary;
     const Model serial = train_sparse_gpr(frames, settings, &serial_summary);
-    for (int processes : {2, 3}) {
+    for (int processes : {2, 3, 5}) {
         ThreadGroup group(processes);
         std::vector<std::unique_ptr<Model>> models(processes);
         std::vector<TrainingSummary> summaries(processes);
@@ -356,11 +357,8 @@ TEST(Trainer, DistributedFitEqualsTheSingleProcessFit) {
             ASSERT_EQ(models[r]->blocks().size(), serial.blocks().size());
             for (std::size_t b = 0; b < serial.blocks().size(); ++b) {
                 EXPECT_EQ(models[r]->blocks()[b].references, serial.blocks()[b].references);  // the same FPS choice
-                const auto& w = models[r]->blocks()[b].weights;
-                const auto& ws = serial.blocks()[b].weights;
-                double scale = 0.0;
-                for (double x : ws) scale = std::max(scale, std::abs(x));
-                for (std::size_t k = 0; k < w.size(); ++k) EXPECT_NEAR(w[k], ws[k], 1e-10 * scale) << processes << " processes";
+                // The same reduction slices, combined in the same order: the same bits.
+                EXPECT_EQ(models[r]->blocks()[b].weights, serial.blocks()[b].weights) << processes << " processes";
             }
             EXPECT_EQ(summaries[r].n_force_rows, serial_summary.n_force_rows);
             EXPECT_NEAR(summaries[r].training.force_rmse, serial_summary.training.force_rmse, 1e-10);
@@ -610,4 +608,51 @@ TEST(Trainer, LearnsOnlyTheListedCentralSpecies) {
                  Error);
     EXPECT_THROW(TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + spec + R"(, "learned_species": []})")),
                  Error);
+}
+
+// Features taken from the cache give the fit fresh features give, bit for bit; a structure that
+// differs in one coordinate is computed anew.
+TEST(Trainer, FeatureCacheGivesTheFitOfFreshFeatures) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> a(d->feature_count(), 0.05);
+    const std::vector<Frame> frames = dataset(8, 300, *d, a);
+    TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
+        R"(, "sparse_per_species": 20, "kernel": {"type": "polynomial", "zeta": 2}})"));
+    const Model fresh = train(frames, settings);
+    settings.feature_cache = std::make_shared<FeatureCache>();
+    const Model filling = train(frames, settings);
+    EXPECT_EQ(settings.feature_cache->size(), frames.size());
+    const Model cached = train(frames, settings);
+    for (const Model* m : {&filling, &cached})
+        for (std::size_t b = 0; b < fresh.blocks().size(); ++b) EXPECT_EQ(m->blocks()[b].weights, fresh.blocks()[b].weights);
+    std::vector<Frame> moved = frames;
+    moved[3].positions[7] += 1e-9;
+    train(moved, settings);
+    EXPECT_EQ(settings.feature_cache->size(), frames.size() + 1);
+}
+
+// Cross-validation on energies only predicts from cached features; its errors equal those of
+// fold models trained and predicted from scratch (the same shuffle, by construction of the folds).
+TEST(Trainer, EnergyOnlyCrossValidationEqualsFoldsPredictedFromScratch) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> a(d->feature_count(), 0.02);
+    std::vector<Frame> frames = dataset(9, 60, *d, a);
+    for (Frame& f : frames) f.forces.clear();
+    const TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
+        R"(, "method": "krr", "use_forces": false, "kernel": {"type": "squared_exponential", "gamma": 0.3}})"));
+    const int folds = 3;
+    const uint64_t seed = 11;
+    const CrossValidation cv = cross_validate(frames, settings, folds, seed);
+    std::vector<std::size_t> order(frames.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::mt19937_64 generator(seed);
+    std::shuffle(order.begin(), order.end(), generator);
+    for (int k = 0; k < folds; ++k) {
+        std::vector<Frame> train_set, held_out;
+        for (std::size_t r = 0; r < order.size(); ++r) (static_cast<int>(r % folds) == k ? held_out : train_set).push_back(frames[order[r]]);
+        const Model model = train(train_set, settings);
+        const ErrorMetrics direct = compare(held_out, predict_frames(model, held_out, false, false));
+        EXPECT_NEAR(cv.folds[k].energy_rmse_per_atom, direct.energy_rmse_per_atom, 1e-12 * (1.0 + direct.energy_rmse_per_atom));
+        EXPECT_EQ(cv.folds[k].n_energies, direct.n_energies);
+    }
 }
