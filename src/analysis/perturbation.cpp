@@ -75,10 +75,14 @@ void bond_to_neighbour(const SystemView& system, int64_t center, int64_t atom, d
 }
 
 double noise_floor(const std::vector<double>& change) {
-    double smallest = std::numeric_limits<double>::infinity();
+    std::vector<double> positive;
     for (double c : change)
-        if (c > 0.0) smallest = std::min(smallest, c);
-    return std::isfinite(smallest) ? 100.0 * smallest : 0.0;
+        if (c > 0.0) positive.push_back(c);
+    if (positive.empty()) return 0.0;
+    // The median of the five smallest: one point can cancel by chance far below the noise.
+    const std::size_t lowest = std::min<std::size_t>(5, positive.size());
+    std::partial_sort(positive.begin(), positive.begin() + lowest, positive.end());
+    return 100.0 * positive[(lowest - 1) / 2];
 }
 
 double loglog_slope(const std::vector<double>& t, const std::vector<double>& change, double t_max, double floor) {

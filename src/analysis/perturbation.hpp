@@ -34,9 +34,10 @@ std::vector<double> perturbed_positions(const std::vector<double>& positions, co
 // neighbours (index `center` of the view); throws if `atom` is not a neighbour.
 void bond_to_neighbour(const SystemView& system, int64_t center, int64_t atom, double* bond);
 
-// A curve |V_t - V_0| bottoms out at rounding noise for the smallest t: 100 times its smallest
-// positive value, below which points are not fitted (for a linear curve this drops only the first
-// two decades), or 0 if no value is positive.
+// A curve |V_t - V_0| bottoms out at rounding noise for the smallest t: 100 times the median of
+// its five smallest positive values (one value may cancel by chance far below the noise), below
+// which points are not fitted (for a linear curve this drops its first two to three decades), or
+// 0 if no value is positive.
 double noise_floor(const std::vector<double>& change);
 
 // The slope of log(change) against log(t) by least squares over points with 0 < t <= t_max and
