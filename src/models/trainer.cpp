@@ -335,11 +335,28 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
 }
 
 // The model's errors on its training data go into the summary and the model's metadata.
-Model finish(Model model, const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary& report,
-             TrainingSummary* summary, const TrainingCommunicator& communicator) {
+// Energies from features computed beforehand: what Model::predict gives for the energy alone.
+FramePrediction energy_from_features(const Model& model, const Prepared& prepared, int64_t n_atoms) {
+    std::vector<double> local(n_atoms);
+    model.center_energies_from_features(prepared.list.view(), prepared.features.data(), local.data());
+    FramePrediction p;
+    for (double e : local) p.energy += e;
+    return p;
+}
+
+// The model's errors on its training data go into the summary and the model's metadata; with
+// energies only, from the features already computed.
+Model finish(Model model, const std::vector<Frame>& frames, const TrainingData& data, const TrainingSettings& settings,
+             TrainingSummary& report, TrainingSummary* summary, const TrainingCommunicator& communicator) {
     const auto [begin, end] = slice(frames.size(), communicator);
     const std::vector<Frame> own(frames.begin() + begin, frames.begin() + end);
-    ErrorSums sums = error_sums(own, predict_frames(model, own, settings.use_forces, settings.use_virials));
+    std::vector<FramePrediction> predictions;
+    if (settings.use_forces || settings.use_virials) {
+        predictions = predict_frames(model, own, settings.use_forces, settings.use_virials);
+    } else {
+        for (std::size_t a = begin; a < end; ++a) predictions.push_back(energy_from_features(model, *data.prepared[a], frames[a].size()));
+    }
+    ErrorSums sums = error_sums(own, predictions);
     communicator.sum(sums.values);
     report.training = sums.metrics();
     if (summary) *summary = report;
@@ -547,7 +564,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     report.jitter_used = settings.jitter;
     for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
 
-    return finish(Model(descriptor.parameters(), settings.kernel, std::move(blocks)), frames, settings, report, summary,
+    return finish(Model(descriptor.parameters(), settings.kernel, std::move(blocks)), frames, data, settings, report, summary,
                   communicator);
 }
 
@@ -599,7 +616,7 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         for (int64_t a : owner[s]) blocks[s].weights.push_back(y[a]);
         report.n_sparse[data.species[s]] = static_cast<int64_t>(owner[s].size());
     }
-    return finish(Model(data.descriptor->parameters(), settings.kernel, std::move(blocks)), frames, settings, report, summary,
+    return finish(Model(data.descriptor->parameters(), settings.kernel, std::move(blocks)), frames, data, settings, report, summary,
                   one_process);
 }
 
@@ -638,11 +655,7 @@ CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingS
             const std::string descriptor_key = model.descriptor().parameters().dump();
             for (const Frame& frame : held_out) {
                 const auto prepared = prepared_of(model.descriptor(), descriptor_key, frame, cached.feature_cache.get());
-                std::vector<double> local(frame.size());
-                model.center_energies_from_features(prepared->list.view(), prepared->features.data(), local.data());
-                FramePrediction p;
-                for (double e : local) p.energy += e;
-                predictions.push_back(std::move(p));
+                predictions.push_back(energy_from_features(model, *prepared, frame.size()));
             }
         }
         result.folds.push_back(compare(held_out, predictions));
