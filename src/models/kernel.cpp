@@ -63,6 +63,16 @@ inline double integer_power(double x, int p) {
     return result;
 }
 
+}  // namespace
+
+std::vector<double> squared_row_norms(int64_t n, int64_t d, const double* X) {
+    std::vector<double> out(n);
+    for (int64_t i = 0; i < n; ++i) out[i] = dot(X + i * d, X + i * d, d);
+    return out;
+}
+
+namespace {
+
 std::vector<double> row_norms(int64_t n, int64_t d, const double* X) {
     std::vector<double> norms(n);
     for (int64_t i = 0; i < n; ++i) {
@@ -73,12 +83,19 @@ std::vector<double> row_norms(int64_t n, int64_t d, const double* X) {
     return norms;
 }
 
-// Squared distances |x_i - s_m|^2 = |x_i|^2 + |s_m|^2 - 2 x_i . s_m from the products in K (in place).
-void squared_distances(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K) {
-    const std::vector<double> x_norms = row_norms(n, d, X), s_norms = row_norms(m, d, S);
+// Squared distances |x_i - s_m|^2 = |x_i|^2 + |s_m|^2 - 2 x_i . s_m from the products in K (in
+// place); the references' squared norms are computed here unless given.
+void squared_distances(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K,
+                       const double* s_squared_norms) {
+    const std::vector<double> x_norms = row_norms(n, d, X);
+    std::vector<double> computed;
+    if (!s_squared_norms) {
+        computed = squared_row_norms(m, d, S);
+        s_squared_norms = computed.data();
+    }
     for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < m; ++j) {
-            K[i * m + j] = std::max(x_norms[i] * x_norms[i] + s_norms[j] * s_norms[j] - 2.0 * K[i * m + j], 0.0);
+            K[i * m + j] = std::max(x_norms[i] * x_norms[i] + s_squared_norms[j] - 2.0 * K[i * m + j], 0.0);
         }
 }
 
@@ -93,7 +110,8 @@ void Kernel::prepare_references(int64_t n, int64_t d, double* rows) const {
     }
 }
 
-void Kernel::matrix(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K) const {
+void Kernel::matrix(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K,
+                    const double* s_squared_norms) const {
     if (m == 0 || n == 0) return;
     gemm(false, true, n, m, d, 1.0, X, d, S, d, 0.0, K, m);
     if (kind_ == KernelKind::polynomial) {
@@ -104,7 +122,7 @@ void Kernel::matrix(int64_t n, const double* X, int64_t m, const double* S, int6
             for (int64_t j = 0; j < m; ++j) K[i * m + j] = integer_power(K[i * m + j] * inverse, power);
         }
     } else if (kind_ == KernelKind::squared_exponential) {
-        squared_distances(n, X, m, S, d, K);
+        squared_distances(n, X, m, S, d, K, s_squared_norms);
         for (int64_t k = 0; k < n * m; ++k) K[k] = std::exp(-gamma_ * K[k]);
     }
 }
@@ -112,11 +130,11 @@ void Kernel::matrix(int64_t n, const double* X, int64_t m, const double* S, int6
 void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
                                double* G, double* values) const {
     std::vector<double> scratch;
-    weighted_gradient(n, X, m, S, d, alpha, G, values, scratch);
+    weighted_gradient(n, X, m, S, d, alpha, G, values, scratch, nullptr);
 }
 
 void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
-                               double* G, double* values, std::vector<double>& scratch) const {
+                               double* G, double* values, std::vector<double>& scratch, const double* s_squared_norms) const {
     if (m == 0) {
         std::fill(G, G + n * d, 0.0);
         if (values) std::fill(values, values + n, 0.0);
@@ -155,7 +173,7 @@ void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const doub
             along[i] = -zeta_ * value * inverse * inverse;  // times x_i: -(sum a cosine) x^ / |x|
         }
     } else {
-        squared_distances(n, X, m, S, d, C);
+        squared_distances(n, X, m, S, d, C, s_squared_norms);
         for (int64_t i = 0; i < n; ++i) {
             double value = 0.0;
             for (int64_t j = 0; j < m; ++j) {
@@ -188,7 +206,7 @@ void Kernel::derivatives(const double* x, int64_t m, const double* S, int64_t d,
             for (int64_t q = 0; q < d; ++q) D[j * d + q] = a * (S[j * d + q] - cosine * x[q] * inverse);
         }
     } else {
-        squared_distances(1, x, m, S, d, k.data());
+        squared_distances(1, x, m, S, d, k.data(), nullptr);
         for (int64_t j = 0; j < m; ++j) {
             const double a = -2.0 * gamma_ * std::exp(-gamma_ * k[j]);
             for (int64_t q = 0; q < d; ++q) D[j * d + q] = a * (x[q] - S[j * d + q]);

@@ -16,6 +16,9 @@ enum class KernelKind {
     squared_exponential  // k(x, s) = exp(-gamma |x - s|^2)
 };
 
+// |x_i|^2 for the rows of X [n][d].
+std::vector<double> squared_row_norms(int64_t n, int64_t d, const double* X);
+
 class Kernel {
 public:
     // {"type": "linear" | "polynomial" | "squared_exponential", "zeta": > 0 (polynomial, default 2),
@@ -34,15 +37,19 @@ public:
     void prepare_references(int64_t n, int64_t d, double* rows) const;
 
     // K [n][m] = k(x_i, s_m) for environments X [n][d] and prepared references S [m][d].
-    void matrix(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K) const;
+    // s_squared_norms [m] (squared_row_norms of S, optional) saves recomputing them for the
+    // squared-exponential kernel when S is reused.
+    void matrix(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* K,
+                const double* s_squared_norms = nullptr) const;
 
     // G [n][d] = d/dx_i sum_m alpha_m k(x_i, s_m) (alpha [m]), and optionally the values
     // values [n] = sum_m alpha_m k(x_i, s_m). A zero row x_i has zero gradient for the polynomial kernel.
     void weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
                            double* G, double* values) const;
-    // The same with caller-owned scratch, grown as needed (to n m + n + m values).
+    // The same with caller-owned scratch, grown as needed (to n m + n + m values), and optionally
+    // the references' squared norms as for matrix().
     void weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
-                           double* G, double* values, std::vector<double>& scratch) const;
+                           double* G, double* values, std::vector<double>& scratch, const double* s_squared_norms) const;
 
     // D [m][d] = d k(x, s_m) / dx for one environment x [d] (training needs each reference's
     // derivative separately). Zero rows for a zero x with the polynomial kernel.

@@ -34,6 +34,7 @@ Model::Model(const json& descriptor_spec, const Kernel& kernel, std::vector<Spec
         if (!std::isfinite(block.baseline)) fail(Status::invalid_argument, "species ", block.species, ": the baseline is not finite");
         std::vector<double> prepared = block.references;
         kernel_.prepare_references(m, nf, prepared.data());
+        reference_squared_norms_.push_back(squared_row_norms(m, nf, prepared.data()));
         prepared_.push_back(std::move(prepared));
     }
 }
@@ -82,11 +83,11 @@ void Model::evaluate(const int32_t* block_of, int64_t first, int64_t count, cons
         if (weights) {
             G.resize(n * nf);
             kernel_.weighted_gradient(n, X.data(), m, prepared_[b].data(), nf, blocks_[b].weights.data(), G.data(),
-                                      values.data(), scratch);
+                                      values.data(), scratch, reference_squared_norms_[b].data());
             for (int64_t r = 0; r < n; ++r) std::copy_n(G.data() + r * nf, nf, weights + rows[r] * nf);
         } else {
             std::vector<double> K(n * m);
-            kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data());
+            kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data(), reference_squared_norms_[b].data());
             for (int64_t r = 0; r < n; ++r) values[r] = dot(K.data() + r * m, blocks_[b].weights.data(), m);
         }
         for (int64_t r = 0; r < n; ++r) local[first + rows[r]] = blocks_[b].baseline + values[r];

@@ -64,6 +64,7 @@ private:
     std::vector<SpeciesWeights> blocks_;
     json metadata_;
     std::vector<std::vector<double>> prepared_;  // per block, the kernel's form of the references
+    std::vector<std::vector<double>> reference_squared_norms_;  // per block, of the prepared references
 };
 
 }  // namespace atomfp

@@ -143,6 +143,43 @@ TEST(Model, CentreEnergiesSumToTheEnergyAndStartFromTheBaselines) {
     EXPECT_EQ(baseline.species(), (std::vector<int32_t>{14, 6}));
 }
 
+// Centre energies against the definition e_c = baseline + sum_m w_m k(F_c, S_m), with the kernels
+// written out here, through predict() and through center_energies_from_features().
+TEST(Model, CentreEnergiesFollowTheDefinitionForEveryKernel) {
+    for (const char* kernel_spec : kernel_specs) {
+        SCOPED_TRACE(kernel_spec);
+        const Model model = random_model(descriptor_specs[1], kernel_spec);
+        const Structure s = two_species_crystal(4);
+        const NeighbourList list = neighbour_list(s, model.cutoff());
+        const auto features = features_of(model.descriptor(), list.view());
+        const int64_t nf = model.descriptor().feature_count();
+        std::vector<double> predicted(s.size()), from_features(s.size());
+        model.predict(list.view(), nullptr, predicted.data(), nullptr, nullptr);
+        model.center_energies_from_features(list.view(), features.data(), from_features.data());
+        const json kernel = parse_json(kernel_spec);
+        for (int64_t c = 0; c < s.size(); ++c) {
+            const SpeciesWeights& b = model.blocks()[s.species[c] == 14 ? 0 : 1];
+            const double* x = features.data() + c * nf;
+            double expected = b.baseline;
+            for (std::size_t m = 0; m < b.weights.size(); ++m) {
+                const double* r = b.references.data() + m * nf;
+                double xs = 0.0, xx = 0.0, ss = 0.0;
+                for (int64_t k = 0; k < nf; ++k) {
+                    xs += x[k] * r[k];
+                    xx += x[k] * x[k];
+                    ss += r[k] * r[k];
+                }
+                double k_value = xs;
+                if (kernel["type"] == "polynomial") k_value = std::pow(xs / std::sqrt(xx * ss), kernel["zeta"].get<double>());
+                if (kernel["type"] == "squared_exponential") k_value = std::exp(-kernel["gamma"].get<double>() * (xx + ss - 2.0 * xs));
+                expected += b.weights[m] * k_value;
+            }
+            EXPECT_NEAR(predicted[c], expected, 1e-9 * (1.0 + std::abs(expected))) << c;
+            EXPECT_EQ(from_features[c], predicted[c]) << c;
+        }
+    }
+}
+
 TEST(Model, RejectsUnknownSpeciesAndInconsistentBlocks) {
     const Model model = random_model(descriptor_specs[1], kernel_specs[0]);
     std::vector<SpeciesWeights> only_silicon = {model.blocks()[0]};
