@@ -86,7 +86,7 @@ def read_xyz(path):
 # ---- data ------------------------------------------------------------------------------------------
 # A generic CH4 (hydrogens displaced by 0.12 Å from a tetrahedron) starts the manifolds; the
 # ordinary structures are thermal-like displacements around it, as an MD run would sample, of a
-# size comparable with the manifolds' extent (largest atomic displacement ~0.15 Å).
+X
 tetrahedron = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) * 1.09 / np.sqrt(3)
 start = np.vstack([np.zeros(3), tetrahedron + 0.12 * rng.standard_normal((4, 3))])
 
@@ -135,8 +135,8 @@ def fit_and_predict(name, training_file, tag):
     config_path = os.path.join(out, f"fit_{tag}.json")
     json.dump(config, open(config_path, "w"))
     scale = gamma_scale[name]
-    gammas = ",".join(f"{g * scale:.6g}" for g in (0.01, 0.05, 0.2, 1, 5))
-    sigmas = "1e-4,1e-3,1e-2"
+    gammas = ",".join(f"{g * scale:.6g}" for g in (0.0005, 0.002, 0.01, 0.05, 0.2))
+    sigmas = "1e-7,1e-6,1e-5,1e-4,1e-3"
     scan = atomfp("scan", "--config", config_path, "--kernel-values", gammas, "--sigma-values", sigmas, training_file,
                   "-o", os.path.join(out, f"scan_{tag}"), "--cv", "3")
     t = np.genfromtxt(os.path.join(out, f"scan_{tag}.csv"), delimiter=",", names=True)
@@ -194,7 +194,7 @@ for name in FINGERPRINTS:
         rmse, gamma, sigma = results[(name, count)]
         own = f"manifold_{name}" if name in TRACED else None
         ratio = f"{rmse[own] / rmse['ordinary']:.1f}" if own else "–"
-        lines.append(f"| {name.upper()} | {count} | {gamma:.2g} | {sigma:g} | {rmse['ordinary']:.4f} | "
+        lines.append(f"| {name.upper()} | {count} | {gamma:.2g} | {sigma:.0e} | {rmse['ordinary']:.4f} | "
                      f"{rmse['manifold_soap']:.4f} | {rmse['manifold_acsf']:.4f} | {ratio} |")
 lines.append("")
 failures = []
