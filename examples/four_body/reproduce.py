@@ -86,7 +86,7 @@ def read_xyz(path):
 # ---- data ------------------------------------------------------------------------------------------
 # A generic CH4 (hydrogens displaced by 0.12 Å from a tetrahedron) starts the manifolds; the
 # ordinary structures are thermal-like displacements around it, as an MD run would sample, of a
-X
+# size comparable with the manifolds' extent (largest atomic displacement ~0.2 Å).
 tetrahedron = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) * 1.09 / np.sqrt(3)
 start = np.vstack([np.zeros(3), tetrahedron + 0.12 * rng.standard_normal((4, 3))])
 
