@@ -269,7 +269,7 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
     TrainingData data;
     data.descriptor = create_descriptor(settings.descriptor.dump());
     const Descriptor& descriptor = *data.descriptor;
-    const int64_t nf = data.n_features = descriptor.feature_count();
+    data.n_features = descriptor.feature_count();
     report.n_structures = static_cast<int64_t>(frames.size());
 
     // Validation and the species present, before any expensive work.
@@ -369,7 +369,9 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
                        const TrainingCommunicator& communicator) {
     TrainingSummary report;
     TrainingData data = prepare(frames, settings, report, communicator);
-    const auto [begin, end] = slice(frames.size(), communicator);
+    // Plain variables: lambdas below use them (structured bindings cannot be captured in C++17).
+    const std::pair<std::size_t, std::size_t> own_range = slice(frames.size(), communicator);
+    const std::size_t begin = own_range.first, end = own_range.second;
     const Descriptor& descriptor = *data.descriptor;
     const int64_t nf = data.n_features;
     const std::vector<int32_t>& species = data.species;
