@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <vector>
 
 #ifdef _OPENMP
@@ -39,36 +40,54 @@ struct CentreScratch {
     std::vector<double> features, blocks;  // grow-only
 };
 
-// Calls body(c, scratch) for every centre in parallel, with scratch.environment built for the
-// descriptor's cutoff and one workspace per thread. Exceptions must not leave an OpenMP construct,
-// so each iteration catches its own and the first one is rethrown after the parallel region.
-template <typename Body>
-void for_each_centre(const Descriptor& descriptor, const SystemView& system, Body&& body) {
+// Calls body(item, scratch) for items [0, n) in parallel, `chunk` items at a time, with one
+// scratch per thread from make_scratch(). Exceptions must not leave an OpenMP construct, so each
+// iteration (and each thread's make_scratch) catches its own and the first one is rethrown after
+// the parallel region; a thread whose scratch could not be made skips its items.
+template <typename MakeScratch, typename Body>
+void parallel_items(int64_t n, int chunk, MakeScratch&& make_scratch, Body&& body) {
+    static_cast<void>(chunk);  // used only by the OpenMP schedule
     std::exception_ptr failure;
     auto record = [&failure]() {
-#pragma omp critical(atomfp_centre_failure)
+#pragma omp critical(atomfp_item_failure)
         if (!failure) failure = std::current_exception();
     };
 #pragma omp parallel
     {
-        CentreScratch scratch;
+        std::optional<decltype(make_scratch())> scratch;
         try {
-            scratch.workspace = descriptor.make_workspace();
+            scratch.emplace(make_scratch());
         } catch (...) {
             record();
         }
-#pragma omp for schedule(dynamic, 4)
-        for (int64_t c = 0; c < system.n_centers; ++c) {
-            if (!scratch.workspace) continue;
+#pragma omp for schedule(dynamic, chunk)
+        for (int64_t item = 0; item < n; ++item) {
+            if (!scratch) continue;
             try {
-                scratch.environment.build(system, c, descriptor.cutoff());
-                body(c, scratch);
+                body(item, *scratch);
             } catch (...) {
                 record();
             }
         }
     }
     if (failure) std::rethrow_exception(failure);
+}
+
+// body(c, scratch) for every centre, with scratch.environment built for the descriptor's cutoff
+// and one workspace per thread.
+template <typename Body>
+void for_each_centre(const Descriptor& descriptor, const SystemView& system, Body&& body) {
+    parallel_items(
+        system.n_centers, 4,
+        [&] {
+            CentreScratch scratch;
+            scratch.workspace = descriptor.make_workspace();
+            return scratch;
+        },
+        [&](int64_t c, CentreScratch& scratch) {
+            scratch.environment.build(system, c, descriptor.cutoff());
+            body(c, scratch);
+        });
 }
 
 }  // namespace
@@ -162,70 +181,55 @@ void compute_and_contract(const Descriptor& descriptor, const SystemView& system
     const bool direct = descriptor.has_direct_contraction();
     const int64_t batch = batch_size(system.n_centers);
     const int64_t n_batches = (system.n_centers + batch - 1) / batch;
-    std::exception_ptr failure;
-    auto record = [&failure]() {
-#pragma omp critical(atomfp_batch_failure)
-        if (!failure) failure = std::current_exception();
-    };
-#pragma omp parallel
-    {
-        BatchScratch scratch;
-        try {
+    parallel_items(
+        n_batches, 1,
+        [&] {
+            BatchScratch scratch;
             scratch.environments.resize(batch);
             scratch.workspace = descriptor.make_workspace();
             scratch.features.resize((batch + 1) * n_features);  // the last row: features the fallback recomputes
             scratch.weights.resize(batch * n_features);
-        } catch (...) {
-            record();
-            scratch.workspace.reset();
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t b = 0; b < n_batches; ++b) {
-            if (!scratch.workspace) continue;
-            try {
-                const int64_t first = b * batch, count = std::min(batch, system.n_centers - first);
-                double* f = features ? features + first * n_features : scratch.features.data();
-                for (int64_t i = 0; i < count; ++i) {
-                    Environment& environment = scratch.environments[i];
-                    environment.build(system, first + i, descriptor.cutoff());
-                    descriptor.compute_environment(environment, f + i * n_features, nullptr, *scratch.workspace);
-                }
-                weigh(first, count, f, scratch.weights.data());
-                for (int64_t i = 0; i < count; ++i) {
-                    const int64_t c = first + i;
-                    const Environment& environment = scratch.environments[i];
-                    const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
-                    const double* w = scratch.weights.data() + i * n_features;
-                    double* centre = contracted + 3 * (c + system.offsets[c]);
-                    std::fill(centre, centre + 3 * (1 + n_listed), 0.0);
-                    double* pairs = centre + 3;
-                    double* recomputed = scratch.features.data() + batch * n_features;
-                    if (direct) {
-                        descriptor.contract_environment(environment, w, recomputed, pairs, *scratch.workspace);
-                    } else {
-                        // Only the environment's slots are written; the others stay zero.
-                        double* blocks = sized(scratch.blocks, static_cast<std::size_t>(n_listed) * 3 * n_features);
-                        std::fill(blocks, blocks + n_listed * 3 * n_features, 0.0);
-                        descriptor.compute_environment(environment, recomputed, blocks, *scratch.workspace);
-                        for (int64_t q = 0; q < environment.size(); ++q) {
-                            const int64_t slot = environment.slots[q];
-                            const double* block = blocks + slot * 3 * n_features;
-                            for (int alpha = 0; alpha < 3; ++alpha) {
-                                double sum = 0.0;
-                                for (int64_t k = 0; k < n_features; ++k) sum += w[k] * block[alpha * n_features + k];
-                                pairs[3 * slot + alpha] = sum;
-                            }
+            return scratch;
+        },
+        [&](int64_t b, BatchScratch& scratch) {
+            const int64_t first = b * batch, count = std::min(batch, system.n_centers - first);
+            double* f = features ? features + first * n_features : scratch.features.data();
+            for (int64_t i = 0; i < count; ++i) {
+                Environment& environment = scratch.environments[i];
+                environment.build(system, first + i, descriptor.cutoff());
+                descriptor.compute_environment(environment, f + i * n_features, nullptr, *scratch.workspace);
+            }
+            weigh(first, count, f, scratch.weights.data());
+            for (int64_t i = 0; i < count; ++i) {
+                const int64_t c = first + i;
+                const Environment& environment = scratch.environments[i];
+                const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
+                const double* w = scratch.weights.data() + i * n_features;
+                double* centre = contracted + 3 * (c + system.offsets[c]);
+                std::fill(centre, centre + 3 * (1 + n_listed), 0.0);
+                double* pairs = centre + 3;
+                double* recomputed = scratch.features.data() + batch * n_features;
+                if (direct) {
+                    descriptor.contract_environment(environment, w, recomputed, pairs, *scratch.workspace);
+                } else {
+                    // Only the environment's slots are written; the others stay zero.
+                    double* blocks = sized(scratch.blocks, static_cast<std::size_t>(n_listed) * 3 * n_features);
+                    std::fill(blocks, blocks + n_listed * 3 * n_features, 0.0);
+                    descriptor.compute_environment(environment, recomputed, blocks, *scratch.workspace);
+                    for (int64_t q = 0; q < environment.size(); ++q) {
+                        const int64_t slot = environment.slots[q];
+                        const double* block = blocks + slot * 3 * n_features;
+                        for (int alpha = 0; alpha < 3; ++alpha) {
+                            double sum = 0.0;
+                            for (int64_t k = 0; k < n_features; ++k) sum += w[k] * block[alpha * n_features + k];
+                            pairs[3 * slot + alpha] = sum;
                         }
                     }
-                    for (int64_t q = 0; q < environment.size(); ++q)
-                        for (int alpha = 0; alpha < 3; ++alpha) centre[alpha] -= pairs[3 * environment.slots[q] + alpha];
                 }
-            } catch (...) {
-                record();
+                for (int64_t q = 0; q < environment.size(); ++q)
+                    for (int alpha = 0; alpha < 3; ++alpha) centre[alpha] -= pairs[3 * environment.slots[q] + alpha];
             }
-        }
-    }
-    if (failure) std::rethrow_exception(failure);
+        });
 }
 
 }  // namespace atomfp
