@@ -19,7 +19,8 @@ cmake --build build-sanitize -j "$jobs"
 
 echo "== fuzzing (bounded)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATOMFP_BUILD_FUZZERS=ON \
-  -DATOMFP_BUILD_TESTING=OFF -DATOMFP_BUILD_BENCHMARKS=OFF -DATOMFP_ENABLE_OPENMP=OFF
+  -DATOMFP_BUILD_TESTING=OFF -DATOMFP_BUILD_BENCHMARKS=OFF -DATOMFP_ENABLE_OPENMP=OFF \
+  -DATOMFP_BUILD_FORTRAN=OFF
 cmake --build build-fuzz -j "$jobs" --target fuzz_spec fuzz_extxyz
 for target in spec extxyz; do
   corpus=$(mktemp -d)
