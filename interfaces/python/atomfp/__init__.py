@@ -1,0 +1,377 @@
+"""atomfp: atomic-environment fingerprints, their gradients and kernel models, from Python.
+
+A thin ctypes layer over the C library (libatomfp); NumPy arrays in and out, no compiled code.
+Atoms are ase.Atoms objects (or anything with get_positions(), numbers, cell and pbc) or a
+`System` with a caller-owned neighbour list. Indices are 0-based, as in the C API; lengths are in Å
+and energies in eV.
+
+    import atomfp
+    soap = atomfp.Descriptor({"type": "soap_power_spectrum", "species": [14], "cutoff": 4.5})
+    features = soap.compute(atoms)                      # (n_atoms, n_features)
+    model = atomfp.Model.load("si.afp")
+    result = model.predict(atoms)                       # energy, energies, forces, virial, stress
+"""
+import ctypes
+import json
+
+import numpy as np
+
+from . import _capi
+from ._capi import AtomfpError, lib
+
+__all__ = ["AtomfpError", "Descriptor", "Gradients", "Model", "System", "Trainer", "neighbour_list",
+           "sensitivity_matrix", "sensitivity_spectrum", "trace_manifold", "version"]
+
+REMOVE_RIGID = _capi.SENSITIVITY_REMOVE_RIGID
+SCALE_MAX = _capi.SENSITIVITY_SCALE_MAX
+
+
+def version():
+    """The version string of the loaded library, e.g. "0.1.0"."""
+    return lib.atomfp_version_string().decode()
+
+
+__version__ = version()
+
+
+def _handle_out():
+    return ctypes.c_void_p()
+
+
+class System:
+    """Atoms and a full neighbour list, as atomfp_system_t: 0-based `centers` and `neighbours`, CSR
+    `offsets` (n_centers + 1), optional `cell` (rows are lattice vectors) and integer
+    `cell_shifts` (n_pairs, 3) with r_ij = x_j - x_i + shift @ cell. Pairs beyond a cutoff are
+    ignored, so a list built with a skin is fine."""
+
+    def __init__(self, positions, species, centers, offsets, neighbours, cell=None, cell_shifts=None):
+        self.positions = np.ascontiguousarray(positions, dtype=np.float64).reshape(-1, 3)
+        self.species = np.ascontiguousarray(species, dtype=np.int32).reshape(-1)
+        self.centers = np.ascontiguousarray(centers, dtype=np.int64).reshape(-1)
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64).reshape(-1)
+        self.neighbours = np.ascontiguousarray(neighbours, dtype=np.int64).reshape(-1)
+        self.cell = None if cell is None else np.ascontiguousarray(cell, dtype=np.float64).reshape(3, 3)
+        self.cell_shifts = None if cell_shifts is None else np.ascontiguousarray(cell_shifts, dtype=np.int32).reshape(-1, 3)
+        if len(self.species) != len(self.positions):
+            raise AtomfpError(1, f"positions has {len(self.positions)} rows but species {len(self.species)}")
+        if len(self.offsets) != len(self.centers) + 1:
+            raise AtomfpError(4, f"offsets has {len(self.offsets)} entries but {len(self.centers) + 1} are needed")
+
+    @property
+    def n_atoms(self):
+        return len(self.positions)
+
+    @property
+    def n_centers(self):
+        return len(self.centers)
+
+    @property
+    def n_pairs(self):
+        return len(self.neighbours)
+
+    @property
+    def n_blocks(self):
+        """The number of gradient blocks: one per centre plus one per pair."""
+        return self.n_centers + self.n_pairs
+
+    def c_struct(self):
+        """The C view; valid while this object lives and its arrays are not replaced."""
+        return _capi.CSystem(
+            self.n_atoms, _capi.pointer(self.positions, ctypes.c_double), _capi.pointer(self.species, ctypes.c_int32),
+            _capi.pointer(self.cell, ctypes.c_double), self.n_centers, _capi.pointer(self.centers, ctypes.c_int64),
+            _capi.pointer(self.offsets, ctypes.c_int64), _capi.pointer(self.neighbours, ctypes.c_int64),
+            _capi.pointer(self.cell_shifts, ctypes.c_int32))
+
+    def gradient_blocks(self):
+        """For every gradient block: the row of its centre and the atom it differentiates by."""
+        counts = np.diff(self.offsets)
+        centre_rows = np.repeat(np.arange(self.n_centers), counts + 1)
+        atoms = np.empty(self.n_blocks, dtype=np.int64)
+        starts = np.arange(self.n_centers) + self.offsets[:-1]
+        atoms[starts] = self.centers
+        pair_slots = np.ones(self.n_blocks, dtype=bool)
+        pair_slots[starts] = False
+        atoms[pair_slots] = self.neighbours
+        return centre_rows, atoms
+
+
+def neighbour_list(positions, species, cutoff, cell=None, pbc=None):
+    """A full neighbour list from atomfp_neighbours_build: every atom a centre, periodic images as
+    cell shifts. cell: (3, 3) rows, or None for a cluster; pbc: three booleans (default: all periodic
+    when a cell is given)."""
+    positions = np.ascontiguousarray(positions, dtype=np.float64).reshape(-1, 3)
+    species = np.ascontiguousarray(species, dtype=np.int32).reshape(-1)
+    if len(species) != len(positions):
+        raise AtomfpError(1, f"positions has {len(positions)} rows but species {len(species)}")
+    cell = None if cell is None else np.ascontiguousarray(cell, dtype=np.float64).reshape(3, 3)
+    pbc = None if pbc is None else np.ascontiguousarray(np.asarray(pbc, dtype=bool).astype(np.int32).reshape(3))
+    handle = _handle_out()
+    _capi.check(lib.atomfp_neighbours_build(len(positions), _capi.pointer(positions, ctypes.c_double),
+                                            _capi.pointer(species, ctypes.c_int32), _capi.pointer(cell, ctypes.c_double),
+                                            _capi.pointer(pbc, ctypes.c_int32), float(cutoff), ctypes.byref(handle)))
+    try:
+        view = _capi.CSystem()
+        _capi.check(lib.atomfp_neighbours_system(handle, ctypes.byref(view)))
+        n, m = view.n_atoms, view.n_centers
+
+        def copy(ptr, count, dtype):
+            return np.ctypeslib.as_array(ptr, shape=(count,)).astype(dtype, copy=True) if count else np.zeros(0, dtype)
+
+        offsets = copy(view.offsets, m + 1, np.int64)
+        n_pairs = int(offsets[-1])
+        shifts = copy(view.cell_shifts, 3 * n_pairs, np.int32) if view.cell_shifts else None
+        return System(copy(view.positions, 3 * n, np.float64), copy(view.species, n, np.int32),
+                      copy(view.centers, m, np.int64), offsets, copy(view.neighbours, n_pairs, np.int64),
+                      cell=None if not view.cell else copy(view.cell, 9, np.float64), cell_shifts=shifts)
+    finally:
+        lib.atomfp_neighbours_free(handle)
+
+
+def _as_system(atoms, cutoff):
+    """A System from ase.Atoms (a fresh list with the given cutoff) or a System as it is."""
+    if isinstance(atoms, System):
+        return atoms
+    pbc = np.asarray(atoms.pbc, dtype=bool)
+    cell = np.asarray(atoms.cell, dtype=np.float64) if pbc.any() else None
+    return neighbour_list(atoms.get_positions(), atoms.numbers, cutoff, cell=cell, pbc=pbc if pbc.any() else None)
+
+
+class Gradients:
+    """Feature gradients in the C API's sparse layout: `values` (n_blocks, 3, n_features), block b
+    is dF[centers[b]] / dx[atoms[b]]."""
+
+    def __init__(self, values, centers, atoms):
+        self.values, self.centers, self.atoms = values, centers, atoms
+
+    def dense(self, n_atoms):
+        """dF_c/dx_j as a dense array (n_centers, n_atoms, 3, n_features), images summed."""
+        n_centers = int(self.centers.max()) + 1 if len(self.centers) else 0
+        result = np.zeros((n_centers, n_atoms) + self.values.shape[1:])
+        np.add.at(result, (self.centers, self.atoms), self.values)
+        return result
+
+
+class Descriptor:
+    """A descriptor from a JSON specification (a dict or a JSON string), e.g.
+    {"type": "acsf", "species": [14], "cutoff": 6.0}."""
+
+    def __init__(self, spec):
+        text = spec if isinstance(spec, str) else json.dumps(spec)
+        self._handle = _handle_out()
+        _capi.check(lib.atomfp_descriptor_create(text.encode(), ctypes.byref(self._handle)))
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            lib.atomfp_descriptor_free(self._handle)
+            self._handle = None
+
+    @property
+    def parameters(self):
+        """The canonical specification with every default filled in."""
+        return json.loads(_capi.query_string(lib.atomfp_descriptor_parameters, self._handle))
+
+    @property
+    def n_features(self):
+        n = ctypes.c_int64()
+        _capi.check(lib.atomfp_descriptor_feature_count(self._handle, ctypes.byref(n)))
+        return n.value
+
+    @property
+    def cutoff(self):
+        value = ctypes.c_double()
+        _capi.check(lib.atomfp_descriptor_cutoff(self._handle, ctypes.byref(value)))
+        return value.value
+
+    def feature_label(self, index):
+        return _capi.query_string(lib.atomfp_descriptor_feature_label, self._handle, int(index))
+
+    @property
+    def labels(self):
+        return [self.feature_label(k) for k in range(self.n_features)]
+
+    def compute(self, atoms, gradients=False):
+        """Features (n_centers, n_features) of ase.Atoms or a System; with gradients=True also a
+        Gradients object."""
+        system = _as_system(atoms, self.cutoff)
+        features = np.zeros((system.n_centers, self.n_features))
+        values = np.zeros((system.n_blocks, 3, self.n_features)) if gradients else None
+        c_system = system.c_struct()
+        _capi.check(lib.atomfp_descriptor_compute(self._handle, ctypes.byref(c_system),
+                                                  _capi.pointer(features, ctypes.c_double),
+                                                  _capi.pointer(values, ctypes.c_double)))
+        if not gradients:
+            return features
+        return features, Gradients(values, *system.gradient_blocks())
+
+
+def _flags(remove_rigid, scale_max):
+    return (REMOVE_RIGID if remove_rigid else 0) | (SCALE_MAX if scale_max else 0)
+
+
+def _environment_size(descriptor, c_system, center):
+    n = ctypes.c_int64()
+    _capi.check(lib.atomfp_sensitivity_size(descriptor._handle, ctypes.byref(c_system), int(center), ctypes.byref(n)))
+    return n.value
+
+
+def sensitivity_matrix(descriptor, atoms, center, remove_rigid=False, scale_max=False):
+    """S = J^T J (3N, 3N) of centre `center` (an index into the system's centres)."""
+    system = _as_system(atoms, descriptor.cutoff)
+    c_system = system.c_struct()
+    n = _environment_size(descriptor, c_system, center)
+    matrix = np.zeros((3 * n, 3 * n))
+    _capi.check(lib.atomfp_sensitivity_matrix(descriptor._handle, ctypes.byref(c_system), int(center),
+                                              _flags(remove_rigid, scale_max), _capi.pointer(matrix, ctypes.c_double)))
+    return matrix
+
+
+def sensitivity_spectrum(descriptor, atoms, center, remove_rigid=True, scale_max=False, eigenvectors=False):
+    """Eigenvalues (3N,) of the sensitivity matrix in ascending order, rigid modes first as exact
+    zeros with remove_rigid; with eigenvectors=True also the eigenvectors as rows (3N, 3N)."""
+    system = _as_system(atoms, descriptor.cutoff)
+    c_system = system.c_struct()
+    n = _environment_size(descriptor, c_system, center)
+    values = np.zeros(3 * n)
+    vectors = np.zeros((3 * n, 3 * n)) if eigenvectors else None
+    _capi.check(lib.atomfp_sensitivity_spectrum(descriptor._handle, ctypes.byref(c_system), int(center),
+                                                _flags(remove_rigid, scale_max), _capi.pointer(values, ctypes.c_double),
+                                                _capi.pointer(vectors, ctypes.c_double)))
+    return (values, vectors) if eigenvectors else values
+
+
+def trace_manifold(descriptor, atoms, center, probes=(), options=None):
+    """A manifold of quasi-constant fingerprint from the environment of `center`; options as in
+    atomfp_manifold_trace (a dict or JSON string). Returns a dict of per-frame arrays: species (N,),
+    positions (frames, N, 3), eigenvalues (frames, 3N), displacement (frames,), distances and
+    random_distances (frames, 1 + len(probes)), the traced descriptor first."""
+    options = options or {}
+    parsed = json.loads(options) if isinstance(options, str) else dict(options)
+    text = json.dumps(parsed)
+    max_frames = int(parsed.get("steps", 400)) + 1
+    system = _as_system(atoms, descriptor.cutoff)
+    c_system = system.c_struct()
+    n = _environment_size(descriptor, c_system, center)
+    columns = 1 + len(probes)
+    out = {"species": np.zeros(n, dtype=np.int32), "positions": np.zeros((max_frames, n, 3)),
+           "eigenvalues": np.zeros((max_frames, 3 * n)), "displacement": np.zeros(max_frames),
+           "distances": np.zeros((max_frames, columns)), "random_distances": np.zeros((max_frames, columns))}
+    probe_handles = (ctypes.c_void_p * max(len(probes), 1))(*[p._handle for p in probes])
+    n_frames = ctypes.c_int64()
+    d = ctypes.c_double
+    _capi.check(lib.atomfp_manifold_trace(
+        descriptor._handle, len(probes), probe_handles if probes else None, ctypes.byref(c_system), int(center),
+        text.encode(), max_frames, ctypes.byref(n_frames), _capi.pointer(out["species"], ctypes.c_int32),
+        _capi.pointer(out["positions"], d), _capi.pointer(out["eigenvalues"], d),
+        _capi.pointer(out["displacement"], d), _capi.pointer(out["distances"], d),
+        _capi.pointer(out["random_distances"], d)))
+    return {key: (value if key == "species" else value[:n_frames.value]) for key, value in out.items()}
+
+
+class Model:
+    """A kernel model of the energy (docs/models.md); load with Model.load(path)."""
+
+    def __init__(self, handle):
+        self._handle = handle
+
+    @classmethod
+    def load(cls, path):
+        handle = _handle_out()
+        _capi.check(lib.atomfp_model_load(str(path).encode(), ctypes.byref(handle)))
+        return cls(handle)
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            lib.atomfp_model_free(self._handle)
+            self._handle = None
+
+    def save(self, path):
+        _capi.check(lib.atomfp_model_save(self._handle, str(path).encode()))
+
+    @property
+    def cutoff(self):
+        value = ctypes.c_double()
+        _capi.check(lib.atomfp_model_cutoff(self._handle, ctypes.byref(value)))
+        return value.value
+
+    @property
+    def species(self):
+        """The central species (atomic numbers) the model has weights for."""
+        n = ctypes.c_int64()
+        status = lib.atomfp_model_species(self._handle, None, 0, ctypes.byref(n))
+        if status != _capi.BUFFER_TOO_SMALL:
+            _capi.check(status)
+        species = np.zeros(n.value, dtype=np.int32)
+        _capi.check(lib.atomfp_model_species(self._handle, _capi.pointer(species, ctypes.c_int32), n.value,
+                                             ctypes.byref(n)))
+        return species
+
+    def predict(self, atoms, forces=True, virial=True):
+        """A dict with energy (eV), energies (n_centers,), and unless switched off forces
+        (n_atoms, 3) in eV/Å and virial (3, 3) in eV; for a periodic ase.Atoms also stress (3, 3),
+        eV/Å^3, -virial / volume."""
+        system = _as_system(atoms, self.cutoff)
+        energy = np.zeros(1)
+        energies = np.zeros(system.n_centers)
+        force_array = np.zeros((system.n_atoms, 3)) if forces else None
+        virial_array = np.zeros((3, 3)) if virial else None
+        c_system = system.c_struct()
+        d = ctypes.c_double
+        _capi.check(lib.atomfp_model_predict(self._handle, ctypes.byref(c_system), _capi.pointer(energy, d),
+                                             _capi.pointer(energies, d), _capi.pointer(force_array, d),
+                                             _capi.pointer(virial_array, d)))
+        result = {"energy": float(energy[0]), "energies": energies}
+        if forces:
+            result["forces"] = force_array
+        if virial:
+            result["virial"] = virial_array
+            if system.cell is not None and not isinstance(atoms, System) and np.all(atoms.pbc):
+                result["stress"] = -virial_array / abs(np.linalg.det(system.cell))
+        return result
+
+
+class Trainer:
+    """Collects structures and fits a kernel model; the configuration has the keys of
+    `atomfp fit --config` (a dict or a JSON string)."""
+
+    def __init__(self, config):
+        text = config if isinstance(config, str) else json.dumps(config)
+        self._handle = _handle_out()
+        _capi.check(lib.atomfp_trainer_create(text.encode(), ctypes.byref(self._handle)))
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            lib.atomfp_trainer_free(self._handle)
+            self._handle = None
+
+    def add(self, atoms, energy=None, forces=None, virial=None):
+        """Adds one ase.Atoms with its labels: energy (eV), forces (n_atoms, 3) eV/Å, virial (3, 3) eV."""
+        positions = np.ascontiguousarray(atoms.get_positions(), dtype=np.float64)
+        species = np.ascontiguousarray(atoms.numbers, dtype=np.int32)
+        pbc = np.asarray(atoms.pbc, dtype=bool)
+        cell = np.ascontiguousarray(atoms.cell, dtype=np.float64) if pbc.any() else None
+        pbc_array = np.ascontiguousarray(pbc.astype(np.int32)) if pbc.any() else None
+        energy_array = None if energy is None else np.array([energy], dtype=np.float64)
+        forces = None if forces is None else np.ascontiguousarray(forces, dtype=np.float64).reshape(-1, 3)
+        virial = None if virial is None else np.ascontiguousarray(virial, dtype=np.float64).reshape(3, 3)
+        if forces is not None and len(forces) != len(positions):
+            raise AtomfpError(1, f"forces has {len(forces)} rows but the structure has {len(positions)} atoms")
+        d = ctypes.c_double
+        _capi.check(lib.atomfp_trainer_add_structure(
+            self._handle, len(positions), _capi.pointer(positions, d), _capi.pointer(species, ctypes.c_int32),
+            _capi.pointer(cell, d), _capi.pointer(pbc_array, ctypes.c_int32), _capi.pointer(energy_array, d),
+            _capi.pointer(forces, d), _capi.pointer(virial, d)))
+
+    def __len__(self):
+        n = ctypes.c_int64()
+        _capi.check(lib.atomfp_trainer_size(self._handle, ctypes.byref(n)))
+        return n.value
+
+    def train(self):
+        handle = _handle_out()
+        _capi.check(lib.atomfp_trainer_train(self._handle, ctypes.byref(handle)))
+        return Model(handle)
+
+    @property
+    def summary(self):
+        """The last fit's summary (numbers of rows and references, baselines, training errors)."""
+        return json.loads(_capi.query_string(lib.atomfp_trainer_summary, self._handle))
