@@ -614,7 +614,7 @@ contains
       integer, optional, intent(out) :: ierr
       type(system_view), target :: view
       type(c_ptr), allocatable, target :: probe_ptrs(:)
-      type(c_ptr) :: probes_ptr, options_ptr
+      type(c_ptr) :: probes_ptr, options_ptr, frame_ptrs(6)
       character(kind=c_char, len=:), allocatable, target :: c_options
       integer(c_int64_t) :: n_env, n_probes, max_frames
       integer :: k
@@ -660,10 +660,17 @@ contains
       if (present(random_distances)) then
          if (.not. shape_is(random_distances, [1 + n_probes, max_frames], "random_distances", ierr)) return
       end if
+      ! (Absent optional arrays are not passed on: gfortran's contiguity handling would read them.)
+      frame_ptrs = c_null_ptr
+      if (present(species)) frame_ptrs(1) = c_loc(species)
+      if (present(positions)) frame_ptrs(2) = c_loc(positions)
+      if (present(eigenvalues)) frame_ptrs(3) = c_loc(eigenvalues)
+      if (present(displacement)) frame_ptrs(4) = c_loc(displacement)
+      if (present(distances)) frame_ptrs(5) = c_loc(distances)
+      if (present(random_distances)) frame_ptrs(6) = c_loc(random_distances)
       call finish(c_manifold_trace(descriptor%ptr, n_probes, probes_ptr, view%c, center - 1, options_ptr, &
-                                   max_frames, n_frames, loc_or_null_i32(species), loc_or_null_3(positions), &
-                                   loc_or_null_2(eigenvalues), loc_or_null_1(displacement), &
-                                   loc_or_null_2(distances), loc_or_null_2(random_distances)), ierr)
+                                   max_frames, n_frames, frame_ptrs(1), frame_ptrs(2), frame_ptrs(3), frame_ptrs(4), &
+                                   frame_ptrs(5), frame_ptrs(6)), ierr)
    end subroutine
 
    ! ==== kernel models ==================================================================================
@@ -729,7 +736,7 @@ contains
       real(c_double), intent(inout), target, optional :: virial(3, 3)
       integer, optional, intent(out) :: ierr
       type(system_view), target :: view
-      type(c_ptr) :: energy_ptr, virial_ptr
+      type(c_ptr) :: energy_ptr, center_energies_ptr, forces_ptr, virial_ptr
       if (.not. make_view(system, view, ierr)) return
       if (present(center_energies)) then
          if (.not. shape_is(center_energies, [view%c%n_centers], "center_energies", ierr)) return
@@ -741,8 +748,11 @@ contains
       if (present(energy)) energy_ptr = c_loc(energy)
       virial_ptr = c_null_ptr
       if (present(virial)) virial_ptr = c_loc(virial)
-      call finish(c_model_predict(model%ptr, view%c, energy_ptr, loc_or_null_1(center_energies), &
-                                  loc_or_null_2(forces), virial_ptr), ierr)
+      center_energies_ptr = c_null_ptr
+      if (present(center_energies)) center_energies_ptr = c_loc(center_energies)
+      forces_ptr = c_null_ptr
+      if (present(forces)) forces_ptr = c_loc(forces)
+      call finish(c_model_predict(model%ptr, view%c, energy_ptr, center_energies_ptr, forces_ptr, virial_ptr), ierr)
    end subroutine
 
    ! ==== training =======================================================================================
@@ -1019,27 +1029,6 @@ contains
       do k = 1, n
          text(k:k) = chars(k)
       end do
-   end function
-
-   type(c_ptr) function loc_or_null_i32(array)
-      integer(c_int32_t), intent(in), target, contiguous, optional :: array(:)
-      loc_or_null_i32 = c_null_ptr
-      if (present(array)) loc_or_null_i32 = c_loc(array)
-   end function
-   type(c_ptr) function loc_or_null_1(array)
-      real(c_double), intent(in), target, contiguous, optional :: array(:)
-      loc_or_null_1 = c_null_ptr
-      if (present(array)) loc_or_null_1 = c_loc(array)
-   end function
-   type(c_ptr) function loc_or_null_2(array)
-      real(c_double), intent(in), target, contiguous, optional :: array(:, :)
-      loc_or_null_2 = c_null_ptr
-      if (present(array)) loc_or_null_2 = c_loc(array)
-   end function
-   type(c_ptr) function loc_or_null_3(array)
-      real(c_double), intent(in), target, contiguous, optional :: array(:, :, :)
-      loc_or_null_3 = c_null_ptr
-      if (present(array)) loc_or_null_3 = c_loc(array)
    end function
 
 end module atomfp
