@@ -7,6 +7,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libomp-14-dev
   python3-numpy python3-ase
+  libkim-api-dev openkim-models lammps xxd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,245 @@
+// A KIM API model driver whose parameter file is an atomfp model file. It talks to atomfp only
+// through include_c/atomfp.h: the KIM neighbour list (full, ghost atoms, no image shifts) becomes an
+// atomfp_system_t whose centres are the contributing particles, and atomfp_model_predict fills
+// KIM's optional outputs. Units are Å and eV; other requested units are refused at creation. The
+// model has no mutable parameters, so there is no Refresh routine (KIM requires published parameters
+// for one).
+#include <atomfp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "KIM_LogMacros.hpp"
+#include "KIM_ModelDriverHeaders.hpp"
+
+namespace {
+
+const char* const element_symbols[] = {
+    "",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",  "S",  "Cl", "Ar",
+    "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb",
+    "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba",
+    "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",  "Re",
+    "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th", "Pa", "U",  "Np", "Pu",
+    "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh",
+    "Fl", "Mc", "Lv", "Ts", "Og"};
+constexpr int n_elements = sizeof(element_symbols) / sizeof(element_symbols[0]) - 1;
+
+// Everything a KIM model instance owns. KIM species code k is atomic number species[k].
+struct Buffer {
+    atomfp_model_t* model = nullptr;
+    double cutoff = 0;
+    int will_not_request_ghost_neighbours = 1;
+    std::vector<int32_t> species;
+    // per-call scratch, reused
+    std::vector<int32_t> particle_species;
+    std::vector<int64_t> centers, offsets, neighbours;
+    std::vector<double> center_energies, forces;
+
+    ~Buffer() { atomfp_model_free(model); }
+};
+
+#undef KIM_LOGGER_OBJECT_NAME
+#define KIM_LOGGER_OBJECT_NAME model_compute_arguments_create
+int compute_arguments_create(KIM::ModelCompute const* const,
+                             KIM::ModelComputeArgumentsCreate* const model_compute_arguments_create) {
+    using namespace KIM::COMPUTE_ARGUMENT_NAME;
+    const KIM::ComputeArgumentName optional[] = {partialEnergy, partialForces, partialParticleEnergy, partialVirial};
+    for (const auto& name : optional) {
+        if (model_compute_arguments_create->SetArgumentSupportStatus(name, KIM::SUPPORT_STATUS::optional)) {
+            LOG_ERROR("atomfp: cannot register the support status of " + name.ToString());
+            return true;
+        }
+    }
+    return false;
+}
+
+int compute_arguments_destroy(KIM::ModelCompute const* const, KIM::ModelComputeArgumentsDestroy* const) {
+    return false;
+}
+
+#undef KIM_LOGGER_OBJECT_NAME
+#define KIM_LOGGER_OBJECT_NAME arguments
+int compute(KIM::ModelCompute const* const model_compute, KIM::ModelComputeArguments const* const arguments) {
+    Buffer* buffer = nullptr;
+    model_compute->GetModelBufferPointer(reinterpret_cast<void**>(&buffer));
+
+    int const* n_particles = nullptr;
+    int const* species_codes = nullptr;
+    int const* contributing = nullptr;
+    double const* positions = nullptr;
+    double* energy = nullptr;
+    double* forces = nullptr;
+    double* particle_energy = nullptr;
+    double* virial = nullptr;
+    using namespace KIM::COMPUTE_ARGUMENT_NAME;
+    if (arguments->GetArgumentPointer(numberOfParticles, &n_particles) ||
+        arguments->GetArgumentPointer(particleSpeciesCodes, &species_codes) ||
+        arguments->GetArgumentPointer(particleContributing, &contributing) ||
+        arguments->GetArgumentPointer(coordinates, &positions) || arguments->GetArgumentPointer(partialEnergy, &energy) ||
+        arguments->GetArgumentPointer(partialForces, &forces) ||
+        arguments->GetArgumentPointer(partialParticleEnergy, &particle_energy) ||
+        arguments->GetArgumentPointer(partialVirial, &virial)) {
+        LOG_ERROR("atomfp: cannot read the compute arguments");
+        return true;
+    }
+    const int n = *n_particles;
+
+    // KIM species codes -> atomic numbers; a code the driver did not register is the host's error.
+    buffer->particle_species.resize(n);
+    for (int i = 0; i < n; ++i) {
+        const int code = species_codes[i];
+        if (code < 0 || code >= static_cast<int>(buffer->species.size())) {
+            LOG_ERROR("atomfp: particle " + std::to_string(i) + " has species code " + std::to_string(code) +
+                      ", which this model did not register (codes 0.." + std::to_string(buffer->species.size() - 1) +
+                      ")");
+            return true;
+        }
+        buffer->particle_species[i] = buffer->species[code];
+    }
+
+    // The contributing particles are the centres; their KIM neighbour lists are the atomfp list.
+    buffer->centers.clear();
+    buffer->offsets.assign(1, 0);
+    buffer->neighbours.clear();
+    for (int i = 0; i < n; ++i) {
+        if (!contributing[i]) continue;
+        int n_neighbours = 0;
+        int const* neighbours = nullptr;
+        if (arguments->GetNeighborList(0, i, &n_neighbours, &neighbours)) {
+            LOG_ERROR("atomfp: the host gave no neighbour list for particle " + std::to_string(i));
+            return true;
+        }
+        buffer->centers.push_back(i);
+        buffer->neighbours.insert(buffer->neighbours.end(), neighbours, neighbours + n_neighbours);
+        buffer->offsets.push_back(static_cast<int64_t>(buffer->neighbours.size()));
+    }
+    const int64_t n_centers = static_cast<int64_t>(buffer->centers.size());
+
+    atomfp_system_t system{};
+    system.n_atoms = n;
+    system.positions = positions;
+    system.species = buffer->particle_species.data();
+    system.n_centers = n_centers;
+    system.centers = buffer->centers.data();
+    system.offsets = buffer->offsets.data();
+    system.neighbours = buffer->neighbours.data();
+
+    buffer->center_energies.resize(n_centers);
+    double total_energy = 0;
+    double atomfp_virial[9];
+    const atomfp_status_t status =
+        atomfp_model_predict(buffer->model, &system, energy ? &total_energy : nullptr,
+                             particle_energy ? buffer->center_energies.data() : nullptr, forces,
+                             virial ? atomfp_virial : nullptr);
+    if (status != ATOMFP_OK) {
+        LOG_ERROR(std::string("atomfp: ") + atomfp_status_name(status) + ": " + atomfp_last_error());
+        return true;
+    }
+    if (energy) *energy = total_energy;
+    if (particle_energy) {
+        for (int i = 0; i < n; ++i) particle_energy[i] = 0;
+        for (int64_t c = 0; c < n_centers; ++c) particle_energy[buffer->centers[c]] = buffer->center_energies[c];
+    }
+    if (virial) {
+        // KIM's virial is dE/d(strain) = -W, in Voigt order xx yy zz yz xz xy.
+        virial[0] = -atomfp_virial[0];
+        virial[1] = -atomfp_virial[4];
+        virial[2] = -atomfp_virial[8];
+        virial[3] = -atomfp_virial[5];
+        virial[4] = -atomfp_virial[2];
+        virial[5] = -atomfp_virial[1];
+    }
+    return false;
+}
+
+int destroy(KIM::ModelDestroy* const model_destroy) {
+    Buffer* buffer = nullptr;
+    model_destroy->GetModelBufferPointer(reinterpret_cast<void**>(&buffer));
+    delete buffer;
+    return false;
+}
+
+}  // namespace
+
+#undef KIM_LOGGER_OBJECT_NAME
+#define KIM_LOGGER_OBJECT_NAME create
+extern "C" int model_driver_create(KIM::ModelDriverCreate* const create, KIM::LengthUnit const length_unit,
+                                   KIM::EnergyUnit const energy_unit, KIM::ChargeUnit const,
+                                   KIM::TemperatureUnit const, KIM::TimeUnit const) {
+    if (length_unit != KIM::LENGTH_UNIT::A || energy_unit != KIM::ENERGY_UNIT::eV) {
+        LOG_ERROR("atomfp: the model works in Å and eV (LAMMPS 'metal' units), but " + length_unit.ToString() +
+                  " and " + energy_unit.ToString() + " were requested");
+        return true;
+    }
+    int n_files = 0;
+    create->GetNumberOfParameterFiles(&n_files);
+    if (n_files != 1) {
+        LOG_ERROR("atomfp: expected one parameter file (an atomfp model file), got " + std::to_string(n_files));
+        return true;
+    }
+    std::string const* directory = nullptr;
+    std::string const* basename = nullptr;
+    create->GetParameterFileDirectoryName(&directory);
+    if (create->GetParameterFileBasename(0, &basename)) {
+        LOG_ERROR("atomfp: cannot get the parameter file's name");
+        return true;
+    }
+    const std::string path = *directory + "/" + *basename;
+
+    Buffer* buffer = new (std::nothrow) Buffer;
+    if (!buffer) {
+        LOG_ERROR("atomfp: out of memory");
+        return true;
+    }
+    auto fail = [&](const std::string& message) {
+        LOG_ERROR(message);
+        delete buffer;
+        return true;
+    };
+    atomfp_status_t status = atomfp_model_load(path.c_str(), &buffer->model);
+    if (status == ATOMFP_OK) status = atomfp_model_cutoff(buffer->model, &buffer->cutoff);
+    int64_t n_species = 0;
+    if (status == ATOMFP_OK) {
+        status = atomfp_model_species(buffer->model, nullptr, 0, &n_species);
+        if (status == ATOMFP_ERROR_BUFFER_TOO_SMALL) {
+            buffer->species.resize(static_cast<size_t>(n_species));
+            status = atomfp_model_species(buffer->model, buffer->species.data(), n_species, &n_species);
+        }
+    }
+    if (status != ATOMFP_OK) {
+        return fail(std::string("atomfp: cannot use model file ") + path + ": " + atomfp_status_name(status) + ": " +
+                    atomfp_last_error());
+    }
+    if (buffer->species.empty()) return fail("atomfp: the model " + path + " has no species");
+
+    if (create->SetUnits(KIM::LENGTH_UNIT::A, KIM::ENERGY_UNIT::eV, KIM::CHARGE_UNIT::unused,
+                         KIM::TEMPERATURE_UNIT::unused, KIM::TIME_UNIT::unused) ||
+        create->SetModelNumbering(KIM::NUMBERING::zeroBased)) {
+        return fail("atomfp: cannot set units and numbering");
+    }
+    for (size_t code = 0; code < buffer->species.size(); ++code) {
+        const int z = buffer->species[code];
+        if (z < 1 || z > n_elements) return fail("atomfp: the model has species Z = " + std::to_string(z));
+        if (create->SetSpeciesCode(KIM::SpeciesName(element_symbols[z]), static_cast<int>(code))) {
+            return fail(std::string("atomfp: cannot register species ") + element_symbols[z]);
+        }
+    }
+    create->SetInfluenceDistancePointer(&buffer->cutoff);
+    create->SetNeighborListPointers(1, &buffer->cutoff, &buffer->will_not_request_ghost_neighbours);
+
+    using namespace KIM::MODEL_ROUTINE_NAME;
+    const KIM::LanguageName cpp = KIM::LANGUAGE_NAME::cpp;
+    if (create->SetRoutinePointer(ComputeArgumentsCreate, cpp, true,
+                                  reinterpret_cast<KIM::Function*>(compute_arguments_create)) ||
+        create->SetRoutinePointer(ComputeArgumentsDestroy, cpp, true,
+                                  reinterpret_cast<KIM::Function*>(compute_arguments_destroy)) ||
+        create->SetRoutinePointer(Compute, cpp, true, reinterpret_cast<KIM::Function*>(compute)) ||
+        create->SetRoutinePointer(Destroy, cpp, true, reinterpret_cast<KIM::Function*>(destroy))) {
+        return fail("atomfp: cannot register the model routines");
+    }
+    create->SetModelBufferPointer(buffer);
+    return false;
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""The atomfp KIM model driver inside real LAMMPS (`kim init ... metal`, `kim interactions Si`).
+
+1. 64- and 512-atom rattled diamond Si: LAMMPS's energy, forces and pressure tensor equal
+   atomfp_model_predict on the same configuration (through the Python package, which is
+   bit-identical to the C API) to <= 1e-8 relative.
+2. `mpirun -np 2 lmp` (domain decomposition, ghost atoms across ranks) gives the one-rank result.
+3. 10 ps of NVE at about 1000 K with dt = 1 fs on 64 atoms: total-energy drift <= 1 meV/atom.
+4. A request for units other than metal is refused with the driver's message in kim.log.
+
+usage: check_lammps.py <lmp> <mpirun> <KIM collection dir> <model name> <atomfp model file> <work dir>
+Environment: PYTHONPATH with the atomfp package and ATOMFP_LIBRARY.
+"""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import ase.build
+import ase.io
+import numpy as np
+
+import atomfp
+
+EV_PER_A3_IN_BAR = 1.6021765e6  # LAMMPS's nktv2p for metal units
+ok = True
+
+
+def check(condition, message):
+    global ok
+    ok &= bool(condition)
+    print(("ok      " if condition else "FAILED  ") + message, flush=True)
+
+
+def lammps(args, work, collection, script, name, mpi=None):
+    (work / f"{name}.in").write_text(script)
+    env = dict(os.environ, KIM_API_MODEL_DRIVERS_DIR=str(collection / "model-drivers"),
+               KIM_API_PORTABLE_MODELS_DIR=str(collection / "portable-models"), OMP_NUM_THREADS="1",
+               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    command = [args.lmp, "-in", f"{name}.in", "-log", f"{name}.log", "-screen", "none"]
+    if mpi:
+        command = [args.mpirun, "--oversubscribe", "-np", str(mpi)] + command
+    run = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=1200)
+    return run
+
+
+def thermo_rows(log_path):
+    """The last thermo block of a LAMMPS log: its column names and rows."""
+    rows, header, reading = [], None, False
+    for line in pathlib.Path(log_path).read_text().splitlines():
+        fields = line.split()
+        if fields and fields[0] == "Step":
+            header, rows, reading = fields, [], True
+            continue
+        if reading:
+            try:
+                values = [float(x) for x in fields]
+            except ValueError:
+                values = []
+            if len(values) == len(header):
+                rows.append(values)
+            else:
+                reading = False
+    return header, np.array(rows)
+
+
+def read_dump(path):
+    frames = ase.io.read(path, format="lammps-dump-text", index=":")
+    return frames[-1]
+
+
+def single_point_script(model, data_file):
+    return f"""kim init {model} metal
+boundary p p p
+atom_modify map array sort 0 0
+read_data {data_file}
+kim interactions Si
+mass 1 28.0855
+thermo_style custom step pe pxx pyy pzz pxy pxz pyz
+thermo_modify format float %.15g
+dump d all custom 1 forces.dump id type x y z fx fy fz
+dump_modify d format float %.17g sort id
+run 0
+"""
+
+
+def main():
+    class Args:
+        pass
+    args = Args()
+    args.lmp, args.mpirun, collection, args.model, model_file, work = sys.argv[1:7]
+    collection, work = pathlib.Path(collection), pathlib.Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    model = atomfp.Model.load(model_file)
+
+    one_rank = {}
+    for repeat in (2, 4):
+        atoms = ase.build.bulk("Si", "diamond", 5.431, cubic=True) * (repeat, repeat, repeat)
+        atoms.rattle(0.1, seed=repeat)
+        n = len(atoms)
+        data = work / f"si{n}.data"
+        ase.io.write(data, atoms, format="lammps-data", atom_style="atomic")
+        for ranks in (None, 2):
+            name = f"si{n}_{'mpi2' if ranks else 'serial'}"
+            run = lammps(args, work, collection, single_point_script(args.model, data.name), name, mpi=ranks)
+            if run.returncode != 0:
+                check(False, f"{name}: lmp failed ({run.returncode}): {run.stdout[-2000:]} {run.stderr[-2000:]}")
+                continue
+            header, rows = thermo_rows(work / f"{name}.log")
+            thermo = dict(zip(header, rows[-1]))
+            dumped = read_dump(work / "forces.dump")
+            lammps_forces = dumped.get_forces()
+            if ranks is None:
+                # atomfp on exactly the positions LAMMPS used (the dump has 17 digits)
+                frame = atoms.copy()
+                frame.positions = dumped.positions
+                result = model.predict(frame)
+                energy_error = abs(thermo["PotEng"] - result["energy"]) / abs(result["energy"])
+                force_error = np.abs(lammps_forces - result["forces"]).max() / np.abs(result["forces"]).max()
+                check(energy_error <= 1e-8, f"{n} atoms: LAMMPS energy {thermo['PotEng']:.10f} eV vs atomfp "
+                                            f"{result['energy']:.10f} eV (relative {energy_error:.1e})")
+                check(force_error <= 1e-8, f"{n} atoms: forces relative to max |F| {force_error:.1e}")
+                pressure = -result["stress"] * EV_PER_A3_IN_BAR  # no kinetic part: no velocities
+                lammps_pressure = np.array([[thermo["Pxx"], thermo["Pxy"], thermo["Pxz"]],
+                                            [thermo["Pxy"], thermo["Pyy"], thermo["Pyz"]],
+                                            [thermo["Pxz"], thermo["Pyz"], thermo["Pzz"]]])
+                pressure_error = np.abs(lammps_pressure - pressure).max() / np.abs(pressure).max()
+                check(pressure_error <= 1e-8, f"{n} atoms: pressure tensor from the KIM virial, relative "
+                                              f"{pressure_error:.1e} (Pxx {thermo['Pxx']:.1f} bar)")
+                one_rank[n] = (thermo["PotEng"], lammps_forces)
+            elif n in one_rank:
+                energy, forces = one_rank[n]
+                check(abs(thermo["PotEng"] - energy) <= 1e-10 * abs(energy) and
+                      np.abs(lammps_forces - forces).max() <= 1e-9 * np.abs(forces).max(),
+                      f"{n} atoms: mpirun -np 2 gives the one-rank energy ({thermo['PotEng'] - energy:.1e} eV) "
+                      "and forces")
+
+    # NVE, 10 ps at about 1000 K (velocities drawn at 2000 K on crystal sites)
+    nve = f"""kim init {args.model} metal
+boundary p p p
+lattice diamond 5.431
+region box block 0 2 0 2 0 2
+create_box 1 box
+create_atoms 1 box
+kim interactions Si
+mass 1 28.0855
+velocity all create 2000.0 4928459 mom yes rot no dist gaussian
+fix integrate all nve
+timestep 0.001
+thermo_style custom step temp pe ke etotal
+thermo_modify format float %.12g
+thermo 100
+run 10000
+"""
+    run = lammps(args, work, collection, nve, "nve")
+    if run.returncode != 0:
+        check(False, f"NVE run failed: {run.stdout[-2000:]}")
+    else:
+        header, rows = thermo_rows(work / "nve.log")
+        columns = {h: rows[:, k] for k, h in enumerate(header)}
+        total, steps = columns["TotEng"], columns["Step"]
+        n_atoms = 64
+        drift = abs(np.polyfit(steps / 1000, total, 1)[0]) * 10 / n_atoms * 1000
+        spread = np.ptp(total) / n_atoms * 1000
+        mean_t = columns["Temp"][steps >= 5000].mean()
+        check(steps[-1] == 10000 and 800 < mean_t < 1200, f"NVE: 10 ps, mean T of the second half {mean_t:.0f} K")
+        check(drift <= 1.0, f"NVE: total-energy drift over 10 ps {drift:.3f} meV/atom (linear fit)")
+        check(spread <= 1.0, f"NVE: total energy max - min {spread:.3f} meV/atom")
+
+    # Units other than Å/eV are refused cleanly, with the reason in kim.log
+    refused = lammps(args, work, collection, f"kim init {args.model} real\n", "real_units")
+    log = (work / "kim.log").read_text() if (work / "kim.log").exists() else ""
+    check(refused.returncode != 0 and re.search(r"atomfp: the model works in Å and eV", log) is not None,
+          "kim init ... real is refused, the reason is in kim.log")
+
+    print(f"{'all checks passed' if ok else 'some checks FAILED'}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
