@@ -14,18 +14,9 @@
 
 #include "KIM_LogMacros.hpp"
 #include "KIM_ModelDriverHeaders.hpp"
+#include "element_symbols.hpp"
 
 namespace {
-
-const char* const element_symbols[] = {
-    "",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",  "S",  "Cl", "Ar",
-    "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb",
-    "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba",
-    "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",  "Re",
-    "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th", "Pa", "U",  "Np", "Pu",
-    "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh",
-    "Fl", "Mc", "Lv", "Ts", "Og"};
-constexpr int n_elements = sizeof(element_symbols) / sizeof(element_symbols[0]) - 1;
 
 // Everything a KIM model instance owns. KIM species code k is atomic number species[k].
 struct Buffer {
@@ -221,10 +212,10 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const create, KIM::Le
         return fail("atomfp: cannot set units and numbering");
     }
     for (size_t code = 0; code < buffer->species.size(); ++code) {
-        const int z = buffer->species[code];
-        if (z < 1 || z > n_elements) return fail("atomfp: the model has species Z = " + std::to_string(z));
-        if (create->SetSpeciesCode(KIM::SpeciesName(element_symbols[z]), static_cast<int>(code))) {
-            return fail(std::string("atomfp: cannot register species ") + element_symbols[z]);
+        const std::string symbol = atomfp_interfaces::element_symbol(buffer->species[code]);
+        if (symbol.empty()) return fail("atomfp: the model has species Z = " + std::to_string(buffer->species[code]));
+        if (create->SetSpeciesCode(KIM::SpeciesName(symbol), static_cast<int>(code))) {
+            return fail("atomfp: cannot register species " + symbol);
         }
     }
     create->SetInfluenceDistancePointer(&buffer->cutoff);

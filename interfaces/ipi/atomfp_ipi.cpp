@@ -1,0 +1,386 @@
+// atomfp-ipi: an i-PI protocol client that answers a server (i-PI, ASE's SocketIOCalculator, ...)
+// with energies, forces and virials from an atomfp model. It builds its own neighbour list for the
+// received cell at every step and talks to atomfp only through include_c/atomfp.h.
+//
+// The protocol: 12-byte space-padded ASCII headers, native-endian int32 and float64, atomic units
+// (Bohr, Hartree). The client is a stateless loop: read a header, act on it (i-PI may send POSDATA
+// and GETFORCE back to back without a STATUS in between).
+#include <atomfp.h>
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "element_symbols.hpp"
+
+namespace {
+
+// CODATA 2014, to the digits ASE derives from it. The protocol fixes no constants and every program
+// uses its own; a crystal's stress is sensitive to them (a length scale off by 4e-10, the CODATA
+// 2014/2018 difference, strains it enough to move the stress by ~1e-7 relative), so the client
+// matches the most common server.
+constexpr double bohr_in_angstrom = 0.5291772105638411;
+constexpr double hartree_in_ev = 27.211386024367243;
+constexpr int header_size = 12;
+constexpr int32_t max_atoms = 100000000;
+
+struct Failure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Thrown when the server closes the connection between two messages.
+struct Closed {};
+
+struct Options {
+    std::string model;
+    std::string unix_name;
+    std::string host = "127.0.0.1";
+    int port = 0;
+    std::string structure;
+    std::string species;
+    double timeout = 600;
+};
+
+void usage(const char* message) {
+    std::fprintf(stderr,
+                 "atomfp-ipi: %s\n"
+                 "usage: atomfp-ipi --model FILE (--unix NAME | --port PORT [--host HOST])\n"
+                 "                  (--species SYMBOL | --structure FILE.xyz) [--timeout SECONDS]\n"
+                 "  --unix NAME       UNIX socket /tmp/ipi_NAME (i-PI's convention) or, with a '/', a path\n"
+                 "  --species SYMBOL  every atom is this element\n"
+                 "  --structure FILE  the elements of the atoms, in order, from an XYZ file\n"
+                 "  --timeout S       give up after S seconds without a message (default 600)\n",
+                 message);
+    std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+    Options options;
+    for (int k = 1; k < argc; ++k) {
+        const std::string key = argv[k];
+        if (key == "--help" || key == "-h") usage("an i-PI client for atomfp models");
+        if (k + 1 >= argc) usage(("missing value of " + key).c_str());
+        const std::string value = argv[++k];
+        if (key == "--model") {
+            options.model = value;
+        } else if (key == "--unix") {
+            options.unix_name = value;
+        } else if (key == "--host") {
+            options.host = value;
+        } else if (key == "--port") {
+            options.port = std::atoi(value.c_str());
+            if (options.port <= 0 || options.port > 65535) usage("--port must be in 1..65535");
+        } else if (key == "--structure") {
+            options.structure = value;
+        } else if (key == "--species") {
+            options.species = value;
+        } else if (key == "--timeout") {
+            options.timeout = std::atof(value.c_str());
+            if (!(options.timeout > 0)) usage("--timeout must be positive");
+        } else {
+            usage(("unknown option " + key).c_str());
+        }
+    }
+    if (options.model.empty()) usage("--model is required");
+    if (options.unix_name.empty() == (options.port == 0)) usage("give exactly one of --unix and --port");
+    if (options.species.empty() == options.structure.empty()) usage("give exactly one of --species and --structure");
+    return options;
+}
+
+// Element symbols of an XYZ file's first frame.
+std::vector<int32_t> read_structure_species(const std::string& path) {
+    std::ifstream file(path);
+    if (!file) throw Failure("cannot open the structure file " + path);
+    std::string line;
+    long n = 0;
+    if (!std::getline(file, line) || (n = std::strtol(line.c_str(), nullptr, 10)) <= 0) {
+        throw Failure(path + ": the first line must be the number of atoms");
+    }
+    std::getline(file, line);
+    std::vector<int32_t> species;
+    for (long i = 0; i < n; ++i) {
+        if (!std::getline(file, line)) throw Failure(path + ": ends after " + std::to_string(i) + " atoms");
+        std::istringstream fields(line);
+        std::string symbol;
+        fields >> symbol;
+        const int z = atomfp_interfaces::atomic_number(symbol);
+        if (z == 0) throw Failure(path + ": unknown element '" + symbol + "' on atom line " + std::to_string(i + 1));
+        species.push_back(z);
+    }
+    return species;
+}
+
+class Connection {
+public:
+    Connection(const Options& options) : timeout_(options.timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeout);
+        // The server may still be starting: retry until the deadline.
+        for (;;) {
+            std::string error;
+            if (try_connect(options, error)) break;
+            if (std::chrono::steady_clock::now() > deadline) throw Failure("cannot connect: " + error);
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        timeval tv{};
+        tv.tv_sec = static_cast<long>(timeout_);
+        tv.tv_usec = static_cast<long>((timeout_ - static_cast<double>(tv.tv_sec)) * 1e6);
+        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
+    ~Connection() {
+        if (fd_ >= 0) close(fd_);
+    }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // A header, or Closed when the server closed the connection before its first byte.
+    std::string read_header() {
+        char buffer[header_size];
+        read_exact(buffer, header_size, true);
+        std::string header(buffer, header_size);
+        header.erase(header.find_last_not_of(' ') + 1);
+        return header;
+    }
+    template <typename T>
+    T read_value() {
+        T value;
+        read_exact(&value, sizeof value, false);
+        return value;
+    }
+    void read_doubles(double* values, size_t count) { read_exact(values, count * sizeof(double), false); }
+    void skip(size_t count) {
+        std::vector<char> discard(count);
+        read_exact(discard.data(), count, false);
+    }
+
+    void write_header(const char* header) {
+        char buffer[header_size];
+        std::memset(buffer, ' ', header_size);
+        std::memcpy(buffer, header, std::strlen(header));
+        write_exact(buffer, header_size);
+    }
+    template <typename T>
+    void write_value(T value) {
+        write_exact(&value, sizeof value);
+    }
+    void write_doubles(const double* values, size_t count) { write_exact(values, count * sizeof(double)); }
+
+private:
+    bool try_connect(const Options& options, std::string& error) {
+        if (!options.unix_name.empty()) {
+            const std::string path =
+                options.unix_name.find('/') == std::string::npos ? "/tmp/ipi_" + options.unix_name : options.unix_name;
+            sockaddr_un address{};
+            address.sun_family = AF_UNIX;
+            if (path.size() >= sizeof address.sun_path) throw Failure("socket path too long: " + path);
+            std::strcpy(address.sun_path, path.c_str());
+            fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
+            if (fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return true;
+            error = path + ": " + std::strerror(errno);
+        } else {
+            addrinfo hints{};
+            hints.ai_family = AF_UNSPEC;
+            hints.ai_socktype = SOCK_STREAM;
+            addrinfo* found = nullptr;
+            const int status = getaddrinfo(options.host.c_str(), std::to_string(options.port).c_str(), &hints, &found);
+            if (status != 0) throw Failure("cannot resolve " + options.host + ": " + gai_strerror(status));
+            error = options.host + ":" + std::to_string(options.port) + ": no address";
+            for (addrinfo* a = found; a; a = a->ai_next) {
+                fd_ = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+                if (fd_ >= 0 && connect(fd_, a->ai_addr, a->ai_addrlen) == 0) {
+                    const int one = 1;
+                    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    freeaddrinfo(found);
+                    return true;
+                }
+                error = options.host + ":" + std::to_string(options.port) + ": " + std::strerror(errno);
+                if (fd_ >= 0) close(fd_);
+                fd_ = -1;
+            }
+            freeaddrinfo(found);
+            return false;
+        }
+        if (fd_ >= 0) close(fd_);
+        fd_ = -1;
+        return false;
+    }
+
+    void read_exact(void* data, size_t size, bool closing_allowed) {
+        char* bytes = static_cast<char*>(data);
+        size_t done = 0;
+        while (done < size) {
+            const ssize_t n = recv(fd_, bytes + done, size - done, 0);
+            if (n > 0) {
+                done += static_cast<size_t>(n);
+            } else if (n == 0) {
+                if (closing_allowed && done == 0) throw Closed{};
+                throw Failure("the server closed the connection in the middle of a message");
+            } else if (errno == EINTR) {
+                continue;
+            } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                throw Failure("no message from the server for " + std::to_string(timeout_) + " s (--timeout)");
+            } else {
+                throw Failure(std::string("reading from the server: ") + std::strerror(errno));
+            }
+        }
+    }
+    void write_exact(const void* data, size_t size) {
+        const char* bytes = static_cast<const char*>(data);
+        size_t done = 0;
+        while (done < size) {
+            const ssize_t n = send(fd_, bytes + done, size - done, MSG_NOSIGNAL);
+            if (n > 0) {
+                done += static_cast<size_t>(n);
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else {
+                throw Failure(std::string("writing to the server: ") + std::strerror(errno));
+            }
+        }
+    }
+
+    int fd_ = -1;
+    double timeout_;
+};
+
+class Calculator {
+public:
+    explicit Calculator(const std::string& path) {
+        check(atomfp_model_load(path.c_str(), &model_), "loading " + path);
+        check(atomfp_model_cutoff(model_, &cutoff_), "the model cutoff");
+    }
+    ~Calculator() { atomfp_model_free(model_); }
+    Calculator(const Calculator&) = delete;
+    Calculator& operator=(const Calculator&) = delete;
+
+    // positions [n][3] and cell [3][3] (rows) in Å; energy eV, forces eV/Å, virial eV.
+    void compute(const std::vector<double>& positions, const std::vector<int32_t>& species, const double* cell,
+                 double& energy, std::vector<double>& forces, double* virial) {
+        const int64_t n = static_cast<int64_t>(species.size());
+        atomfp_neighbours_t* list = nullptr;
+        atomfp_system_t system;
+        check(atomfp_neighbours_build(n, positions.data(), species.data(), cell, nullptr, cutoff_, &list),
+              "building the neighbour list");
+        atomfp_status_t status = atomfp_neighbours_system(list, &system);
+        forces.resize(static_cast<size_t>(3 * n));
+        if (status == ATOMFP_OK) status = atomfp_model_predict(model_, &system, &energy, nullptr, forces.data(), virial);
+        atomfp_neighbours_free(list);
+        check(status, "predicting");
+    }
+
+private:
+    static void check(atomfp_status_t status, const std::string& what) {
+        if (status != ATOMFP_OK) {
+            throw Failure(what + ": " + atomfp_status_name(status) + ": " + atomfp_last_error());
+        }
+    }
+    atomfp_model_t* model_ = nullptr;
+    double cutoff_ = 0;
+};
+
+int run(const Options& options) {
+    Calculator calculator(options.model);
+    std::vector<int32_t> species;
+    if (!options.structure.empty()) species = read_structure_species(options.structure);
+    int32_t fixed_species = 0;
+    if (!options.species.empty()) {
+        fixed_species = atomfp_interfaces::atomic_number(options.species);
+        if (fixed_species == 0) throw Failure("unknown element '" + options.species + "'");
+    }
+
+    Connection connection(options);
+    bool initialised = false, have_forces = false;
+    long steps = 0;
+    double energy = 0, virial[9] = {0};
+    std::vector<double> forces, positions;
+    for (;;) {
+        std::string header;
+        try {
+            header = connection.read_header();
+        } catch (const Closed&) {
+            // ASE's server ends a session by closing the socket, without EXIT.
+            std::fprintf(stderr, "atomfp-ipi: the server closed the connection after %ld steps\n", steps);
+            if (steps == 0) throw Failure("the server closed the connection before sending any positions");
+            return 0;
+        }
+        if (header == "STATUS") {
+            connection.write_header(!initialised ? "NEEDINIT" : have_forces ? "HAVEDATA" : "READY");
+        } else if (header == "INIT") {
+            connection.read_value<int32_t>();  // bead index
+            const int32_t n_bytes = connection.read_value<int32_t>();
+            if (n_bytes < 0 || n_bytes > (1 << 24)) throw Failure("INIT with " + std::to_string(n_bytes) + " bytes");
+            connection.skip(static_cast<size_t>(n_bytes));
+            initialised = true;
+        } else if (header == "POSDATA") {
+            double h[9], inverse[9];
+            connection.read_doubles(h, 9);
+            connection.read_doubles(inverse, 9);
+            const int32_t n = connection.read_value<int32_t>();
+            if (n <= 0 || n > max_atoms) throw Failure("POSDATA with " + std::to_string(n) + " atoms");
+            positions.resize(static_cast<size_t>(3 * n));
+            connection.read_doubles(positions.data(), positions.size());
+            if (fixed_species) species.assign(static_cast<size_t>(n), fixed_species);
+            if (species.size() != static_cast<size_t>(n)) {
+                throw Failure("the server sent " + std::to_string(n) + " atoms but --structure has " +
+                              std::to_string(species.size()));
+            }
+            // The cell arrives with the lattice vectors as columns, in Bohr; atomfp wants rows, in Å.
+            double cell[9];
+            for (int i = 0; i < 3; ++i)
+                for (int j = 0; j < 3; ++j) cell[3 * i + j] = h[3 * j + i] * bohr_in_angstrom;
+            for (double& x : positions) x *= bohr_in_angstrom;
+            calculator.compute(positions, species, cell, energy, forces, virial);
+            have_forces = true;
+            ++steps;
+        } else if (header == "GETFORCE") {
+            if (!have_forces) throw Failure("GETFORCE before any POSDATA");
+            connection.write_header("FORCEREADY");
+            connection.write_value<double>(energy / hartree_in_ev);
+            connection.write_value<int32_t>(static_cast<int32_t>(forces.size() / 3));
+            for (double& f : forces) f *= bohr_in_angstrom / hartree_in_ev;
+            connection.write_doubles(forces.data(), forces.size());
+            double virial_au[9];
+            for (int i = 0; i < 3; ++i)
+                for (int j = 0; j < 3; ++j) virial_au[3 * i + j] = virial[3 * j + i] / hartree_in_ev;
+            connection.write_doubles(virial_au, 9);
+            connection.write_value<int32_t>(0);  // no extra string
+            have_forces = false;
+        } else if (header == "EXIT") {
+            std::fprintf(stderr, "atomfp-ipi: EXIT after %ld steps\n", steps);
+            return 0;
+        } else {
+            std::string printable;
+            for (char c : header) printable += (c >= 32 && c < 127) ? c : '?';
+            throw Failure("unexpected message '" + printable + "' from the server");
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options options = parse(argc, argv);
+    try {
+        return run(options);
+    } catch (const Failure& failure) {
+        std::fprintf(stderr, "atomfp-ipi: error: %s\n", failure.what());
+        return 1;
+    }
+}

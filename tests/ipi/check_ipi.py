@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""atomfp-ipi against a real i-PI-protocol server: ASE's SocketIOCalculator (Debian python3-ase).
+
+1. 50 steps of ASE velocity-Verlet MD of 64-atom Si driven by atomfp-ipi over a UNIX socket and
+   over TCP on 127.0.0.1: energies, forces and stress equal atomfp_model_predict (through the
+   Python package, bit-identical to the C API) to <= 1e-8 relative after unit conversion, and the
+   total energy is conserved.
+2. Robustness: a server that sends a malformed header, one that stops in the middle of a message,
+   and one that accepts and then says nothing make the client exit non-zero with a message,
+   within its --timeout; no server at all makes it give up after --timeout.
+
+usage: check_ipi.py <atomfp-ipi> <model file>
+Environment: PYTHONPATH with the atomfp package and ATOMFP_LIBRARY.
+"""
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import ase.build
+import ase.calculators.socketio as socketio
+import numpy as np
+from ase import units
+from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+from ase.md.verlet import VelocityVerlet
+
+import atomfp
+
+ok = True
+
+
+def check(condition, message):
+    global ok
+    ok &= bool(condition)
+    print(("ok      " if condition else "FAILED  ") + message, flush=True)
+
+
+# ASE's server binds TCP to every interface; the test binds to the loopback address only.
+def bind_loopback(port):
+    server = socket.socket(socket.AF_INET)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    return server
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def md_through_client(client, model_file, transport):
+    model = atomfp.Model.load(model_file)
+    atoms = ase.build.bulk("Si", "diamond", 5.431, cubic=True) * (2, 2, 2)
+    atoms.rattle(0.05, seed=3)
+    MaxwellBoltzmannDistribution(atoms, temperature_K=2000, rng=np.random.default_rng(11))
+    Stationary(atoms)
+    if transport == "unix":
+        name = f"atomfp_test_{os.getpid()}"
+        server_args = dict(unixsocket=name)
+        client_args = ["--unix", name]
+    else:
+        port = free_port()
+        server_args = dict(port=port)
+        client_args = ["--port", str(port), "--host", "127.0.0.1"]
+    worst_energy, worst_force, worst_stress, totals = 0.0, 0.0, 0.0, []
+    process = None
+    with socketio.SocketIOCalculator(timeout=60, **server_args) as calc:
+        process = subprocess.Popen([client, "--model", model_file, "--species", "Si", "--timeout", "60"] + client_args,
+                                   stderr=subprocess.PIPE, text=True)
+        atoms.calc = calc
+
+        def compare():
+            nonlocal worst_energy, worst_force, worst_stress
+            reference = model.predict(atoms)
+            worst_energy = max(worst_energy, abs(atoms.get_potential_energy() - reference["energy"])
+                               / abs(reference["energy"]))
+            worst_force = max(worst_force, np.abs(atoms.get_forces() - reference["forces"]).max()
+                              / np.abs(reference["forces"]).max())
+            stress = atoms.get_stress(voigt=False)
+            worst_stress = max(worst_stress, np.abs(stress - reference["stress"]).max()
+                               / np.abs(reference["stress"]).max())
+            totals.append(atoms.get_total_energy())
+
+        dynamics = VelocityVerlet(atoms, timestep=1.0 * units.fs)
+        dynamics.attach(compare, interval=1)
+        dynamics.run(50)
+    status = process.wait(timeout=60)
+    message = process.stderr.read()
+    check(worst_energy <= 1e-8 and worst_force <= 1e-8 and worst_stress <= 1e-8,
+          f"{transport}: 50 MD steps, energy/forces/stress vs atomfp_model_predict: relative "
+          f"{worst_energy:.1e} / {worst_force:.1e} / {worst_stress:.1e}")
+    spread = np.ptp(totals) / len(atoms) * 1000
+    check(spread < 1.0, f"{transport}: total energy conserved within {spread:.3f} meV/atom over 50 steps")
+    check(status == 0 and "closed the connection after" in message,
+          f"{transport}: the client ends cleanly when the server closes ({message.strip()})")
+
+
+def misbehaving_server(behaviour):
+    """A one-connection TCP server on the loopback that misbehaves; returns its port."""
+    server = bind_loopback(0)
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def serve():
+        connection, _ = server.accept()
+        with connection:
+            if behaviour == "bad header":
+                connection.sendall(b"STATUS      ")
+                connection.recv(12)
+                connection.sendall(b"HELLO WORLD!")
+                time.sleep(2)
+            elif behaviour == "truncated":
+                connection.sendall(b"STATUS      ")
+                connection.recv(12)
+                connection.sendall(b"INIT        " + np.array([0, 0], dtype=np.int32).tobytes())
+                connection.sendall(b"POSDATA     " + np.zeros(9).tobytes())  # and then nothing more
+                time.sleep(0.2)
+            elif behaviour == "silent":
+                time.sleep(6)
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return port
+
+
+def robustness(client, model_file):
+    for behaviour, expected in [("bad header", "unexpected message 'HELLO WORLD!'"),
+                                ("truncated", "closed the connection in the middle of a message"),
+                                ("silent", "no message from the server for")]:
+        port = misbehaving_server(behaviour)
+        start = time.monotonic()
+        run = subprocess.run([client, "--model", model_file, "--species", "Si", "--port", str(port), "--timeout", "2"],
+                             capture_output=True, text=True, timeout=60)
+        elapsed = time.monotonic() - start
+        check(run.returncode != 0 and expected in run.stderr and elapsed < 10,
+              f"{behaviour} server: exit {run.returncode} after {elapsed:.1f} s: {run.stderr.strip()}")
+    start = time.monotonic()
+    run = subprocess.run([client, "--model", model_file, "--species", "Si", "--port", str(free_port()),
+                          "--timeout", "1"], capture_output=True, text=True, timeout=60)
+    check(run.returncode != 0 and "cannot connect" in run.stderr and time.monotonic() - start < 10,
+          f"no server: exit {run.returncode}: {run.stderr.strip()}")
+    run = subprocess.run([client, "--model", "/nonexistent.afp", "--species", "Si", "--port", "1"],
+                         capture_output=True, text=True, timeout=60)
+    check(run.returncode != 0 and "ATOMFP_ERROR_IO" in run.stderr, f"missing model: {run.stderr.strip()}")
+    run = subprocess.run([client, "--model", model_file], capture_output=True, text=True, timeout=60)
+    check(run.returncode == 2 and "usage" in run.stderr, "missing options print the usage")
+
+
+def main():
+    client, model_file = sys.argv[1:3]
+    socketio.bind_inetsocket = lambda port: _loopback_context(port)
+    md_through_client(client, model_file, "unix")
+    md_through_client(client, model_file, "tcp")
+    robustness(client, model_file)
+    print("all checks passed" if ok else "some checks FAILED")
+    sys.exit(0 if ok else 1)
+
+
+class _loopback_context:
+    def __init__(self, port):
+        self.server = bind_loopback(port)
+
+    def __enter__(self):
+        return self.server.__enter__()
+
+    def __exit__(self, *exc):
+        return self.server.__exit__(*exc)
+
+
+if __name__ == "__main__":
+    main()
