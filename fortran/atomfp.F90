@@ -55,6 +55,10 @@ module atomfp
       private
       type(c_ptr) :: ptr = c_null_ptr
    end type
+   type, public :: atomfp_frames
+      private
+      type(c_ptr) :: ptr = c_null_ptr
+   end type
 
    ! Atoms and a caller-owned full neighbour list (see atomfp_system_t in the C header). The host
    ! fills the components; `cell` and `cell_shifts` may stay unallocated (an open cluster, or
@@ -100,6 +104,7 @@ module atomfp
 
    public :: atomfp_version, atomfp_version_string, atomfp_last_error, atomfp_status_name
    public :: atomfp_neighbours_build, atomfp_neighbours_system, atomfp_neighbours_free
+   public :: atomfp_frames_read, atomfp_frames_free, atomfp_frames_count, atomfp_frames_get
    public :: atomfp_system_n_atoms, atomfp_system_n_centers, atomfp_system_n_pairs, atomfp_system_n_blocks
    public :: atomfp_descriptor_create, atomfp_descriptor_free, atomfp_descriptor_parameters
    public :: atomfp_descriptor_feature_count, atomfp_descriptor_cutoff, atomfp_descriptor_feature_label
@@ -113,7 +118,8 @@ module atomfp
    public :: atomfp_associated
 
    interface atomfp_associated
-      module procedure descriptor_associated, model_associated, trainer_associated, neighbours_associated
+      module procedure descriptor_associated, model_associated, trainer_associated, neighbours_associated, &
+         frames_associated
    end interface
 
    ! ---- the C functions -------------------------------------------------------------------------------
@@ -161,6 +167,31 @@ module atomfp
          import :: c_ptr
          type(c_ptr), value :: list
       end subroutine
+
+      function c_frames_read(path, out) bind(c, name="atomfp_frames_read")
+         import :: c_char, c_ptr, c_int32_t
+         character(kind=c_char), intent(in) :: path(*)
+         type(c_ptr), intent(out) :: out
+         integer(c_int32_t) :: c_frames_read
+      end function
+      subroutine c_frames_free(frames) bind(c, name="atomfp_frames_free")
+         import :: c_ptr
+         type(c_ptr), value :: frames
+      end subroutine
+      function c_frames_count(frames, n) bind(c, name="atomfp_frames_count")
+         import :: c_ptr, c_int64_t, c_int32_t
+         type(c_ptr), value :: frames
+         integer(c_int64_t), intent(out) :: n
+         integer(c_int32_t) :: c_frames_count
+      end function
+      function c_frames_get(frames, index, n_atoms, positions, species, cell, pbc) bind(c, name="atomfp_frames_get")
+         import :: c_ptr, c_int64_t, c_int32_t
+         type(c_ptr), value :: frames
+         integer(c_int64_t), value :: index
+         integer(c_int64_t), intent(out) :: n_atoms
+         type(c_ptr), intent(out) :: positions, species, cell, pbc
+         integer(c_int32_t) :: c_frames_get
+      end function
 
       function c_descriptor_create(json, out) bind(c, name="atomfp_descriptor_create")
          import :: c_char, c_ptr, c_int32_t
@@ -457,6 +488,59 @@ contains
       type(atomfp_system), intent(in) :: system
       atomfp_system_n_blocks = atomfp_system_n_centers(system) + atomfp_system_n_pairs(system)
    end function
+
+   ! ==== structures from files ============================================================================
+
+   !> Reads the frames of an extended XYZ file.
+   subroutine atomfp_frames_read(path, frames, ierr)
+      character(len=*), intent(in) :: path
+      type(atomfp_frames), intent(out) :: frames
+      integer, optional, intent(out) :: ierr
+      call finish(c_frames_read(to_c_string(path), frames%ptr), ierr)
+   end subroutine
+
+   subroutine atomfp_frames_free(frames)
+      type(atomfp_frames), intent(inout) :: frames
+      call c_frames_free(frames%ptr)
+      frames%ptr = c_null_ptr
+   end subroutine
+
+   integer(c_int64_t) function atomfp_frames_count(frames, ierr) result(n_frames)
+      type(atomfp_frames), intent(in) :: frames
+      integer, optional, intent(out) :: ierr
+      n_frames = 0
+      call finish(c_frames_count(frames%ptr, n_frames), ierr)
+   end function
+
+   !> Frame `index` (1-based), copied: positions (3, n_atoms) Å, species (n_atoms), cell (3, 3)
+   !> with lattice vectors as columns (left unallocated when the frame has none), pbc (3).
+   subroutine atomfp_frames_get(frames, index, positions, species, cell, pbc, ierr)
+      type(atomfp_frames), intent(in) :: frames
+      integer(c_int64_t), intent(in) :: index
+      real(c_double), allocatable, intent(out) :: positions(:, :)
+      integer(c_int32_t), allocatable, intent(out) :: species(:)
+      real(c_double), allocatable, intent(out), optional :: cell(:, :)
+      logical, intent(out), optional :: pbc(3)
+      integer, optional, intent(out) :: ierr
+      type(c_ptr) :: positions_ptr, species_ptr, cell_ptr, pbc_ptr
+      real(c_double), pointer :: c_positions(:, :), c_cell(:, :)
+      integer(c_int32_t), pointer :: c_species(:), c_pbc(:)
+      integer(c_int64_t) :: n_atoms
+      if (.not. finish_ok(c_frames_get(frames%ptr, index - 1, n_atoms, positions_ptr, species_ptr, cell_ptr, &
+                                       pbc_ptr), ierr)) return
+      call c_f_pointer(positions_ptr, c_positions, [3_c_int64_t, n_atoms])
+      call c_f_pointer(species_ptr, c_species, [n_atoms])
+      positions = c_positions
+      species = c_species
+      if (present(cell) .and. c_associated(cell_ptr)) then
+         call c_f_pointer(cell_ptr, c_cell, [3, 3])
+         cell = c_cell
+      end if
+      if (present(pbc)) then
+         call c_f_pointer(pbc_ptr, c_pbc, [3])
+         pbc = c_pbc /= 0
+      end if
+   end subroutine
 
    ! ==== descriptors =====================================================================================
 
@@ -845,6 +929,10 @@ contains
    logical function trainer_associated(handle)
       type(atomfp_trainer), intent(in) :: handle
       trainer_associated = c_associated(handle%ptr)
+   end function
+   logical function frames_associated(handle)
+      type(atomfp_frames), intent(in) :: handle
+      frames_associated = c_associated(handle%ptr)
    end function
    logical function neighbours_associated(handle)
       type(atomfp_neighbours), intent(in) :: handle

@@ -127,6 +127,26 @@ ATOMFP_API atomfp_status_t atomfp_neighbours_system(const atomfp_neighbours_t* l
 
 ATOMFP_API void atomfp_neighbours_free(atomfp_neighbours_t* list);
 
+/* ---- structures from files ------------------------------------------------------------------ */
+
+/*
+ * The frames of an extended XYZ file (as ASE writes it), for hosts that need reference structures.
+ * ATOMFP_ERROR_IO if the file cannot be read, ATOMFP_ERROR_FORMAT (naming the line) if it is
+ * malformed.
+ */
+typedef struct atomfp_frames_t atomfp_frames_t;
+
+ATOMFP_API atomfp_status_t atomfp_frames_read(const char* path, atomfp_frames_t** out);
+ATOMFP_API void atomfp_frames_free(atomfp_frames_t* frames);
+ATOMFP_API atomfp_status_t atomfp_frames_count(const atomfp_frames_t* frames, int64_t* n_frames);
+
+/* Frame `index` (0-based): pointers into the handle, valid while it lives; any output may be NULL.
+ *  positions [n_atoms][3] Å, species [n_atoms] atomic numbers, cell [3][3] rows or NULL when the
+ *  frame has no lattice, pbc [3] (0 or 1). */
+ATOMFP_API atomfp_status_t atomfp_frames_get(const atomfp_frames_t* frames, int64_t index, int64_t* n_atoms,
+                                             const double** positions, const int32_t** species,
+                                             const double** cell, const int32_t** pbc);
+
 /* ---------------------------------------------------------------------------------------------
  * Descriptors
  * ------------------------------------------------------------------------------------------- */

@@ -5,6 +5,7 @@
 #include "capi/guard.hpp"
 #include "core/neighbour_list.hpp"
 #include "descriptors/factory.hpp"
+#include "io/extxyz.hpp"
 #include "models/model_file.hpp"
 #include "models/trainer.hpp"
 
@@ -31,6 +32,11 @@ struct atomfp_neighbours_t {
 
 struct atomfp_descriptor_t {
     std::unique_ptr<atomfp::Descriptor> impl;
+};
+
+struct atomfp_frames_t {
+    std::vector<atomfp::Frame> frames;
+    std::vector<std::array<int32_t, 3>> pbc;
 };
 
 struct atomfp_model_t {
@@ -256,6 +262,47 @@ atomfp_status_t atomfp_manifold_trace(const atomfp_descriptor_t* descriptor, int
         copy(trace.distances, distances);
         copy(trace.random_distances, random_distances);
         *n_frames = trace.n_frames();
+    });
+}
+
+atomfp_status_t atomfp_frames_read(const char* path, atomfp_frames_t** out) {
+    return guard([&] {
+        require_pointer(path, "path");
+        require_pointer(out, "out");
+        auto frames = std::make_unique<atomfp_frames_t>();
+        frames->frames = atomfp::read_extxyz(path);
+        for (const atomfp::Frame& frame : frames->frames) {
+            frames->pbc.push_back({frame.pbc[0], frame.pbc[1], frame.pbc[2]});
+        }
+        *out = frames.release();
+    });
+}
+
+void atomfp_frames_free(atomfp_frames_t* frames) { delete frames; }
+
+atomfp_status_t atomfp_frames_count(const atomfp_frames_t* frames, int64_t* n_frames) {
+    return guard([&] {
+        require_pointer(frames, "frames");
+        require_pointer(n_frames, "n_frames");
+        *n_frames = static_cast<int64_t>(frames->frames.size());
+    });
+}
+
+atomfp_status_t atomfp_frames_get(const atomfp_frames_t* frames, int64_t index, int64_t* n_atoms,
+                                  const double** positions, const int32_t** species, const double** cell,
+                                  const int32_t** pbc) {
+    return guard([&] {
+        require_pointer(frames, "frames");
+        const int64_t count = static_cast<int64_t>(frames->frames.size());
+        if (index < 0 || index >= count) {
+            fail(Status::invalid_argument, "frame index ", index, " is out of range [0, ", count, ")");
+        }
+        const atomfp::Frame& frame = frames->frames[static_cast<size_t>(index)];
+        if (n_atoms) *n_atoms = frame.size();
+        if (positions) *positions = frame.positions.data();
+        if (species) *species = frame.species.data();
+        if (cell) *cell = frame.cell ? frame.cell->data() : nullptr;
+        if (pbc) *pbc = frames->pbc[static_cast<size_t>(index)].data();
     });
 }
 

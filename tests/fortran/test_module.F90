@@ -74,6 +74,7 @@ program test_module
    call test_model_against_c()
    call test_trainer_against_c()
    call test_errors()
+   call test_frames()
 
    write (*, '(a, i0, a, i0, a)') "fortran module: ", checks - failures, " checks passed, ", failures, " failed"
    if (failures > 0) error stop 1
@@ -461,6 +462,37 @@ contains
       call check(ierr /= ATOMFP_OK .and. .not. atomfp_associated(model), "training without structures")
       call atomfp_trainer_free(trainer)
       call atomfp_descriptor_free(descriptor)
+   end subroutine
+
+   ! The frames of an extended XYZ file written here, with values known to the test.
+   subroutine test_frames()
+      type(atomfp_frames) :: frames
+      real(c_double), allocatable :: positions(:, :), cell(:, :)
+      integer(c_int32_t), allocatable :: species(:)
+      logical :: pbc(3)
+      integer :: unit, ierr
+      open (newunit=unit, file=trim(scratch)//"/two_frames.extxyz", status="replace", action="write")
+      write (unit, '(a)') "2", 'Lattice="5 0 0 0 6 0 0 0 7" Properties=species:S:1:pos:R:3 pbc="T T F"', &
+         "Si 0.5 1.5 2.5", "C 1.25 0 -1", "1", "Properties=species:S:1:pos:R:3", "H 0 0 0.75"
+      close (unit)
+      call atomfp_frames_read(trim(scratch)//"/two_frames.extxyz", frames, ierr)
+      call check(ierr == ATOMFP_OK .and. atomfp_frames_count(frames) == 2, "frames_read: two frames")
+      call atomfp_frames_get(frames, 1_c_int64_t, positions, species, cell, pbc)
+      call check(all(shape(positions) == [3, 2]) .and. all(positions(:, 2) == [1.25d0, 0d0, -1d0]), &
+                 "frame 1 positions as columns")
+      call check(all(species == [14, 6]) .and. all(pbc .eqv. [.true., .true., .false.]), "frame 1 species and pbc")
+      call check(allocated(cell), "frame 1 has a cell")
+      if (allocated(cell)) call check(cell(2, 2) == 6d0 .and. cell(1, 2) == 0d0, "cell vectors are columns")
+      call atomfp_frames_get(frames, 2_c_int64_t, positions, species, cell, pbc)
+      call check(size(species) == 1 .and. species(1) == 1 .and. .not. allocated(cell), "frame 2: one H, no cell")
+      call atomfp_frames_get(frames, 3_c_int64_t, positions, species, ierr=ierr)
+      call check(ierr == ATOMFP_ERROR_INVALID_ARGUMENT, "frame 3 of 2")
+      call atomfp_frames_get(frames, 0_c_int64_t, positions, species, ierr=ierr)
+      call check(ierr == ATOMFP_ERROR_INVALID_ARGUMENT, "frame 0 (frames are 1-based)")
+      call atomfp_frames_free(frames)
+      call check(.not. atomfp_associated(frames), "frames_free nullifies the handle")
+      call atomfp_frames_read(trim(scratch)//"/no_such.extxyz", frames, ierr)
+      call check(ierr == ATOMFP_ERROR_IO, "a missing file")
    end subroutine
 
 end program

@@ -278,6 +278,21 @@ class SensitivityTests(unittest.TestCase):
         self.assertLess(trace["distances"][-1, 0], 0.1 * trace["random_distances"][-1, 0])
 
 
+class FrameTests(unittest.TestCase):
+    def test_read_frames_matches_ase(self):
+        frames = atomfp.read_frames(DATA)
+        reference = ase.io.read(DATA, index=":")
+        self.assertEqual(len(frames), len(reference))
+        for frame, atoms in zip(frames, reference):
+            self.assertTrue(np.array_equal(frame["positions"], atoms.positions))
+            self.assertTrue(np.array_equal(frame["species"], atoms.numbers))
+            self.assertTrue(np.array_equal(frame["cell"], np.asarray(atoms.cell)))
+            self.assertTrue(np.array_equal(frame["pbc"], atoms.pbc))
+        with self.assertRaises(atomfp.AtomfpError) as caught:
+            atomfp.read_frames("/nonexistent.extxyz")
+        self.assertEqual(caught.exception.name, "ATOMFP_ERROR_IO")
+
+
 class ErrorTests(unittest.TestCase):
     def assert_status(self, name, function, *args, **kwargs):
         with self.assertRaises(atomfp.AtomfpError) as caught:

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <string>
 #include <vector>
@@ -261,4 +263,74 @@ TEST(CApiNeighbours, EmptySystemIsFine) {
     EXPECT_EQ(atomfp_descriptor_compute(d, &view, nullptr, nullptr), ATOMFP_OK);
     atomfp_descriptor_free(d);
     atomfp_neighbours_free(list);
+}
+
+TEST(CApiFrames, ReadsExtendedXyzFrames) {
+    const std::string path = std::string(ATOMFP_TEST_DATA) + "/si_sw_sample.extxyz";
+    atomfp_frames_t* frames = nullptr;
+    ASSERT_EQ(atomfp_frames_read(path.c_str(), &frames), ATOMFP_OK) << atomfp_last_error();
+    int64_t n_frames = 0;
+    ASSERT_EQ(atomfp_frames_count(frames, &n_frames), ATOMFP_OK);
+
+    // An independent count of the frames and of the first frame's first atom, read as plain text.
+    std::ifstream file(path);
+    std::string line;
+    int64_t counted = 0;
+    std::vector<std::string> first_frame;
+    while (std::getline(file, line)) {
+        const int64_t n = std::stoll(line);
+        std::getline(file, line);
+        for (int64_t i = 0; i < n; ++i) {
+            std::getline(file, line);
+            if (counted == 0) first_frame.push_back(line);
+        }
+        ++counted;
+    }
+    EXPECT_EQ(n_frames, counted);
+
+    int64_t n_atoms = 0;
+    const double* positions = nullptr;
+    const int32_t* species = nullptr;
+    const double* cell = nullptr;
+    const int32_t* pbc = nullptr;
+    ASSERT_EQ(atomfp_frames_get(frames, 0, &n_atoms, &positions, &species, &cell, &pbc), ATOMFP_OK);
+    ASSERT_EQ(n_atoms, static_cast<int64_t>(first_frame.size()));
+    std::istringstream atom(first_frame[0]);
+    std::string symbol;
+    double x = 0, y = 0, z = 0;
+    atom >> symbol >> x >> y >> z;
+    EXPECT_EQ(symbol, "Si");
+    EXPECT_EQ(species[0], 14);
+    EXPECT_EQ(positions[0], x);
+    EXPECT_EQ(positions[1], y);
+    EXPECT_EQ(positions[2], z);
+    ASSERT_NE(cell, nullptr);
+    EXPECT_GT(cell[0], 5.0);
+    EXPECT_EQ(pbc[0] + pbc[1] + pbc[2], 3);
+    EXPECT_EQ(atomfp_frames_get(frames, n_frames - 1, nullptr, nullptr, nullptr, nullptr, nullptr), ATOMFP_OK);
+
+    EXPECT_EQ(atomfp_frames_get(frames, n_frames, &n_atoms, nullptr, nullptr, nullptr, nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("out of range"), std::string::npos);
+    EXPECT_EQ(atomfp_frames_get(frames, -1, &n_atoms, nullptr, nullptr, nullptr, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_frames_count(frames, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_frames_count(nullptr, &n_frames), ATOMFP_ERROR_INVALID_ARGUMENT);
+    atomfp_frames_free(frames);
+}
+
+TEST(CApiFrames, BadFilesAreStatusesNotCrashes) {
+    atomfp_frames_t* frames = nullptr;
+    EXPECT_EQ(atomfp_frames_read("/nonexistent/frames.extxyz", &frames), ATOMFP_ERROR_IO);
+    EXPECT_EQ(frames, nullptr);
+    EXPECT_EQ(atomfp_frames_read(nullptr, &frames), ATOMFP_ERROR_INVALID_ARGUMENT);
+    const std::string path = ::testing::TempDir() + "atomfp_malformed.extxyz";
+    {
+        std::ofstream out(path);
+        out << "3\nLattice=\"1 0 0 0 1 0 0 0 1\"\nSi 0 0 0\nSi 0.5 nan-ish 0\n";
+    }
+    EXPECT_EQ(atomfp_frames_read(path.c_str(), &frames), ATOMFP_ERROR_FORMAT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("atomfp_malformed.extxyz:4:"), std::string::npos)
+        << atomfp_last_error();
+    EXPECT_EQ(frames, nullptr);
+    atomfp_frames_free(nullptr);
 }

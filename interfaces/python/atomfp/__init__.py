@@ -19,7 +19,7 @@ import numpy as np
 from . import _capi
 from ._capi import AtomfpError, lib
 
-__all__ = ["AtomfpError", "Descriptor", "Gradients", "Model", "System", "Trainer", "neighbour_list",
+__all__ = ["AtomfpError", "Descriptor", "Gradients", "Model", "System", "Trainer", "neighbour_list", "read_frames",
            "sensitivity_matrix", "sensitivity_spectrum", "trace_manifold", "version"]
 
 REMOVE_RIGID = _capi.SENSITIVITY_REMOVE_RIGID
@@ -125,6 +125,32 @@ def neighbour_list(positions, species, cutoff, cell=None, pbc=None):
                       cell=None if not view.cell else copy(view.cell, 9, np.float64), cell_shifts=shifts)
     finally:
         lib.atomfp_neighbours_free(handle)
+
+
+def read_frames(path):
+    """The frames of an extended XYZ file, read by the library: a list of dicts with positions
+    (n_atoms, 3), species (n_atoms,), cell (3, 3) rows or None, and pbc (3,) booleans."""
+    handle = _handle_out()
+    _capi.check(lib.atomfp_frames_read(str(path).encode(), ctypes.byref(handle)))
+    try:
+        count = ctypes.c_int64()
+        _capi.check(lib.atomfp_frames_count(handle, ctypes.byref(count)))
+        frames = []
+        for index in range(count.value):
+            n = ctypes.c_int64()
+            positions, cell = _capi.c_double_p(), _capi.c_double_p()
+            species, pbc = _capi.c_int32_p(), _capi.c_int32_p()
+            _capi.check(lib.atomfp_frames_get(handle, index, ctypes.byref(n), ctypes.byref(positions),
+                                              ctypes.byref(species), ctypes.byref(cell), ctypes.byref(pbc)))
+            frames.append({
+                "positions": np.ctypeslib.as_array(positions, shape=(n.value, 3)).copy(),
+                "species": np.ctypeslib.as_array(species, shape=(n.value,)).copy(),
+                "cell": np.ctypeslib.as_array(cell, shape=(3, 3)).copy() if cell else None,
+                "pbc": np.ctypeslib.as_array(pbc, shape=(3,)).astype(bool),
+            })
+        return frames
+    finally:
+        lib.atomfp_frames_free(handle)
 
 
 def _as_system(atoms, cutoff):

@@ -76,6 +76,10 @@ _SIGNATURES = {
     "atomfp_version": [ctypes.POINTER(ctypes.c_int)] * 3,
     "atomfp_neighbours_build": [_I64, c_double_p, c_int32_p, c_double_p, c_int32_p, _D, ctypes.POINTER(_P)],
     "atomfp_neighbours_system": [_P, _SYS],
+    "atomfp_frames_read": [ctypes.c_char_p, ctypes.POINTER(_P)],
+    "atomfp_frames_count": [_P, c_int64_p],
+    "atomfp_frames_get": [_P, _I64, c_int64_p, ctypes.POINTER(c_double_p), ctypes.POINTER(c_int32_p),
+                          ctypes.POINTER(c_double_p), ctypes.POINTER(c_int32_p)],
     "atomfp_descriptor_create": [ctypes.c_char_p, ctypes.POINTER(_P)],
     "atomfp_descriptor_parameters": [_P, ctypes.c_char_p, _I64, c_int64_p],
     "atomfp_descriptor_feature_count": [_P, c_int64_p],
@@ -103,7 +107,7 @@ for _name, _args in _SIGNATURES.items():
     _function = getattr(lib, _name)
     _function.argtypes = _args
     _function.restype = ctypes.c_int32
-for _name in ("atomfp_neighbours_free", "atomfp_descriptor_free", "atomfp_model_free", "atomfp_trainer_free"):
+for _name in ("atomfp_frames_free", "atomfp_neighbours_free", "atomfp_descriptor_free", "atomfp_model_free", "atomfp_trainer_free"):
     getattr(lib, _name).argtypes = [_P]
     getattr(lib, _name).restype = None
 for _name in ("atomfp_last_error", "atomfp_version_string"):
