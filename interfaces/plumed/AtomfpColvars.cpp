@@ -1,0 +1,399 @@
+/* PLUMED collective variables computed by atomfp, as a runtime plugin (LOAD FILE=AtomfpColvars.so).
+ * They talk to atomfp only through include_c/atomfp.h. Written in C++11: PLUMED compiles plugins
+ * with its own flags.
+ *
+ *   ATOMFP_SPHERICAL_EXPANSION  sums over centres of density-expansion coefficients c_{a n l m}
+ *                               (component c-K for feature K), or the vector norm
+ *                               sqrt(sum_m (sum_i c^i_{a n l m})^2) (NORM_SPECIES, NORM_N, NORM_L)
+ *   ATOMFP_SIMILARITY           mean kernel similarity (or fingerprint distance) of the selected
+ *                               environments to reference environments from an extended XYZ file
+ *
+ * Both give derivatives with respect to every atom and the box. Units: PLUMED's length unit is
+ * converted to Å at the boundary.
+ */
+#include <atomfp.h>
+
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/ActionRegister.h"
+#include "core/Atoms.h"
+#include "core/Colvar.h"
+#include "core/PlumedMain.h"
+#include "tools/Pbc.h"
+#include "element_symbols.hpp"
+
+namespace PLMD {
+namespace atomfp_plumed {
+
+// Features and their gradients for the selected centres of the requested atoms, with the list
+// built by atomfp (periodic images as cell shifts).
+class AtomfpColvarBase : public Colvar {
+public:
+    static void registerKeywords(Keywords& keys) {
+        Colvar::registerKeywords(keys);
+        keys.add("atoms", "ATOMS", "the atoms that make up the environments (all species)");
+        keys.add("atoms", "CENTERS", "the centres whose environments are described (default: every atom of ATOMS)");
+        keys.add("compulsory", "SPECIES", "atomic numbers: one for all atoms or one per atom of ATOMS");
+        keys.add("compulsory", "SPEC_FILE", "a JSON file with the atomfp descriptor specification");
+    }
+
+    explicit AtomfpColvarBase(const ActionOptions& options) : PLUMED_COLVAR_INIT(options) {
+        std::vector<AtomNumber> atoms, centers;
+        parseAtomList("ATOMS", atoms);
+        parseAtomList("CENTERS", centers);
+        if (atoms.empty()) error("ATOMS is empty");
+        std::vector<int> species;
+        parseVector("SPECIES", species);
+        if (species.size() == 1) species.assign(atoms.size(), species[0]);
+        if (species.size() != atoms.size()) error("SPECIES needs one atomic number or one per atom of ATOMS");
+        species_.assign(species.begin(), species.end());
+        if (centers.empty()) centers = atoms;
+        for (size_t c = 0; c < centers.size(); ++c) {
+            size_t k = 0;
+            while (k < atoms.size() && atoms[k].index() != centers[c].index()) ++k;
+            if (k == atoms.size()) error("every atom of CENTERS must be in ATOMS");
+            centers_.push_back(static_cast<int64_t>(k));
+        }
+        std::string spec_file;
+        parse("SPEC_FILE", spec_file);
+        const std::string spec = read_file(spec_file);
+        atomfp_descriptor_t* descriptor = nullptr;
+        if (atomfp_descriptor_create(spec.c_str(), &descriptor) != ATOMFP_OK) {
+            error("atomfp: descriptor from " + spec_file + ": " + atomfp_last_error());
+        }
+        descriptor_.reset(descriptor);
+        atomfp_descriptor_feature_count(descriptor_.get(), &n_features_);
+        atomfp_descriptor_cutoff(descriptor_.get(), &cutoff_);
+        log.printf("  atomfp descriptor from %s: %lld features, cutoff %g A\n", spec_file.c_str(),
+                   static_cast<long long>(n_features_), cutoff_);
+        log.printf("  %zu atoms, %zu centres\n", atoms.size(), centers_.size());
+        requestAtoms(atoms);
+    }
+
+protected:
+    struct DescriptorDeleter {
+        void operator()(atomfp_descriptor_t* d) const { atomfp_descriptor_free(d); }
+    };
+
+    static std::string read_file(const std::string& path) {
+        std::ifstream file(path.c_str());
+        std::stringstream text;
+        text << file.rdbuf();
+        return text.str();
+    }
+
+    // Å per PLUMED length unit
+    double angstrom_per_unit() { return plumed.getAtoms().getUnits().getLength() * 10.0; }
+
+    // Fills features_ [n_centers][n_features] and gradients_ [blocks][3][n_features] for the
+    // current positions, and the pair bookkeeping used by add_derivatives.
+    void evaluate() {
+        const double scale = angstrom_per_unit();
+        const int64_t n = static_cast<int64_t>(getNumberOfAtoms());
+        positions_.resize(3 * n);
+        for (int64_t i = 0; i < n; ++i)
+            for (int k = 0; k < 3; ++k) positions_[3 * i + k] = getPosition(i)[k] * scale;
+        periodic_ = getPbc().isSet();
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) cell_[3 * i + j] = getBox()(i, j) * scale;
+
+        atomfp_neighbours_t* list = nullptr;
+        atomfp_system_t full;
+        if (atomfp_neighbours_build(n, positions_.data(), species_.data(), periodic_ ? cell_ : NULL, NULL, cutoff_,
+                                    &list) != ATOMFP_OK ||
+            atomfp_neighbours_system(list, &full) != ATOMFP_OK) {
+            atomfp_neighbours_free(list);
+            error(std::string("atomfp: neighbour list: ") + atomfp_last_error());
+        }
+        // the selected centres' part of the full list
+        offsets_.assign(1, 0);
+        neighbours_.clear();
+        shifts_.clear();
+        for (size_t c = 0; c < centers_.size(); ++c) {
+            const int64_t i = centers_[c];
+            for (int64_t p = full.offsets[i]; p < full.offsets[i + 1]; ++p) {
+                neighbours_.push_back(full.neighbours[p]);
+                for (int k = 0; k < 3; ++k) shifts_.push_back(full.cell_shifts ? full.cell_shifts[3 * p + k] : 0);
+            }
+            offsets_.push_back(static_cast<int64_t>(neighbours_.size()));
+        }
+        atomfp_neighbours_free(list);
+
+        atomfp_system_t system;
+        system.n_atoms = n;
+        system.positions = positions_.data();
+        system.species = species_.data();
+        system.cell = periodic_ ? cell_ : NULL;
+        system.n_centers = static_cast<int64_t>(centers_.size());
+        system.centers = centers_.data();
+        system.offsets = offsets_.data();
+        system.neighbours = neighbours_.data();
+        system.cell_shifts = periodic_ ? shifts_.data() : NULL;
+        features_.resize(centers_.size() * n_features_);
+        gradients_.resize((centers_.size() + neighbours_.size()) * 3 * n_features_);
+        if (atomfp_descriptor_compute(descriptor_.get(), &system, features_.data(), gradients_.data()) != ATOMFP_OK) {
+            error(std::string("atomfp: ") + atomfp_last_error());
+        }
+    }
+
+    // Adds dS/dx for S with dS/dF = weights [n_centers][n_features], and the box derivative
+    // -sum over pairs r_ij (x) dS/dr_ij (the centre blocks carry no separation).
+    void add_derivatives(Value* value, const std::vector<double>& weights) {
+        const double scale = angstrom_per_unit();
+        const int64_t nf = n_features_;
+        Tensor box;
+        for (size_t c = 0; c < centers_.size(); ++c) {
+            const double* w = &weights[c * nf];
+            const int64_t first_block = static_cast<int64_t>(c) + offsets_[c];
+            const int64_t n_blocks = 1 + offsets_[c + 1] - offsets_[c];
+            for (int64_t b = 0; b < n_blocks; ++b) {
+                const double* g = &gradients_[(first_block + b) * 3 * nf];
+                Vector derivative;
+                for (int k = 0; k < 3; ++k) {
+                    double sum = 0;
+                    for (int64_t f = 0; f < nf; ++f) sum += w[f] * g[k * nf + f];
+                    derivative[k] = sum;
+                }
+                const int64_t atom = b == 0 ? centers_[c] : neighbours_[offsets_[c] + b - 1];
+                setAtomsDerivatives(value, static_cast<int>(atom), derivative * scale);
+                if (b > 0 && periodic_) {
+                    const int64_t p = offsets_[c] + b - 1;
+                    Vector r;
+                    for (int k = 0; k < 3; ++k) {
+                        r[k] = positions_[3 * atom + k] - positions_[3 * centers_[c] + k];
+                        for (int a = 0; a < 3; ++a) r[k] += shifts_[3 * p + a] * cell_[3 * a + k];
+                    }
+                    box -= Tensor(r, derivative);
+                }
+            }
+        }
+        if (periodic_) {
+            setBoxDerivatives(value, box);
+        } else {
+            setBoxDerivativesNoPbc(value);
+        }
+    }
+
+    std::unique_ptr<atomfp_descriptor_t, DescriptorDeleter> descriptor_;
+    std::vector<int32_t> species_;
+    std::vector<int64_t> centers_, offsets_, neighbours_;
+    std::vector<int32_t> shifts_;
+    std::vector<double> positions_, features_, gradients_;
+    double cell_[9];
+    bool periodic_ = false;
+    int64_t n_features_ = 0;
+    double cutoff_ = 0;
+};
+
+class SphericalExpansion : public AtomfpColvarBase {
+public:
+    static void registerKeywords(Keywords& keys) {
+        AtomfpColvarBase::registerKeywords(keys);
+        keys.add("optional", "COEFFICIENTS", "0-based feature indices: component c-K is the sum over centres of feature K");
+        keys.add("optional", "NORM_SPECIES", "with NORM_N and NORM_L: the norm of the centre-summed coefficients of this "
+                                             "neighbour species (atomic number)");
+        keys.add("optional", "NORM_N", "radial index n of the norm");
+        keys.add("optional", "NORM_L", "angular index l of the norm");
+        keys.addOutputComponent("c", "COEFFICIENTS", "c-K: the sum over centres of feature K");
+    }
+
+    explicit SphericalExpansion(const ActionOptions& options) : Action(options), AtomfpColvarBase(options) {
+        parseVector("COEFFICIENTS", coefficients_);
+        int norm_species = 0, norm_n = -1, norm_l = -1;
+        parse("NORM_SPECIES", norm_species);
+        parse("NORM_N", norm_n);
+        parse("NORM_L", norm_l);
+        checkRead();
+        const bool norm = norm_species > 0;
+        if (norm == !coefficients_.empty()) error("give either COEFFICIENTS or NORM_SPECIES, NORM_N and NORM_L");
+        if (norm) {
+            select_norm_features(norm_species, norm_n, norm_l);
+            addValueWithDerivatives();
+            setNotPeriodic();
+        } else {
+            for (size_t k = 0; k < coefficients_.size(); ++k) {
+                if (coefficients_[k] < 0 || coefficients_[k] >= n_features_) error("COEFFICIENTS out of range");
+                std::ostringstream name;
+                name << "c-" << coefficients_[k];
+                addComponentWithDerivatives(name.str());
+                componentIsNotPeriodic(name.str());
+            }
+        }
+    }
+
+    void calculate() override {
+        evaluate();
+        const size_t nc = centers_.size();
+        std::vector<double> weights(nc * n_features_);
+        if (!norm_features_.empty()) {
+            // S = sqrt(sum_m V_m^2), V_m = sum_i c^i_m: dS/dc^i_m = V_m / S
+            std::vector<double> v(norm_features_.size(), 0.0);
+            for (size_t m = 0; m < norm_features_.size(); ++m)
+                for (size_t c = 0; c < nc; ++c) v[m] += features_[c * n_features_ + norm_features_[m]];
+            double s = 0;
+            for (size_t m = 0; m < v.size(); ++m) s += v[m] * v[m];
+            s = std::sqrt(s);
+            for (size_t m = 0; m < v.size(); ++m)
+                for (size_t c = 0; c < nc; ++c) weights[c * n_features_ + norm_features_[m]] = s > 0 ? v[m] / s : 0;
+            setValue(s);
+            add_derivatives(getPntrToValue(), weights);
+            return;
+        }
+        for (size_t k = 0; k < coefficients_.size(); ++k) {
+            double sum = 0;
+            std::fill(weights.begin(), weights.end(), 0.0);
+            for (size_t c = 0; c < nc; ++c) {
+                sum += features_[c * n_features_ + coefficients_[k]];
+                weights[c * n_features_ + coefficients_[k]] = 1;
+            }
+            Value* value = getPntrToComponent(static_cast<int>(k));
+            value->set(sum);
+            add_derivatives(value, weights);
+        }
+    }
+
+private:
+    // The features labelled c[<element>,n=<n>,l=<l>,m=...], m = -l..l.
+    void select_norm_features(int z, int n, int l) {
+        const std::string symbol = atomfp_interfaces::element_symbol(z);
+        if (symbol.empty()) error("NORM_SPECIES must be an atomic number");
+        std::ostringstream prefix;
+        prefix << "c[" << symbol << ",n=" << n << ",l=" << l << ",m=";
+        for (int64_t f = 0; f < n_features_; ++f) {
+            char label[128];
+            int64_t length = 0;
+            if (atomfp_descriptor_feature_label(descriptor_.get(), f, label, sizeof label, &length) != ATOMFP_OK) continue;
+            if (std::string(label).compare(0, prefix.str().size(), prefix.str()) == 0) norm_features_.push_back(f);
+        }
+        if (norm_features_.size() != static_cast<size_t>(2 * l + 1)) {
+            error("the descriptor has no features " + prefix.str() + "...]: is it a spherical_expansion with that "
+                  "species, n and l?");
+        }
+        log.printf("  norm of the centre-summed %s...] over %zu values of m\n", prefix.str().c_str(),
+                   norm_features_.size());
+    }
+
+    std::vector<int64_t> coefficients_;
+    std::vector<int64_t> norm_features_;
+};
+
+class Similarity : public AtomfpColvarBase {
+public:
+    static void registerKeywords(Keywords& keys) {
+        AtomfpColvarBase::registerKeywords(keys);
+        keys.add("compulsory", "REFERENCE", "extended XYZ file of reference structures");
+        keys.add("optional", "REFERENCE_CENTERS", "1-based atom indices of the reference environments in every "
+                                                  "reference frame (default: every atom)");
+        keys.add("compulsory", "ZETA", "2", "exponent of the normalised polynomial kernel (k = (F.R / |F||R|)^ZETA)");
+        keys.addFlag("DISTANCE", false, "the mean Euclidean fingerprint distance |F - R| instead of the kernel");
+    }
+
+    explicit Similarity(const ActionOptions& options) : Action(options), AtomfpColvarBase(options) {
+        std::string reference;
+        parse("REFERENCE", reference);
+        std::vector<int> reference_centers;
+        parseVector("REFERENCE_CENTERS", reference_centers);
+        parse("ZETA", zeta_);
+        parseFlag("DISTANCE", distance_);
+        checkRead();
+        read_references(reference, reference_centers);
+        log.printf("  %zu reference environments from %s; %s\n", references_.size() / n_features_, reference.c_str(),
+                   distance_ ? "mean fingerprint distance" : "mean normalised polynomial kernel");
+        addValueWithDerivatives();
+        setNotPeriodic();
+    }
+
+    void calculate() override {
+        evaluate();
+        const size_t nc = centers_.size(), nr = references_.size() / n_features_, nf = n_features_;
+        std::vector<double> weights(nc * nf, 0.0);
+        double total = 0;
+        for (size_t c = 0; c < nc; ++c) {
+            const double* x = &features_[c * nf];
+            double* w = &weights[c * nf];
+            const double x_norm = norm(x, nf);
+            for (size_t r = 0; r < nr; ++r) {
+                const double* y = &references_[r * nf];
+                if (distance_) {
+                    double d = 0;
+                    for (size_t f = 0; f < nf; ++f) d += (x[f] - y[f]) * (x[f] - y[f]);
+                    d = std::sqrt(d);
+                    total += d;
+                    if (d > 0)
+                        for (size_t f = 0; f < nf; ++f) w[f] += (x[f] - y[f]) / d;
+                } else {
+                    const double y_norm = norm(y, nf);
+                    double dot = 0;
+                    for (size_t f = 0; f < nf; ++f) dot += x[f] * y[f];
+                    const double u = dot / (x_norm * y_norm);
+                    total += std::pow(u, zeta_);
+                    const double dk_du = zeta_ * std::pow(u, zeta_ - 1);
+                    for (size_t f = 0; f < nf; ++f)
+                        w[f] += dk_du * (y[f] / (x_norm * y_norm) - u * x[f] / (x_norm * x_norm));
+                }
+            }
+        }
+        const double count = static_cast<double>(nc * nr);
+        for (size_t k = 0; k < weights.size(); ++k) weights[k] /= count;
+        setValue(total / count);
+        add_derivatives(getPntrToValue(), weights);
+    }
+
+private:
+    static double norm(const double* x, size_t n) {
+        double s = 0;
+        for (size_t k = 0; k < n; ++k) s += x[k] * x[k];
+        return std::sqrt(s);
+    }
+
+    void read_references(const std::string& path, const std::vector<int>& centers) {
+        atomfp_frames_t* frames = nullptr;
+        if (atomfp_frames_read(path.c_str(), &frames) != ATOMFP_OK) {
+            error(std::string("atomfp: reference structures: ") + atomfp_last_error());
+        }
+        int64_t n_frames = 0;
+        atomfp_frames_count(frames, &n_frames);
+        std::string failure;
+        for (int64_t index = 0; index < n_frames && failure.empty(); ++index) {
+            int64_t n_atoms = 0;
+            const double* positions = NULL;
+            const double* cell = NULL;
+            const int32_t* species = NULL;
+            const int32_t* pbc = NULL;
+            atomfp_frames_get(frames, index, &n_atoms, &positions, &species, &cell, &pbc);
+            atomfp_neighbours_t* list = NULL;
+            atomfp_system_t system;
+            std::vector<double> features(n_atoms * n_features_);
+            if (atomfp_neighbours_build(n_atoms, positions, species, cell, cell ? pbc : NULL, cutoff_, &list) != ATOMFP_OK ||
+                atomfp_neighbours_system(list, &system) != ATOMFP_OK ||
+                atomfp_descriptor_compute(descriptor_.get(), &system, features.data(), NULL) != ATOMFP_OK) {
+                failure = atomfp_last_error();
+            }
+            atomfp_neighbours_free(list);
+            for (int64_t i = 0; i < n_atoms && failure.empty(); ++i) {
+                bool wanted = centers.empty();
+                for (size_t k = 0; k < centers.size(); ++k) wanted = wanted || centers[k] == i + 1;
+                if (wanted) references_.insert(references_.end(), &features[i * n_features_],
+                                               &features[(i + 1) * n_features_]);
+            }
+        }
+        atomfp_frames_free(frames);
+        if (!failure.empty()) error("atomfp: reference environments from " + path + ": " + failure);
+        if (references_.empty()) error("no reference environments in " + path);
+    }
+
+    std::vector<double> references_;
+    double zeta_ = 2;
+    bool distance_ = false;
+};
+
+PLUMED_REGISTER_ACTION(SphericalExpansion, "ATOMFP_SPHERICAL_EXPANSION")
+PLUMED_REGISTER_ACTION(Similarity, "ATOMFP_SIMILARITY")
+
+}  // namespace atomfp_plumed
+}  // namespace PLMD
