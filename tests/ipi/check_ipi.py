@@ -6,7 +6,8 @@
    Python package, bit-identical to the C API) to <= 1e-8 relative after unit conversion, and the
    total energy is conserved.
 2. Robustness: a server that sends a malformed header, one that stops in the middle of a message,
-   and one that accepts and then says nothing make the client exit non-zero with a message,
+   one that sends NaN positions, and one that accepts and then says nothing make the client exit
+   non-zero with a message,
    within its --timeout; no server at all makes it give up after --timeout.
 
 usage: check_ipi.py <atomfp-ipi> <model file>
@@ -118,6 +119,15 @@ def misbehaving_server(behaviour):
                 connection.sendall(b"INIT        " + np.array([0, 0], dtype=np.int32).tobytes())
                 connection.sendall(b"POSDATA     " + np.zeros(9).tobytes())  # and then nothing more
                 time.sleep(0.2)
+            elif behaviour == "nan positions":
+                cell = np.diag([10.0, 10.0, 10.0])
+                positions = np.full((2, 3), np.nan)
+                connection.sendall(b"STATUS      ")
+                connection.recv(12)
+                connection.sendall(b"INIT        " + np.array([0, 0], dtype=np.int32).tobytes())
+                connection.sendall(b"POSDATA     " + cell.tobytes() + np.linalg.inv(cell).tobytes()
+                                   + np.array([2], dtype=np.int32).tobytes() + positions.tobytes())
+                time.sleep(2)
             elif behaviour == "silent":
                 time.sleep(6)
         server.close()
@@ -129,6 +139,7 @@ def misbehaving_server(behaviour):
 def robustness(client, model_file):
     for behaviour, expected in [("bad header", "unexpected message 'HELLO WORLD!'"),
                                 ("truncated", "closed the connection in the middle of a message"),
+                                ("nan positions", "ATOMFP_ERROR_INVALID_ARGUMENT"),
                                 ("silent", "no message from the server for")]:
         port = misbehaving_server(behaviour)
         start = time.monotonic()
