@@ -17,7 +17,35 @@ extern "C" void dgeqrf_(const int* m, const int* n, double* a, const int* lda, d
 extern "C" void dtrtrs_(const char* uplo, const char* trans, const char* diag, const int* n, const int* nrhs,
                         const double* a, const int* lda, double* b, const int* ldb, int* info);
 
+extern "C" void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s, double* u,
+                        const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* iwork,
+                        int* info);
+
 namespace atomfp {
+
+void singular_value_decomposition(int rows, int cols, std::vector<double> matrix, std::vector<double>& u,
+                                  std::vector<double>& singular_values, std::vector<double>& vt) {
+    const int k = std::min(rows, cols);
+    u.assign(static_cast<std::size_t>(rows) * k, 0.0);
+    vt.assign(static_cast<std::size_t>(k) * cols, 0.0);
+    singular_values.assign(k, 0.0);
+    if (k == 0) return;
+    if (matrix.size() != static_cast<std::size_t>(rows) * cols) fail(Status::internal, "svd: matrix has the wrong size");
+    // The row-major A is the column-major A^T = V S U^T: LAPACK's "U" of it is our V (cols x k,
+    // column-major = our Vt row-major k x cols) and its "VT" is our U^T (k x rows column-major =
+    // our U row-major rows x k).
+    const char jobz = 'S';
+    int m = cols, n = rows, info = 0, query = -1;
+    double optimal = 0.0;
+    std::vector<int> iwork(8 * static_cast<std::size_t>(k));
+    dgesdd_(&jobz, &m, &n, matrix.data(), &m, singular_values.data(), vt.data(), &m, u.data(), &k, &optimal, &query,
+            iwork.data(), &info);
+    std::vector<double> work(std::max(1, static_cast<int>(optimal)));
+    int lwork = static_cast<int>(work.size());
+    dgesdd_(&jobz, &m, &n, matrix.data(), &m, singular_values.data(), vt.data(), &m, u.data(), &k, work.data(), &lwork,
+            iwork.data(), &info);
+    if (info != 0) fail(Status::linalg, "LAPACK dgesdd failed (info = ", info, ")");
+}
 
 void symmetric_eigen(int n, std::vector<double>& matrix, std::vector<double>& eigenvalues) {
     if (n <= 0) return;

@@ -11,6 +11,11 @@ namespace atomfp {
 // Throws Error(linalg) if LAPACK fails.
 void symmetric_eigen(int n, std::vector<double>& matrix, std::vector<double>& eigenvalues);
 
+// Thin singular value decomposition A = U diag(s) Vt of a row-major rows x cols matrix (dgesdd):
+// U [rows][k], s [k] descending, Vt [k][cols], k = min(rows, cols). Throws Error(linalg) on failure.
+void singular_value_decomposition(int rows, int cols, std::vector<double> matrix, std::vector<double>& u,
+                                  std::vector<double>& singular_values, std::vector<double>& vt);
+
 // Solves A x = b for a symmetric positive (semi-)definite n x n matrix by Cholesky factorisation
 // (dpotrf/dpotrs). If the factorisation fails, jitter * (mean diagonal) is added to the diagonal,
 // starting at `jitter` and growing tenfold up to 1e-6; returns the relative jitter finally used
