@@ -3,6 +3,7 @@
 #include "core/blas.hpp"
 #include "core/error.hpp"
 #include "core/lapack.hpp"
+#include "core/selection.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -391,73 +392,36 @@ FeatureMatrix distance_features(const FeatureMatrix& x, const std::vector<int64_
     return project_on_eigenvectors(centred, block, r, variance_kept);
 }
 
+namespace {
+
+FeatureMatrix transposed(const FeatureMatrix& x) {
+    FeatureMatrix t(x.cols, x.rows);
+    for (int64_t i = 0; i < x.rows; ++i)
+        for (int64_t c = 0; c < x.cols; ++c) t(c, i) = x(i, c);
+    return t;
+}
+
+void require_selectable(int64_t n_select, int64_t available, const char* what) {
+    if (n_select < 1 || n_select > available) fail(Status::invalid_argument, "cannot select ", n_select, " of ", available, " ", what);
+}
+
+}  // namespace
+
 std::vector<int64_t> cur_select_columns(const FeatureMatrix& x, int64_t n_select) {
-    if (n_select < 1 || n_select > x.cols) {
-        fail(Status::invalid_argument, "cannot select ", n_select, " of ", x.cols, " features");
-    }
-    FeatureMatrix residual = x;
-    std::vector<int64_t> selected;
-    std::vector<bool> taken(static_cast<size_t>(x.cols), false);
-    for (int64_t s = 0; s < n_select; ++s) {
-        // leverage of each column in the top right singular vector of the residual
-        const Svd d = svd(residual);
-        int64_t best = -1;
-        double best_score = -1;
-        for (int64_t c = 0; c < x.cols; ++c) {
-            if (taken[c]) continue;
-            const double score = d.k > 0 ? d.vt[c] * d.vt[c] : 0.0;
-            if (score > best_score) {
-                best_score = score;
-                best = c;
-            }
-        }
-        selected.push_back(best);
-        taken[best] = true;
-        // project the chosen column out of every column
-        double norm2 = 0;
-        for (int64_t i = 0; i < x.rows; ++i) norm2 += residual(i, best) * residual(i, best);
-        if (norm2 <= 0) continue;
-        std::vector<double> chosen(x.rows);
-        for (int64_t i = 0; i < x.rows; ++i) chosen[i] = residual(i, best);
-        for (int64_t c = 0; c < x.cols; ++c) {
-            double overlap = 0;
-            for (int64_t i = 0; i < x.rows; ++i) overlap += chosen[i] * residual(i, c);
-            overlap /= norm2;
-            for (int64_t i = 0; i < x.rows; ++i) residual(i, c) -= overlap * chosen[i];
-        }
-    }
-    return selected;
+    require_selectable(n_select, x.cols, "features");
+    const FeatureMatrix t = transposed(x);
+    return cur_selection(t.rows, t.cols, t.values.data(), n_select);
 }
 
 std::vector<int64_t> fps_select_rows(const FeatureMatrix& x, int64_t n_select) {
-    if (n_select < 1 || n_select > x.rows) fail(Status::invalid_argument, "cannot select ", n_select, " of ", x.rows, " points");
-    std::vector<double> mean(x.cols, 0.0);
-    for (int64_t i = 0; i < x.rows; ++i)
-        for (int64_t c = 0; c < x.cols; ++c) mean[c] += x(i, c) / x.rows;
-    auto distance2 = [&](int64_t i, const double* y) {
-        double sum = 0;
-        for (int64_t c = 0; c < x.cols; ++c) sum += (x(i, c) - y[c]) * (x(i, c) - y[c]);
-        return sum;
-    };
-    std::vector<double> nearest(x.rows);
-    for (int64_t i = 0; i < x.rows; ++i) nearest[i] = distance2(i, mean.data());
-    std::vector<int64_t> selected;
-    for (int64_t s = 0; s < n_select; ++s) {
-        const int64_t next = std::max_element(nearest.begin(), nearest.end()) - nearest.begin();
-        selected.push_back(next);
-        const double* chosen = &x.values[next * x.cols];
-        for (int64_t i = 0; i < x.rows; ++i) nearest[i] = std::min(s == 0 ? INFINITY : nearest[i], distance2(i, chosen));
-        nearest[next] = -1;  // never again
-        for (int64_t taken : selected) nearest[taken] = -1;
-    }
-    return selected;
+    require_selectable(n_select, x.rows, "samples");
+    return farthest_point_sampling(x.rows, x.cols, x.values.data(), n_select);
 }
 
 std::vector<int64_t> fps_select_columns(const FeatureMatrix& x, int64_t n_select) {
-    FeatureMatrix transposed(x.cols, x.rows);
-    for (int64_t i = 0; i < x.rows; ++i)
-        for (int64_t c = 0; c < x.cols; ++c) transposed(c, i) = x(i, c);
-    return fps_select_rows(transposed, n_select);
+    require_selectable(n_select, x.cols, "features");
+    const FeatureMatrix t = transposed(x);
+    return farthest_point_sampling(t.rows, t.cols, t.values.data(), n_select);
 }
 
 std::vector<double> pca_explained_variance(const FeatureMatrix& x) {

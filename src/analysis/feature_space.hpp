@@ -86,8 +86,8 @@ FeatureMatrix kernel_features(const FeatureMatrix& x, const std::vector<int64_t>
 // reference samples (classical scaling), diagonalised and projected like kernel features.
 FeatureMatrix distance_features(const FeatureMatrix& x, const std::vector<int64_t>& reference, double variance_kept);
 
-// Deterministic CUR column selection: repeatedly take the column with the largest leverage in the
-// top singular vectors of the residual, then project that column out of the others.
+// Deterministic CUR selection of columns (core/selection.hpp; may return fewer than asked once the
+// rank is exhausted).
 std::vector<int64_t> cur_select_columns(const FeatureMatrix& x, int64_t n_select);
 // Farthest point sampling of rows (samples), starting from the row farthest from the mean.
 std::vector<int64_t> fps_select_rows(const FeatureMatrix& x, int64_t n_select);

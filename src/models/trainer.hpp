@@ -7,6 +7,7 @@
 
 #include "core/json_spec.hpp"
 #include "core/neighbour_list.hpp"
+#include "core/selection.hpp"
 #include "io/extxyz.hpp"
 #include "models/evaluation.hpp"
 #include "models/model.hpp"
@@ -144,15 +145,6 @@ std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, co
                                             int folds, uint64_t seed,
                                             const TrainingCommunicator& communicator = TrainingCommunicator());
 
-// Deterministic greedy CUR selection of `count` rows of X [n][d]: repeatedly the row with the
-// largest weight on the leading right singular vector of the remaining matrix (found by power
-// iteration on its Gram matrix), after which every row loses its component along the chosen one.
-// Returns row indices in selection order; stops early when what remains is below 1e-12 of the
-// total squared norm (the matrix's rank is exhausted).
-std::vector<int64_t> cur_selection(int64_t n, int64_t d, const double* X, int64_t count);
 
-// Farthest-point sampling of `count` rows of X [n][d] by Euclidean distance, starting from the row
-// farthest from the mean; returns row indices in selection order (all rows if count >= n).
-std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count);
 
 }  // namespace atomfp

@@ -217,7 +217,7 @@ TEST(FeatureSpace, BadInputIsAClearError) {
     with_nan(4, 1) = NAN;
     expect_invalid([&] { gfrd(with_nan, f); }, "sample 4 feature 1");
     expect_invalid([&] { lfre(f, f, 50); }, "LFRE neighbourhood");
-    expect_invalid([&] { cur_select_columns(f, 4); }, "cannot select 4 of 3");
+    expect_invalid([&] { cur_select_columns(f, 4); }, "cannot select 4 of 3 features");
     expect_invalid([&] { fps_select_rows(f, 0); }, "cannot select 0");
 }
 

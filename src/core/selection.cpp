@@ -1,0 +1,97 @@
+#include "core/selection.hpp"
+
+#include "core/blas.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace atomfp {
+
+std::vector<int64_t> cur_selection(int64_t n, int64_t d, const double* X, int64_t count) {
+    count = std::min(count, n);
+    std::vector<double> R(X, X + n * d), G(static_cast<std::size_t>(d) * d), v(d, 1.0 / std::sqrt(static_cast<double>(d))), Gv(d),
+        scores(n);
+    gemm(true, false, d, d, n, 1.0, R.data(), d, R.data(), d, 0.0, G.data(), d);
+    std::vector<int64_t> selected;
+    std::vector<char> taken(n, 0);
+    double total = 0.0;
+    for (int64_t k = 0; k < d; ++k) total += G[k * d + k];
+    while (static_cast<int64_t>(selected.size()) < count) {
+        // Stop once what remains is rounding (the updates of G leave ~1e-16 of the total).
+        double trace = 0.0;
+        for (int64_t k = 0; k < d; ++k) trace += G[k * d + k];
+        if (!(trace > 1e-12 * total)) break;
+        // Leading eigenvector of the Gram matrix by power iteration, warm-started from the last one.
+        for (int iteration = 0; iteration < 200; ++iteration) {
+            gemm(false, false, d, 1, d, 1.0, G.data(), d, v.data(), 1, 0.0, Gv.data(), 1);
+            double norm = 0.0, change = 0.0;
+            for (double x : Gv) norm += x * x;
+            norm = std::sqrt(norm);
+            if (!(norm > 1e-300)) break;
+            for (int64_t k = 0; k < d; ++k) {
+                const double next = Gv[k] / norm;
+                change = std::max(change, std::abs(next - v[k]));
+                v[k] = next;
+            }
+            if (change < 1e-10) break;
+        }
+        gemm(false, false, n, 1, d, 1.0, R.data(), d, v.data(), 1, 0.0, scores.data(), 1);
+        int64_t best = -1;
+        double best_score = -1.0;
+        for (int64_t i = 0; i < n; ++i)
+            if (!taken[i] && scores[i] * scores[i] > best_score) best_score = scores[i] * scores[i], best = i;
+        double norm = 0.0;
+        for (int64_t k = 0; k < d; ++k) norm += R[best * d + k] * R[best * d + k];
+        if (best < 0 || !(norm > 1e-12 * total)) break;
+        selected.push_back(best);
+        taken[best] = 1;
+        // Remove the chosen direction e from every row and from the Gram matrix: G <- P G P, P = I - e e^T.
+        std::vector<double> e(R.begin() + best * d, R.begin() + (best + 1) * d);
+        for (double& x : e) x /= std::sqrt(norm);
+        for (int64_t i = 0; i < n; ++i) {
+            double along = 0.0;
+            for (int64_t k = 0; k < d; ++k) along += R[i * d + k] * e[k];
+            for (int64_t k = 0; k < d; ++k) R[i * d + k] -= along * e[k];
+        }
+        std::vector<double> g(d);
+        gemm(false, false, d, 1, d, 1.0, G.data(), d, e.data(), 1, 0.0, g.data(), 1);
+        double ege = 0.0;
+        for (int64_t k = 0; k < d; ++k) ege += e[k] * g[k];
+        for (int64_t i = 0; i < d; ++i)
+            for (int64_t j = 0; j < d; ++j) G[i * d + j] += -g[i] * e[j] - e[i] * g[j] + ege * e[i] * e[j];
+    }
+    return selected;
+}
+
+std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count) {
+    count = std::min(count, n);
+    std::vector<int64_t> selected;
+    if (count <= 0) return selected;
+    std::vector<double> mean(d, 0.0), nearest(n, std::numeric_limits<double>::infinity());
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t k = 0; k < d; ++k) mean[k] += X[i * d + k] / static_cast<double>(n);
+    auto distance2 = [&](int64_t i, const double* y) {
+        double s = 0.0;
+        for (int64_t k = 0; k < d; ++k) s += (X[i * d + k] - y[k]) * (X[i * d + k] - y[k]);
+        return s;
+    };
+    int64_t next = 0;
+    double farthest = -1.0;
+    for (int64_t i = 0; i < n; ++i) {
+        const double r = distance2(i, mean.data());
+        if (r > farthest) farthest = r, next = i;
+    }
+    while (static_cast<int64_t>(selected.size()) < count) {
+        const int64_t current = next;
+        selected.push_back(current);
+        farthest = -1.0;
+        for (int64_t i = 0; i < n; ++i) {
+            nearest[i] = std::min(nearest[i], distance2(i, X + current * d));
+            if (nearest[i] > farthest) farthest = nearest[i], next = i;
+        }
+    }
+    return selected;
+}
+
+}  // namespace atomfp
