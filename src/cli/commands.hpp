@@ -10,5 +10,8 @@ int perturb(int argc, char** argv);
 int fit(int argc, char** argv);
 int predict(int argc, char** argv);
 int scan(int argc, char** argv);
+int compare(int argc, char** argv);
+int select(int argc, char** argv);
+int dims(int argc, char** argv);
 
 }  // namespace atomfp::cli

@@ -18,6 +18,9 @@ const char* usage =
     "  fit              train a sparse GPR model on energies, forces and virials\n"
     "  predict          energies, forces and virials of a model, with errors and parity plots\n"
     "  scan             cross-validated grid over the kernel parameter and the regularisation\n"
+    "  compare          feature-space reconstruction (GFRE, GFRD, LFRE) between two descriptors\n"
+    "  select           choose features of a descriptor by CUR or farthest-point sampling\n"
+    "  dims             reconstruction and PCA curves against the number of features\n"
     "\n"
     "options:\n"
     "  --help           show this message (or a command's with 'atomfp <command> --help')\n"
@@ -42,6 +45,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "fit")) return atomfp::cli::fit(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "predict")) return atomfp::cli::predict(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "scan")) return atomfp::cli::scan(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "compare")) return atomfp::cli::compare(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "select")) return atomfp::cli::select(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "dims")) return atomfp::cli::dims(argc - 2, argv + 2);
     std::fprintf(stderr, "atomfp: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }
