@@ -129,6 +129,36 @@ FeatureMatrix project_on_eigenvectors(const FeatureMatrix& rows, std::vector<dou
     return multiply(rows, w);
 }
 
+// Doubly centres kernel-like values against the reference set: rows (n x r) hold k(x_i, ref_j) and
+// the reference rows among them the reference block. k_c(x, r_j) = k(x, r_j) - mean_l k(x, r_l)
+// - mean_l k(r_j, r_l) + mean_jl k(r_j, r_l): kernel PCA's centring in feature space, which for
+// k = -d^2 / 2 is classical scaling.
+FeatureMatrix centred_against_reference(const FeatureMatrix& rows, const std::vector<int64_t>& reference) {
+    const int64_t r = static_cast<int64_t>(reference.size());
+    std::vector<double> reference_mean(r, 0.0);
+    double grand = 0;
+    for (int64_t a = 0; a < r; ++a) {
+        for (int64_t b = 0; b < r; ++b) reference_mean[a] += rows(reference[a], b) / r;
+        grand += reference_mean[a] / r;
+    }
+    FeatureMatrix centred(rows.rows, r);
+    for (int64_t i = 0; i < rows.rows; ++i) {
+        double row_mean = 0;
+        for (int64_t j = 0; j < r; ++j) row_mean += rows(i, j) / r;
+        for (int64_t j = 0; j < r; ++j) centred(i, j) = rows(i, j) - row_mean - reference_mean[j] + grand;
+    }
+    return centred;
+}
+
+// The symmetrised reference block of centred rows.
+std::vector<double> reference_block(const FeatureMatrix& centred, const std::vector<int64_t>& reference) {
+    const int64_t r = static_cast<int64_t>(reference.size());
+    std::vector<double> block(static_cast<size_t>(r * r));
+    for (int64_t a = 0; a < r; ++a)
+        for (int64_t b = 0; b < r; ++b) block[a * r + b] = 0.5 * (centred(reference[a], b) + centred(reference[b], a));
+    return block;
+}
+
 }  // namespace
 
 FeatureMatrix standardized(const FeatureMatrix& x, const char* name) {
@@ -356,10 +386,8 @@ FeatureMatrix kernel_features(const FeatureMatrix& x, const std::vector<int64_t>
                 break;
             }
         }
-    std::vector<double> block(static_cast<size_t>(r * r));
-    for (int64_t a = 0; a < r; ++a)
-        for (int64_t b = 0; b < r; ++b) block[a * r + b] = 0.5 * (k(reference[a], b) + k(reference[b], a));
-    return project_on_eigenvectors(k, block, r, settings.variance_kept);
+    const FeatureMatrix centred = centred_against_reference(k, reference);
+    return project_on_eigenvectors(centred, reference_block(centred, reference), r, settings.variance_kept);
 }
 
 FeatureMatrix distance_features(const FeatureMatrix& x, const std::vector<int64_t>& reference, double variance_kept) {
@@ -372,24 +400,9 @@ FeatureMatrix distance_features(const FeatureMatrix& x, const std::vector<int64_
             for (int64_t c = 0; c < x.cols; ++c) sum += (x(i, c) - x(reference[j], c)) * (x(i, c) - x(reference[j], c));
             d2(i, j) = sum;
         }
-    // reference column means and grand mean of the reference block
-    std::vector<double> reference_mean(r, 0.0);
-    double grand = 0;
-    for (int64_t a = 0; a < r; ++a) {
-        for (int64_t b = 0; b < r; ++b) reference_mean[a] += d2(reference[a], b) / r;
-        grand += reference_mean[a] / r;
-    }
-    // b_j(x) = -1/2 (d2(x, r_j) - mean_l d2(x, r_l) - mean_l d2(r_j, r_l) + grand)
-    FeatureMatrix centred(x.rows, r);
-    for (int64_t i = 0; i < x.rows; ++i) {
-        double row_mean = 0;
-        for (int64_t j = 0; j < r; ++j) row_mean += d2(i, j) / r;
-        for (int64_t j = 0; j < r; ++j) centred(i, j) = -0.5 * (d2(i, j) - row_mean - reference_mean[j] + grand);
-    }
-    std::vector<double> block(static_cast<size_t>(r * r));
-    for (int64_t a = 0; a < r; ++a)
-        for (int64_t b = 0; b < r; ++b) block[a * r + b] = 0.5 * (centred(reference[a], b) + centred(reference[b], a));
-    return project_on_eigenvectors(centred, block, r, variance_kept);
+    for (double& v : d2.values) v *= -0.5;
+    const FeatureMatrix centred = centred_against_reference(d2, reference);
+    return project_on_eigenvectors(centred, reference_block(centred, reference), r, variance_kept);
 }
 
 namespace {

@@ -70,8 +70,9 @@ Reconstruction lfre(const FeatureMatrix& f, const FeatureMatrix& f_prime, int64_
                     const ComparisonOptions& options = {});
 
 // Explicit RKHS features of a kernel (eq 2.12): the kernel matrix over the reference samples is
-// diagonalised, the eigenvectors carrying `variance_kept` of its trace are kept, and every sample is
-// projected (Nystrom: k(x, reference) U Lambda^{-1/2}).
+// centred in feature space (kernel PCA) and diagonalised, the eigenvectors carrying `variance_kept`
+// of the variance are kept, and every sample is projected (Nystrom: k_c(x, reference) U
+// Lambda^{-1/2}).
 enum class InducedKernel { linear, polynomial, rbf };
 struct KernelSettings {
     InducedKernel type = InducedKernel::rbf;

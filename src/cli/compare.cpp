@@ -35,6 +35,10 @@ const char* compare_usage =
     "  --max-samples N    at most N environments, chosen by farthest-point sampling in A (default 2000)\n"
     "  --k N              LFRE neighbourhood size (default 15)\n"
     "  --seed N           train/test split (default 1)\n"
+    "  --kernel KIND      compare with the features B induces through a kernel instead of B itself:\n"
+    "                     rbf (exp(-gamma |x - x'|^2)), polynomial ((1 + gamma x.x')^2) or linear,\n"
+    "                     on standardised B, the eigenvectors with 99 %% of the train-set kernel's trace\n"
+    "  --gamma G          kernel parameter (default 1)\n"
     "  -o PREFIX          write PREFIX.csv (the measures), PREFIX_pointwise.csv and PREFIX.svg\n"
     "  --help             show this message\n";
 
@@ -156,16 +160,39 @@ bool wants_help(const Arguments& args, const char* usage) {
 
 int compare(int argc, char** argv) {
     try {
-        Arguments args(argc, argv, {"--spec", "--species", "--max-samples", "--k", "--seed", "-o"}, {"--help", "-h"});
+        Arguments args(argc, argv, {"--spec", "--species", "--max-samples", "--k", "--seed", "--kernel", "--gamma", "-o"},
+                       {"--help", "-h"});
         if (wants_help(args, compare_usage)) return 0;
         if (args.positional().size() != 1) {
             std::fputs(compare_usage, stderr);
             return 2;
         }
         std::printf("atomfp compare\n");
-        const Prepared p = prepare(args, 2);
+        Prepared p = prepare(args, 2);
         ComparisonOptions options;
         options.seed = static_cast<uint64_t>(number_option(args, "--seed", 1));
+        if (args.has("--kernel")) {
+            // RKHS features of B (eq 2.12), diagonalised on the same train half the comparison uses
+            KernelSettings kernel;
+            const std::string kind = args.value("--kernel");
+            if (kind == "rbf") {
+                kernel.type = InducedKernel::rbf;
+            } else if (kind == "polynomial") {
+                kernel.type = InducedKernel::polynomial;
+            } else if (kind == "linear") {
+                kernel.type = InducedKernel::linear;
+            } else {
+                fail(Status::invalid_argument, "--kernel must be rbf, polynomial or linear, got ", kind);
+            }
+            kernel.gamma = number_option(args, "--gamma", 1.0);
+            const Split split = two_fold_split(p.features[1].rows, options.seed);
+            p.features[1] = kernel_features(standardized(p.features[1], p.names[1].c_str()), split.train, kernel);
+            char suffix[64];
+            std::snprintf(suffix, sizeof suffix, "_%s%g", kind.c_str(), kernel.gamma);
+            p.names[1] += suffix;
+            std::printf("  %s: %lld kernel features of %s\n", p.names[1].c_str(), static_cast<long long>(p.features[1].cols),
+                        args.values("--spec")[1].c_str());
+        }
         const int64_t k = static_cast<int64_t>(number_option(args, "--k", 15));
         struct Direction {
             std::string name;
