@@ -353,7 +353,9 @@ int dims(int argc, char** argv) {
             double left = 0;
             for (size_t k = static_cast<size_t>(n); k < variance.size(); ++k) left += variance[k];
             std::printf("  %8lld %12.4e %12.4e %16.4e\n", static_cast<long long>(n), e_cur, e_fps, left);
-            csv += std::to_string(n) + "," + std::to_string(e_cur) + "," + std::to_string(e_fps) + "," + std::to_string(left) + "\n";
+            char row[160];
+            std::snprintf(row, sizeof row, "%lld,%.9e,%.9e,%.9e\n", static_cast<long long>(n), e_cur, e_fps, left);
+            csv += row;
             cur_curve.x.push_back(n);
             cur_curve.y.push_back(e_cur);
             fps_curve.x.push_back(n);
