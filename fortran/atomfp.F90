@@ -111,6 +111,7 @@ module atomfp
    public :: atomfp_descriptor_compute
    public :: atomfp_sensitivity_size, atomfp_sensitivity_matrix, atomfp_sensitivity_spectrum
    public :: atomfp_manifold_trace
+   public :: atomfp_feature_space_compare, atomfp_feature_select
    public :: atomfp_model_load, atomfp_model_save, atomfp_model_free, atomfp_model_cutoff
    public :: atomfp_model_species, atomfp_model_predict
    public :: atomfp_trainer_create, atomfp_trainer_free, atomfp_trainer_add_structure, atomfp_trainer_size
@@ -284,6 +285,28 @@ module atomfp
          integer(c_int64_t), intent(out) :: n_frames
          type(c_ptr), value :: species, positions, eigenvalues, displacement, distances, random_distances
          integer(c_int32_t) :: c_manifold_trace
+      end function
+
+      function c_feature_space_compare(n_samples, n_features_a, a, n_features_b, b, options, gfre, gfrd, lfre, &
+                                       pointwise, n_test) bind(c, name="atomfp_feature_space_compare")
+         import :: c_ptr, c_int64_t, c_int32_t
+         integer(c_int64_t), value :: n_samples, n_features_a
+         type(c_ptr), value :: a
+         integer(c_int64_t), value :: n_features_b
+         type(c_ptr), value :: b, options, gfre, gfrd, lfre, pointwise
+         integer(c_int64_t), intent(out) :: n_test
+         integer(c_int32_t) :: c_feature_space_compare
+      end function
+      function c_feature_select(n_samples, n_features, x, method, n_select, selected, n_selected) &
+         bind(c, name="atomfp_feature_select")
+         import :: c_ptr, c_int64_t, c_int32_t, c_char
+         integer(c_int64_t), value :: n_samples, n_features
+         type(c_ptr), value :: x
+         character(kind=c_char), intent(in) :: method(*)
+         integer(c_int64_t), value :: n_select
+         type(c_ptr), value :: selected
+         integer(c_int64_t), intent(out) :: n_selected
+         integer(c_int32_t) :: c_feature_select
       end function
 
       function c_model_load(path, out) bind(c, name="atomfp_model_load")
@@ -755,6 +778,64 @@ contains
       call finish(c_manifold_trace(descriptor%ptr, n_probes, probes_ptr, view%c, center - 1, options_ptr, &
                                    max_frames, n_frames, frame_ptrs(1), frame_ptrs(2), frame_ptrs(3), frame_ptrs(4), &
                                    frame_ptrs(5), frame_ptrs(6)), ierr)
+   end subroutine
+
+   ! ==== feature-space analysis =========================================================================
+
+   !> GFRE, GFRD and LFRE between two feature matrices of the same samples, a (n_features_a, n_samples)
+   !> and b (n_features_b, n_samples): gfre(1) = GFRE(a -> b), gfre(2) = GFRE(b -> a), likewise gfrd
+   !> and lfre; pointwise (n_samples / 2, 2) the per-test-sample errors. options as in the C API.
+   subroutine atomfp_feature_space_compare(a, b, gfre, gfrd, lfre, pointwise, options, ierr)
+      real(c_double), intent(in), target, contiguous :: a(:, :), b(:, :)
+      real(c_double), intent(out), target, optional :: gfre(2), gfrd(2), lfre(2)
+      real(c_double), intent(inout), target, contiguous, optional :: pointwise(:, :)
+      character(len=*), intent(in), optional :: options
+      integer, optional, intent(out) :: ierr
+      character(kind=c_char, len=:), allocatable, target :: c_options
+      type(c_ptr) :: options_ptr, gfre_ptr, gfrd_ptr, lfre_ptr, pointwise_ptr
+      integer(c_int64_t) :: n_test
+      if (size(a, 2) /= size(b, 2)) then
+         call fail(ATOMFP_ERROR_INVALID_ARGUMENT, "a and b describe different numbers of samples: "// &
+                   shape_text(shape(a, kind=c_int64_t))//" and "//shape_text(shape(b, kind=c_int64_t)), ierr)
+         return
+      end if
+      options_ptr = c_null_ptr
+      if (present(options)) then
+         c_options = options//c_null_char
+         options_ptr = c_loc(c_options)
+      end if
+      gfre_ptr = c_null_ptr
+      if (present(gfre)) gfre_ptr = c_loc(gfre)
+      gfrd_ptr = c_null_ptr
+      if (present(gfrd)) gfrd_ptr = c_loc(gfrd)
+      lfre_ptr = c_null_ptr
+      if (present(lfre)) lfre_ptr = c_loc(lfre)
+      pointwise_ptr = c_null_ptr
+      if (present(pointwise)) then
+         if (.not. shape_is(pointwise, [size(a, 2, kind=c_int64_t) / 2, 2_c_int64_t], "pointwise", ierr)) return
+         pointwise_ptr = c_loc(pointwise)
+      end if
+      call finish(c_feature_space_compare(size(a, 2, kind=c_int64_t), size(a, 1, kind=c_int64_t), c_loc(a), &
+                                          size(b, 1, kind=c_int64_t), c_loc(b), options_ptr, gfre_ptr, gfrd_ptr, &
+                                          lfre_ptr, pointwise_ptr, n_test), ierr)
+   end subroutine
+
+   !> Chooses n_select features ("cur", "fps_features") or samples ("fps_samples") of x
+   !> (n_features, n_samples); selected receives 1-based indices in selection order.
+   subroutine atomfp_feature_select(x, method, n_select, selected, ierr)
+      real(c_double), intent(in), target, contiguous :: x(:, :)
+      character(len=*), intent(in) :: method
+      integer, intent(in) :: n_select
+      integer(c_int64_t), allocatable, intent(out) :: selected(:)
+      integer, optional, intent(out) :: ierr
+      integer(c_int64_t), allocatable, target :: chosen(:)
+      integer(c_int64_t) :: n_selected
+      allocate (chosen(max(n_select, 1)))
+      allocate (selected(0))
+      if (.not. finish_ok(c_feature_select(size(x, 2, kind=c_int64_t), size(x, 1, kind=c_int64_t), c_loc(x), &
+                                           to_c_string(method), int(n_select, c_int64_t), c_loc(chosen), n_selected), &
+                          ierr)) return
+      selected = chosen(1:n_selected) + 1
    end subroutine
 
    ! ==== kernel models ==================================================================================

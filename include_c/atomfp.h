@@ -277,6 +277,42 @@ ATOMFP_API atomfp_status_t atomfp_manifold_trace(const atomfp_descriptor_t* desc
                                                  double* random_distances);
 
 /* ---------------------------------------------------------------------------------------------
+ * Feature-space analysis
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * How well two feature matrices of the same samples reconstruct each other (Goscinski's thesis,
+ * eqs 2.1-2.7, 2.17; docs/feature_space.md). Both are standardised (centred, |X|^2 / n = 1), split
+ * 2-fold into train and test halves, and regressed linearly with a truncated SVD whose cutoff is
+ * chosen by an inner 2-fold cross-validation.
+ *
+ *  a [n_samples][n_features_a], b [n_samples][n_features_b]
+ *  options   JSON object or NULL/"": seed (1), relative_cutoff (chosen when absent),
+ *            lfre_neighbours (15; 0 skips the LFRE)
+ *  gfre      [2]: GFRE(a -> b), GFRE(b -> a)             gfrd [2]: GFRD(a, b), GFRD(b, a)
+ *  lfre      [2] or NULL                                  n_test: the test-set size
+ *  pointwise [2][n_test] or NULL: |x'_i - x_i P| per test sample, a -> b then b -> a; query n_test
+ *            first with pointwise NULL (it is (n_samples) / 2 rounded down)
+ * Mismatched sample counts, fewer than 4 samples, non-finite values and all-constant matrices are
+ * ATOMFP_ERROR_INVALID_ARGUMENT.
+ */
+ATOMFP_API atomfp_status_t atomfp_feature_space_compare(int64_t n_samples, int64_t n_features_a, const double* a,
+                                                        int64_t n_features_b, const double* b, const char* options,
+                                                        double* gfre, double* gfrd, double* lfre, double* pointwise,
+                                                        int64_t* n_test);
+
+/*
+ * Chooses n_select columns (features) or rows (samples) of x [n_samples][n_features], standardised:
+ *  method  "cur"           deterministic CUR of the features (may stop early at the matrix's rank)
+ *          "fps_features"  farthest-point sampling of the features
+ *          "fps_samples"   farthest-point sampling of the samples
+ *  selected [n_select] receives 0-based indices in selection order, n_selected how many.
+ */
+ATOMFP_API atomfp_status_t atomfp_feature_select(int64_t n_samples, int64_t n_features, const double* x,
+                                                 const char* method, int64_t n_select, int64_t* selected,
+                                                 int64_t* n_selected);
+
+/* ---------------------------------------------------------------------------------------------
  * Kernel models
  * ------------------------------------------------------------------------------------------- */
 

@@ -1,8 +1,10 @@
 #include "atomfp.h"
 
+#include "analysis/feature_space.hpp"
 #include "analysis/manifold.hpp"
 #include "analysis/sensitivity.hpp"
 #include "capi/guard.hpp"
+#include "core/json_spec.hpp"
 #include "core/neighbour_list.hpp"
 #include "descriptors/factory.hpp"
 #include "io/extxyz.hpp"
@@ -303,6 +305,79 @@ atomfp_status_t atomfp_frames_get(const atomfp_frames_t* frames, int64_t index, 
         if (species) *species = frame.species.data();
         if (cell) *cell = frame.cell ? frame.cell->data() : nullptr;
         if (pbc) *pbc = frames->pbc[static_cast<size_t>(index)].data();
+    });
+}
+
+namespace {
+
+atomfp::FeatureMatrix borrowed_matrix(int64_t rows, int64_t cols, const double* values, const char* name) {
+    atomfp::capi::require_pointer(values, name);
+    if (rows < 1 || cols < 1) fail(Status::invalid_argument, name, " must have at least one sample and one feature, got ", rows, " x ", cols);
+    atomfp::FeatureMatrix x(rows, cols);
+    std::copy(values, values + rows * cols, x.values.begin());
+    return x;
+}
+
+}  // namespace
+
+atomfp_status_t atomfp_feature_space_compare(int64_t n_samples, int64_t n_features_a, const double* a,
+                                             int64_t n_features_b, const double* b, const char* options, double* gfre,
+                                             double* gfrd, double* lfre, double* pointwise, int64_t* n_test) {
+    return guard([&] {
+        const atomfp::FeatureMatrix x = borrowed_matrix(n_samples, n_features_a, a, "a");
+        const atomfp::FeatureMatrix y = borrowed_matrix(n_samples, n_features_b, b, "b");
+        const std::string text = options ? options : "";
+        const atomfp::json parsed = text.empty() ? atomfp::json::object() : atomfp::parse_json(text);
+        if (!parsed.is_object()) fail(Status::json_error, "feature-space options must be a JSON object");
+        atomfp::SpecReader r(parsed, "feature-space options");
+        atomfp::ComparisonOptions settings;
+        settings.seed = static_cast<uint64_t>(r.integer("seed", 1, 0));
+        if (r.has("relative_cutoff")) settings.relative_cutoff = r.number("relative_cutoff", std::nullopt, 0.0, 1.0);
+        const int64_t neighbours = r.integer("lfre_neighbours", 15, 0);
+        r.finish();
+        const int64_t tests = n_samples / 2;
+        if (!gfre && !gfrd && !lfre && !pointwise) {
+            if (n_test) *n_test = tests;
+            return;
+        }
+        const atomfp::Reconstruction forward = atomfp::gfre(x, y, settings), backward = atomfp::gfre(y, x, settings);
+        double distortion[2] = {0, 0}, local[2] = {0, 0};
+        if (gfrd) distortion[0] = atomfp::gfrd(x, y, settings), distortion[1] = atomfp::gfrd(y, x, settings);
+        if (lfre && neighbours > 0) {
+            local[0] = atomfp::lfre(x, y, neighbours, settings).test_error;
+            local[1] = atomfp::lfre(y, x, neighbours, settings).test_error;
+        }
+        if (gfre) gfre[0] = forward.test_error, gfre[1] = backward.test_error;
+        if (gfrd) gfrd[0] = distortion[0], gfrd[1] = distortion[1];
+        if (lfre) lfre[0] = local[0], lfre[1] = local[1];
+        if (pointwise) {
+            std::copy(forward.pointwise.begin(), forward.pointwise.end(), pointwise);
+            std::copy(backward.pointwise.begin(), backward.pointwise.end(), pointwise + tests);
+        }
+        if (n_test) *n_test = tests;
+    });
+}
+
+atomfp_status_t atomfp_feature_select(int64_t n_samples, int64_t n_features, const double* x, const char* method,
+                                      int64_t n_select, int64_t* selected, int64_t* n_selected) {
+    return guard([&] {
+        require_pointer(method, "method");
+        require_pointer(selected, "selected");
+        require_pointer(n_selected, "n_selected");
+        const atomfp::FeatureMatrix matrix = atomfp::standardized(borrowed_matrix(n_samples, n_features, x, "x"), "x");
+        const std::string name = method;
+        std::vector<int64_t> chosen;
+        if (name == "cur") {
+            chosen = atomfp::cur_select_columns(matrix, n_select);
+        } else if (name == "fps_features") {
+            chosen = atomfp::fps_select_columns(matrix, n_select);
+        } else if (name == "fps_samples") {
+            chosen = atomfp::fps_select_rows(matrix, n_select);
+        } else {
+            fail(Status::invalid_argument, "method must be \"cur\", \"fps_features\" or \"fps_samples\", got \"", name, "\"");
+        }
+        std::copy(chosen.begin(), chosen.end(), selected);
+        *n_selected = static_cast<int64_t>(chosen.size());
     });
 }
 

@@ -75,6 +75,7 @@ program test_module
    call test_trainer_against_c()
    call test_errors()
    call test_frames()
+   call test_feature_space()
 
    write (*, '(a, i0, a, i0, a)') "fortran module: ", checks - failures, " checks passed, ", failures, " failed"
    if (failures > 0) error stop 1
@@ -462,6 +463,29 @@ contains
       call check(ierr /= ATOMFP_OK .and. .not. atomfp_associated(model), "training without structures")
       call atomfp_trainer_free(trainer)
       call atomfp_descriptor_free(descriptor)
+   end subroutine
+
+   ! A rotation of the features loses and distorts nothing; one of three features cannot give all three.
+   subroutine test_feature_space()
+      real(c_double) :: a(3, 40), b(3, 40), gfre(2), gfrd(2), pointwise(20, 2)
+      integer(c_int64_t), allocatable :: selected(:)
+      integer :: i, ierr
+      do i = 1, 40
+         a(:, i) = [sin(1.3d0 * i), sin(1.3d0 * i + 2.1d0) + 0.1d0 * cos(0.7d0 * i), sin(1.3d0 * i + 4.2d0)]
+         b(:, i) = [cos(0.6d0) * a(1, i) - sin(0.6d0) * a(2, i), sin(0.6d0) * a(1, i) + cos(0.6d0) * a(2, i), a(3, i)]
+      end do
+      call atomfp_feature_space_compare(a, b, gfre, gfrd, pointwise=pointwise, ierr=ierr)
+      call check(ierr == ATOMFP_OK .and. all(gfre < 1d-10) .and. all(gfrd < 1d-10), "GFRE and GFRD of a rotation are 0")
+      call atomfp_feature_space_compare(a, a(1:1, :), gfre, pointwise=pointwise)
+      call check(gfre(1) < 1d-10 .and. gfre(2) > 0.3d0, "three features give one back, one does not give three")
+      call check(abs(sqrt(sum(pointwise(:, 2)**2) / 20) - gfre(2)) < 1d-12, "pointwise errors (column 2) average to GFRE")
+      call atomfp_feature_select(a, "cur", 2, selected)
+      call check(size(selected) == 2 .and. all(selected >= 1 .and. selected <= 3), "CUR selects 1-based features")
+      call atomfp_feature_space_compare(a, b(:, 1:30), gfre, ierr=ierr)
+      call check(ierr == ATOMFP_ERROR_INVALID_ARGUMENT, "different sample counts are rejected")
+      call atomfp_feature_select(a, "best", 2, selected, ierr)
+      call check(ierr == ATOMFP_ERROR_INVALID_ARGUMENT .and. index(atomfp_last_error(), "method") > 0, &
+                 "an unknown selection method")
    end subroutine
 
    ! The frames of an extended XYZ file written here, with values known to the test.

@@ -293,6 +293,24 @@ class FrameTests(unittest.TestCase):
         self.assertEqual(caught.exception.name, "ATOMFP_ERROR_IO")
 
 
+class FeatureSpaceTests(unittest.TestCase):
+    def test_compare_and_select(self):
+        rng = np.random.default_rng(4)
+        a = rng.normal(size=(80, 4))
+        q, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+        result = atomfp.compare_features(a, a @ q)
+        self.assertTrue(np.all(result["gfre"] < 1e-10) and np.all(result["gfrd"] < 1e-10))
+        partial = atomfp.compare_features(a, a[:, :1])
+        self.assertLess(partial["gfre"][0], 1e-10)
+        self.assertGreater(partial["gfre"][1], 0.3)
+        self.assertAlmostEqual(np.sqrt((partial["pointwise"][1] ** 2).mean()), partial["gfre"][1], delta=1e-12)
+        chosen = atomfp.select_features(np.hstack([a, a[:, :2] + a[:, 2:]]), "cur", 4)
+        self.assertEqual(len(chosen), 4)
+        with self.assertRaises(atomfp.AtomfpError) as caught:
+            atomfp.compare_features(a, np.ones((80, 2)))
+        self.assertIn("constant", str(caught.exception))
+
+
 class ErrorTests(unittest.TestCase):
     def assert_status(self, name, function, *args, **kwargs):
         with self.assertRaises(atomfp.AtomfpError) as caught:

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -333,4 +334,76 @@ TEST(CApiFrames, BadFilesAreStatusesNotCrashes) {
         << atomfp_last_error();
     EXPECT_EQ(frames, nullptr);
     atomfp_frames_free(nullptr);
+}
+
+TEST(CApiFeatureSpace, CompareAndSelect) {
+    // b = a Q for an orthogonal Q (a rotation in the first two features): nothing lost, nothing distorted
+    const int64_t n = 60, m = 3;
+    std::vector<double> a(n * m), b(n * m), c(n * 1);
+    for (int64_t i = 0; i < n; ++i) {
+        for (int64_t k = 0; k < m; ++k) a[i * m + k] = std::sin(1.3 * i + 2.1 * k) + 0.1 * k * std::cos(0.7 * i);
+        const double angle = 0.6;
+        b[i * m + 0] = std::cos(angle) * a[i * m + 0] - std::sin(angle) * a[i * m + 1];
+        b[i * m + 1] = std::sin(angle) * a[i * m + 0] + std::cos(angle) * a[i * m + 1];
+        b[i * m + 2] = a[i * m + 2];
+        c[i] = a[i * m + 0];  // one of three features
+    }
+    double gfre[2] = {-1, -1}, gfrd[2] = {-1, -1}, lfre[2] = {-1, -1};
+    int64_t n_test = 0;
+    ASSERT_EQ(atomfp_feature_space_compare(n, m, a.data(), m, b.data(), nullptr, nullptr, nullptr, nullptr, nullptr, &n_test),
+              ATOMFP_OK);
+    EXPECT_EQ(n_test, n / 2);
+    std::vector<double> pointwise(2 * n_test);
+    ASSERT_EQ(atomfp_feature_space_compare(n, m, a.data(), m, b.data(), "{\"lfre_neighbours\": 10}", gfre, gfrd, lfre,
+                                           pointwise.data(), &n_test),
+              ATOMFP_OK)
+        << atomfp_last_error();
+    for (int k = 0; k < 2; ++k) {
+        EXPECT_LT(gfre[k], 1e-10);
+        EXPECT_LT(gfrd[k], 1e-10);
+        EXPECT_LT(lfre[k], 1e-8);
+    }
+    ASSERT_EQ(atomfp_feature_space_compare(n, m, a.data(), 1, c.data(), nullptr, gfre, nullptr, nullptr, pointwise.data(),
+                                           &n_test),
+              ATOMFP_OK);
+    EXPECT_LT(gfre[0], 1e-10);  // three features give the first back
+    EXPECT_GT(gfre[1], 0.3);    // one feature does not give three
+    double mean_square = 0;
+    for (int64_t i = 0; i < n_test; ++i) mean_square += pointwise[n_test + i] * pointwise[n_test + i] / n_test;
+    EXPECT_NEAR(std::sqrt(mean_square), gfre[1], 1e-12);
+
+    std::vector<int64_t> selected(3, -1);
+    int64_t n_selected = 0;
+    ASSERT_EQ(atomfp_feature_select(n, m, a.data(), "cur", 3, selected.data(), &n_selected), ATOMFP_OK);
+    EXPECT_EQ(n_selected, 3);
+    std::sort(selected.begin(), selected.end());
+    EXPECT_EQ(selected, (std::vector<int64_t>{0, 1, 2}));
+    ASSERT_EQ(atomfp_feature_select(n, m, a.data(), "fps_samples", 3, selected.data(), &n_selected), ATOMFP_OK);
+    EXPECT_EQ(n_selected, 3);
+
+    // bad input: a status and a message, outputs untouched
+    gfre[0] = 42;
+    EXPECT_EQ(atomfp_feature_space_compare(3, m, a.data(), m, b.data(), nullptr, gfre, nullptr, nullptr, nullptr, nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("at least 4 samples"), std::string::npos);
+    EXPECT_EQ(gfre[0], 42);
+    EXPECT_EQ(atomfp_feature_space_compare(n, m, nullptr, m, b.data(), nullptr, gfre, nullptr, nullptr, nullptr, nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_feature_space_compare(n, m, a.data(), m, b.data(), "{\"sed\": 3}", gfre, nullptr, nullptr, nullptr,
+                                           nullptr),
+              ATOMFP_ERROR_JSON);
+    EXPECT_NE(std::string(atomfp_last_error()).find("sed"), std::string::npos);
+    std::vector<double> with_nan = a;
+    with_nan[7] = NAN;
+    EXPECT_EQ(atomfp_feature_space_compare(n, m, with_nan.data(), m, b.data(), nullptr, gfre, nullptr, nullptr, nullptr,
+                                           nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    std::vector<double> constant(n * m, 2.0);
+    EXPECT_EQ(atomfp_feature_space_compare(n, m, a.data(), m, constant.data(), nullptr, gfre, nullptr, nullptr, nullptr,
+                                           nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("constant"), std::string::npos);
+    EXPECT_EQ(atomfp_feature_select(n, m, a.data(), "random", 2, selected.data(), &n_selected), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_feature_select(n, m, a.data(), "cur", 4, selected.data(), &n_selected), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_feature_select(n, m, a.data(), "cur", 2, nullptr, &n_selected), ATOMFP_ERROR_INVALID_ARGUMENT);
 }

@@ -19,7 +19,8 @@ import numpy as np
 from . import _capi
 from ._capi import AtomfpError, lib
 
-__all__ = ["AtomfpError", "Descriptor", "Gradients", "Model", "System", "Trainer", "neighbour_list", "read_frames",
+__all__ = ["AtomfpError", "Descriptor", "Gradients", "Model", "System", "Trainer", "compare_features", "neighbour_list",
+           "read_frames", "select_features",
            "sensitivity_matrix", "sensitivity_spectrum", "trace_manifold", "version"]
 
 REMOVE_RIGID = _capi.SENSITIVITY_REMOVE_RIGID
@@ -291,6 +292,40 @@ def trace_manifold(descriptor, atoms, center, probes=(), options=None):
         _capi.pointer(out["displacement"], d), _capi.pointer(out["distances"], d),
         _capi.pointer(out["random_distances"], d)))
     return {key: (value if key == "species" else value[:n_frames.value]) for key, value in out.items()}
+
+
+def compare_features(a, b, seed=1, relative_cutoff=None, lfre_neighbours=15):
+    """GFRE, GFRD and LFRE between feature matrices a [n_samples][n_a] and b [n_samples][n_b] of the
+    same samples (atomfp_feature_space_compare): a dict with "gfre", "gfrd", "lfre" as
+    (a -> b, b -> a) pairs and "pointwise" [2][n_test]."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or len(a) != len(b):
+        raise AtomfpError(1, f"a and b must be 2-d with the same number of samples, got {a.shape} and {b.shape}")
+    options = {"seed": int(seed), "lfre_neighbours": int(lfre_neighbours)}
+    if relative_cutoff is not None:
+        options["relative_cutoff"] = float(relative_cutoff)
+    gfre, gfrd, lfre = np.zeros(2), np.zeros(2), np.zeros(2)
+    pointwise = np.zeros((2, len(a) // 2))
+    n_test = ctypes.c_int64()
+    d = ctypes.c_double
+    _capi.check(lib.atomfp_feature_space_compare(
+        len(a), a.shape[1], _capi.pointer(a, d), b.shape[1], _capi.pointer(b, d), json.dumps(options).encode(),
+        _capi.pointer(gfre, d), _capi.pointer(gfrd, d), _capi.pointer(lfre, d), _capi.pointer(pointwise, d),
+        ctypes.byref(n_test)))
+    return {"gfre": gfre, "gfrd": gfrd, "lfre": lfre, "pointwise": pointwise}
+
+
+def select_features(x, method, n_select):
+    """Indices chosen from x [n_samples][n_features] by "cur", "fps_features" or "fps_samples"."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise AtomfpError(1, f"x must be 2-d, got shape {x.shape}")
+    selected = np.zeros(max(int(n_select), 1), dtype=np.int64)
+    count = ctypes.c_int64()
+    _capi.check(lib.atomfp_feature_select(len(x), x.shape[1], _capi.pointer(x, ctypes.c_double), str(method).encode(),
+                                          int(n_select), _capi.pointer(selected, ctypes.c_int64), ctypes.byref(count)))
+    return selected[:count.value]
 
 
 class Model:
