@@ -47,7 +47,9 @@ const char* select_usage =
     "\n"
     "Choose N features of a descriptor over the environments of DATA, by deterministic CUR or by\n"
     "farthest-point sampling of the feature columns, and report how well they reconstruct all the\n"
-    "features (GFRE). Writes the selected 0-based indices and their labels to PREFIX_features.txt.\n"
+    "features (GFRE). Writes the selected 0-based indices and their labels to PREFIX_features.txt\n"
+    "and a descriptor specification of just those features (\"type\": \"feature_subset\") to\n"
+    "PREFIX_spec.json.\n"
     "\n"
     "  --species Z, --max-samples N, --seed N   as for 'atomfp compare'\n";
 
@@ -305,7 +307,13 @@ int select(int argc, char** argv) {
                 << "\n# index label\n";
             for (int64_t c : chosen) out << c << " " << p.descriptors[0]->feature_label(c) << "\n";
             if (!out) fail(Status::io, "cannot write ", path);
-            std::printf("  wrote %s\n", path.c_str());
+            // a specification of just these features, usable anywhere a descriptor is
+            const json subset = {{"type", "feature_subset"}, {"descriptor", p.descriptors[0]->parameters()}, {"features", chosen}};
+            const std::string spec_path = args.value("-o") + "_spec.json";
+            std::ofstream spec(spec_path);
+            spec << subset.dump(2) << "\n";
+            if (!spec) fail(Status::io, "cannot write ", spec_path);
+            std::printf("  wrote %s and %s\n", path.c_str(), spec_path.c_str());
         }
         return 0;
     } catch (const std::exception& e) {

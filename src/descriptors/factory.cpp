@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "descriptors/acsf.hpp"
 #include "descriptors/chebyshev.hpp"
+#include "descriptors/feature_subset.hpp"
 #include "descriptors/omfp.hpp"
 #include "descriptors/soap.hpp"
 
@@ -25,9 +26,10 @@ std::unique_ptr<Descriptor> create_descriptor_from_spec(const json& spec) {
     if (name == "soap_radial_spectrum") return std::make_unique<SoapRadialSpectrum>(spec);
     if (name == "soap_power_spectrum") return std::make_unique<SoapPowerSpectrum>(spec);
     if (name == "soap_bispectrum") return std::make_unique<SoapBispectrum>(spec);
+    if (name == "feature_subset") return std::make_unique<FeatureSubset>(spec);
     fail(Status::json_error, "key 'type' = \"", name,
          "\" is not a known descriptor (known: \"acsf\", \"chebyshev\", \"omfp\", \"spherical_expansion\", \"soap_radial_spectrum\", "
-         "\"soap_power_spectrum\", \"soap_bispectrum\")");
+         "\"soap_power_spectrum\", \"soap_bispectrum\", \"feature_subset\")");
 }
 
 }  // namespace atomfp

@@ -75,6 +75,13 @@ check(match is not None and float(match.group(1)) < 0.05, f"40 CUR features reco
 with open(prefix + "_features.txt") as f:
     lines = [line for line in f if not line.startswith("#")]
 check(len(lines) == 40 and all(re.match(r"\d+ \S+", line) for line in lines), "the selection file lists 40 features")
+indices = [int(line.split()[0]) for line in lines]
+full_npy, subset_npy = os.path.join(work, "full.npy"), os.path.join(work, "subset.npy")
+run("describe", "--spec", paths["power"], data, "-o", full_npy, "--quiet")
+run("describe", "--spec", prefix + "_spec.json", data, "-o", subset_npy, "--quiet")
+import numpy as np  # noqa: E402
+full, subset = np.load(full_npy), np.load(subset_npy)
+check(np.array_equal(subset, full[:, indices]), "the written feature_subset spec describes exactly the selected columns")
 proc = run("select", "--spec", paths["power"], data, "--method", "fps", "--n", "5", "--max-samples", "400")
 check("5 of" in proc.stdout, "FPS selection of 5 features")
 

@@ -5,6 +5,9 @@
 #include "analysis/feature_space.hpp"
 #include "core/error.hpp"
 #include "core/lapack.hpp"
+#include "descriptors/factory.hpp"
+#include "checks.hpp"
+#include "structures.hpp"
 
 #include <gtest/gtest.h>
 
@@ -219,6 +222,47 @@ TEST(FeatureSpace, BadInputIsAClearError) {
     expect_invalid([&] { lfre(f, f, 50); }, "LFRE neighbourhood");
     expect_invalid([&] { cur_select_columns(f, 4); }, "cannot select 4 of 3 features");
     expect_invalid([&] { fps_select_rows(f, 0); }, "cannot select 0");
+}
+
+}  // namespace
+}  // namespace atomfp
+
+namespace atomfp {
+namespace {
+
+TEST(FeatureSubsetDescriptor, IsTheChosenColumnsOfTheWrappedDescriptor) {
+    const std::string inner = R"({"type": "soap_power_spectrum", "species": [14], "cutoff": 4.5, "max_radial": 4,
+                                  "max_angular": 3})";
+    const auto full = create_descriptor(inner);
+    const std::vector<int64_t> chosen = {7, 0, 23, 5};
+    const auto subset = create_descriptor(R"({"type": "feature_subset", "features": [7, 0, 23, 5], "descriptor": )" +
+                                          inner + "}");
+    ASSERT_EQ(subset->feature_count(), 4);
+    EXPECT_EQ(subset->feature_label(2), full->feature_label(23));
+    EXPECT_EQ(create_descriptor(subset->parameters().dump())->parameters(), subset->parameters());
+
+    const test::Structure s = test::diamond(1, 5.431, 0.2, 5);
+    const NeighbourList list = test::neighbour_list(s, full->cutoff());
+    const std::vector<double> f_full = test::features_of(*full, list.view()), f_sub = test::features_of(*subset, list.view());
+    const std::vector<double> g_full = test::gradients_of(*full, list.view()), g_sub = test::gradients_of(*subset, list.view());
+    const int64_t n_full = full->feature_count();
+    for (int64_t c = 0; c < s.size(); ++c)
+        for (size_t k = 0; k < chosen.size(); ++k) EXPECT_EQ(f_sub[c * 4 + k], f_full[c * n_full + chosen[k]]);
+    const int64_t n_rows = static_cast<int64_t>(g_full.size()) / n_full;  // blocks x 3
+    for (int64_t row = 0; row < n_rows; ++row)
+        for (size_t k = 0; k < chosen.size(); ++k) EXPECT_EQ(g_sub[row * 4 + k], g_full[row * n_full + chosen[k]]);
+    test::check_finite_differences(*subset, s.positions, list.view(), test::all_atoms(s.size()));
+
+    for (const char* bad : {R"({"type": "feature_subset", "features": [40], "descriptor": )",
+                            R"({"type": "feature_subset", "features": [], "descriptor": )",
+                            R"({"type": "feature_subset", "feature": [1], "descriptor": )"}) {
+        try {
+            create_descriptor(std::string(bad) + inner + "}");
+            ADD_FAILURE() << "accepted " << bad;
+        } catch (const Error& error) {
+            EXPECT_EQ(error.status(), Status::json_error) << error.what();
+        }
+    }
 }
 
 }  // namespace
