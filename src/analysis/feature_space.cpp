@@ -256,46 +256,60 @@ double cross_validated_cutoff(const FeatureMatrix& x, const FeatureMatrix& y, ui
     return best_cutoff;
 }
 
-Reconstruction gfre(const FeatureMatrix& f, const FeatureMatrix& f_prime, const ComparisonOptions& options) {
+namespace {
+
+// What GFRE and GFRD share: both standardised matrices, the split, the regularisation and the
+// projector P fitted on the train half (eq 2.1).
+struct GlobalFit {
+    FeatureMatrix x, y;
+    Split split;
+    double relative_cutoff = 0;
+    FeatureMatrix p;
+};
+
+GlobalFit fit_globally(const FeatureMatrix& f, const FeatureMatrix& f_prime, const ComparisonOptions& options) {
     require_same_samples(f, f_prime);
-    const FeatureMatrix x = standardized(f, "F"), y = standardized(f_prime, "F'");
-    const Split split = two_fold_split(x.rows, options.seed);
-    const FeatureMatrix x_train = select_rows(x, split.train), y_train = select_rows(y, split.train);
-    const FeatureMatrix x_test = select_rows(x, split.test), y_test = select_rows(y, split.test);
-    Reconstruction result;
-    result.relative_cutoff =
+    GlobalFit fit;
+    fit.x = standardized(f, "F");
+    fit.y = standardized(f_prime, "F'");
+    fit.split = two_fold_split(fit.x.rows, options.seed);
+    const FeatureMatrix x_train = select_rows(fit.x, fit.split.train), y_train = select_rows(fit.y, fit.split.train);
+    fit.relative_cutoff =
         options.relative_cutoff >= 0 ? options.relative_cutoff : cross_validated_cutoff(x_train, y_train, options.seed);
-    const FeatureMatrix p = truncated_regression(x_train, y_train, result.relative_cutoff);
-    const FeatureMatrix train_prediction = multiply(x_train, p), test_prediction = multiply(x_test, p);
+    fit.p = truncated_regression(x_train, y_train, fit.relative_cutoff);
+    return fit;
+}
+
+// GFRE (eq 2.2), train and test, and the pointwise errors of the test samples (eq 2.17).
+Reconstruction reconstruction_errors(const GlobalFit& fit) {
+    const FeatureMatrix x_train = select_rows(fit.x, fit.split.train), y_train = select_rows(fit.y, fit.split.train);
+    const FeatureMatrix x_test = select_rows(fit.x, fit.split.test), y_test = select_rows(fit.y, fit.split.test);
+    Reconstruction result;
+    result.relative_cutoff = fit.relative_cutoff;
+    const FeatureMatrix train_prediction = multiply(x_train, fit.p), test_prediction = multiply(x_test, fit.p);
     result.train_error = root_mean_square(squared_difference(y_train, train_prediction), x_train.rows);
     result.test_error = root_mean_square(squared_difference(y_test, test_prediction), x_test.rows);
     for (int64_t i = 0; i < x_test.rows; ++i) {
         double sum = 0;
-        for (int64_t j = 0; j < y.cols; ++j) sum += (y_test(i, j) - test_prediction(i, j)) * (y_test(i, j) - test_prediction(i, j));
+        for (int64_t j = 0; j < fit.y.cols; ++j) sum += (y_test(i, j) - test_prediction(i, j)) * (y_test(i, j) - test_prediction(i, j));
         result.pointwise.push_back(std::sqrt(sum));
     }
     return result;
 }
 
-double gfrd(const FeatureMatrix& f, const FeatureMatrix& f_prime, const ComparisonOptions& options) {
-    require_same_samples(f, f_prime);
-    const FeatureMatrix x = standardized(f, "F"), y = standardized(f_prime, "F'");
-    const Split split = two_fold_split(x.rows, options.seed);
-    const FeatureMatrix x_train = select_rows(x, split.train), y_train = select_rows(y, split.train);
-    const double cutoff =
-        options.relative_cutoff >= 0 ? options.relative_cutoff : cross_validated_cutoff(x_train, y_train, options.seed);
-    const FeatureMatrix p = truncated_regression(x_train, y_train, cutoff);
+// GFRD (eqs 2.3-2.5).
+double distortion(const GlobalFit& fit) {
     // P = U S V^T; X~_F = X U (U completed to an orthogonal m x m basis), X~_F' = X~_F S padded
     // with zeros to m columns. The completion need not be formed: Procrustes over all orthogonal Q
     // of X~_F Q is Procrustes of X itself, so B = [X U_k S_k, 0] is aligned with X directly.
-    const Svd d = svd(p);
-    const int64_t m = x.cols;
+    const Svd d = svd(fit.p);
+    const int64_t m = fit.x.cols;
     FeatureMatrix us(m, m);
     for (int64_t a = 0; a < m; ++a)
         for (int k = 0; k < d.k && k < m; ++k) us(a, k) = d.u[a * d.k + k] * d.s[k];
-    const FeatureMatrix b = multiply(x, us);
-    const FeatureMatrix a_train = x_train, b_train = select_rows(b, split.train);
-    const FeatureMatrix a_test = select_rows(x, split.test), b_test = select_rows(b, split.test);
+    const FeatureMatrix b = multiply(fit.x, us);
+    const FeatureMatrix a_train = select_rows(fit.x, fit.split.train), b_train = select_rows(b, fit.split.train);
+    const FeatureMatrix a_test = select_rows(fit.x, fit.split.test), b_test = select_rows(b, fit.split.test);
     // Q = U~ V~^T from the SVD of A^T B (orthogonal Procrustes, eq 2.4)
     const Svd alignment = svd(multiply(a_train, b_train, true));
     FeatureMatrix q(m, m);
@@ -306,6 +320,21 @@ double gfrd(const FeatureMatrix& f, const FeatureMatrix& f_prime, const Comparis
             q(i, j) = sum;
         }
     return root_mean_square(squared_difference(b_test, multiply(a_test, q)), a_test.rows);
+}
+
+}  // namespace
+
+Reconstruction gfre(const FeatureMatrix& f, const FeatureMatrix& f_prime, const ComparisonOptions& options) {
+    return reconstruction_errors(fit_globally(f, f_prime, options));
+}
+
+double gfrd(const FeatureMatrix& f, const FeatureMatrix& f_prime, const ComparisonOptions& options) {
+    return distortion(fit_globally(f, f_prime, options));
+}
+
+GlobalComparison compare_globally(const FeatureMatrix& f, const FeatureMatrix& f_prime, const ComparisonOptions& options) {
+    const GlobalFit fit = fit_globally(f, f_prime, options);
+    return {reconstruction_errors(fit), distortion(fit)};
 }
 
 Reconstruction lfre(const FeatureMatrix& f, const FeatureMatrix& f_prime, int64_t k_neighbours,

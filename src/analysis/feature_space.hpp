@@ -64,6 +64,14 @@ Reconstruction gfre(const FeatureMatrix& f, const FeatureMatrix& f_prime, const 
 // the two, and the residual on the test set is the distortion.
 double gfrd(const FeatureMatrix& f, const FeatureMatrix& f_prime, const ComparisonOptions& options = {});
 
+// GFRE and GFRD of one regression: what gfre() and gfrd() give, for the price of one fit.
+struct GlobalComparison {
+    Reconstruction reconstruction;
+    double distortion = 0;
+};
+GlobalComparison compare_globally(const FeatureMatrix& f, const FeatureMatrix& f_prime,
+                                  const ComparisonOptions& options = {});
+
 // LFRE(F, F') (eqs 2.6-2.7): each test point reconstructed from a regression over its k nearest
 // train neighbours in F.
 Reconstruction lfre(const FeatureMatrix& f, const FeatureMatrix& f_prime, int64_t k_neighbours,

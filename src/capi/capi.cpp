@@ -340,9 +340,17 @@ atomfp_status_t atomfp_feature_space_compare(int64_t n_samples, int64_t n_featur
             if (n_test) *n_test = tests;
             return;
         }
-        const atomfp::Reconstruction forward = atomfp::gfre(x, y, settings), backward = atomfp::gfre(y, x, settings);
+        // one regression per direction serves GFRE and, when asked for, GFRD
+        atomfp::Reconstruction forward, backward;
         double distortion[2] = {0, 0}, local[2] = {0, 0};
-        if (gfrd) distortion[0] = atomfp::gfrd(x, y, settings), distortion[1] = atomfp::gfrd(y, x, settings);
+        if (gfrd) {
+            const atomfp::GlobalComparison ab = atomfp::compare_globally(x, y, settings);
+            const atomfp::GlobalComparison ba = atomfp::compare_globally(y, x, settings);
+            forward = ab.reconstruction, backward = ba.reconstruction;
+            distortion[0] = ab.distortion, distortion[1] = ba.distortion;
+        } else {
+            forward = atomfp::gfre(x, y, settings), backward = atomfp::gfre(y, x, settings);
+        }
         if (lfre && neighbours > 0) {
             local[0] = atomfp::lfre(x, y, neighbours, settings).test_error;
             local[1] = atomfp::lfre(y, x, neighbours, settings).test_error;

@@ -207,8 +207,9 @@ int compare(int argc, char** argv) {
             const FeatureMatrix& to = p.features[1 - a];
             Direction d;
             d.name = p.names[a] + " -> " + p.names[1 - a];
-            d.global = gfre(from, to, options);
-            d.distortion = gfrd(from, to, options);
+            const GlobalComparison global = compare_globally(from, to, options);
+            d.global = global.reconstruction;
+            d.distortion = global.distortion;
             d.local = lfre(from, to, k, options);
             directions.push_back(d);
         }

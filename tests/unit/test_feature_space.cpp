@@ -120,6 +120,16 @@ TEST(FeatureSpace, GfrdIsZeroForAnOrthogonalImageAndNotForAScaling) {
     EXPECT_GT(gfrd(f, stretched), 0.2);               // ... but distorted
 }
 
+TEST(FeatureSpace, OneFitGivesBothGlobalMeasures) {
+    const FeatureMatrix f = random_matrix(90, 5, 13), f_prime = product(random_matrix(90, 5, 13), random_matrix(5, 3, 14));
+    const FeatureMatrix g = random_matrix(90, 4, 15);
+    const GlobalComparison both = compare_globally(f, g);
+    EXPECT_EQ(both.reconstruction.test_error, gfre(f, g).test_error);
+    EXPECT_EQ(both.reconstruction.pointwise, gfre(f, g).pointwise);
+    EXPECT_EQ(both.distortion, gfrd(f, g));
+    EXPECT_LT(compare_globally(f, f_prime).reconstruction.test_error, 1e-10);
+}
+
 TEST(FeatureSpace, LfreFollowsANonlinearMapThatGfreCannot) {
     const int64_t n = 400;
     FeatureMatrix f(n, 1), f_prime(n, 1);
