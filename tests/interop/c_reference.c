@@ -4,7 +4,7 @@
  * atomfp_neighbours_build (cutoff of the descriptor or model) and returns a status. */
 #include "c_reference.h"
 
-#include <stdlib.h>
+#include <stddef.h>
 
 static atomfp_status_t build_list(int64_t n_atoms, const double* positions, const int32_t* species, const double* cell,
                                   double cutoff, atomfp_neighbours_t** list, atomfp_system_t* system) {
@@ -13,19 +13,33 @@ static atomfp_status_t build_list(int64_t n_atoms, const double* positions, cons
     return atomfp_neighbours_system(*list, system);
 }
 
+/* A descriptor from `spec` and the list of the atoms for its cutoff; on failure whatever was made
+ * is left for release_descriptor_and_list. */
+static atomfp_status_t descriptor_and_list(const char* spec, int64_t n_atoms, const double* positions,
+                                           const int32_t* species, const double* cell, atomfp_descriptor_t** descriptor,
+                                           atomfp_neighbours_t** list, atomfp_system_t* system) {
+    double cutoff = 0;
+    atomfp_status_t status = atomfp_descriptor_create(spec, descriptor);
+    if (status == ATOMFP_OK) status = atomfp_descriptor_cutoff(*descriptor, &cutoff);
+    if (status == ATOMFP_OK) status = build_list(n_atoms, positions, species, cell, cutoff, list, system);
+    return status;
+}
+
+static atomfp_status_t release_descriptor_and_list(atomfp_descriptor_t* descriptor, atomfp_neighbours_t* list,
+                                                   atomfp_status_t status) {
+    atomfp_neighbours_free(list);
+    atomfp_descriptor_free(descriptor);
+    return status;
+}
+
 atomfp_status_t reference_features(const char* spec, int64_t n_atoms, const double* positions, const int32_t* species,
                                    const double* cell, double* features, double* gradients) {
     atomfp_descriptor_t* descriptor = NULL;
     atomfp_neighbours_t* list = NULL;
     atomfp_system_t system;
-    double cutoff = 0;
-    atomfp_status_t status = atomfp_descriptor_create(spec, &descriptor);
-    if (status == ATOMFP_OK) status = atomfp_descriptor_cutoff(descriptor, &cutoff);
-    if (status == ATOMFP_OK) status = build_list(n_atoms, positions, species, cell, cutoff, &list, &system);
+    atomfp_status_t status = descriptor_and_list(spec, n_atoms, positions, species, cell, &descriptor, &list, &system);
     if (status == ATOMFP_OK) status = atomfp_descriptor_compute(descriptor, &system, features, gradients);
-    atomfp_neighbours_free(list);
-    atomfp_descriptor_free(descriptor);
-    return status;
+    return release_descriptor_and_list(descriptor, list, status);
 }
 
 atomfp_status_t reference_spectrum(const char* spec, int64_t n_atoms, const double* positions, const int32_t* species,
@@ -34,15 +48,10 @@ atomfp_status_t reference_spectrum(const char* spec, int64_t n_atoms, const doub
     atomfp_descriptor_t* descriptor = NULL;
     atomfp_neighbours_t* list = NULL;
     atomfp_system_t system;
-    double cutoff = 0;
-    atomfp_status_t status = atomfp_descriptor_create(spec, &descriptor);
-    if (status == ATOMFP_OK) status = atomfp_descriptor_cutoff(descriptor, &cutoff);
-    if (status == ATOMFP_OK) status = build_list(n_atoms, positions, species, cell, cutoff, &list, &system);
+    atomfp_status_t status = descriptor_and_list(spec, n_atoms, positions, species, cell, &descriptor, &list, &system);
     if (status == ATOMFP_OK)
         status = atomfp_sensitivity_spectrum(descriptor, &system, center, flags, eigenvalues, eigenvectors);
-    atomfp_neighbours_free(list);
-    atomfp_descriptor_free(descriptor);
-    return status;
+    return release_descriptor_and_list(descriptor, list, status);
 }
 
 atomfp_status_t reference_manifold(const char* spec, int64_t n_atoms, const double* positions, const int32_t* species,
@@ -51,16 +60,11 @@ atomfp_status_t reference_manifold(const char* spec, int64_t n_atoms, const doub
     atomfp_descriptor_t* descriptor = NULL;
     atomfp_neighbours_t* list = NULL;
     atomfp_system_t system;
-    double cutoff = 0;
-    atomfp_status_t status = atomfp_descriptor_create(spec, &descriptor);
-    if (status == ATOMFP_OK) status = atomfp_descriptor_cutoff(descriptor, &cutoff);
-    if (status == ATOMFP_OK) status = build_list(n_atoms, positions, species, NULL, cutoff, &list, &system);
+    atomfp_status_t status = descriptor_and_list(spec, n_atoms, positions, species, NULL, &descriptor, &list, &system);
     if (status == ATOMFP_OK)
         status = atomfp_manifold_trace(descriptor, 0, NULL, &system, center, options, max_frames, n_frames, NULL, NULL,
                                        NULL, displacement, distances, NULL);
-    atomfp_neighbours_free(list);
-    atomfp_descriptor_free(descriptor);
-    return status;
+    return release_descriptor_and_list(descriptor, list, status);
 }
 
 static atomfp_status_t predict_with(const atomfp_model_t* model, int64_t n_atoms, const double* positions,
