@@ -11,10 +11,8 @@
 usage: check_lammps.py <lmp> <mpirun> <KIM collection dir> <model name> <atomfp model file> <work dir>
 Environment: PYTHONPATH with the atomfp package and ATOMFP_LIBRARY.
 """
-import os
 import pathlib
 import re
-import subprocess
 import sys
 
 import ase.build
@@ -22,6 +20,7 @@ import ase.io
 import numpy as np
 
 import atomfp
+from lammps_runs import diamond_si_nve, run_lammps
 
 EV_PER_A3_IN_BAR = 1.6021765e6  # LAMMPS's nktv2p for metal units
 ok = True
@@ -34,15 +33,7 @@ def check(condition, message):
 
 
 def lammps(args, work, collection, script, name, mpi=None):
-    (work / f"{name}.in").write_text(script)
-    env = dict(os.environ, KIM_API_MODEL_DRIVERS_DIR=str(collection / "model-drivers"),
-               KIM_API_PORTABLE_MODELS_DIR=str(collection / "portable-models"), OMP_NUM_THREADS="1",
-               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    command = [args.lmp, "-in", f"{name}.in", "-log", f"{name}.log", "-screen", "none"]
-    if mpi:
-        command = [args.mpirun, "--oversubscribe", "-np", str(mpi)] + command
-    run = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=1200)
-    return run
+    return run_lammps(args.lmp, args.mpirun, work, collection, script, name, ranks=mpi or 1)
 
 
 def thermo_rows(log_path):
@@ -137,18 +128,7 @@ def main():
                       "and forces")
 
     # NVE, 10 ps at about 1000 K (velocities drawn at 2000 K on crystal sites)
-    nve = f"""kim init {args.model} metal
-boundary p p p
-lattice diamond 5.431
-region box block 0 2 0 2 0 2
-create_box 1 box
-create_atoms 1 box
-kim interactions Si
-mass 1 28.0855
-velocity all create 2000.0 4928459 mom yes rot no dist gaussian
-fix integrate all nve
-timestep 0.001
-thermo_style custom step temp pe ke etotal
+    nve = diamond_si_nve(args.model, 2) + """thermo_style custom step temp pe ke etotal
 thermo_modify format float %.12g
 thermo 100
 run 10000

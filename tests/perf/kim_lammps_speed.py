@@ -5,41 +5,21 @@ ranks. Prints timesteps/s and atom-steps/s from LAMMPS's own loop time. A benchm
 
 usage: kim_lammps_speed.py <build dir> [steps]
 """
-import os
 import pathlib
 import re
-import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "kim"))
+from lammps_runs import diamond_si_nve, run_lammps  # noqa: E402
 
 MODELS = {"atomfp": "atomfp_SOAP_GPR_SW_Si__MO_000000000000_000",
           "SNAP": "SNAP_ZuoChenLi_2019_Si__MO_869330304805_000"}
 
 
 def run(model, ranks, steps, work, collection):
-    script = f"""kim init {model} metal
-boundary p p p
-lattice diamond 5.431
-region box block 0 4 0 4 0 4
-create_box 1 box
-create_atoms 1 box
-kim interactions Si
-mass 1 28.0855
-velocity all create 2000.0 4928459 mom yes rot no dist gaussian
-fix integrate all nve
-timestep 0.001
-thermo 100
-run 20
-run {steps}
-"""
-    (work / "speed.in").write_text(script)
-    env = dict(os.environ, KIM_API_MODEL_DRIVERS_DIR=str(collection / "model-drivers"),
-               KIM_API_PORTABLE_MODELS_DIR=str(collection / "portable-models"), OMP_NUM_THREADS="1",
-               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    command = ["lmp", "-in", "speed.in", "-log", "speed.log", "-screen", "none"]
-    if ranks > 1:
-        command = ["mpirun", "--oversubscribe", "-np", str(ranks)] + command
-    subprocess.run(command, cwd=work, env=env, check=True, timeout=3600)
+    script = diamond_si_nve(model, 4) + f"thermo 100\nrun 20\nrun {steps}\n"
+    run_lammps("lmp", "mpirun", work, collection, script, "speed", ranks=ranks, timeout=3600).check_returncode()
     times = re.findall(r"Loop time of (\S+) on (\d+) procs for (\d+) steps with (\d+) atoms",
                        (work / "speed.log").read_text())
     seconds, _, n_steps, n_atoms = times[-1]
