@@ -1,5 +1,6 @@
-# Installs the build tree into a scratch prefix, then builds and runs a downstream project twice:
-# through find_package(atomfp) and through pkg-config.
+# Installs the build tree into a scratch prefix, then builds and runs downstream projects against it:
+# C through find_package(atomfp) and through pkg-config, Fortran through find_package (atomfp::fortran),
+# and the installed Python package.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 
@@ -12,14 +13,22 @@ function(run)
   set(run_output "${out}" PARENT_SCOPE)
 endfunction()
 
+function(expect_output pattern what)
+  if(NOT run_output MATCHES "${pattern}")
+    message(FATAL_ERROR "unexpected output from ${what}: ${run_output}")
+  endif()
+endfunction()
+
+# Configures and builds the CMake project in `source` against the prefix and runs `program`.
+function(build_downstream source build program pattern what)
+  run(${CMAKE_COMMAND} -S "${source}" -B "${build}" -G "${CMAKE_GENERATOR}" "-DCMAKE_PREFIX_PATH=${prefix}")
+  run(${CMAKE_COMMAND} --build "${build}")
+  run("${build}/${program}")
+  expect_output("${pattern}" "${what}")
+endfunction()
+
 run(${CMAKE_COMMAND} --install "${ATOMFP_BUILD_DIR}" --prefix "${prefix}")
-run(${CMAKE_COMMAND} -S "${DOWNSTREAM_SOURCE}" -B "${WORK_DIR}/build" -G "${CMAKE_GENERATOR}"
-    "-DCMAKE_PREFIX_PATH=${prefix}")
-run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
-run("${WORK_DIR}/build/downstream")
-if(NOT run_output MATCHES "5 features")
-  message(FATAL_ERROR "unexpected output from the downstream program: ${run_output}")
-endif()
+build_downstream("${DOWNSTREAM_SOURCE}" "${WORK_DIR}/build" downstream "5 features" "the downstream program")
 
 file(GLOB_RECURSE pc_files "${prefix}/*/atomfp.pc")
 list(GET pc_files 0 pc_file)
@@ -35,18 +44,11 @@ run(cc "${DOWNSTREAM_SOURCE}/main.c" ${flags} -o "${WORK_DIR}/downstream_pkgconf
 string(REGEX MATCH "-L([^ ;]+)" _ "${flags}")
 set(ENV{LD_LIBRARY_PATH} "${CMAKE_MATCH_1}")
 run("${WORK_DIR}/downstream_pkgconfig")
-if(NOT run_output MATCHES "5 features")
-  message(FATAL_ERROR "unexpected output from the pkg-config build: ${run_output}")
-endif()
+expect_output("5 features" "the pkg-config build")
 
 if(WITH_FORTRAN)
-  run(${CMAKE_COMMAND} -S "${DOWNSTREAM_SOURCE}/fortran" -B "${WORK_DIR}/build_fortran" -G "${CMAKE_GENERATOR}"
-      "-DCMAKE_PREFIX_PATH=${prefix}")
-  run(${CMAKE_COMMAND} --build "${WORK_DIR}/build_fortran")
-  run("${WORK_DIR}/build_fortran/downstream_fortran")
-  if(NOT run_output MATCHES "downstream fortran: atomfp .*, 5 features")
-    message(FATAL_ERROR "unexpected output from the downstream Fortran program: ${run_output}")
-  endif()
+  build_downstream("${DOWNSTREAM_SOURCE}/fortran" "${WORK_DIR}/build_fortran" downstream_fortran
+                   "downstream fortran: atomfp .*, 5 features" "the downstream Fortran program")
 endif()
 
 # The installed Python package finds the installed library by itself.
@@ -56,7 +58,5 @@ if(PYTHON_INSTALL_DIR)
   unset(ENV{ATOMFP_LIBRARY})
   set(ENV{PYTHONPATH} "${site_dir}")
   run(${PYTHON} "${DOWNSTREAM_SOURCE}/check_installed_python.py")
-  if(NOT run_output MATCHES "installed python package: ${prefix}.* \\(3, ")
-    message(FATAL_ERROR "the installed Python package did not run from the prefix: ${run_output}")
-  endif()
+  expect_output("installed python package: ${prefix}.* \\(3, " "the installed Python package (not run from the prefix?)")
 endif()
