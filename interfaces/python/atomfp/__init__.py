@@ -39,6 +39,17 @@ def _handle_out():
     return ctypes.c_void_p()
 
 
+class _OwnedHandle:
+    """An object owning a C handle in `_handle`, freed with lib.<_free_function> when collected."""
+
+    _free_function = None
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            getattr(lib, self._free_function)(self._handle)
+            self._handle = None
+
+
 class System:
     """Atoms and a full neighbour list, as atomfp_system_t: 0-based `centers` and `neighbours`, CSR
     `offsets` (n_centers + 1), optional `cell` (rows are lattice vectors) and integer
@@ -178,19 +189,16 @@ class Gradients:
         return result
 
 
-class Descriptor:
+class Descriptor(_OwnedHandle):
     """A descriptor from a JSON specification (a dict or a JSON string), e.g.
     {"type": "acsf", "species": [14], "cutoff": 6.0}."""
+
+    _free_function = "atomfp_descriptor_free"
 
     def __init__(self, spec):
         text = spec if isinstance(spec, str) else json.dumps(spec)
         self._handle = _handle_out()
         _capi.check(lib.atomfp_descriptor_create(text.encode(), ctypes.byref(self._handle)))
-
-    def __del__(self):
-        if getattr(self, "_handle", None):
-            lib.atomfp_descriptor_free(self._handle)
-            self._handle = None
 
     @property
     def parameters(self):
@@ -328,8 +336,10 @@ def select_features(x, method, n_select):
     return selected[:count.value]
 
 
-class Model:
+class Model(_OwnedHandle):
     """A kernel model of the energy (docs/models.md); load with Model.load(path)."""
+
+    _free_function = "atomfp_model_free"
 
     def __init__(self, handle):
         self._handle = handle
@@ -339,11 +349,6 @@ class Model:
         handle = _handle_out()
         _capi.check(lib.atomfp_model_load(str(path).encode(), ctypes.byref(handle)))
         return cls(handle)
-
-    def __del__(self):
-        if getattr(self, "_handle", None):
-            lib.atomfp_model_free(self._handle)
-            self._handle = None
 
     def save(self, path):
         _capi.check(lib.atomfp_model_save(self._handle, str(path).encode()))
@@ -390,19 +395,16 @@ class Model:
         return result
 
 
-class Trainer:
+class Trainer(_OwnedHandle):
     """Collects structures and fits a kernel model; the configuration has the keys of
     `atomfp fit --config` (a dict or a JSON string)."""
+
+    _free_function = "atomfp_trainer_free"
 
     def __init__(self, config):
         text = config if isinstance(config, str) else json.dumps(config)
         self._handle = _handle_out()
         _capi.check(lib.atomfp_trainer_create(text.encode(), ctypes.byref(self._handle)))
-
-    def __del__(self):
-        if getattr(self, "_handle", None):
-            lib.atomfp_trainer_free(self._handle)
-            self._handle = None
 
     def add(self, atoms, energy=None, forces=None, virial=None):
         """Adds one ase.Atoms with its labels: energy (eV), forces (n_atoms, 3) eV/Å, virial (3, 3) eV."""
