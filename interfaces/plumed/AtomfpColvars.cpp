@@ -302,6 +302,8 @@ public:
         parseFlag("DISTANCE", distance_);
         checkRead();
         read_references(reference, reference_centers);
+        for (size_t r = 0; r < references_.size() / n_features_; ++r)
+            reference_norms_.push_back(norm(&references_[r * n_features_], n_features_));
         log.printf("  %zu reference environments from %s; %s\n", references_.size() / n_features_, reference.c_str(),
                    distance_ ? "mean fingerprint distance" : "mean normalised polynomial kernel");
         addValueWithDerivatives();
@@ -327,7 +329,7 @@ public:
                     if (d > 0)
                         for (size_t f = 0; f < nf; ++f) w[f] += (x[f] - y[f]) / d;
                 } else {
-                    const double y_norm = norm(y, nf);
+                    const double y_norm = reference_norms_[r];
                     double dot = 0;
                     for (size_t f = 0; f < nf; ++f) dot += x[f] * y[f];
                     const double u = dot / (x_norm * y_norm);
@@ -387,7 +389,8 @@ private:
         if (references_.empty()) error("no reference environments in " + path);
     }
 
-    std::vector<double> references_;
+    std::vector<double> references_;      // [references][n_features]
+    std::vector<double> reference_norms_;  // |R|, fixed for the run
     double zeta_ = 2;
     bool distance_ = false;
 };
