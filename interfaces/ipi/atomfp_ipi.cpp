@@ -58,8 +58,9 @@ struct Options {
     double timeout = 600;
 };
 
-void usage(const char* message) {
-    std::fprintf(stderr,
+// Prints the usage with `message` and exits: 0 on stdout when help was asked for, 2 on stderr otherwise.
+[[noreturn]] void usage(const char* message, bool asked = false) {
+    std::fprintf(asked ? stdout : stderr,
                  "atomfp-ipi: %s\n"
                  "usage: atomfp-ipi --model FILE (--unix NAME | --port PORT [--host HOST])\n"
                  "                  (--species SYMBOL | --structure FILE.xyz) [--timeout SECONDS]\n"
@@ -68,14 +69,14 @@ void usage(const char* message) {
                  "  --structure FILE  the elements of the atoms, in order, from an XYZ file\n"
                  "  --timeout S       give up after S seconds without a message (default 600)\n",
                  message);
-    std::exit(2);
+    std::exit(asked ? 0 : 2);
 }
 
 Options parse(int argc, char** argv) {
     Options options;
     for (int k = 1; k < argc; ++k) {
         const std::string key = argv[k];
-        if (key == "--help" || key == "-h") usage("an i-PI client for atomfp models");
+        if (key == "--help" || key == "-h") usage("an i-PI client for atomfp models", true);
         if (k + 1 >= argc) usage(("missing value of " + key).c_str());
         const std::string value = argv[++k];
         if (key == "--model") {

@@ -72,10 +72,14 @@ public:
         log.printf("  atomfp descriptor from %s: %lld features, cutoff %g A\n", spec_file.c_str(),
                    static_cast<long long>(n_features_), cutoff_);
         log.printf("  %zu atoms, %zu centres\n", atoms.size(), centers_.size());
-        requestAtoms(atoms);
+        atoms_ = atoms;
     }
 
 protected:
+    // Called by each action once its values exist: requestAtoms sizes the derivative arrays of the
+    // values and components present at that moment only.
+    void request_atoms() { requestAtoms(atoms_); }
+
     struct DescriptorDeleter {
         void operator()(atomfp_descriptor_t* d) const { atomfp_descriptor_free(d); }
     };
@@ -180,6 +184,7 @@ protected:
     }
 
     std::unique_ptr<atomfp_descriptor_t, DescriptorDeleter> descriptor_;
+    std::vector<AtomNumber> atoms_;
     std::vector<int32_t> species_;
     std::vector<int64_t> centers_, offsets_, neighbours_;
     std::vector<int32_t> shifts_;
@@ -224,6 +229,7 @@ public:
                 componentIsNotPeriodic(name.str());
             }
         }
+        request_atoms();
     }
 
     void calculate() override {
@@ -308,6 +314,7 @@ public:
                    distance_ ? "mean fingerprint distance" : "mean normalised polynomial kernel");
         addValueWithDerivatives();
         setNotPeriodic();
+        request_atoms();
     }
 
     void calculate() override {

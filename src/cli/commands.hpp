@@ -13,5 +13,6 @@ int scan(int argc, char** argv);
 int compare(int argc, char** argv);
 int select(int argc, char** argv);
 int dims(int argc, char** argv);
+int kim_model(int argc, char** argv);
 
 }  // namespace atomfp::cli

@@ -21,6 +21,7 @@ const char* usage =
     "  compare          feature-space reconstruction (GFRE, GFRD, LFRE) between two descriptors\n"
     "  select           choose features of a descriptor by CUR or farthest-point sampling\n"
     "  dims             reconstruction and PCA curves against the number of features\n"
+    "  kim-model        a model file as a KIM portable model for LAMMPS and other KIM simulators\n"
     "\n"
     "options:\n"
     "  --help           show this message (or a command's with 'atomfp <command> --help')\n"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "compare")) return atomfp::cli::compare(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "select")) return atomfp::cli::select(argc - 2, argv + 2);
     if (!std::strcmp(argv[1], "dims")) return atomfp::cli::dims(argc - 2, argv + 2);
+    if (!std::strcmp(argv[1], "kim-model")) return atomfp::cli::kim_model(argc - 2, argv + 2);
     std::fprintf(stderr, "atomfp: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

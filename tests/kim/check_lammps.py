@@ -20,7 +20,7 @@ import ase.io
 import numpy as np
 
 import atomfp
-from lammps_runs import diamond_si_nve, run_lammps
+from lammps_runs import diamond_si_nve, read_dump, run_lammps, single_point_script, thermo_rows
 
 EV_PER_A3_IN_BAR = 1.6021765e6  # LAMMPS's nktv2p for metal units
 ok = True
@@ -34,46 +34,6 @@ def check(condition, message):
 
 def lammps(args, work, collection, script, name, mpi=None):
     return run_lammps(args.lmp, args.mpirun, work, collection, script, name, ranks=mpi or 1)
-
-
-def thermo_rows(log_path):
-    """The last thermo block of a LAMMPS log: its column names and rows."""
-    rows, header, reading = [], None, False
-    for line in pathlib.Path(log_path).read_text().splitlines():
-        fields = line.split()
-        if fields and fields[0] == "Step":
-            header, rows, reading = fields, [], True
-            continue
-        if reading:
-            try:
-                values = [float(x) for x in fields]
-            except ValueError:
-                values = []
-            if len(values) == len(header):
-                rows.append(values)
-            else:
-                reading = False
-    return header, np.array(rows)
-
-
-def read_dump(path):
-    frames = ase.io.read(path, format="lammps-dump-text", index=":")
-    return frames[-1]
-
-
-def single_point_script(model, data_file):
-    return f"""kim init {model} metal
-boundary p p p
-atom_modify map array sort 0 0
-read_data {data_file}
-kim interactions Si
-mass 1 28.0855
-thermo_style custom step pe pxx pyy pzz pxy pxz pyz
-thermo_modify format float %.15g
-dump d all custom 1 forces.dump id type x y z fx fy fz
-dump_modify d format float %.17g sort id
-run 0
-"""
 
 
 def main():
@@ -94,7 +54,7 @@ def main():
         ase.io.write(data, atoms, format="lammps-data", atom_style="atomic")
         for ranks in (None, 2):
             name = f"si{n}_{'mpi2' if ranks else 'serial'}"
-            run = lammps(args, work, collection, single_point_script(args.model, data.name), name, mpi=ranks)
+            run = lammps(args, work, collection, single_point_script(args.model, data.name, ["Si"]), name, mpi=ranks)
             if run.returncode != 0:
                 check(False, f"{name}: lmp failed ({run.returncode}): {run.stdout[-2000:]} {run.stderr[-2000:]}")
                 continue

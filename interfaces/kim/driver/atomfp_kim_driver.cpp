@@ -8,7 +8,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <fstream>
+#include <map>
 #include <new>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +34,35 @@ struct Buffer {
 
     ~Buffer() { atomfp_model_free(model); }
 };
+
+// The optional second parameter file names the KIM species of some atomic numbers (for example
+// "user01 1" for a coarse-grained bead stored as Z = 1): one "<KIM species name> <atomic number>"
+// per line, '#' starts a comment. Unlisted species keep their element symbols.
+bool read_species_map(const std::string& path, std::map<int32_t, std::string>& names, std::string& error) {
+    std::ifstream in(path);
+    if (!in) {
+        error = "cannot be opened";
+        return false;
+    }
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        line = line.substr(0, line.find('#'));
+        std::istringstream fields(line);
+        std::string name;
+        if (!(fields >> name)) continue;
+        long z = 0;
+        std::string rest;
+        if (!(fields >> z) || (fields >> rest) || z < 1 || z > atomfp_interfaces::max_atomic_number) {
+            error = "line " + std::to_string(number) + " is not '<KIM species name> <atomic number 1..118>': " + line;
+            return false;
+        }
+        if (!names.emplace(static_cast<int32_t>(z), name).second) {
+            error = "atomic number " + std::to_string(z) + " is mapped twice";
+            return false;
+        }
+    }
+    return true;
+}
 
 #undef KIM_LOGGER_OBJECT_NAME
 #define KIM_LOGGER_OBJECT_NAME model_compute_arguments_create
@@ -167,18 +199,31 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const create, KIM::Le
     }
     int n_files = 0;
     create->GetNumberOfParameterFiles(&n_files);
-    if (n_files != 1) {
-        LOG_ERROR("atomfp: expected one parameter file (an atomfp model file), got " + std::to_string(n_files));
+    if (n_files != 1 && n_files != 2) {
+        LOG_ERROR("atomfp: expected an atomfp model file and optionally a species map as parameter files, got " +
+                  std::to_string(n_files) + " files");
         return true;
     }
     std::string const* directory = nullptr;
-    std::string const* basename = nullptr;
     create->GetParameterFileDirectoryName(&directory);
-    if (create->GetParameterFileBasename(0, &basename)) {
-        LOG_ERROR("atomfp: cannot get the parameter file's name");
-        return true;
+    std::string paths[2];
+    for (int file = 0; file < n_files; ++file) {
+        std::string const* basename = nullptr;
+        if (create->GetParameterFileBasename(file, &basename)) {
+            LOG_ERROR("atomfp: cannot get the name of parameter file " + std::to_string(file));
+            return true;
+        }
+        paths[file] = *directory + "/" + *basename;
     }
-    const std::string path = *directory + "/" + *basename;
+    const std::string& path = paths[0];
+    std::map<int32_t, std::string> species_names;
+    if (n_files == 2) {
+        std::string error;
+        if (!read_species_map(paths[1], species_names, error)) {
+            LOG_ERROR("atomfp: species map " + paths[1] + ": " + error);
+            return true;
+        }
+    }
 
     Buffer* buffer = new (std::nothrow) Buffer;
     if (!buffer) {
@@ -212,8 +257,11 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const create, KIM::Le
         return fail("atomfp: cannot set units and numbering");
     }
     for (size_t code = 0; code < buffer->species.size(); ++code) {
-        const std::string symbol = atomfp_interfaces::element_symbol(buffer->species[code]);
-        if (symbol.empty()) return fail("atomfp: the model has species Z = " + std::to_string(buffer->species[code]));
+        const int32_t z = buffer->species[code];
+        const auto mapped = species_names.find(z);
+        const std::string symbol =
+            mapped != species_names.end() ? mapped->second : atomfp_interfaces::element_symbol(z);
+        if (symbol.empty()) return fail("atomfp: the model has species Z = " + std::to_string(z));
         if (create->SetSpeciesCode(KIM::SpeciesName(symbol), static_cast<int>(code))) {
             return fail("atomfp: cannot register species " + symbol);
         }
