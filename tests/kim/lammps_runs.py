@@ -42,7 +42,7 @@ def run_lammps(lmp, mpirun, work, collection, script, name, ranks=1, timeout=120
 def single_point_script(model, data_file, species):
     """A LAMMPS input that evaluates `model` once on `data_file` (atom type k is species[k-1]) and
     writes the energy and pressure tensor (thermo, 15 digits) and the forces (forces.dump, 17 digits)."""
-    masses = "".join(f"mass {k + 1} {MASSES[s]}\n" for k, s in enumerate(species))
+    masses = "".join(f"mass {k + 1} {MASSES.get(s, 1.0)}\n" for k, s in enumerate(species))
     return f"""kim init {model} metal
 boundary p p p
 atom_modify map array sort 0 0

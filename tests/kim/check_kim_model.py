@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""`atomfp kim-model`: a user's own model into LAMMPS in one command, from an installed atomfp.
+
+atomfp is installed into a scratch prefix. With no atomfp environment set, its `atomfp fit` trains
+tiny models on bundled data (Stillinger-Weber Si; Erhart-Albe Tersoff SiC, two species), and
+`atomfp kim-model ... --install DIR` builds and installs each as a KIM portable model (and the
+atomfp model driver) into a scratch environment collection. Debian's LAMMPS then runs them with
+`kim init NAME metal` / `kim interactions ...`, and the energy and forces must equal
+`atomfp predict` on the positions LAMMPS used to 1e-10 relative. Also: a species map (`user01` for
+Si), replacing an installed model of the same name, and the errors for a bad name, a missing model
+file and a species map naming a species the model lacks.
+
+usage: check_kim_model.py <build dir> <lmp> <test data dir> <work dir>
+"""
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import ase.io
+import numpy as np
+
+tests = pathlib.Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(tests / "support"), str(tests / "kim")]
+from checks import Checks, clean_environment, install_tree  # noqa: E402
+from lammps_runs import read_dump, single_point_script, thermo_rows, write_exact_extxyz  # noqa: E402
+
+checks = Checks()
+build, lmp, data, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4]).resolve()
+shutil.rmtree(work, ignore_errors=True)
+work.mkdir(parents=True)
+prefix = work / "prefix"
+install_tree(build, prefix)
+atomfp = prefix / "bin" / "atomfp"
+collection = work / "collection"
+
+
+def run(*args, cwd=work, env=None, expect=0):
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env or clean_environment(), capture_output=True,
+                            text=True, timeout=900)
+    if result.returncode != expect:
+        checks.check(False, f"{' '.join(str(a) for a in args[:3])}: exit {result.returncode} (expected {expect})\n"
+                            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def fit(name, frames, species, zeta):
+    train = work / f"{name}_train.extxyz"
+    ase.io.write(train, frames, format="extxyz")
+    config = {"descriptor": {"type": "soap_power_spectrum", "species": species, "cutoff": 3.5,
+                             "atomic_gaussian_width": 0.4, "max_radial": 4, "max_angular": 3},
+              "kernel": {"type": "polynomial", "zeta": zeta}, "sparse_per_species": 40, "sigma_energy": 0.002,
+              "sigma_forces": 0.05}
+    (work / f"{name}.json").write_text(json.dumps(config))
+    model = work / f"{name}.afp"
+    run(atomfp, "fit", "--config", work / f"{name}.json", train, "-o", model)
+    return model
+
+
+def lammps_against_predict(tag, kim_name, model, atoms, kim_species, species, env=None):
+    """LAMMPS with the installed KIM model on `atoms` against `atomfp predict` with `model`."""
+    case = work / tag
+    case.mkdir()
+    ase.io.write(case / "structure.data", atoms, format="lammps-data", atom_style="atomic", specorder=species)
+    (case / "in.lmp").write_text(single_point_script(kim_name, "structure.data", kim_species))
+    env = env or clean_environment(KIM_API_MODEL_DRIVERS_DIR=str(collection / "model-drivers"),
+                                   KIM_API_PORTABLE_MODELS_DIR=str(collection / "portable-models"), OMP_NUM_THREADS="1")
+    result = run(lmp, "-in", "in.lmp", "-log", "log.lammps", "-screen", "none", cwd=case, env=env)
+    if result.returncode != 0:
+        return None
+    header, rows = thermo_rows(case / "log.lammps")
+    lammps_energy = dict(zip(header, rows[-1]))["PotEng"]
+    dumped = read_dump(case / "forces.dump")
+    frame = atoms.copy()
+    frame.positions = dumped.positions
+    write_exact_extxyz(case / "frame.extxyz", frame)
+    if run(atomfp, "predict", "--model", model, "frame.extxyz", "-o", "predicted.extxyz", cwd=case).returncode:
+        return None
+    predicted = ase.io.read(case / "predicted.extxyz")
+    energy, forces = predicted.get_potential_energy(), predicted.get_forces()
+    energy_error = abs(lammps_energy - energy) / abs(energy)
+    force_error = np.abs(dumped.get_forces() - forces).max() / np.abs(forces).max()
+    checks.check(energy_error <= 1e-10, f"{tag}: LAMMPS energy {lammps_energy:.10f} eV, atomfp predict "
+                                        f"{energy:.10f} eV (relative {energy_error:.1e})")
+    checks.check(force_error <= 1e-10, f"{tag}: forces relative to max |F| {force_error:.1e} ({len(atoms)} atoms)")
+    return lammps_energy
+
+
+def kim_model(model, name, *options, expect=0, env=None):
+    result = run(atomfp, "kim-model", model, name, "-o", work / "items" / name, *options, expect=expect, env=env)
+    if expect == 0:
+        checks.check(f"kim init {name} metal" in result.stdout and "kim interactions" in result.stdout,
+                     f"kim-model {name}: prints the LAMMPS lines")
+    return result
+
+
+# One species: Stillinger-Weber Si
+si_frames = ase.io.read(data / "si_sw_subset.extxyz", ":")
+si_model = fit("si", si_frames[:8], [14], 4)
+si_name = "atomfp_test_Si__MO_000000000000_000"
+kim_model(si_model, si_name, "--install", collection)
+si_test = si_frames[-1]
+si_energy = lammps_against_predict("si", si_name, si_model, si_test, ["Si"], ["Si"])
+
+# Two species: Erhart-Albe Tersoff SiC
+sic_frames = ase.io.read(data / "sic_tersoff_subset.extxyz", ":")
+sic_model = fit("sic", sic_frames[:-1], [14, 6], 4)
+sic_name = "atomfp_test_SiC__MO_000000000000_000"
+kim_model(sic_model, sic_name, "--install", collection)
+lammps_against_predict("sic", sic_name, sic_model, sic_frames[-1], ["Si", "C"], ["Si", "C"])
+
+# A species map: the Si model with KIM species user01
+mapped_name = "atomfp_test_user01__MO_000000000000_000"
+kim_model(si_model, mapped_name, "--install", collection, "--species-map", "user01=14")
+mapped_energy = lammps_against_predict("species_map", mapped_name, si_model, si_test, ["user01"], ["Si"])
+checks.check(mapped_energy is not None and si_energy is not None and abs(mapped_energy - si_energy) <= 1e-12 * abs(si_energy),
+             "species map: the model under KIM species user01 gives the Si energy")
+
+# The user collection (HOME is a scratch directory): the driver installed from the install tree with
+# the KIM API's own tool, as docs/hosts.md says, then a model through kim-model.
+home = clean_environment(HOME=str(work / "home"), OMP_NUM_THREADS="1")
+(work / "home").mkdir()
+driver_item = prefix / "share" / "atomfp" / "kim" / "atomfp__MD_000000000000_000"
+result = run("kim-api-collections-management", "install", "user", driver_item, env=home)
+checks.check(result.returncode == 0, "kim-api-collections-management install user <prefix>/share/atomfp/kim/<driver> works")
+user_name = "atomfp_test_user_collection__MO_000000000000_000"
+kim_model(si_model, user_name, "--install", "user", env=home)
+user_energy = lammps_against_predict("user_collection", user_name, si_model, si_test, ["Si"], ["Si"], env=home)
+checks.check(user_energy is not None and si_energy is not None and abs(user_energy - si_energy) <= 1e-12 * abs(si_energy),
+             "user collection: same energy as the environment collection")
+
+# Installing a different model under an installed name replaces it.
+other_model = fit("si_zeta2", si_frames[:8], [14], 2)
+kim_model(other_model, si_name, "--install", collection)
+replaced_energy = lammps_against_predict("replaced", si_name, other_model, si_test, ["Si"], ["Si"])
+checks.check(replaced_energy is not None and abs(replaced_energy - si_energy) > 1e-6,
+             f"re-installing under the same name replaces the model ({si_energy} -> {replaced_energy} eV)")
+
+# Errors
+result = kim_model(si_model, "my_model", expect=1)
+checks.check("not a valid KIM model name" in result.stderr and "__MO_" in result.stderr,
+             f"a bad KIM name is refused: {result.stderr.strip()[:120]}")
+result = kim_model(work / "missing.afp", si_name, expect=1)
+checks.check("missing.afp" in result.stderr, f"a missing model file is an error: {result.stderr.strip()[:120]}")
+result = kim_model(si_model, si_name, "--species-map", "user02=6", expect=1)
+checks.check("does not have" in result.stderr, f"a species map for a species the model lacks: {result.stderr.strip()[:120]}")
+result = kim_model(si_model, si_name, "--species-map", "user02", expect=1)
+checks.check("KIM_NAME=Z" in result.stderr, f"a malformed species map: {result.stderr.strip()[:120]}")
+checks.finish()
