@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds atomfp, and runs every test: the suite in a release build,
+# Installs the dependencies, builds atomfp, and runs every test: the suite in a release build
+# (with the host programs Debian lacks, PLUMED and i-PI, when their archives are beside the project),
 # the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and bounded fuzzing of the
 # JSON specification parser and the extended XYZ reader (libFuzzer, clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+bash scripts/vendor-hosts.sh
 jobs=$(nproc)
 
 echo "== release build and tests"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMFP_ENABLE_MPI=ON -DATOMFP_NATIVE=ON
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMFP_ENABLE_MPI=ON -DATOMFP_NATIVE=ON \
+  -DATOMFP_VENDOR_DIR="$(realpath -m "${ATOMFP_VENDOR_DIR:-../shared/vendor}")"
 cmake --build build -j "$jobs"
 (cd build && ctest -j "$jobs" --output-on-failure)
 
