@@ -1,5 +1,6 @@
 #include "core/json_spec.hpp"
 
+#include "core/elements.hpp"
 #include "core/error.hpp"
 
 #include <cmath>
@@ -107,6 +108,29 @@ std::vector<int64_t> SpecReader::integer_list(const std::string& key, int64_t mi
                  max, "]");
         }
         out.push_back(x);
+    }
+    return out;
+}
+
+std::vector<int32_t> SpecReader::element_list(const std::string& key) {
+    const json& value = array(key);
+    std::vector<int32_t> out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const json& v = value[i];
+        int64_t z = 0;
+        if (v.is_number_integer()) {
+            z = v.get<int64_t>();
+        } else if (v.is_string()) {
+            z = atomic_number(v.get<std::string>());
+        } else {
+            fail(Status::json_error, "key '", key_name(key), "[", i, "]' must be an atomic number or a chemical symbol, got ",
+                 v.dump());
+        }
+        if (z < 1 || z > 118) {
+            fail(Status::json_error, "key '", key_name(key), "[", i, "]' = ", v.dump(),
+                 " is not an element (atomic numbers 1..118 or symbols such as \"Si\")");
+        }
+        out.push_back(static_cast<int32_t>(z));
     }
     return out;
 }

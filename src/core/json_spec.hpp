@@ -34,6 +34,8 @@ public:
                        const std::vector<std::string>& allowed);
     bool boolean(const std::string& key, std::optional<bool> fallback = std::nullopt);
     std::vector<int64_t> integer_list(const std::string& key, int64_t min, int64_t max);
+    // A list of elements, each an atomic number (14) or a chemical symbol ("Si").
+    std::vector<int32_t> element_list(const std::string& key);
     // The array at `key` (required); each element is read by the caller through element().
     const json& array(const std::string& key);
     SpecReader element(const std::string& key, std::size_t index, const json& value) const;

@@ -14,7 +14,7 @@ class SpeciesList {
 public:
     SpeciesList() { index_.fill(-1); }
 
-    // Reads the required key 'species': a non-empty list of distinct atomic numbers 1..118.
+    // Reads the required key 'species': a non-empty list of distinct elements (atomic numbers or symbols).
     static SpeciesList read(SpecReader& reader);
 
     const std::vector<int32_t>& atomic_numbers() const { return atomic_numbers_; }

@@ -57,7 +57,7 @@ OverlapMatrixFingerprint::OverlapMatrixFingerprint(const json& spec) {
     SpecReader reader(spec);
     reader.string("type", std::nullopt, {"omfp"});
     if (reader.has("species")) {
-        for (int64_t z : reader.integer_list("species", 1, 118)) species_.push_back(static_cast<int32_t>(z));
+        species_ = reader.element_list("species");
         if (species_.empty()) fail(Status::json_error, "key 'species', when given, must list at least one atomic number");
     }
     cutoff_ = reader.number("cutoff", 4.0, 0.0, 1e3, true);

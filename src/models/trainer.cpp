@@ -58,16 +58,9 @@ TrainingSettings TrainingSettings::parse(const json& config) {
         }
     }
     if (r.has("learned_species")) {
-        const json& learned = r.value("learned_species");
-        if (!learned.is_array() || learned.empty()) {
+        s.learned_species = r.element_list("learned_species");
+        if (s.learned_species.empty()) {
             fail(Status::json_error, "training: 'learned_species' must be a non-empty list of elements");
-        }
-        for (const json& entry : learned) {
-            if (!entry.is_string() && !entry.is_number_integer()) {
-                fail(Status::json_error, "training: learned_species entries are symbols or atomic numbers");
-            }
-            s.learned_species.push_back(entry.is_string() ? element_of(entry.get<std::string>(), "learned_species entry")
-                                                          : element_of(std::to_string(entry.get<int64_t>()), "learned_species entry"));
         }
     }
     r.finish();

@@ -93,8 +93,10 @@ TEST(CApiDescriptor, CreateRejectsBadSpecifications) {
         {R"({"type": "acsf", "species": [14], "cutoff": 0})", "'cutoff' = 0 is out of range"},
         {R"({"type": "acsf", "species": [14], "cutoff": -2.5})", "'cutoff' = -2.5 is out of range"},
         {R"({"type": "acsf", "species": [14, 14]})", "lists 14 twice"},
-        {R"({"type": "acsf", "species": [200]})", "'species[0]' = 200 is out of range"},
-        {R"({"type": "acsf", "species": ["Si"]})", "'species[0]' must be an integer"},
+        {R"({"type": "acsf", "species": [200]})", "'species[0]' = 200 is not an element"},
+        {R"({"type": "acsf", "species": ["Si", "Xx"]})", "'species[1]' = \"Xx\" is not an element"},
+        {R"({"type": "acsf", "species": [14.5]})", "'species[0]' must be an atomic number or a chemical symbol"},
+        {R"({"type": "acsf", "species": ["Si", 14]})", "lists 14 twice"},
         {R"({"type": "acsf", "species": []})", "at least one"},
         {R"({"type": "acsf", "species": [14], "cutoff_function": "gauss"})", "'cutoff_function' = \"gauss\" is not one of"},
         {R"({"type": "acsf", "species": [14], "preset": "nope"})", "'preset' = \"nope\""},
@@ -120,6 +122,34 @@ TEST(CApiDescriptor, CreateRejectsBadSpecifications) {
     EXPECT_NE(std::string(atomfp_last_error()).find("json is NULL"), std::string::npos);
     EXPECT_EQ(atomfp_descriptor_create(si_spec, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(atomfp_last_error()).find("out is NULL"), std::string::npos);
+}
+
+// Species may be given as chemical symbols wherever a specification lists elements: the descriptor
+// is the same one (canonical parameters list atomic numbers) and computes the same features.
+TEST_F(CApi, SpeciesBySymbolEqualsSpeciesByAtomicNumber) {
+    const std::pair<const char*, const char*> specs[] = {
+        {R"({"type": "acsf", "species": ["Si", "C"], "cutoff": 4.0})",
+         R"({"type": "acsf", "species": [14, 6], "cutoff": 4.0})"},
+        {R"({"type": "soap_power_spectrum", "species": ["C", "Si"], "cutoff": 4.0, "max_radial": 3, "max_angular": 2})",
+         R"({"type": "soap_power_spectrum", "species": [6, 14], "cutoff": 4.0, "max_radial": 3, "max_angular": 2})"},
+        {R"({"type": "chebyshev", "species": ["Si", "C"], "radial_cutoff": 4.0, "angular_cutoff": 3.0})",
+         R"({"type": "chebyshev", "species": [14, 6], "radial_cutoff": 4.0, "angular_cutoff": 3.0})"},
+        {R"({"type": "omfp", "species": ["Si", "C"], "cutoff": 4.0, "max_atoms": 8})",
+         R"({"type": "omfp", "species": [14, 6], "cutoff": 4.0, "max_atoms": 8})"},
+    };
+    for (const auto& [by_symbol, by_number] : specs) {
+        atomfp_descriptor_t* a = nullptr;
+        atomfp_descriptor_t* b = nullptr;
+        ASSERT_EQ(atomfp_descriptor_create(by_symbol, &a), ATOMFP_OK) << by_symbol << ": " << atomfp_last_error();
+        ASSERT_EQ(atomfp_descriptor_create(by_number, &b), ATOMFP_OK) << by_number << ": " << atomfp_last_error();
+        char text_a[4096], text_b[4096];
+        int64_t length = 0;
+        ASSERT_EQ(atomfp_descriptor_parameters(a, text_a, sizeof text_a, &length), ATOMFP_OK);
+        ASSERT_EQ(atomfp_descriptor_parameters(b, text_b, sizeof text_b, &length), ATOMFP_OK);
+        EXPECT_STREQ(text_a, text_b) << by_symbol;
+        atomfp_descriptor_free(a);
+        atomfp_descriptor_free(b);
+    }
 }
 
 TEST_F(CApi, QueriesRejectNullAndOutOfRange) {
