@@ -311,6 +311,192 @@ class FeatureSpaceTests(unittest.TestCase):
         self.assertIn("constant", str(caught.exception))
 
 
+def _features_in_worker(descriptor, atoms):
+    """Runs in a separate process: the descriptor arrives pickled."""
+    return descriptor.compute(atoms)
+
+
+def silicon_carbide(seed=4):
+    atoms = ase.build.bulk("SiC", "zincblende", 4.36, cubic=True) * (2, 1, 1)
+    atoms.rattle(0.1, seed=seed)
+    return atoms
+
+
+SOAP_SIC = {"type": "soap_power_spectrum", "species": ["Si", "C"], "cutoff": 3.5, "max_radial": 3, "max_angular": 2}
+
+
+class CopyAndPickleTests(unittest.TestCase):
+    """A copy or an unpickled object owns a new C handle: deleting the original leaves it working."""
+
+    def test_descriptor_copies_outlive_the_original(self):
+        import copy
+        import gc
+        import pickle
+        atoms = silicon_carbide()
+        original = atomfp.Descriptor(SOAP_SIC)
+        expected = original.compute(atoms)
+        copies = [copy.copy(original), copy.deepcopy(original), pickle.loads(pickle.dumps(original))]
+        for made in copies:
+            self.assertNotEqual(made._handle.value, original._handle.value)
+        del original
+        gc.collect()
+        for made in copies:
+            np.testing.assert_array_equal(made.compute(atoms), expected)
+
+    def test_model_and_calculator_copies(self):
+        import copy
+        import gc
+        import pickle
+        atoms = silicon(seed=3)
+        model = atomfp.Model.load(MODEL)
+        expected = model.predict(atoms)["energy"]
+        restored = pickle.loads(pickle.dumps(model))
+        from_bytes = atomfp.Model.from_bytes(model.to_bytes())
+        calculator = AtomfpCalculator(model=model)
+        calculator_copy = copy.deepcopy(calculator)
+        calculator_pickled = pickle.loads(pickle.dumps(calculator))
+        del model, calculator
+        gc.collect()
+        self.assertEqual(restored.predict(atoms)["energy"], expected)
+        self.assertEqual(from_bytes.predict(atoms)["energy"], expected)
+        for calc in (calculator_copy, calculator_pickled):
+            moved = atoms.copy()
+            moved.calc = calc
+            self.assertEqual(moved.get_potential_energy(), expected)
+        with self.assertRaises(atomfp.AtomfpError):
+            atomfp.Model.from_bytes(b"not a model file")
+
+    def test_trainer_refuses_to_be_copied(self):
+        import copy
+        import pickle
+        trainer = atomfp.Trainer({"descriptor": ACSF_SI})
+        for attempt in (lambda: copy.copy(trainer), lambda: copy.deepcopy(trainer), lambda: pickle.dumps(trainer)):
+            with self.assertRaisesRegex(TypeError, "cannot be copied or pickled"):
+                attempt()
+
+    def test_multiprocessing_pool_over_frames(self):
+        import functools
+        import multiprocessing
+        frames = [silicon_carbide(seed) for seed in range(4)]
+        descriptor = atomfp.Descriptor(SOAP_SIC)
+        with multiprocessing.get_context("spawn").Pool(2) as pool:
+            results = pool.map(functools.partial(_features_in_worker, descriptor), frames)
+        for frame, result in zip(frames, results):
+            np.testing.assert_array_equal(result, descriptor.compute(frame))
+
+
+class BatchTests(unittest.TestCase):
+    def test_species_by_symbol(self):
+        by_symbol = atomfp.Descriptor(SOAP_SIC)
+        by_number = atomfp.Descriptor(dict(SOAP_SIC, species=[14, 6]))
+        self.assertEqual(by_symbol.parameters, by_number.parameters)
+        np.testing.assert_array_equal(by_symbol.compute(silicon_carbide()), by_number.compute(silicon_carbide()))
+
+    def test_compute_many_equals_one_structure_at_a_time(self):
+        descriptor = atomfp.Descriptor(SOAP_SIC)
+        cluster = Atoms("SiC2", positions=[[0, 0, 0], [1.8, 0, 0], [0, 1.9, 0.3]])
+        slab = silicon_carbide(7)
+        slab.pbc = [True, True, False]
+        frames = [silicon_carbide(1), cluster, slab, silicon(seed=2)]
+        batch = descriptor.compute_many(frames, gradients=True)
+        self.assertEqual(len(batch), sum(len(f) for f in frames))
+        n_total = batch.atom_offsets[-1]
+        dense = batch.gradients.dense(n_total)
+        for k, frame in enumerate(frames):
+            rows = np.flatnonzero(batch.structure == k)
+            features, gradients = descriptor.compute(frame, gradients=True)
+            np.testing.assert_allclose(batch.features[rows], features, rtol=0, atol=1e-12)
+            np.testing.assert_array_equal(batch.atom[rows], np.arange(len(frame)))
+            np.testing.assert_array_equal(batch.species[rows], frame.numbers)
+            start, end = batch.atom_offsets[k], batch.atom_offsets[k + 1]
+            np.testing.assert_allclose(dense[rows][:, start:end], gradients.dense(len(frame)), rtol=0, atol=1e-11)
+            outside = np.delete(dense[rows], np.arange(start, end), axis=1)
+            self.assertEqual(np.abs(outside).max(initial=0.0), 0.0)
+
+    def test_centre_subsets(self):
+        descriptor = atomfp.Descriptor(SOAP_SIC)
+        atoms = silicon_carbide()
+        full, full_gradients = descriptor.compute(atoms, gradients=True)
+        subset, subset_gradients = descriptor.compute(atoms, gradients=True, centers=[5, 0, 3])
+        np.testing.assert_array_equal(subset, full[[5, 0, 3]])
+        np.testing.assert_array_equal(subset_gradients.dense(len(atoms))[:6][[0]],
+                                      full_gradients.dense(len(atoms))[[5]])
+        batch = descriptor.compute_many([atoms, atoms], centers=[[1], None])
+        np.testing.assert_allclose(batch.features, full[[1] + list(range(len(atoms)))], rtol=0, atol=1e-12)
+        with self.assertRaises(atomfp.AtomfpError):
+            descriptor.compute(atoms, centers=[len(atoms)])
+
+    def test_structure_features(self):
+        descriptor = atomfp.Descriptor(SOAP_SIC)
+        frames = [silicon_carbide(1), silicon(seed=2)]
+        mean = descriptor.structure_features(frames)
+        per_species = descriptor.structure_features(frames, per_species=True)
+        for k, frame in enumerate(frames):
+            features = descriptor.compute(frame)
+            np.testing.assert_allclose(mean[k], features.mean(axis=0), rtol=1e-13, atol=1e-15)
+            for s, z in enumerate([14, 6]):
+                block = per_species[k, s * descriptor.n_features:(s + 1) * descriptor.n_features]
+                expected = features[frame.numbers == z].mean(axis=0) if (frame.numbers == z).any() else 0 * block
+                np.testing.assert_allclose(block, expected, rtol=1e-13, atol=1e-15)
+
+    def test_strain_gradients_match_finite_differences(self):
+        for spec in (SOAP_SIC, {"type": "acsf", "species": ["Si", "C"], "cutoff": 3.5}):
+            descriptor = atomfp.Descriptor(spec)
+            atoms = silicon_carbide()
+            atoms.set_cell(atoms.cell.array + [[0, 0.3, 0], [0, 0, 0.2], [0.1, 0, 0]], scale_atoms=True)
+            features, strain = descriptor.compute(atoms, strain=True)
+            h = 1e-6
+            numeric = np.zeros((len(atoms), 3, 3, descriptor.n_features))
+            for a in range(3):
+                for b in range(3):
+                    values = []
+                    for sign in (1, -1):
+                        e = np.eye(3)
+                        e[a, b] += sign * h
+                        strained = atoms.copy()
+                        strained.set_cell(atoms.cell.array @ e.T, scale_atoms=True)
+                        values.append(descriptor.compute(strained))
+                    numeric[:, a, b] = (values[0] - values[1]) / (2 * h)
+            error = np.abs(strain - numeric).max() / np.abs(numeric).max()
+            self.assertLess(error, 1e-7, spec["type"])
+
+    def test_strain_gradients_give_a_linear_models_virial(self):
+        """E = sum_c w . F_c: W = -dE/de from the strain gradients equals the virial from the
+        forces' pair sum, -sum_pairs r_ij (x) dE/dr_ij, computed by brute force from the gradients."""
+        descriptor = atomfp.Descriptor(SOAP_SIC)
+        atoms = silicon_carbide()
+        w = np.random.default_rng(1).normal(size=descriptor.n_features)
+        features, gradients, strain = descriptor.compute(atoms, gradients=True, strain=True)
+        virial = -np.einsum("cabf,f->ab", strain, w)
+        system = atomfp.neighbour_list(atoms.positions, atoms.numbers, descriptor.cutoff, cell=atoms.cell.array)
+        centre_of_pair = np.repeat(system.centers, np.diff(system.offsets))
+        r = system.positions[system.neighbours] - system.positions[centre_of_pair] + system.cell_shifts @ system.cell
+        pair_blocks = np.ones(system.n_blocks, dtype=bool)
+        pair_blocks[np.arange(system.n_centers) + system.offsets[:-1]] = False
+        de_dr = gradients.values[pair_blocks] @ w
+        expected = -np.einsum("pa,pb->ab", de_dr, r)
+        np.testing.assert_allclose(virial, expected, rtol=1e-12, atol=1e-12)
+
+    def test_feature_metadata_arrays(self):
+        power = atomfp.Descriptor(SOAP_SIC)
+        meta = power.feature_metadata
+        labels = power.labels
+        self.assertEqual(set(meta), {"kind", "species_1", "species_2", "n_1", "n_2", "l"})
+        for k in (0, 7, len(labels) - 1):
+            text = f"p[{atomfp._elements.SYMBOLS[meta['species_1'][k]]},n={int(meta['n_1'][k])};" \
+                   f"{atomfp._elements.SYMBOLS[meta['species_2'][k]]},n={int(meta['n_2'][k])},l={int(meta['l'][k])}]"
+            self.assertEqual(labels[k], text)
+        expansion = atomfp.Descriptor({"type": "spherical_expansion", "species": ["O"], "cutoff": 3.0, "max_radial": 2,
+                                       "max_angular": 2}).feature_metadata
+        self.assertEqual(sorted(expansion), ["kind", "l", "m", "n", "species"])
+        np.testing.assert_array_equal(expansion["l"], [0, 1, 1, 1, 2, 2, 2, 2, 2] * 2)
+        np.testing.assert_array_equal(expansion["m"][:4], [0, -1, 0, 1])
+        acsf = atomfp.Descriptor({"type": "acsf", "species": ["Si", "C"], "cutoff": 4.0}).feature_metadata
+        g9 = acsf["kind"] == "G9"
+        self.assertTrue(np.all(acsf["species_2"][g9] > 0) and np.all(acsf["species_2"][~g9] == 0))
+        self.assertTrue(np.all(np.isfinite(acsf["eta"])) and np.all(np.isnan(acsf["zeta"][~g9])))
+
+
 class ErrorTests(unittest.TestCase):
     def assert_status(self, name, function, *args, **kwargs):
         with self.assertRaises(atomfp.AtomfpError) as caught:

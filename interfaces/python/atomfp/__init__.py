@@ -6,20 +6,28 @@ Atoms are ase.Atoms objects (or anything with get_positions(), numbers, cell and
 and energies in eV.
 
     import atomfp
-    soap = atomfp.Descriptor({"type": "soap_power_spectrum", "species": [14], "cutoff": 4.5})
+    soap = atomfp.Descriptor({"type": "soap_power_spectrum", "species": ["Si"], "cutoff": 4.5})
     features = soap.compute(atoms)                      # (n_atoms, n_features)
+    batch = soap.compute_many(list_of_atoms)            # one threaded call: batch.features, batch.structure
     model = atomfp.Model.load("si.afp")
     result = model.predict(atoms)                       # energy, energies, forces, virial, stress
+
+Descriptors and models can be copied and pickled (for multiprocessing, joblib, ASE tools that
+deep-copy calculators): a copy is a new C handle made from the canonical specification or the
+model file's bytes.
 """
 import ctypes
 import json
+import os
+import tempfile
 
 import numpy as np
 
-from . import _capi
+from . import _batch, _capi
 from ._capi import AtomfpError, lib
 
-__all__ = ["AtomfpError", "Descriptor", "Gradients", "Model", "System", "Trainer", "compare_features", "neighbour_list",
+__all__ = ["AtomfpError", "Batch", "Descriptor", "Gradients", "Model", "System", "Trainer", "compare_features",
+           "neighbour_list",
            "read_frames", "select_features",
            "sensitivity_matrix", "sensitivity_spectrum", "trace_manifold", "version"]
 
@@ -40,7 +48,11 @@ def _handle_out():
 
 
 class _OwnedHandle:
-    """An object owning a C handle in `_handle`, freed with lib.<_free_function> when collected."""
+    """An object owning a C handle in `_handle`, freed with lib.<_free_function> when collected.
+
+    Copies and pickles never share the handle (both would free it): a subclass that can be
+    recreated returns its class and constructor arguments from `_recreate()`, and copy.copy,
+    copy.deepcopy and pickle then make a new object with a new handle."""
 
     _free_function = None
 
@@ -48,6 +60,19 @@ class _OwnedHandle:
         if getattr(self, "_handle", None):
             getattr(lib, self._free_function)(self._handle)
             self._handle = None
+
+    def _recreate(self):
+        raise TypeError(f"atomfp.{type(self).__name__} cannot be copied or pickled")
+
+    def __reduce__(self):
+        return self._recreate()
+
+    def __copy__(self):
+        factory, arguments = self._recreate()
+        return factory(*arguments)
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
 
 
 class System:
@@ -200,6 +225,9 @@ class Descriptor(_OwnedHandle):
         self._handle = _handle_out()
         _capi.check(lib.atomfp_descriptor_create(text.encode(), ctypes.byref(self._handle)))
 
+    def _recreate(self):
+        return Descriptor, (_capi.query_string(lib.atomfp_descriptor_parameters, self._handle),)
+
     @property
     def parameters(self):
         """The canonical specification with every default filled in."""
@@ -224,19 +252,99 @@ class Descriptor(_OwnedHandle):
     def labels(self):
         return [self.feature_label(k) for k in range(self.n_features)]
 
-    def compute(self, atoms, gradients=False):
-        """Features (n_centers, n_features) of ase.Atoms or a System; with gradients=True also a
-        Gradients object."""
-        system = _as_system(atoms, self.cutoff)
+    @property
+    def feature_metadata(self):
+        """What each feature is, as arrays (n_features,) parsed from the labels: "kind" (e.g. "p",
+        "G2", "c"), the species ("species" or "species_1", "species_2", ... as atomic numbers, 0
+        where absent) and the parameters (n, l, m, or n_1, n_2, l for a power spectrum; eta, zeta,
+        lambda, r_s for ACSF; NaN where absent)."""
+        return _batch.feature_metadata(self.labels)
+
+    def _compute_system(self, system, gradients):
         features = np.zeros((system.n_centers, self.n_features))
         values = np.zeros((system.n_blocks, 3, self.n_features)) if gradients else None
         c_system = system.c_struct()
         _capi.check(lib.atomfp_descriptor_compute(self._handle, ctypes.byref(c_system),
                                                   _capi.pointer(features, ctypes.c_double),
                                                   _capi.pointer(values, ctypes.c_double)))
-        if not gradients:
+        return features, values
+
+    def compute(self, atoms, gradients=False, centers=None, strain=False):
+        """Features (n_centers, n_features) of ase.Atoms or a System.
+
+        centers: indices of the centres to describe (default: all). gradients=True adds a
+        Gradients object; strain=True adds dF/d(strain) (n_centers, 3, 3, n_features), the
+        derivative under x -> (1 + e) x of positions and cell, from which a linear model's virial
+        W = -dE/de follows. Returned in that order: features[, gradients][, strain]."""
+        system = _as_system(atoms, self.cutoff)
+        if centers is not None:
+            system = _batch.restrict(system, centers)
+        features, values = self._compute_system(system, gradients or strain)
+        if not gradients and not strain:
             return features
-        return features, Gradients(values, *system.gradient_blocks())
+        result = (features,)
+        if gradients:
+            result += (Gradients(values, *system.gradient_blocks()),)
+        if strain:
+            result += (_batch.strain_gradients(system, values),)
+        return result
+
+    def compute_many(self, frames, gradients=False, centers=None):
+        """Features of several structures (ase.Atoms or Systems) in one call, threaded over all
+        their centres by the library: a Batch with stacked features and, per row, its structure
+        and atom. centers: one index list per structure (or None for all). With gradients=True the
+        Gradients refer to atoms numbered consecutively over the structures (Batch.atom_offsets)."""
+        systems = [_as_system(frame, self.cutoff) for frame in frames]
+        if centers is not None:
+            if len(centers) != len(systems):
+                raise AtomfpError(1, f"centers has {len(centers)} entries for {len(systems)} structures")
+            systems = [s if c is None else _batch.restrict(s, c) for s, c in zip(systems, centers)]
+        merged, owner, structure = _batch.merge(systems)
+        features, values = self._compute_system(merged, gradients)
+        atom_offsets = np.concatenate([[0], np.cumsum([s.n_atoms for s in systems])]).astype(np.int64)
+        centre_atoms = owner[merged.centers] - atom_offsets[structure]
+        batch_gradients = None
+        if gradients:
+            rows, atoms = merged.gradient_blocks()
+            batch_gradients = Gradients(values, rows, owner[atoms])
+        return Batch(features, structure, centre_atoms, merged.species[merged.centers], atom_offsets, batch_gradients)
+
+    def structure_features(self, frames, per_species=False):
+        """One row per structure: the mean of its centres' features (n_structures, n_features); with
+        per_species=True the means over the centres of each species of the specification's list,
+        side by side (n_structures, n_species * n_features), zeros for a species a structure lacks."""
+        batch = self.compute_many(frames)
+        n_structures = len(batch.atom_offsets) - 1
+        if not per_species:
+            sums = np.zeros((n_structures, self.n_features))
+            np.add.at(sums, batch.structure, batch.features)
+            counts = np.bincount(batch.structure, minlength=n_structures)
+            return sums / np.maximum(counts, 1)[:, None]
+        species = self.parameters.get("species")
+        if not species:
+            raise AtomfpError(1, "per_species needs a descriptor whose specification lists its species")
+        blocks = []
+        for z in species:
+            rows = batch.species == z
+            sums = np.zeros((n_structures, self.n_features))
+            np.add.at(sums, batch.structure[rows], batch.features[rows])
+            counts = np.bincount(batch.structure[rows], minlength=n_structures)
+            blocks.append(sums / np.maximum(counts, 1)[:, None])
+        return np.hstack(blocks)
+
+
+class Batch:
+    """Features of several structures (Descriptor.compute_many): `features` (n_rows, n_features) and
+    per row its `structure`, its `atom` within that structure and the centre's `species`;
+    `atom_offsets` (n_structures + 1) numbers the atoms of all structures consecutively, which
+    `gradients.atoms` uses."""
+
+    def __init__(self, features, structure, atom, species, atom_offsets, gradients):
+        self.features, self.structure, self.atom, self.species = features, structure, atom, species
+        self.atom_offsets, self.gradients = atom_offsets, gradients
+
+    def __len__(self):
+        return len(self.features)
 
 
 def _flags(remove_rigid, scale_max):
@@ -349,6 +457,26 @@ class Model(_OwnedHandle):
         handle = _handle_out()
         _capi.check(lib.atomfp_model_load(str(path).encode(), ctypes.byref(handle)))
         return cls(handle)
+
+    def to_bytes(self):
+        """The model file's contents (docs/model_file.md), as Model.save writes them."""
+        with tempfile.TemporaryDirectory(prefix="atomfp-") as directory:
+            path = os.path.join(directory, "model.afp")
+            self.save(path)
+            with open(path, "rb") as f:
+                return f.read()
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A model from the contents of a model file (checked like a file: version, checksum)."""
+        with tempfile.TemporaryDirectory(prefix="atomfp-") as directory:
+            path = os.path.join(directory, "model.afp")
+            with open(path, "wb") as f:
+                f.write(data)
+            return cls.load(path)
+
+    def _recreate(self):
+        return Model.from_bytes, (self.to_bytes(),)
 
     def save(self, path):
         _capi.check(lib.atomfp_model_save(self._handle, str(path).encode()))
