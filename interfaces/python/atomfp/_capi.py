@@ -37,15 +37,20 @@ class CSystem(ctypes.Structure):
 
 
 def _candidates():
-    """Where the shared library may be: $ATOMFP_LIBRARY, the install location recorded at install
-    time, the loader's search path."""
+    """Where the shared library may be, in order: $ATOMFP_LIBRARY; the copy bundled into the package
+    by `pip install` (_lib/); the library of the prefix the package was installed into by
+    `cmake --install` (recorded relative to the package); the loader's search path."""
     explicit = os.environ.get("ATOMFP_LIBRARY")
     if explicit:
         yield explicit
         return
+    here = pathlib.Path(__file__).parent
+    bundled = here / "_lib" / "libatomfp.so.0"
+    if bundled.exists():
+        yield str(bundled)
     try:
         from . import _install_location
-        yield str((pathlib.Path(__file__).parent / _install_location.LIBRARY).resolve())
+        yield str((here / _install_location.LIBRARY).resolve())
     except ImportError:
         pass
     found = ctypes.util.find_library("atomfp")
