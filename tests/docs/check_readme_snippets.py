@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Compiles and runs the Fortran program of the README's "Use from Fortran" section and runs the
-Python code of its "Use from Python" section, from the repository root: the documentation must be
+Python blocks of its "Use from Python" section (as one program), from the repository root: the documentation must be
 runnable as written. Each snippet must exit with status 0 and print what its comments promise.
 
 usage: check_readme_snippets.py <README.md> <work dir> <Fortran compiler> <module dir>
@@ -22,6 +22,14 @@ def section(text, title):
 
 def code_blocks(text, language):
     return re.findall(rf"^```{language}\n(.*?)^```", text, re.S | re.M)
+
+
+def python_program(text):
+    """The Python blocks of "Use from Python", one after the other: later blocks use earlier names."""
+    python = code_blocks(section(text, "Use from Python"), "python")
+    if not python:
+        sys.exit("'Use from Python' has no Python block")
+    return "\n".join(python)
 
 
 def expect(output, patterns, name):
@@ -54,11 +62,8 @@ def main():
     expect(run.stdout, [r"^ ?energy +-\d+\.\d+ eV", r"^ ?force on atom 1 .* eV/A", r"^ ?features \d+ x 8, first label G2",
                         r"^ ?rejected: ATOMFP_ERROR_JSON: .*cutoff"], "Fortran snippet")
 
-    python = code_blocks(section(text, "Use from Python"), "python")
-    if len(python) != 1:
-        sys.exit(f"expected one Python block in 'Use from Python', found {len(python)}")
     script = work / "readme_snippet.py"
-    script.write_text(python[0])
+    script.write_text(python_program(text))
     environment = dict(os.environ, PYTHONPATH=str(root / "interfaces" / "python"), ATOMFP_LIBRARY=library)
     run = subprocess.run([sys.executable, str(script)], cwd=root, env=environment, capture_output=True, text=True,
                          timeout=600)
@@ -67,7 +72,9 @@ def main():
         sys.exit(f"the Python snippet failed with status {run.returncode}")
     expect(run.stdout, [r"^features \(64, \d+\) gradient blocks \(\d+, 3, \d+\)", r"^energy -\d+\.\d+ eV",
                         r"^stress", r"^sensitive directions \d+ of \d+", r"^manifold frames 6",
-                        r"^training RMSE \S+ eV/atom", r"^rejected: ATOMFP_ERROR_JSON .*cutof"], "Python snippet")
+                        r"^training RMSE \S+ eV/atom", r"^rejected: ATOMFP_ERROR_JSON .*cutof",
+                        r"^batch \(\d+, \d+\) \d+ \d+", r"^\['kind', 'l', 'n_1', 'n_2', 'species_1', 'species_2'\]"],
+           "Python snippet")
     print("README snippets: Fortran and Python ran as documented")
 
 

@@ -18,7 +18,7 @@ import sys
 
 tests = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(tests / "support"), str(tests / "docs")]
-from check_readme_snippets import code_blocks, expect, section  # noqa: E402
+from check_readme_snippets import expect, python_program  # noqa: E402
 from checks import Checks, clean_environment  # noqa: E402
 
 checks = Checks()
@@ -46,7 +46,7 @@ result = run([python, "-m", "pip", "install", *pip_options, root], env=bundle)
 checks.check(result.returncode == 0, "pip install . into the venv (offline, no build isolation)")
 
 script = work / "readme_python.py"
-script.write_text(code_blocks(section((root / "README.md").read_text(), "Use from Python"), "python")[0] +
+script.write_text(python_program((root / "README.md").read_text()) +
                   "\nimport atomfp._capi\nprint('library', atomfp._capi.lib._name)\n")
 result = run([python, script], cwd=root)
 checks.check(result.returncode == 0, "the README's Python program runs in the venv")
