@@ -248,8 +248,9 @@ int kim_model(int argc, char** argv) {
         } else {
             std::printf("  install it with: kim-api-collections-management install user %s\n", item.string().c_str());
         }
-        std::printf("  LAMMPS (units metal):\n    kim init %s metal\n    kim interactions%s\n", name.c_str(),
-                    species_line.c_str());
+        std::printf("  LAMMPS (units metal; list the species in the order of your atom types):\n"
+                    "    kim init %s metal\n    kim interactions%s\n",
+                    name.c_str(), species_line.c_str());
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "atomfp kim-model: %s\n", e.what());

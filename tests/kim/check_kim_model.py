@@ -6,11 +6,12 @@ tiny models on bundled data (Stillinger-Weber Si; Erhart-Albe Tersoff SiC, two s
 `atomfp kim-model ... --install DIR` builds and installs each as a KIM portable model (and the
 atomfp model driver) into a scratch environment collection. Debian's LAMMPS then runs them with
 `kim init NAME metal` / `kim interactions ...`, and the energy and forces must equal
-`atomfp predict` on the positions LAMMPS used to 1e-10 relative. Also: a species map (`user01` for
+`atomfp predict` on the positions LAMMPS used to 1e-10 relative; the deployment example's NVE input
+runs with the SiC model and conserves energy. Also: a species map (`user01` for
 Si), replacing an installed model of the same name, and the errors for a bad name, a missing model
 file and a species map naming a species the model lacks.
 
-usage: check_kim_model.py <build dir> <lmp> <test data dir> <work dir>
+usage: check_kim_model.py <build dir> <lmp> <test data dir> <work dir> <SiC training set>
 """
 import json
 import pathlib
@@ -28,6 +29,7 @@ from lammps_runs import read_dump, single_point_script, thermo_rows, write_exact
 
 checks = Checks()
 build, lmp, data, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4]).resolve()
+sic_training_set = pathlib.Path(sys.argv[5])
 shutil.rmtree(work, ignore_errors=True)
 work.mkdir(parents=True)
 prefix = work / "prefix"
@@ -45,12 +47,12 @@ def run(*args, cwd=work, env=None, expect=0):
     return result
 
 
-def fit(name, frames, species, zeta):
+def fit(name, frames, species, zeta, width=0.4, max_radial=4, max_angular=3, references=40):
     train = work / f"{name}_train.extxyz"
     ase.io.write(train, frames, format="extxyz")
     config = {"descriptor": {"type": "soap_power_spectrum", "species": species, "cutoff": 3.5,
-                             "atomic_gaussian_width": 0.4, "max_radial": 4, "max_angular": 3},
-              "kernel": {"type": "polynomial", "zeta": zeta}, "sparse_per_species": 40, "sigma_energy": 0.002,
+                             "atomic_gaussian_width": width, "max_radial": max_radial, "max_angular": max_angular},
+              "kernel": {"type": "polynomial", "zeta": zeta}, "sparse_per_species": references, "sigma_energy": 0.002,
               "sigma_forces": 0.05}
     (work / f"{name}.json").write_text(json.dumps(config))
     model = work / f"{name}.afp"
@@ -109,6 +111,29 @@ sic_model = fit("sic", sic_frames[:-1], [14, 6], 4)
 sic_name = "atomfp_test_SiC__MO_000000000000_000"
 kim_model(sic_model, sic_name, "--install", collection)
 lammps_against_predict("sic", sic_name, sic_model, sic_frames[-1], ["Si", "C"], ["Si", "C"])
+
+# The deployment example: a SiC model fitted on the crystal, strained and hot frames of the bundled
+# training set, in 200 steps of NVE of 512-atom 3C-SiC at ~300 K (examples/deploy/sic_nve.lmp).
+crystal_types = ("md300", "md1000", "md2000", "strain_iso", "strain_rand")
+crystal = [f for f in ase.io.read(sic_training_set, ":") if f.info.get("config_type") in crystal_types]
+crystal_model = fit("sic_crystal", crystal, ["Si", "C"], 4, width=0.3, max_radial=6, max_angular=4, references=200)
+crystal_name = "atomfp_test_SiC_crystal__MO_000000000000_000"
+kim_model(crystal_model, crystal_name, "--install", collection)
+case = work / "sic_nve"
+case.mkdir()
+example = tests.parent / "examples" / "deploy" / "sic_nve.lmp"
+result = run(lmp, "-in", example, "-var", "model", crystal_name, "-var", "steps", "200", "-log", "log.lammps", "-screen",
+             "none", cwd=case, env=clean_environment(KIM_API_MODEL_DRIVERS_DIR=str(collection / "model-drivers"),
+                                                     KIM_API_PORTABLE_MODELS_DIR=str(collection / "portable-models"),
+                                                     OMP_NUM_THREADS="1"))
+if result.returncode == 0:
+    header, rows = thermo_rows(case / "log.lammps")
+    total = rows[:, header.index("TotEng")]
+    spread = np.ptp(total) / 512 * 1000
+    temperature = rows[rows[:, 0] >= 100, header.index("Temp")].mean()
+    checks.check(rows[-1, 0] == 200 and spread <= 1.0 and 150 < temperature < 450,
+                 f"examples/deploy/sic_nve.lmp: 200 steps, mean T {temperature:.0f} K, total energy max - min "
+                 f"{spread:.4f} meV/atom")
 
 # A species map: the Si model with KIM species user01
 mapped_name = "atomfp_test_user01__MO_000000000000_000"
