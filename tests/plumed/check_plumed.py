@@ -15,6 +15,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "support"))
+from finite_differences import position_derivative, strain_derivative  # noqa: E402
+
 
 def skip(reason):
     print(f"SKIPPED: {reason}")
@@ -62,28 +65,9 @@ def similarity(atoms, references, centres, zeta):
 
 
 def finite_differences(function, atoms, h=1e-5):
-    """Atom derivatives (n, 3) and box derivatives -dS/d(strain) as PLUMED defines them."""
-    gradient = np.zeros((len(atoms), 3))
-    for i in range(len(atoms)):
-        for k in range(3):
-            values = []
-            for sign in (1, -1):
-                moved = atoms.copy()
-                moved.positions[i, k] += sign * h
-                values.append(function(moved))
-            gradient[i, k] = (values[0] - values[1]) / (2 * h)
-    box = np.zeros((3, 3))
-    for a in range(3):
-        for b in range(3):
-            values = []
-            for sign in (1, -1):
-                strain = np.eye(3)
-                strain[a, b] += sign * h
-                strained = atoms.copy()
-                strained.set_cell(np.asarray(atoms.cell) @ strain, scale_atoms=True)
-                values.append(function(strained))
-            box[a, b] = -(values[0] - values[1]) / (2 * h)
-    return gradient, box
+    """Atom derivatives (n, 3) and box derivatives as PLUMED defines them: -dS/d(strain) with the
+    strain applied to the cell's rows from the right (h -> h (1 + e)), the transpose of x -> (1 + e) x."""
+    return position_derivative(function, atoms, h), -strain_derivative(function, atoms, h).T
 
 
 def read_derivatives(path, labels, n_atoms):
