@@ -10,7 +10,7 @@ bash scripts/vendor-hosts.sh
 jobs=$(nproc)
 
 echo "== release build and tests"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMFP_ENABLE_MPI=ON -DATOMFP_NATIVE=ON \
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMFP_ENABLE_MPI=ON \
   -DATOMFP_VENDOR_DIR="$(realpath -m "${ATOMFP_VENDOR_DIR:-../shared/vendor}")"
 cmake --build build -j "$jobs"
 (cd build && ctest -j "$jobs" --output-on-failure)
