@@ -490,6 +490,34 @@ class BatchTests(unittest.TestCase):
         self.assertTrue(np.all(np.isfinite(acsf["eta"])) and np.all(np.isnan(acsf["zeta"][~g9])))
 
 
+class BindingValidationTests(unittest.TestCase):
+    """Lengths the library cannot see are checked by the binding: these used to overflow heap
+    buffers or free garbage handles."""
+
+    def test_system_lengths_are_checked(self):
+        atoms = silicon()
+        good = atomfp.neighbour_list(atoms.positions, atoms.numbers, 3.0, cell=atoms.cell.array)
+        cases = {
+            "offsets\\[-1\\]": dict(neighbours=good.neighbours[:-5]),
+            "cell_shifts has": dict(cell_shifts=good.cell_shifts[:-1]),
+            "start at 0": dict(offsets=good.offsets + 1, neighbours=np.concatenate([good.neighbours, [0]]),
+                                 cell_shifts=np.vstack([good.cell_shifts, [[0, 0, 0]]])),
+            "need a cell": dict(cell=None),
+        }
+        for message, change in cases.items():
+            fields = dict(positions=good.positions, species=good.species, centers=good.centers, offsets=good.offsets,
+                          neighbours=good.neighbours, cell=good.cell, cell_shifts=good.cell_shifts)
+            fields.update(change)
+            with self.assertRaisesRegex(atomfp.AtomfpError, message):
+                atomfp.System(**fields)
+
+    def test_model_cannot_be_built_around_a_path(self):
+        with self.assertRaisesRegex(TypeError, "Model.load"):
+            atomfp.Model(MODEL)
+        import gc
+        gc.collect()  # nothing half-built is left to free
+
+
 class ErrorTests(unittest.TestCase):
     def assert_status(self, name, function, *args, **kwargs):
         with self.assertRaises(atomfp.AtomfpError) as caught:

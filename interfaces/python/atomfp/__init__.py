@@ -91,8 +91,17 @@ class System:
         self.cell_shifts = None if cell_shifts is None else np.ascontiguousarray(cell_shifts, dtype=np.int32).reshape(-1, 3)
         if len(self.species) != len(self.positions):
             raise AtomfpError(1, f"positions has {len(self.positions)} rows but species {len(self.species)}")
+        # The library trusts array lengths it cannot see; check them here (the values it checks itself).
         if len(self.offsets) != len(self.centers) + 1:
             raise AtomfpError(4, f"offsets has {len(self.offsets)} entries but {len(self.centers) + 1} are needed")
+        if len(self.offsets) and self.offsets[-1] != len(self.neighbours):
+            raise AtomfpError(4, f"offsets[-1] = {self.offsets[-1]} but neighbours has {len(self.neighbours)} entries")
+        if len(self.offsets) and (self.offsets[0] != 0 or np.any(np.diff(self.offsets) < 0)):
+            raise AtomfpError(4, "offsets must start at 0 and never decrease")
+        if self.cell_shifts is not None and len(self.cell_shifts) != len(self.neighbours):
+            raise AtomfpError(4, f"cell_shifts has {len(self.cell_shifts)} rows but there are {len(self.neighbours)} pairs")
+        if self.cell_shifts is not None and self.cell is None:
+            raise AtomfpError(1, "cell_shifts need a cell")
 
     @property
     def n_atoms(self):
@@ -449,14 +458,21 @@ class Model(_OwnedHandle):
 
     _free_function = "atomfp_model_free"
 
-    def __init__(self, handle):
-        self._handle = handle
+    def __init__(self, *args, **kwargs):
+        raise TypeError("make a Model with atomfp.Model.load(path), Model.from_bytes(data) or Trainer.train()")
+
+    @classmethod
+    def _adopt(cls, handle):
+        """A Model owning `handle`, a model handle from the library."""
+        model = cls.__new__(cls)
+        model._handle = handle
+        return model
 
     @classmethod
     def load(cls, path):
         handle = _handle_out()
         _capi.check(lib.atomfp_model_load(str(path).encode(), ctypes.byref(handle)))
-        return cls(handle)
+        return cls._adopt(handle)
 
     def to_bytes(self):
         """The model file's contents (docs/model_file.md), as Model.save writes them."""
@@ -560,7 +576,7 @@ class Trainer(_OwnedHandle):
     def train(self):
         handle = _handle_out()
         _capi.check(lib.atomfp_trainer_train(self._handle, ctypes.byref(handle)))
-        return Model(handle)
+        return Model._adopt(handle)
 
     @property
     def summary(self):
