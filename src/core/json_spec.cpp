@@ -4,13 +4,41 @@
 #include "core/error.hpp"
 
 #include <cmath>
+#include <set>
+#include <vector>
 
 namespace atomfp {
 
 json parse_json(const std::string& text) {
+    // The callback sees every event before the value is built, so limits act before memory is spent.
+    std::vector<std::set<std::string>> keys_of_open_objects;
+    const auto check = [&](int depth, json::parse_event_t event, json& parsed) {
+        switch (event) {
+            case json::parse_event_t::object_start:
+            case json::parse_event_t::array_start:
+                if (depth >= max_json_depth) {
+                    fail(Status::json_error, "JSON nested deeper than ", max_json_depth, " levels");
+                }
+                if (event == json::parse_event_t::object_start) keys_of_open_objects.emplace_back();
+                break;
+            case json::parse_event_t::object_end:
+                if (!keys_of_open_objects.empty()) keys_of_open_objects.pop_back();
+                break;
+            case json::parse_event_t::key: {
+                const std::string& key = parsed.get_ref<const std::string&>();
+                if (!keys_of_open_objects.empty() && !keys_of_open_objects.back().insert(key).second) {
+                    fail(Status::json_error, "key '", key.substr(0, 64), "' appears twice in one object");
+                }
+                break;
+            }
+            default:
+                break;
+        }
+        return true;
+    };
     try {
-        return json::parse(text);
-    } catch (const json::parse_error& e) {
+        return json::parse(text, check);
+    } catch (const json::exception& e) {
         fail(Status::json_error, "malformed JSON: ", e.what());
     }
 }

@@ -15,6 +15,11 @@ namespace atomfp {
 
 using json = nlohmann::json;
 
+// The deepest nesting of objects and arrays a specification, configuration or model header may have.
+constexpr int max_json_depth = 32;
+
+// Parses untrusted JSON text: Error(json_error) for malformed text, numbers beyond the range of a
+// double, nesting deeper than max_json_depth, or a key given twice in one object.
 json parse_json(const std::string& text);
 
 class SpecReader {

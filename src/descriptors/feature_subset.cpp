@@ -20,7 +20,12 @@ struct SubsetWorkspace : Descriptor::Workspace {
 FeatureSubset::FeatureSubset(const json& spec) {
     SpecReader reader(spec, "feature_subset");
     reader.string("type", std::nullopt, {"feature_subset"});
-    inner_ = create_descriptor_from_spec(reader.value("descriptor"));
+    const json& inner = reader.value("descriptor");
+    if (inner.is_object() && inner.value("type", json()) == "feature_subset") {
+        fail(Status::json_error, "key 'feature_subset.descriptor' is itself a feature_subset: select the features of "
+                                 "the inner descriptor directly");
+    }
+    inner_ = create_descriptor_from_spec(inner);
     features_ = reader.integer_list("features", 0, inner_->feature_count() - 1);
     if (features_.empty()) fail(Status::json_error, "key 'features' of a feature_subset must list at least one feature");
     reader.finish();

@@ -2,8 +2,10 @@
 
 #include "atomfp_version.h"
 #include "core/error.hpp"
+#include "core/json_spec.hpp"
 
 #include <cstring>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -109,6 +111,22 @@ std::string serialize_model(const Model& model) {
     return out;
 }
 
+namespace {
+
+// An integer of a model header in [min, max]; Error(format) for anything else (floats included).
+int64_t header_integer(const json& object, const char* key, int64_t min, int64_t max, const std::string& source) {
+    const json& value = object.at(key);
+    if (!value.is_number_integer()) fail(Status::format, source, ": '", key, "' of the model header is not an integer");
+    if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(max)) {
+        fail(Status::format, source, ": '", key, "' of the model header is out of range");
+    }
+    const int64_t x = value.get<int64_t>();
+    if (x < min || x > max) fail(Status::format, source, ": '", key, "' = ", x, " of the model header is out of range [", min, ", ", max, "]");
+    return x;
+}
+
+}  // namespace
+
 Model deserialize_model(const std::string& bytes, const std::string& source) {
     if (bytes.size() < 8 || std::memcmp(bytes.data(), magic, 8) != 0) {
         fail(Status::format, source, ": not an atomfp model file (the first bytes are not \"ATOMFPM\")");
@@ -131,19 +149,34 @@ Model deserialize_model(const std::string& bytes, const std::string& source) {
     }
     Reader r(bytes, body, source);
     r.text(8 + 4, "magic");
-    r.u32("reserved");
+    if (r.u32("reserved") != 0) fail(Status::format, source, ": the reserved field of the model file is not 0");
     const uint64_t header_length = r.u64("header length");
     json header;
     try {
-        header = json::parse(r.text(header_length, "header"));
-        const int64_t nf = header.at("n_features").get<int64_t>();
+        try {
+            header = parse_json(r.text(header_length, "header"));
+        } catch (const Error& e) {
+            fail(Status::format, source, ": malformed model header: ", e.what());
+        }
+        if (!header.is_object()) fail(Status::format, source, ": the model header is not a JSON object");
+        if (header.value("format", json()) != "atomfp model" || header.value("version", json()) != version) {
+            fail(Status::format, source, ": the model header does not say format \"atomfp model\", version ", version);
+        }
+        const int64_t nf = header_integer(header, "n_features", 1, max_model_features, source);
         std::vector<SpeciesWeights> blocks;
-        for (const json& entry : header.at("blocks")) {
+        const json& block_list = header.at("blocks");
+        if (!block_list.is_array()) fail(Status::format, source, ": 'blocks' of the model header is not an array");
+        for (const json& entry : block_list) {
+            if (!entry.is_object()) fail(Status::format, source, ": a block of the model header is not an object");
             SpeciesWeights b;
-            b.species = entry.at("species").get<int32_t>();
+            b.species = static_cast<int32_t>(header_integer(entry, "species", 1, 118, source));
+            if (!entry.at("baseline").is_number()) fail(Status::format, source, ": a block's baseline is not a number");
             b.baseline = entry.at("baseline").get<double>();
-            const int64_t m = entry.at("n_references").get<int64_t>();
-            if (m < 0 || nf < 0 || static_cast<uint64_t>(m) * (static_cast<uint64_t>(nf) + 1) * 8 > body - r.position()) {
+            // Sizes are checked against the bytes present before anything is allocated, without
+            // products that could overflow.
+            const uint64_t doubles_left = (body - r.position()) / 8;
+            const int64_t m = header_integer(entry, "n_references", 0, std::numeric_limits<int64_t>::max(), source);
+            if (static_cast<uint64_t>(m) > doubles_left / (static_cast<uint64_t>(nf) + 1)) {
                 fail(Status::format, source, ": block of species ", b.species, " claims more data than the file holds");
             }
             b.references.resize(static_cast<std::size_t>(m * nf));

@@ -22,6 +22,8 @@
 namespace atomfp {
 
 constexpr uint32_t model_file_version = 1;
+// More features than any descriptor a model may use (the descriptor specifications bound theirs).
+constexpr int64_t max_model_features = int64_t(1) << 24;
 
 std::string serialize_model(const Model& model);
 // Throws Error(format) naming the problem for anything but a complete, intact file of a version

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <pthread.h>
 #include <sstream>
 #include <thread>
 #include <string>
@@ -110,6 +111,10 @@ TEST(CApiDescriptor, CreateRejectsBadSpecifications) {
         {R"({"type": "acsf", "species": [14], "angular": [{"eta": 1, "zeta": 1, "lambda": 1, "form": "tall"}]})", "'angular[0].form'"},
         {R"({"type": "acsf", "species": [14], "radial": [], "angular": []})", "defines no functions"},
         {R"({"type": "acsf", "species": [14], "pair_sum": true})", "'pair_sum' must be a string"},
+        {R"({"type": "acsf", "species": [14], "cutoff": 1e400})", "malformed JSON"},
+        {R"({"type": "acsf", "species": [14], "species": [6]})", "'species' appears twice"},
+        {R"({"type": "feature_subset", "descriptor": {"type": "feature_subset", "descriptor": {"type": "acsf", "species": [14]}, "features": [0]}, "features": [0]})",
+         "is itself a feature_subset"},
     };
     for (const Case& c : cases) {
         atomfp_descriptor_t* out = reinterpret_cast<atomfp_descriptor_t*>(0x1);
@@ -122,6 +127,40 @@ TEST(CApiDescriptor, CreateRejectsBadSpecifications) {
     EXPECT_NE(std::string(atomfp_last_error()).find("json is NULL"), std::string::npos);
     EXPECT_EQ(atomfp_descriptor_create(si_spec, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(atomfp_last_error()).find("out is NULL"), std::string::npos);
+}
+
+// A deeply nested specification (20,000 levels of feature_subset, ~1 MB) is refused by the parser
+// without recursion, even on a thread with a 256 KiB stack (it used to overflow the stack).
+TEST_F(CApi, DeeplyNestedSpecificationIsRefusedOnASmallStack) {
+    std::string spec;
+    for (int k = 0; k < 20000; ++k) spec += R"({"type": "feature_subset", "features": [0], "descriptor": )";
+    spec += R"({"type": "acsf", "species": [14]})";
+    for (int k = 0; k < 20000; ++k) spec += "}";
+    struct Call {
+        const std::string* spec;
+        atomfp_status_t status;
+        std::string message;
+    } call{&spec, ATOMFP_OK, ""};
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    ASSERT_EQ(pthread_attr_setstacksize(&attributes, 256 * 1024), 0);
+    pthread_t thread;
+    ASSERT_EQ(pthread_create(
+                  &thread, &attributes,
+                  [](void* argument) -> void* {
+                      auto* c = static_cast<Call*>(argument);
+                      atomfp_descriptor_t* d = nullptr;
+                      c->status = atomfp_descriptor_create(c->spec->c_str(), &d);
+                      c->message = atomfp_last_error();
+                      atomfp_descriptor_free(d);
+                      return nullptr;
+                  },
+                  &call),
+              0);
+    pthread_join(thread, nullptr);
+    pthread_attr_destroy(&attributes);
+    EXPECT_EQ(call.status, ATOMFP_ERROR_JSON);
+    EXPECT_NE(call.message.find("nested deeper than"), std::string::npos) << call.message;
 }
 
 // Species may be given as chemical symbols wherever a specification lists elements: the descriptor

@@ -142,7 +142,7 @@ TEST(ModelFile, FutureVersionsAndMalformedHeadersAreRefusedClearly) {
         for (int k = 0; k < 8; ++k) body.push_back(static_cast<char>((n >> (8 * k)) & 0xff));
         return with_checksum(body + header_text + payload);
     };
-    const char* spec = R"("descriptor": {"type": "acsf", "species": [14], "cutoff": 4.0, "preset": "imbalzano2018"}, "kernel": {"type": "linear"})";
+    const char* spec = R"("format": "atomfp model", "version": 1, "descriptor": {"type": "acsf", "species": [14], "cutoff": 4.0, "preset": "imbalzano2018"}, "kernel": {"type": "linear"})";
     EXPECT_EQ(status_of(forged("{", "")), Status::format);
     EXPECT_EQ(status_of(forged("[]", "")), Status::format);
     EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": [{"species": 14, "baseline": 0, "n_references": 1000000000000}]})", "")),
@@ -151,10 +151,38 @@ TEST(ModelFile, FutureVersionsAndMalformedHeadersAreRefusedClearly) {
               Status::format);
     EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 47, "blocks": []})", "")), Status::format);
     EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": []})", "extra")), Status::format);
-    EXPECT_EQ(status_of(forged(R"({"descriptor": {"type": "nonsense"}, "kernel": {"type": "linear"}, "n_features": 1, "blocks": []})", "")),
+    EXPECT_EQ(status_of(forged(R"({"format": "atomfp model", "version": 1, "descriptor": {"type": "nonsense"}, "kernel": {"type": "linear"}, "n_features": 1, "blocks": []})", "")),
               Status::format);
+    // Sizes whose products overflow 64 bits: 47059069580741531 x (48 + 1) x 8 wraps to 40 bytes.
+    EXPECT_NE(message_of(forged(std::string("{") + spec +
+                                R"(, "n_features": 48, "blocks": [{"species": 14, "baseline": 0, "n_references": 47059069580741531}]})",
+                                std::string(40, '\0')))
+                  .find("claims more data than the file holds"),
+              std::string::npos);
+    // Non-integer and out-of-range sizes and species, and header fields that do not say what the file is.
+    const std::string tail = "}";
+    EXPECT_NE(message_of(forged(std::string("{") + spec + R"(, "n_features": 48.0, "blocks": [])" + tail, "")).find("not an integer"),
+              std::string::npos);
+    EXPECT_NE(message_of(forged(std::string("{") + spec +
+                                R"(, "n_features": 48, "blocks": [{"species": 1099511627790, "baseline": 0, "n_references": 0}])" + tail, ""))
+                  .find("'species'"),
+              std::string::npos);
+    EXPECT_NE(message_of(forged(R"({"format": "x", "version": 1, "descriptor": {"type": "acsf", "species": [14]}, "kernel": {"type": "linear"}, "n_features": 48, "blocks": []})", ""))
+                  .find("format \"atomfp model\""),
+              std::string::npos);
+    EXPECT_NE(message_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": [], "blocks": []})", "")).find("twice"),
+              std::string::npos);
+    std::string nested = "{\"a\": ";
+    for (int k = 0; k < 20000; ++k) nested += "[";
+    EXPECT_NE(message_of(forged(nested, "")).find("nested deeper"), std::string::npos);
+    {
+        std::string reserved = forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": [])" + tail, "");
+        reserved = reserved.substr(0, reserved.size() - 8);
+        reserved[12] = 1;
+        EXPECT_NE(message_of(with_checksum(reserved)).find("reserved"), std::string::npos);
+    }
     // A well-formed empty model loads.
-    EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": []})", "")), Status::ok);
+    EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": [])" + tail, "")), Status::ok);
     EXPECT_THROW(load_model("/nonexistent/model.afp"), Error);
 }
 
