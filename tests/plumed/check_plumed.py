@@ -40,6 +40,7 @@ def check(condition, message):
     global ok
     ok &= bool(condition)
     print(("ok      " if condition else "FAILED  ") + message, flush=True)
+    return bool(condition)
 
 
 def structure():
@@ -83,66 +84,108 @@ def read_derivatives(path, labels, n_atoms):
     return result
 
 
+def write_trajectory(path, atoms):
+    """An xyz frame for `plumed driver --ixyz`: the box line has the three lengths of an
+    orthorhombic cell or all nine components (rows) of a triclinic one."""
+    cell = np.asarray(atoms.cell)
+    box = cell.diagonal() if np.allclose(cell, np.diag(cell.diagonal())) else cell.ravel()
+    with open(path, "w") as out:
+        out.write(f"{len(atoms)}\n" + " ".join(f"{x:.10f}" for x in box) + "\n")
+        for symbol, position in zip(atoms.get_chemical_symbols(), atoms.positions):
+            out.write(f"{symbol} {position[0]:.12f} {position[1]:.12f} {position[2]:.12f}\n")
+    return np.loadtxt(path, skiprows=2, usecols=(1, 2, 3))  # what PLUMED reads
+
+
+def run_driver(plumed, work, dat, *extra):
+    (work / "plumed.dat").write_text(dat)
+    return subprocess.run([plumed, "--no-mpi", "driver", "--plumed", "plumed.dat", "--ixyz", "traj.xyz",
+                           "--length-units", "A", *extra], cwd=work, capture_output=True, text=True, timeout=600)
+
+
 def main():
     plumed, plugin, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
     work.mkdir(parents=True, exist_ok=True)
-    atoms = structure()
-    n = len(atoms)
     references = structure()
     references.rattle(0.2, seed=9)
     references.write(work / "reference.extxyz", format="extxyz")
     (work / "se.json").write_text(json.dumps(SE_SPEC))
     (work / "soap.json").write_text(json.dumps(SOAP_SPEC))
-    cell = np.asarray(atoms.cell).diagonal()
-    with open(work / "traj.xyz", "w") as out:
-        out.write(f"{n}\n{cell[0]:.10f} {cell[1]:.10f} {cell[2]:.10f}\n")
-        for symbol, position in zip(atoms.get_chemical_symbols(), atoms.positions):
-            out.write(f"{symbol} {position[0]:.12f} {position[1]:.12f} {position[2]:.12f}\n")
-    atoms.positions = np.loadtxt(work / "traj.xyz", skiprows=2, usecols=(1, 2, 3))  # what PLUMED reads
-
     labels = atomfp.Descriptor(SE_SPEC).labels
     polar = [labels.index(f"c[O,n=1,l=1,m={m}]") for m in (-1, 0, 1)]
     coefficient = labels.index("c[Si,n=0,l=2,m=1]")
-    species = ",".join(str(z) for z in atoms.numbers)
-    oxygens = ",".join(str(i + 1) for i in np.flatnonzero(atoms.numbers == 8))
-    (work / "plumed.dat").write_text(f"""LOAD FILE={plugin}
+    reference_features = atomfp.Descriptor(SOAP_SPEC).compute(references)[[1, 6]]
+
+    orthorhombic = structure()
+    triclinic = structure()
+    triclinic.set_cell(np.asarray(triclinic.cell) + [[0, 0, 0], [0.9, 0, 0], [0.4, -0.6, 0]], scale_atoms=True)
+    for tag, atoms in (("orthorhombic", orthorhombic), ("triclinic", triclinic)):
+        case = work / tag
+        case.mkdir(exist_ok=True)
+        for name in ("reference.extxyz", "se.json", "soap.json"):
+            (case / name).write_bytes((work / name).read_bytes())
+        n = len(atoms)
+        atoms.positions = write_trajectory(case / "traj.xyz", atoms)
+        species = ",".join(str(z) for z in atoms.numbers)
+        oxygens = ",".join(str(i + 1) for i in np.flatnonzero(atoms.numbers == 8))
+        actions = f"""LOAD FILE={plugin}
 se: ATOMFP_SPHERICAL_EXPANSION ATOMS=1-{n} SPECIES={species} SPEC_FILE=se.json COEFFICIENTS={coefficient}
 pol: ATOMFP_SPHERICAL_EXPANSION ATOMS=1-{n} CENTERS=2-9 SPECIES={species} SPEC_FILE=se.json NORM_SPECIES=8 NORM_N=1 NORM_L=1
 sim: ATOMFP_SIMILARITY ATOMS=1-{n} CENTERS={oxygens} SPECIES={species} SPEC_FILE=soap.json REFERENCE=reference.extxyz REFERENCE_CENTERS=2,7 ZETA=2
-PRINT ARG=se.c-{coefficient},pol,sim FILE=colvar FMT=%.15g
-DUMPDERIVATIVES ARG=se.c-{coefficient},pol,sim FILE=derivatives FMT=%.15g
-""")
-    run = subprocess.run([plumed, "--no-mpi", "driver", "--plumed", "plumed.dat", "--ixyz", "traj.xyz",
-                          "--length-units", "A"], cwd=work, capture_output=True, text=True, timeout=600)
-    if run.returncode != 0:
-        print(run.stdout[-3000:], run.stderr[-3000:])
-        check(False, "plumed driver ran")
-        sys.exit(1)
-    values = np.loadtxt(work / "colvar", ndmin=2)[0, 1:]
+"""
+        oxygen_rows = np.flatnonzero(atoms.numbers == 8)
+        functions = {
+            f"se.c-{coefficient}": lambda a: centres_sum(a, coefficient, np.arange(n)),
+            "pol": lambda a: polarisation(a, polar, np.arange(1, 9)),
+            "sim": lambda a: similarity(a, reference_features, oxygen_rows, 2),
+        }
+        arguments = ",".join(functions)
+        expected = {label: function(atoms) for label, function in functions.items()}
+        exact = {label: finite_differences(function, atoms) for label, function in functions.items()}
 
-    oxygen_rows = np.flatnonzero(atoms.numbers == 8)
-    reference_features = atomfp.Descriptor(SOAP_SPEC).compute(references)[[1, 6]]
-    functions = {
-        f"se.c-{coefficient}": lambda a: centres_sum(a, coefficient, np.arange(n)),
-        "pol": lambda a: polarisation(a, polar, np.arange(1, 9)),
-        "sim": lambda a: similarity(a, reference_features, oxygen_rows, 2),
-    }
-    derivatives = read_derivatives(work / "derivatives", list(functions), n)
-    for k, (label, function) in enumerate(functions.items()):
-        expected = function(atoms)
-        check(abs(values[k] - expected) <= 1e-9 * max(abs(expected), 1e-12),
-              f"{label} = {values[k]:.12g} (atomfp C API: {expected:.12g})")
-        gradient, box = finite_differences(function, atoms)
-        plumed_gradient, plumed_box = derivatives[label]
-        atom_error = np.abs(plumed_gradient - gradient).max() / np.abs(gradient).max()
-        box_error = np.abs(plumed_box - box).max() / np.abs(box).max()
-        check(atom_error < 1e-6, f"{label}: atom derivatives vs finite differences, relative {atom_error:.1e}")
-        check(box_error < 1e-6, f"{label}: box derivatives vs finite differences of a strain, relative {box_error:.1e}")
+        # Values only (PRINT): no action asks for derivatives, the way the shipped example runs.
+        run = run_driver(plumed, case, actions + f"PRINT ARG={arguments} FILE=colvar FMT=%.15g\n")
+        if not check(run.returncode == 0, f"{tag}: PRINT-only run (exit {run.returncode})"):
+            print(run.stdout[-3000:], run.stderr[-3000:])
+            continue
+        values = np.loadtxt(case / "colvar", ndmin=2)[0, 1:]
+        for k, label in enumerate(functions):
+            check(abs(values[k] - expected[label]) <= 1e-9 * max(abs(expected[label]), 1e-12),
+                  f"{tag}: {label} = {values[k]:.12g} (atomfp C API: {expected[label]:.12g})")
 
-    (work / "bad.dat").write_text(f"LOAD FILE={plugin}\nx: ATOMFP_SPHERICAL_EXPANSION ATOMS=1-{n} SPECIES=14 "
-                                  "SPEC_FILE=se.json NORM_SPECIES=8 NORM_N=7 NORM_L=1\n")
+        # Every derivative dumped, against finite differences.
+        run = run_driver(plumed, case, actions + f"DUMPDERIVATIVES ARG={arguments} FILE=derivatives FMT=%.15g\n")
+        if not check(run.returncode == 0, f"{tag}: DUMPDERIVATIVES run (exit {run.returncode})"):
+            print(run.stdout[-3000:], run.stderr[-3000:])
+            continue
+        derivatives = read_derivatives(case / "derivatives", list(functions), n)
+        for label in functions:
+            gradient, box = exact[label]
+            plumed_gradient, plumed_box = derivatives[label]
+            atom_error = np.abs(plumed_gradient - gradient).max() / np.abs(gradient).max()
+            box_error = np.abs(plumed_box - box).max() / np.abs(box).max()
+            check(atom_error < 1e-6, f"{tag}: {label}: atom derivatives vs finite differences, relative {atom_error:.1e}")
+            check(box_error < 1e-6, f"{tag}: {label}: box derivatives vs finite differences of a strain, "
+                                    f"relative {box_error:.1e}")
+
+        # A restraint on one CV while the others are only printed: the forces PLUMED applies are
+        # -kappa (s - at) ds/dx (kJ/mol per Å with Å lengths).
+        kappa, at = 10.0, 0.5
+        run = run_driver(plumed, case, actions + f"res: RESTRAINT ARG=sim AT={at} KAPPA={kappa}\n"
+                         f"PRINT ARG={arguments},res.bias FILE=colvar FMT=%.15g\n", "--dump-forces", "forces.xyz",
+                         "--dump-forces-fmt", "%.12e")
+        if not check(run.returncode == 0, f"{tag}: restraint on sim, PRINT of the rest (exit {run.returncode})"):
+            print(run.stdout[-3000:], run.stderr[-3000:])
+            continue
+        forces = np.loadtxt(case / "forces.xyz", skiprows=2, usecols=(1, 2, 3))
+        expected_forces = -kappa * (expected["sim"] - at) * exact["sim"][0]
+        force_error = np.abs(forces - expected_forces).max() / np.abs(expected_forces).max()
+        check(force_error < 1e-6, f"{tag}: restraint forces equal -kappa (s - at) ds/dx (relative {force_error:.1e})")
+
+    case = work / "orthorhombic"
+    (case / "bad.dat").write_text(f"LOAD FILE={plugin}\nx: ATOMFP_SPHERICAL_EXPANSION ATOMS=1-{len(orthorhombic)} "
+                                  "SPECIES=14 SPEC_FILE=se.json NORM_SPECIES=8 NORM_N=7 NORM_L=1\n")
     bad = subprocess.run([plumed, "--no-mpi", "driver", "--plumed", "bad.dat", "--ixyz", "traj.xyz", "--length-units",
-                          "A"], cwd=work, capture_output=True, text=True, timeout=600)
+                          "A"], cwd=case, capture_output=True, text=True, timeout=600)
     check(bad.returncode != 0 and "no features c[O,n=7,l=1" in bad.stdout + bad.stderr,
           "a norm of features the descriptor lacks is a PLUMED error with a message")
     print("all checks passed" if ok else "some checks FAILED")
