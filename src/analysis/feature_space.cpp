@@ -2,6 +2,7 @@
 
 #include "core/blas.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/lapack.hpp"
 #include "core/selection.hpp"
 
@@ -354,8 +355,7 @@ Reconstruction lfre(const FeatureMatrix& f, const FeatureMatrix& f_prime, int64_
     result.relative_cutoff = cutoff;
     result.pointwise.assign(split.test.size(), 0.0);
     const int64_t n_test = static_cast<int64_t>(split.test.size());
-#pragma omp parallel for schedule(dynamic)
-    for (int64_t t = 0; t < n_test; ++t) {
+    parallel_for(n_test, 1, [&](int64_t t) {
         const int64_t i = split.test[t];
         std::vector<std::pair<double, int64_t>> distances;
         for (int64_t j : split.train) {
@@ -384,7 +384,7 @@ Reconstruction lfre(const FeatureMatrix& f, const FeatureMatrix& f_prime, int64_
             sum += (y(i, c) - predicted) * (y(i, c) - predicted);
         }
         result.pointwise[t] = std::sqrt(sum);
-    }
+    });
     double total = 0;
     for (double e : result.pointwise) total += e * e;
     result.test_error = root_mean_square(total, n_test);

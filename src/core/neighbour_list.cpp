@@ -1,10 +1,13 @@
 #include "core/neighbour_list.hpp"
 
 #include "core/error.hpp"
+#include "core/limits.hpp"
+#include "core/parallel.hpp"
 #include "core/mat3.hpp"
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 
 namespace atomfp {
@@ -132,9 +135,11 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
         reach[k] = periodic[k] ? static_cast<int64_t>(std::ceil(cutoff / bin_thickness)) : std::min<int64_t>(1, n_bins[k] - 1);
         n_images *= static_cast<double>(2 * reach[k] + 1);
     }
-    if (n_images * static_cast<double>(n_atoms) > 1e10) {
+    // No physical cell needs more than a million images of its bins per atom (a cutoff 100 times
+    // the cell's thickness); beyond that the search itself would take minutes.
+    if (n_images > 1e6 || n_images * static_cast<double>(n_atoms) > 1e10) {
         fail(Status::invalid_argument, "the cell is too small for cutoff ", cutoff, " Å: ", n_images,
-             " periodic images would have to be searched per atom");
+             " periodic images would have to be searched per atom (are positions and cell in Å?)");
     }
 
     auto bin_of = [&](int64_t i, int k) {
@@ -165,9 +170,14 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
     }
 
     const double cutoff2 = cutoff * cutoff;
+    // Input in the wrong units (a 1 Å cell, a cluster squeezed into a point) would make the list
+    // exhaust the host's memory: each atom's pairs and the total are bounded, and the search stops
+    // at the first excess with a message (core/limits.hpp).
+    const int64_t atom_limit = limit_value(max_neighbours_per_atom);
+    const int64_t pair_limit = limit_value(max_neighbour_pairs);
+    std::atomic<int64_t> total_pairs{0};
     std::vector<std::vector<Pair>> pairs(n_atoms);
-#pragma omp parallel for schedule(dynamic, 64)
-    for (int64_t i = 0; i < n_atoms; ++i) {
+    parallel_for(n_atoms, 64, [&](int64_t i) {
         std::vector<Pair>& mine = pairs[i];
         const double* xi = &wrapped[3 * i];
         for (int64_t dx = -reach[0]; dx <= reach[0]; ++dx) {
@@ -207,13 +217,22 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
                         Pair pair;
                         pair.atom = j;
                         for (int k = 0; k < 3; ++k) pair.shift[k] = shift[k] - wrap[3 * j + k] + wrap[3 * i + k];
+                        if (static_cast<int64_t>(mine.size()) >= atom_limit) {
+                            fail(Status::neighbours, "atom ", i, " has more than ", atom_limit, " neighbours within ",
+                                 cutoff, " Å (", n_atoms, " atoms): are positions and cell in Å? ",
+                                 max_neighbours_per_atom.variable, " raises the limit");
+                        }
                         mine.push_back(pair);
                     }
                 }
             }
         }
+        if (total_pairs.fetch_add(static_cast<int64_t>(mine.size())) + static_cast<int64_t>(mine.size()) > pair_limit) {
+            fail(Status::neighbours, "the neighbour list would hold more than ", pair_limit, " pairs (", n_atoms,
+                 " atoms, cutoff ", cutoff, " Å); ", max_neighbour_pairs.variable, " raises the limit");
+        }
         std::sort(mine.begin(), mine.end());
-    }
+    });
 
     for (int64_t i = 0; i < n_atoms; ++i) list.offsets[i + 1] = list.offsets[i] + static_cast<int64_t>(pairs[i].size());
     const int64_t n_pairs = list.offsets[n_atoms];

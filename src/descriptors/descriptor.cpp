@@ -2,6 +2,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/scratch.hpp"
 
 #include <algorithm>
@@ -39,39 +40,6 @@ struct CentreScratch {
     Environment environment;
     std::vector<double> features, blocks;  // grow-only
 };
-
-// Calls body(item, scratch) for items [0, n) in parallel, `chunk` items at a time, with one
-// scratch per thread from make_scratch(). Exceptions must not leave an OpenMP construct, so each
-// iteration (and each thread's make_scratch) catches its own and the first one is rethrown after
-// the parallel region; a thread whose scratch could not be made skips its items.
-template <typename MakeScratch, typename Body>
-void parallel_items(int64_t n, int chunk, MakeScratch&& make_scratch, Body&& body) {
-    static_cast<void>(chunk);  // used only by the OpenMP schedule
-    std::exception_ptr failure;
-    auto record = [&failure]() {
-#pragma omp critical(atomfp_item_failure)
-        if (!failure) failure = std::current_exception();
-    };
-#pragma omp parallel
-    {
-        std::optional<decltype(make_scratch())> scratch;
-        try {
-            scratch.emplace(make_scratch());
-        } catch (...) {
-            record();
-        }
-#pragma omp for schedule(dynamic, chunk)
-        for (int64_t item = 0; item < n; ++item) {
-            if (!scratch) continue;
-            try {
-                body(item, *scratch);
-            } catch (...) {
-                record();
-            }
-        }
-    }
-    if (failure) std::rethrow_exception(failure);
-}
 
 // body(c, scratch) for every centre, with scratch.environment built for the descriptor's cutoff
 // and one workspace per thread.

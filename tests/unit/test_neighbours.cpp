@@ -2,13 +2,18 @@
 // cells, and mixed boundary conditions.
 #include "core/error.hpp"
 #include "core/neighbour_list.hpp"
+#include "atomfp.h"
 #include "structures.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cmath>
+#include <cstdlib>
+#include <random>
+#include <string>
 #include <tuple>
+#include <vector>
 
 using namespace atomfp;
 using namespace atomfp::test;
@@ -127,4 +132,72 @@ TEST(NeighbourList, RejectsBadInput) {
     EXPECT_EQ(code([&] { build_neighbour_list(-1, positions, species, nullptr, nullptr, 2.0); }), Status::invalid_argument);
     const double tiny[9] = {1e-3, 0, 0, 0, 1e-3, 0, 0, 0, 1e-3};
     EXPECT_EQ(code([&] { build_neighbour_list(2, positions, species, tiny, nullptr, 10.0); }), Status::invalid_argument);
+}
+
+// Input that would make a neighbour list exhaust the host (a cell in the wrong units, atoms squeezed
+// together) is refused through the C API with a status and a message, promptly and without an
+// exception escaping the parallel search (each used to abort the process or exhaust its memory).
+TEST(NeighbourList, ExplosiveInputIsRefusedWithAMessage) {
+    struct Case {
+        const char* what;
+        std::vector<double> positions;
+        std::vector<double> cell;  // empty: open cluster
+        double cutoff;
+        atomfp_status_t status = ATOMFP_ERROR_NEIGHBOURS;
+        const char* needle = "ATOMFP_MAX_NEIGHBOURS";
+    };
+    std::vector<Case> cases;
+    cases.push_back({"one atom in a 1e-7 Å thin periodic cell", {0, 0, 0}, {5.43, 0, 0, 0, 5.43, 0, 0, 0, 1e-7}, 5.0,
+                     ATOMFP_ERROR_INVALID_ARGUMENT, "the cell is too small for cutoff"});
+    {
+        std::mt19937 random(3);
+        std::uniform_real_distribution<double> in_box(0.0, 5.0);
+        Case crowd{"20,000 atoms in a 5 Å open cluster", {}, {}, 6.0};
+        for (int k = 0; k < 3 * 20000; ++k) crowd.positions.push_back(in_box(random));
+        cases.push_back(crowd);
+        Case dense{"2,000 atoms in a periodic 10 Å cube, cutoff 30 Å", {}, {10, 0, 0, 0, 10, 0, 0, 0, 10}, 30.0};
+        for (int k = 0; k < 3 * 2000; ++k) dense.positions.push_back(2 * in_box(random));
+        cases.push_back(dense);
+        Case units{"1,000 Si atoms in a 1 Å periodic cell", {}, {1, 0, 0, 0, 1, 0, 0, 0, 1}, 5.0};
+        for (int k = 0; k < 3 * 1000; ++k) units.positions.push_back(in_box(random) / 5.0);
+        cases.push_back(units);
+    }
+    for (const Case& c : cases) {
+        const int64_t n = static_cast<int64_t>(c.positions.size() / 3);
+        const std::vector<int32_t> species(static_cast<size_t>(n), 14);
+        atomfp_neighbours_t* list = reinterpret_cast<atomfp_neighbours_t*>(0x1);
+        const atomfp_status_t status = atomfp_neighbours_build(n, c.positions.data(), species.data(),
+                                                               c.cell.empty() ? nullptr : c.cell.data(), nullptr,
+                                                               c.cutoff, &list);
+        EXPECT_EQ(status, c.status) << c.what;
+        EXPECT_NE(std::string(atomfp_last_error()).find(c.needle), std::string::npos)
+            << c.what << ": " << atomfp_last_error();
+        EXPECT_EQ(list, reinterpret_cast<atomfp_neighbours_t*>(0x1)) << c.what;
+    }
+}
+
+// The limits are documented environment variables: lowering them refuses an ordinary crystal,
+// and a malformed value is an error naming the variable.
+TEST(NeighbourList, LimitsFollowTheirEnvironmentVariables) {
+    Structure s = diamond(2, 5.431, 0.0, 1);
+    auto build = [&] {
+        atomfp_neighbours_t* list = nullptr;
+        const atomfp_status_t status =
+            atomfp_neighbours_build(s.size(), s.positions.data(), s.species.data(), s.cell.data(), nullptr, 4.0, &list);
+        atomfp_neighbours_free(list);
+        return status;
+    };
+    ASSERT_EQ(build(), ATOMFP_OK);
+    setenv("ATOMFP_MAX_NEIGHBOURS", "10", 1);
+    EXPECT_EQ(build(), ATOMFP_ERROR_NEIGHBOURS);
+    EXPECT_NE(std::string(atomfp_last_error()).find("more than 10 neighbours"), std::string::npos) << atomfp_last_error();
+    setenv("ATOMFP_MAX_NEIGHBOURS", "ten", 1);
+    EXPECT_EQ(build(), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("ATOMFP_MAX_NEIGHBOURS must be a positive integer"), std::string::npos);
+    unsetenv("ATOMFP_MAX_NEIGHBOURS");
+    setenv("ATOMFP_MAX_NEIGHBOUR_PAIRS", "100", 1);
+    EXPECT_EQ(build(), ATOMFP_ERROR_NEIGHBOURS);
+    EXPECT_NE(std::string(atomfp_last_error()).find("more than 100 pairs"), std::string::npos) << atomfp_last_error();
+    unsetenv("ATOMFP_MAX_NEIGHBOUR_PAIRS");
+    EXPECT_EQ(build(), ATOMFP_OK);
 }
