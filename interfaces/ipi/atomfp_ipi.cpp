@@ -14,7 +14,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -22,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -39,7 +42,10 @@ namespace {
 constexpr double bohr_in_angstrom = 0.5291772105638411;
 constexpr double hartree_in_ev = 27.211386024367243;
 constexpr int header_size = 12;
-constexpr int32_t max_atoms = 100000000;
+constexpr int32_t default_max_atoms = 10000000;
+// Positions are read in blocks of this many values, so memory follows the data actually received
+// rather than the atom count a header announces.
+constexpr size_t read_block = 1 << 16;
 
 struct Failure : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -56,6 +62,8 @@ struct Options {
     std::string structure;
     std::string species;
     double timeout = 600;
+    int32_t max_atoms = default_max_atoms;
+    bool close_ends_session = false;
 };
 
 // Prints the usage with `message` and exits: 0 on stdout when help was asked for, 2 on stderr otherwise.
@@ -64,10 +72,15 @@ struct Options {
                  "atomfp-ipi: %s\n"
                  "usage: atomfp-ipi --model FILE (--unix NAME | --port PORT [--host HOST])\n"
                  "                  (--species SYMBOL | --structure FILE.xyz) [--timeout SECONDS]\n"
+                 "                  [--max-atoms N] [--close-ends-session]\n"
                  "  --unix NAME       UNIX socket /tmp/ipi_NAME (i-PI's convention) or, with a '/', a path\n"
                  "  --species SYMBOL  every atom is this element\n"
                  "  --structure FILE  the elements of the atoms, in order, from an XYZ file\n"
-                 "  --timeout S       give up after S seconds without a message (default 600)\n",
+                 "  --timeout S       give up after S seconds without a message (default 600)\n"
+                 "  --max-atoms N     refuse configurations of more than N atoms (default 10000000)\n"
+                 "  --close-ends-session  a server closing the connection between messages ends the\n"
+                 "                    session normally (ASE's server does; i-PI sends EXIT, and without\n"
+                 "                    this option a closed connection is an error)\n",
                  message);
     std::exit(asked ? 0 : 2);
 }
@@ -77,6 +90,10 @@ Options parse(int argc, char** argv) {
     for (int k = 1; k < argc; ++k) {
         const std::string key = argv[k];
         if (key == "--help" || key == "-h") usage("an i-PI client for atomfp models", true);
+        if (key == "--close-ends-session") {
+            options.close_ends_session = true;
+            continue;
+        }
         if (k + 1 >= argc) usage(("missing value of " + key).c_str());
         const std::string value = argv[++k];
         if (key == "--model") {
@@ -95,6 +112,10 @@ Options parse(int argc, char** argv) {
         } else if (key == "--timeout") {
             options.timeout = std::atof(value.c_str());
             if (!(options.timeout > 0)) usage("--timeout must be positive");
+        } else if (key == "--max-atoms") {
+            const long n = std::strtol(value.c_str(), nullptr, 10);
+            if (n <= 0 || n > INT32_MAX) usage("--max-atoms must be in 1..2147483647");
+            options.max_atoms = static_cast<int32_t>(n);
         } else {
             usage(("unknown option " + key).c_str());
         }
@@ -131,12 +152,20 @@ std::vector<int32_t> read_structure_species(const std::string& path) {
 class Connection {
 public:
     Connection(const Options& options) : timeout_(options.timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeout);
-        // The server may still be starting: retry until the deadline.
+        const auto start = std::chrono::steady_clock::now();
+        const auto deadline = start + std::chrono::duration<double>(options.timeout);
+        // The server may still be starting: retry until the deadline. A UNIX socket file that
+        // refuses connections for several seconds is a stale file left by a crashed server, which
+        // would otherwise make the client wait for the whole timeout.
         for (;;) {
             std::string error;
             if (try_connect(options, error)) break;
-            if (std::chrono::steady_clock::now() > deadline) throw Failure("cannot connect: " + error);
+            const auto now = std::chrono::steady_clock::now();
+            if (refused_ && !options.unix_name.empty() && now - start > std::chrono::seconds(5)) {
+                throw Failure("cannot connect: " + error + " (the socket file exists but nobody listens: a stale "
+                              "file from a crashed server? remove it and restart the server)");
+            }
+            if (now > deadline) throw Failure("cannot connect: " + error);
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
         timeval tv{};
@@ -194,6 +223,7 @@ private:
             std::strcpy(address.sun_path, path.c_str());
             fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
             if (fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return true;
+            refused_ = errno == ECONNREFUSED;
             error = path + ": " + std::strerror(errno);
         } else {
             addrinfo hints{};
@@ -259,6 +289,7 @@ private:
 
     int fd_ = -1;
     double timeout_;
+    bool refused_ = false;
 };
 
 class Calculator {
@@ -316,9 +347,15 @@ int run(const Options& options) {
         try {
             header = connection.read_header();
         } catch (const Closed&) {
-            // ASE's server ends a session by closing the socket, without EXIT.
-            std::fprintf(stderr, "atomfp-ipi: the server closed the connection after %ld steps\n", steps);
+            // ASE's server ends a session by closing the socket; i-PI always sends EXIT, so there a
+            // closed connection means the server died.
             if (steps == 0) throw Failure("the server closed the connection before sending any positions");
+            if (!options.close_ends_session) {
+                throw Failure("the server closed the connection after " + std::to_string(steps) +
+                              " steps without EXIT (did it crash? --close-ends-session accepts this, as ASE's "
+                              "server ends its sessions)");
+            }
+            std::fprintf(stderr, "atomfp-ipi: the server closed the connection after %ld steps\n", steps);
             return 0;
         }
         if (header == "STATUS") {
@@ -334,20 +371,33 @@ int run(const Options& options) {
             connection.read_doubles(h, 9);
             connection.read_doubles(inverse, 9);
             const int32_t n = connection.read_value<int32_t>();
-            if (n <= 0 || n > max_atoms) throw Failure("POSDATA with " + std::to_string(n) + " atoms");
-            positions.resize(static_cast<size_t>(3 * n));
-            connection.read_doubles(positions.data(), positions.size());
+            if (n <= 0 || n > options.max_atoms) {
+                throw Failure("POSDATA with " + std::to_string(n) + " atoms (--max-atoms " +
+                              std::to_string(options.max_atoms) + ")");
+            }
+            const size_t values = 3 * static_cast<size_t>(n);
+            positions.clear();
+            while (positions.size() < values) {
+                const size_t done = positions.size();
+                positions.resize(std::min(values, done + read_block));
+                connection.read_doubles(positions.data() + done, positions.size() - done);
+            }
             if (fixed_species) species.assign(static_cast<size_t>(n), fixed_species);
             if (species.size() != static_cast<size_t>(n)) {
                 throw Failure("the server sent " + std::to_string(n) + " atoms but --structure has " +
                               std::to_string(species.size()));
             }
             // The cell arrives with the lattice vectors as columns, in Bohr; atomfp wants rows, in Å.
+            // An all-zero cell (ASE's server for a molecule) means an open cluster.
             double cell[9];
+            bool open = true;
             for (int i = 0; i < 3; ++i)
-                for (int j = 0; j < 3; ++j) cell[3 * i + j] = h[3 * j + i] * bohr_in_angstrom;
+                for (int j = 0; j < 3; ++j) {
+                    cell[3 * i + j] = h[3 * j + i] * bohr_in_angstrom;
+                    open = open && h[3 * j + i] == 0.0;
+                }
             for (double& x : positions) x *= bohr_in_angstrom;
-            calculator.compute(positions, species, cell, energy, forces, virial);
+            calculator.compute(positions, species, open ? nullptr : cell, energy, forces, virial);
             have_forces = true;
             ++steps;
         } else if (header == "GETFORCE") {
@@ -382,6 +432,12 @@ int main(int argc, char** argv) {
         return run(options);
     } catch (const Failure& failure) {
         std::fprintf(stderr, "atomfp-ipi: error: %s\n", failure.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "atomfp-ipi: error: out of memory\n");
+        return 1;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "atomfp-ipi: error: %s\n", error.what());
         return 1;
     }
 }

@@ -5,10 +5,13 @@
    over TCP on 127.0.0.1: energies, forces and stress equal atomfp_model_predict (through the
    Python package, bit-identical to the C API) to <= 1e-8 relative after unit conversion, and the
    total energy is conserved.
-2. Robustness: a server that sends a malformed header, one that stops in the middle of a message,
-   one that sends NaN positions, and one that accepts and then says nothing make the client exit
-   non-zero with a message,
-   within its --timeout; no server at all makes it give up after --timeout.
+2. An open cluster (ASE sends an all-zero cell) equals atomfp_model_predict.
+3. Robustness: a server that sends a malformed header, one that stops in the middle of a message,
+   one that sends NaN positions, one that accepts and then says nothing, one that announces 1e8
+   atoms, one that announces 9e6 atoms and sends ten, and one that closes the connection without
+   EXIT after a step make the client exit non-zero with a message within its --timeout, never
+   holding more than 150 MB; --close-ends-session accepts the close; a stale UNIX socket file is
+   reported within seconds; no server at all makes it give up after --timeout.
 
 usage: check_ipi.py <atomfp-ipi> <model file>
 Environment: PYTHONPATH with the atomfp package and ATOMFP_LIBRARY.
@@ -69,8 +72,8 @@ def md_through_client(client, model_file, transport):
     worst_energy, worst_force, worst_stress, totals = 0.0, 0.0, 0.0, []
     process = None
     with socketio.SocketIOCalculator(timeout=60, **server_args) as calc:
-        process = subprocess.Popen([client, "--model", model_file, "--species", "Si", "--timeout", "60"] + client_args,
-                                   stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen([client, "--model", model_file, "--species", "Si", "--timeout", "60",
+                                    "--close-ends-session"] + client_args, stderr=subprocess.PIPE, text=True)
         atoms.calc = calc
 
         def compare():
@@ -97,6 +100,27 @@ def md_through_client(client, model_file, transport):
     check(spread < 1.0, f"{transport}: total energy conserved within {spread:.3f} meV/atom over 50 steps")
     check(status == 0 and "closed the connection after" in message,
           f"{transport}: the client ends cleanly when the server closes ({message.strip()})")
+
+
+def cluster_through_client(client, model_file):
+    """ASE's server sends an all-zero cell for a molecule or cluster: the client treats it as open."""
+    model = atomfp.Model.load(model_file)
+    atoms = ase.build.bulk("Si", "diamond", 5.431, cubic=True)
+    atoms.pbc = False
+    atoms.cell = [0, 0, 0]
+    atoms.rattle(0.05, seed=5)
+    name = f"atomfp_cluster_{os.getpid()}"
+    with socketio.SocketIOCalculator(unixsocket=name, timeout=60) as calc:
+        process = subprocess.Popen([client, "--model", model_file, "--species", "Si", "--unix", name, "--timeout", "60",
+                                    "--close-ends-session"], stderr=subprocess.PIPE, text=True)
+        atoms.calc = calc
+        energy, forces = atoms.get_potential_energy(), atoms.get_forces()
+    process.wait(timeout=60)
+    reference = model.predict(atoms)
+    check(abs(energy - reference["energy"]) <= 1e-8 * abs(reference["energy"]) and
+          np.abs(forces - reference["forces"]).max() <= 1e-8 * np.abs(reference["forces"]).max(),
+          f"an open cluster through ASE (zero cell): E = {energy:.8f} eV, atomfp {reference['energy']:.8f} eV "
+          f"({process.stderr.read().strip()})")
 
 
 def misbehaving_server(behaviour):
@@ -130,24 +154,76 @@ def misbehaving_server(behaviour):
                 time.sleep(2)
             elif behaviour == "silent":
                 time.sleep(6)
+            elif behaviour in ("huge header", "announces more than it sends"):
+                cell = np.diag([10.0, 10.0, 10.0])
+                n = 100_000_000 if behaviour == "huge header" else 9_000_000
+                connection.sendall(b"STATUS      ")
+                connection.recv(12)
+                connection.sendall(b"INIT        " + np.array([0, 0], dtype=np.int32).tobytes())
+                connection.sendall(b"POSDATA     " + cell.tobytes() + np.linalg.inv(cell).tobytes()
+                                   + np.array([n], dtype=np.int32).tobytes() + np.zeros(30).tobytes())
+                time.sleep(0.5)
+            elif behaviour in ("crash", "crash tolerated"):
+                cell = np.diag([10.86, 10.86, 10.86])
+                positions = ase.build.bulk("Si", "diamond", 5.43, cubic=True).repeat(2).positions / units.Bohr
+                connection.sendall(b"STATUS      ")
+                connection.recv(12)
+                connection.sendall(b"INIT        " + np.array([0, 0], dtype=np.int32).tobytes())
+                connection.sendall(b"POSDATA     " + (cell / units.Bohr).tobytes() + np.linalg.inv(cell).tobytes()
+                                   + np.array([64], dtype=np.int32).tobytes() + positions.tobytes())
+                connection.sendall(b"GETFORCE    ")
+                received = 0
+                while received < 12 + 8 + 4 + 64 * 24 + 72 + 4:
+                    received += len(connection.recv(65536))
         server.close()
 
     threading.Thread(target=serve, daemon=True).start()
     return port
 
 
+def run_with_memory(command):
+    """Runs `command`; returns its exit status, stderr and peak resident memory in MB."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, process.stderr.read(), usage.ru_maxrss / 1024
+
+
 def robustness(client, model_file):
     for behaviour, expected in [("bad header", "unexpected message 'HELLO WORLD!'"),
                                 ("truncated", "closed the connection in the middle of a message"),
                                 ("nan positions", "ATOMFP_ERROR_INVALID_ARGUMENT"),
-                                ("silent", "no message from the server for")]:
+                                ("silent", "no message from the server for"),
+                                ("huge header", "POSDATA with 100000000 atoms (--max-atoms 10000000)"),
+                                ("announces more than it sends", "closed the connection in the middle of a message"),
+                                ("crash", "without EXIT (did it crash?")]:
         port = misbehaving_server(behaviour)
         start = time.monotonic()
-        run = subprocess.run([client, "--model", model_file, "--species", "Si", "--port", str(port), "--timeout", "2"],
-                             capture_output=True, text=True, timeout=60)
+        status, stderr, memory = run_with_memory([client, "--model", model_file, "--species", "Si", "--port", str(port),
+                                                  "--timeout", "2"])
         elapsed = time.monotonic() - start
-        check(run.returncode != 0 and expected in run.stderr and elapsed < 10,
-              f"{behaviour} server: exit {run.returncode} after {elapsed:.1f} s: {run.stderr.strip()}")
+        check(status != 0 and expected in stderr and elapsed < 10 and memory < 150,
+              f"{behaviour} server: exit {status} after {elapsed:.1f} s, peak memory {memory:.0f} MB: {stderr.strip()}")
+    port = misbehaving_server("crash tolerated")
+    run = subprocess.run([client, "--model", model_file, "--species", "Si", "--port", str(port), "--timeout", "2",
+                          "--close-ends-session"], capture_output=True, text=True, timeout=60)
+    check(run.returncode == 0 and "closed the connection after 1 steps" in run.stderr,
+          f"with --close-ends-session a closed connection ends the session: {run.stderr.strip()}")
+
+    # A stale UNIX socket file (bound, never listening) is reported within seconds, not the timeout.
+    stale = f"/tmp/ipi_atomfp_stale_{os.getpid()}"
+    if os.path.exists(stale):
+        os.unlink(stale)
+    placeholder = socket.socket(socket.AF_UNIX)
+    placeholder.bind(stale)
+    placeholder.close()
+    start = time.monotonic()
+    run = subprocess.run([client, "--model", model_file, "--species", "Si", "--unix", stale, "--timeout", "60"],
+                         capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - start
+    os.unlink(stale)
+    check(run.returncode != 0 and "stale" in run.stderr and elapsed < 15,
+          f"stale socket file: exit {run.returncode} after {elapsed:.1f} s: {run.stderr.strip()}")
     start = time.monotonic()
     run = subprocess.run([client, "--model", model_file, "--species", "Si", "--port", str(free_port()),
                           "--timeout", "1"], capture_output=True, text=True, timeout=60)
@@ -165,6 +241,7 @@ def main():
     socketio.bind_inetsocket = lambda port: _loopback_context(port)
     md_through_client(client, model_file, "unix")
     md_through_client(client, model_file, "tcp")
+    cluster_through_client(client, model_file)
     robustness(client, model_file)
     print("all checks passed" if ok else "some checks FAILED")
     sys.exit(0 if ok else 1)
