@@ -55,6 +55,11 @@ DensityExpansion::DensityExpansion(SpecReader& reader, bool angular) : cutoff_(C
     }
     cutoff_ = CutoffFunction(CutoffFunction::Kind::cosine, cutoff, 1.0 - cutoff_width_ / cutoff);
     gaussian_width_ = reader.number("atomic_gaussian_width", 0.5, 0.0, 1e2, true);
+    // Spline construction grows with the square of this ratio (7 s at 400, minutes beyond).
+    if (cutoff / gaussian_width_ > max_cutoff_over_width) {
+        fail(Status::json_error, "'cutoff' / 'atomic_gaussian_width' = ", cutoff / gaussian_width_, " exceeds ",
+             max_cutoff_over_width, ": the radial splines would take minutes to build");
+    }
     angular_ = angular;
     max_angular_ = angular ? static_cast<int>(reader.integer("max_angular", 6, 0, max_spherical_harmonic_degree)) : 0;
     center_weight_ = reader.number("center_atom_weight", 1.0, -1e6, 1e6);
@@ -66,42 +71,51 @@ DensityExpansion::DensityExpansion(SpecReader& reader, bool angular) : cutoff_(C
         scaling.finish();
         radial_scaling_ = true;
     }
-    harmonics_ = SphericalHarmonics(max_angular_);
-    build_radial_basis(reader);
+    read_radial_basis(reader);
 }
 
-void DensityExpansion::build_radial_basis(SpecReader& reader) {
+void DensityExpansion::read_radial_basis(SpecReader& reader) {
     basis_name_ = reader.string("radial_basis", std::string("gto"), {"gto", "dvr", "optimal"});
+    const int n_species = static_cast<int>(species_.size());
+    if (basis_name_ != "optimal") {
+        n_radial_ = static_cast<int>(reader.integer("max_radial", 8, 1, max_radial_of(basis_name_)));
+        n_channels_ = n_species * n_radial_;
+        return;
+    }
+    if (!reader.has("optimal_basis")) {
+        fail(Status::json_error, "key 'radial_basis' = \"optimal\" needs the key 'optimal_basis' (see 'atomfp optimize-basis')");
+    }
+    n_radial_ = static_cast<int>(reader.integer("max_radial", std::nullopt, 1, max_dvr_radial));
+    SpecReader optimal = reader.object("optimal_basis");
+    primitive_name_ = optimal.string("primitive_basis", std::nullopt, {"gto", "dvr"});
+    primitive_max_radial_ =
+        static_cast<int>(optimal.integer("primitive_max_radial", std::nullopt, 1, max_radial_of(primitive_name_)));
+    mixed_ = optimal.string("mixing", std::string("separate"), {"separate", "mixed"}) == "mixed";
+    if (!mixed_ && n_radial_ > primitive_max_radial_) {
+        fail(Status::json_error, "key 'max_radial' = ", n_radial_, " exceeds 'optimal_basis.primitive_max_radial' = ",
+             primitive_max_radial_);
+    }
+    if (mixed_ && n_radial_ > n_species * primitive_max_radial_) {
+        fail(Status::json_error, "key 'max_radial' = ", n_radial_, " exceeds the ", n_species * primitive_max_radial_,
+             " mixed (species, radial) channels of the primitive basis");
+    }
+    contraction_ = optimal.value("contraction");
+    optimal.finish();
+    n_channels_ = mixed_ ? n_radial_ : n_species * n_radial_;
+}
+
+void DensityExpansion::build() {
+    harmonics_ = SphericalHarmonics(max_angular_);
     const double rc = cutoff_.cutoff();
     const int L1 = max_angular_ + 1;
     const int n_species = static_cast<int>(species_.size());
     if (basis_name_ != "optimal") {
-        n_radial_ = static_cast<int>(reader.integer("max_radial", 8, 1, max_radial_of(basis_name_)));
         auto exact = make_primitive_radial_integral(basis_name_, n_radial_, max_angular_, rc, gaussian_width_);
         auto spline = std::make_shared<const RadialSpline>(*exact, rc, spline_accuracy_);
         splines_.assign(n_species, spline);
         for (int a = 0; a < n_species; ++a) channel_offset_.push_back(a * n_radial_);
-        n_channels_ = n_species * n_radial_;
     } else {
-        if (!reader.has("optimal_basis")) {
-            fail(Status::json_error, "key 'radial_basis' = \"optimal\" needs the key 'optimal_basis' (see 'atomfp optimize-basis')");
-        }
-        n_radial_ = static_cast<int>(reader.integer("max_radial", std::nullopt, 1, max_dvr_radial));
-        SpecReader optimal = reader.object("optimal_basis");
-        primitive_name_ = optimal.string("primitive_basis", std::nullopt, {"gto", "dvr"});
-        primitive_max_radial_ =
-            static_cast<int>(optimal.integer("primitive_max_radial", std::nullopt, 1, max_radial_of(primitive_name_)));
-        mixed_ = optimal.string("mixing", std::string("separate"), {"separate", "mixed"}) == "mixed";
         const int n_primitive = primitive_max_radial_;
-        if (!mixed_ && n_radial_ > n_primitive) {
-            fail(Status::json_error, "key 'max_radial' = ", n_radial_, " exceeds 'optimal_basis.primitive_max_radial' = ", n_primitive);
-        }
-        if (mixed_ && n_radial_ > n_species * n_primitive) {
-            fail(Status::json_error, "key 'max_radial' = ", n_radial_, " exceeds the ", n_species * n_primitive,
-                 " mixed (species, radial) channels of the primitive basis");
-        }
-        contraction_ = optimal.value("contraction");
-        optimal.finish();
         auto primitive = make_primitive_radial_integral(primitive_name_, n_primitive, max_angular_, rc, gaussian_width_);
         const std::string base = "optimal_basis.contraction";
         auto expect_array = [&](const json& v, std::size_t size, const std::string& name, const char* what) {
@@ -131,7 +145,6 @@ void DensityExpansion::build_radial_basis(SpecReader& reader) {
             splines_.push_back(std::make_shared<const RadialSpline>(exact, rc, spline_accuracy_));
             channel_offset_.push_back(mixed_ ? 0 : a * n_radial_);
         }
-        n_channels_ = mixed_ ? n_radial_ : n_species * n_radial_;
     }
     // The centre sits at x = 0, where only l = 0 survives and 4 pi Y_00 = sqrt(4 pi).
     for (int a = 0; a < n_species; ++a) {

@@ -32,10 +32,17 @@ struct NeighbourFactors {
     std::vector<int> first_channel;                 // [n]
 };
 
+// The largest cutoff / atomic_gaussian_width ratio accepted: the radial splines' construction time
+// grows with its square (~2 s at 200 for 8 radial functions and l = 6).
+constexpr double max_cutoff_over_width = 250.0;
+
 class DensityExpansion {
 public:
-    // Reads the shared keys from `reader`; `angular` = false fixes max_angular = 0 without reading it.
+    // Reads and checks the shared keys from `reader`; `angular` = false fixes max_angular = 0 without
+    // reading it. Nothing costly happens here: the caller checks for unknown keys, then calls build().
     DensityExpansion(SpecReader& reader, bool angular);
+    // Builds the radial splines and the harmonics (the expensive part, seconds for large cutoffs).
+    void build();
 
     int n_species() const { return static_cast<int>(species_.size()); }
     int n_radial() const { return n_radial_; }
@@ -62,7 +69,7 @@ public:
     void coefficient_gradients(const NeighbourFactors& factors, int64_t j, double* out) const;
 
 private:
-    void build_radial_basis(SpecReader& reader);
+    void read_radial_basis(SpecReader& reader);
 
     SpeciesList species_;
     CutoffFunction cutoff_;

@@ -34,7 +34,9 @@ public:
 
 namespace {
 
-constexpr std::size_t max_bispectrum_features = 1000000;
+// No SOAP-family descriptor has more features than this (a power spectrum of 118 species with 128
+// radial functions would have billions).
+constexpr std::size_t max_soap_features = 1000000;
 
 // One neighbour's contracted 3-vector g = sum_{l,n} [dR_ln u A_ln + R_ln B_ln] with
 // A_ln = sum_m e_lm,n Y_lm and B_ln = sum_m e_lm,n grad Y_lm, where e [lm][K] = dE/dc starts at the
@@ -154,6 +156,17 @@ NeighbourContraction neighbour_contraction(int n_radial) {
     return contract_neighbour<0>;
 }
 
+// The number of features a SOAP-family type has on `expansion` (the bispectrum counts its own while
+// it enumerates its triples).
+double feature_count_of(const std::string& type, const DensityExpansion& expansion) {
+    const double K = expansion.n_channels(), L1 = expansion.max_angular() + 1;
+    if (type == "spherical_expansion") return K * L1 * L1;
+    if (type == "soap_radial_spectrum") return K;
+    if (type == "soap_power_spectrum") return K * (K + 1) / 2 * L1;
+    return 0;
+}
+
+// Every key is read and checked, and the size bounded, before the expensive construction.
 DensityExpansion read_expansion(const json& spec, const std::string& type, bool angular, bool normalize_default,
                                 bool& normalize) {
     SpecReader reader(spec);
@@ -161,6 +174,12 @@ DensityExpansion read_expansion(const json& spec, const std::string& type, bool 
     DensityExpansion expansion(reader, angular);
     normalize = reader.boolean("normalize", normalize_default);
     reader.finish();
+    const double n_features = feature_count_of(type, expansion);
+    if (n_features > static_cast<double>(max_soap_features)) {
+        fail(Status::json_error, "this ", type, " would have ", n_features, " features, more than ", max_soap_features,
+             ": reduce species, max_radial or max_angular");
+    }
+    expansion.build();
     return expansion;
 }
 
@@ -449,8 +468,8 @@ SoapBispectrum::SoapBispectrum(const json& spec) : SoapFamilyDescriptor(spec, "s
             for (int p3 = p2; p3 < n_pairs; ++p3) {
                 const int l1 = p1 / K, l2 = p2 / K, l3 = p3 / K;
                 if (l3 > l1 + l2 || (l1 + l2 + l3) % 2 != 0) continue;  // l1 <= l2 <= l3 already
-                if (triples_.size() >= max_bispectrum_features) {
-                    fail(Status::json_error, "this bispectrum would have more than ", max_bispectrum_features,
+                if (triples_.size() >= max_soap_features) {
+                    fail(Status::json_error, "this bispectrum would have more than ", max_soap_features,
                          " features; reduce max_radial, max_angular or the number of species");
                 }
                 auto key = std::make_tuple(l1, l2, l3);
