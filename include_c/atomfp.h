@@ -191,8 +191,11 @@ ATOMFP_API atomfp_status_t atomfp_descriptor_feature_label(const atomfp_descript
  *             index gives the total derivative, which makes this exact with ghost atoms and with
  *             periodic images of the centre.
  *
- * The whole input is checked before anything is written, so on failure both outputs are
- * untouched.
+ * The whole input is checked before anything is written (every environment is built once: ranges,
+ * finite separations, coincident atoms, species, descriptor limits), so on failure both outputs
+ * are untouched. Two failures can only happen later and may leave them partly written:
+ * ATOMFP_ERROR_OUT_OF_MEMORY, and ATOMFP_ERROR_LINALG from an eigensolver that does not converge
+ * (the OMFP; not seen for input that passes the checks).
  */
 ATOMFP_API atomfp_status_t atomfp_descriptor_compute(const atomfp_descriptor_t* descriptor,
                                                      const atomfp_system_t* system,

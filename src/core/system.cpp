@@ -55,6 +55,12 @@ void Environment::build(const SystemView& s, int64_t center_index, double cutoff
         const int64_t j = s.neighbours[p];
         double d[3];
         pair_vector(s, center_index, p, d);
+        // Finite positions and cells far beyond any physical size can still give an infinite or
+        // NaN separation, which would pass the cutoff test below as NaN does.
+        if (!std::isfinite(d[0]) || !std::isfinite(d[1]) || !std::isfinite(d[2])) {
+            fail(Status::invalid_argument, "the separation of atoms ", i, " and ", j, " (list entry ", p,
+                 ") is not finite: positions or cell are too large");
+        }
         const double r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
         if (r2 >= cutoff2) continue;
         const double r = std::sqrt(r2);

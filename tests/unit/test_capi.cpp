@@ -196,6 +196,36 @@ TEST_F(CApi, SpeciesBySymbolEqualsSpeciesByAtomicNumber) {
     }
 }
 
+// Finite positions and cell whose combination overflows: x_j - x_i = +inf and shift . cell = -inf
+// give a NaN separation, which used to pass the cutoff test and fill features with NaN (ACSF,
+// SOAP), reach undefined behaviour (the SOAP spline) or fail half-way (OMFP). Now every descriptor
+// refuses it before writing anything.
+TEST_F(CApi, OverflowingSeparationsAreRefusedBeforeAnythingIsWritten) {
+    const double positions[6] = {-1.7e308, 0, 0, 1.7e308, 0, 0};
+    const int32_t species[2] = {14, 14};
+    const double cell[9] = {1.7e308, 0, 0, 0, 10, 0, 0, 0, 10};
+    const int64_t centers[2] = {0, 1}, offsets[3] = {0, 1, 2}, neighbours[2] = {1, 0};
+    const int32_t shifts[6] = {-2, 0, 0, 2, 0, 0};
+    const atomfp_system_t system{2, positions, species, cell, 2, centers, offsets, neighbours, shifts};
+    for (const char* spec : {R"({"type": "acsf", "species": [14], "cutoff": 3.0})",
+                             R"({"type": "soap_power_spectrum", "species": [14], "cutoff": 3.0, "max_radial": 3, "max_angular": 2})",
+                             R"({"type": "omfp", "cutoff": 3.0, "max_atoms": 8})"}) {
+        atomfp_descriptor_t* descriptor = nullptr;
+        ASSERT_EQ(atomfp_descriptor_create(spec, &descriptor), ATOMFP_OK) << atomfp_last_error();
+        int64_t nf = 0;
+        atomfp_descriptor_feature_count(descriptor, &nf);
+        std::vector<double> features(2 * nf, 42.0), gradients(4 * 3 * nf, 42.0);
+        EXPECT_EQ(atomfp_descriptor_compute(descriptor, &system, features.data(), gradients.data()),
+                  ATOMFP_ERROR_INVALID_ARGUMENT)
+            << spec;
+        EXPECT_NE(std::string(atomfp_last_error()).find("is not finite: positions or cell are too large"), std::string::npos)
+            << atomfp_last_error();
+        EXPECT_TRUE(std::all_of(features.begin(), features.end(), [](double x) { return x == 42.0; })) << spec;
+        EXPECT_TRUE(std::all_of(gradients.begin(), gradients.end(), [](double x) { return x == 42.0; })) << spec;
+        atomfp_descriptor_free(descriptor);
+    }
+}
+
 TEST_F(CApi, QueriesRejectNullAndOutOfRange) {
     int64_t n = -5;
     double cutoff = -5;
