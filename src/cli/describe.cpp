@@ -4,6 +4,7 @@
 #include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "core/json_spec.hpp"
+#include "io/atomic_output.hpp"
 #include "io/extxyz.hpp"
 #include "io/npy.hpp"
 
@@ -101,6 +102,11 @@ int describe(int argc, char** argv) {
         if (format != "npy" && format != "csv") fail(Status::invalid_argument, "--format must be npy or csv, got '", format, "'");
         std::vector<int64_t> wanted;
         if (args.has("--centers")) wanted = parse_index_list(args.value("--centers"));
+        // Unwritable outputs fail now, not after the computation.
+        check_writable(output);
+        for (const char* option : {"--gradients", "--labels"}) {
+            if (args.has(option)) check_writable(args.value(option));
+        }
 
         DescriptorHandle descriptor;
         check(atomfp_descriptor_create(read_text_file(args.value("--spec")).c_str(), &descriptor.ptr));

@@ -3,6 +3,7 @@
 #include "cli/progress.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "io/atomic_output.hpp"
 #include "models/model_file.hpp"
 #include "models/trainer.hpp"
 
@@ -68,6 +69,7 @@ int fit(int argc, char** argv) {
             return 2;
         }
         TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(args.value("--config"))));
+        if (root) check_writable(output);  // before the fit, not after it
         const ProgressBar bar("structures");
         if (root && bar.enabled()) {
             settings.progress = [&bar](const std::string& stage, int64_t done, int64_t total) { bar.show(stage, done, total); };

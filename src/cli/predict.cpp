@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/svg_plot.hpp"
 #include "core/error.hpp"
+#include "io/atomic_output.hpp"
 #include "models/evaluation.hpp"
 #include "models/model_file.hpp"
 
@@ -44,6 +45,9 @@ int predict(int argc, char** argv) {
             std::fputs(predict_usage, stderr);
             return 2;
         }
+        const std::string output = args.has("-o") ? args.value("-o") : args.value("--output");
+        if (!output.empty()) check_writable(output);
+        if (args.has("--svg")) check_writable(args.value("--svg"));
         const Model model = load_model(args.value("--model"));
         std::vector<Frame> frames = read_extxyz(args.positional()[0]);
         const std::vector<FramePrediction> predictions = predict_frames(model, frames, true, true);
@@ -100,10 +104,9 @@ int predict(int argc, char** argv) {
             write_svg(args.value("--svg"), figure);
             std::printf("  wrote %s\n", args.value("--svg").c_str());
         }
-        const std::string output = args.has("-o") ? args.value("-o") : args.value("--output");
         if (!output.empty()) {
-            std::ofstream out(output);
-            if (!out) fail(Status::io, "cannot open '", output, "' for writing");
+            AtomicOutput file(output, false);
+            std::ostream& out = file.stream();
             for (std::size_t a = 0; a < frames.size(); ++a) {
                 frames[a].energy = predictions[a].energy;
                 frames[a].forces = predictions[a].forces;
@@ -111,7 +114,7 @@ int predict(int argc, char** argv) {
                 frames[a].stress.reset();
                 write_extxyz(out, frames[a]);
             }
-            if (!out) fail(Status::io, "cannot write '", output, "'");
+            file.commit();
             std::printf("  wrote %s\n", output.c_str());
         }
         return 0;

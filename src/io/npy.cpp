@@ -1,10 +1,10 @@
 #include "io/npy.hpp"
 
 #include "core/error.hpp"
+#include "io/atomic_output.hpp"
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 namespace atomfp {
 
@@ -32,8 +32,8 @@ void write_npy(const std::string& path, const std::vector<int64_t>& shape, const
     header.append(64 - (preamble + header.size() + 1) % 64, ' ');
     header += '\n';
 
-    std::ofstream out(path, std::ios::binary);
-    if (!out) fail(Status::io, "cannot open '", path, "' for writing");
+    AtomicOutput file(path);
+    std::ostream& out = file.stream();
     out.write("\x93NUMPY\x01\x00", 8);
     const uint16_t length = static_cast<uint16_t>(header.size());
     const unsigned char length_bytes[2] = {static_cast<unsigned char>(length & 0xff), static_cast<unsigned char>(length >> 8)};
@@ -49,13 +49,13 @@ void write_npy(const std::string& path, const std::vector<int64_t>& shape, const
             for (int b = 7; b >= 0; --b) out.put(static_cast<char>(bytes[b]));
         }
     }
-    if (!out) fail(Status::io, "failed while writing '", path, "'");
+    file.commit();
 }
 
 void write_csv(const std::string& path, const std::vector<int64_t>& shape, const double* data,
                const std::vector<std::string>& header) {
-    std::ofstream out(path);
-    if (!out) fail(Status::io, "cannot open '", path, "' for writing");
+    AtomicOutput file(path, false);
+    std::ostream& out = file.stream();
     const int64_t rows = shape.empty() ? 1 : shape[0];
     const int64_t columns = rows > 0 ? element_count(shape) / rows : 0;
     for (std::size_t c = 0; c < header.size(); ++c) out << (c ? "," : "") << '"' << header[c] << '"';
@@ -68,7 +68,7 @@ void write_csv(const std::string& path, const std::vector<int64_t>& shape, const
         }
         out << '\n';
     }
-    if (!out) fail(Status::io, "failed while writing '", path, "'");
+    file.commit();
 }
 
 }  // namespace atomfp

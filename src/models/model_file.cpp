@@ -3,6 +3,7 @@
 #include "atomfp_version.h"
 #include "core/error.hpp"
 #include "core/json_spec.hpp"
+#include "io/atomic_output.hpp"
 
 #include <cstring>
 #include <limits>
@@ -203,10 +204,9 @@ Model deserialize_model(const std::string& bytes, const std::string& source) {
 
 void save_model(const Model& model, const std::string& path) {
     const std::string bytes = serialize_model(model);
-    std::ofstream out(path, std::ios::binary);
-    if (!out) fail(Status::io, "cannot open '", path, "' for writing");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) fail(Status::io, "cannot write '", path, "'");
+    AtomicOutput file(path);
+    file.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    file.commit();
 }
 
 Model load_model(const std::string& path) {

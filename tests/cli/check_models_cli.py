@@ -35,6 +35,8 @@ config = {"descriptor": {"type": "soap_power_spectrum", "species": [14], "cutoff
 config_path = os.path.join(work, "fit.json")
 with open(config_path, "w") as f:
     json.dump(config, f)
+with open(os.path.join(work, "spec.json"), "w") as f:
+    json.dump(config["descriptor"], f)
 model = os.path.join(work, "model.afp")
 proc = run("fit", "--config", config_path, train_path, "-o", model, "--cv", "2")
 check("2-fold CV" in proc.stdout and "training set" in proc.stdout, "fit prints cross-validation and training errors")
@@ -112,4 +114,20 @@ open(damaged, "wb").write(bytes(payload))
 proc = run("predict", "--model", damaged, test_path, expect=1)
 check("checksum" in proc.stderr, "a damaged model file is refused with a checksum message")
 run("predict", "--model", os.path.join(work, "missing.afp"), test_path, expect=1)
+
+# Outputs that cannot be written fail before the computation, and existing outputs are never
+# truncated by a failed command.
+proc = run("fit", "--config", config_path, train_path, "-o", os.path.join(work, "no_such_dir", "m.afp"), expect=1)
+check("cannot create a file next to" in proc.stderr and "training set" not in proc.stdout,
+      f"fit to an unwritable path fails before fitting: {proc.stderr.strip()}")
+kept = os.path.join(work, "kept.npy")
+open(kept, "wb").write(b"previous contents")
+proc = run("describe", "--spec", os.path.join(work, "spec.json"), train_path, "-o", kept, "--gradients",
+           os.path.join(work, "no_such_dir", "g.npy"), expect=1)
+check(open(kept, "rb").read() == b"previous contents" and "no_such_dir" in proc.stderr,
+      f"describe with an unwritable --gradients leaves -o untouched: {proc.stderr.strip()}")
+proc = run("predict", "--model", model, test_path, "-o", work, expect=1)
+check("is a directory" in proc.stderr, f"predict -o DIRECTORY is refused before predicting: {proc.stderr.strip()}")
+leftovers = [name for name in os.listdir(work) if ".tmp-" in name]
+check(not leftovers, f"no temporary files are left behind: {leftovers}")
 checks.finish()

@@ -8,8 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 using namespace atomfp;
@@ -258,4 +264,43 @@ TEST(ModelFile, CApiLoadsSavesAndPredictsLikeTheLibrary) {
     atomfp_model_free(m);
     atomfp_model_free(nullptr);
     atomfp_neighbours_free(list);
+}
+
+// A write that fails half-way (here: the file-size limit, as a full disk would) leaves the existing
+// file as it was and no temporary file behind; it used to leave a truncated, unloadable model.
+TEST(ModelFile, FailedSaveKeepsTheExistingFile) {
+    const std::string directory = ::testing::TempDir() + "atomfp_failed_save";
+    std::filesystem::remove_all(directory);
+    std::filesystem::create_directories(directory);
+    const std::string path = directory + "/model.afp";
+    const Model small = small_model(1), large = small_model(40);
+    save_model(small, path);
+    const std::string before = serialize_model(small);
+
+    struct rlimit original {};
+    getrlimit(RLIMIT_FSIZE, &original);
+    const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limited = original;
+    limited.rlim_cur = before.size() + 16;  // the large model does not fit
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+    Status status = Status::ok;
+    try {
+        save_model(large, path);
+    } catch (const Error& e) {
+        status = e.status();
+    }
+    setrlimit(RLIMIT_FSIZE, &original);
+    std::signal(SIGXFSZ, previous_handler);
+
+    EXPECT_EQ(status, Status::io);
+    std::ifstream in(path, std::ios::binary);
+    const std::string after((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(after, before);
+    int files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(directory)) files += entry.is_regular_file();
+    EXPECT_EQ(files, 1) << "a temporary file was left behind";
+    EXPECT_NO_THROW(load_model(path));
+    save_model(large, path);  // and without the limit, the save replaces the file
+    EXPECT_EQ(load_model(path).blocks().front().weights.size(), large.blocks().front().weights.size());
+    std::filesystem::remove_all(directory);
 }
