@@ -471,7 +471,9 @@ atomfp_status_t atomfp_trainer_add_structure(atomfp_trainer_t* trainer, int64_t 
         require_pointer(trainer, "trainer");
         require_pointer(positions, "positions");
         require_pointer(species, "species");
-        if (n_atoms < 1) fail(Status::invalid_argument, "n_atoms must be >= 1, got ", n_atoms);
+        if (n_atoms < 1 || n_atoms > atomfp::max_system_atoms) {
+            fail(Status::invalid_argument, "n_atoms must be in [1, ", atomfp::max_system_atoms, "], got ", n_atoms);
+        }
         require_finite(positions, 3 * n_atoms, "positions");
         atomfp::Frame frame;
         frame.species.assign(species, species + n_atoms);

@@ -1,6 +1,7 @@
 #include "cli/arguments.hpp"
 
 #include "core/error.hpp"
+#include "io/input_file.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -10,8 +11,7 @@
 namespace atomfp::cli {
 
 std::string read_text_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) fail(Status::io, "cannot open '", path, "' for reading");
+    std::ifstream in = open_input_file(path, "input file");
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
@@ -56,6 +56,9 @@ std::vector<std::string> Arguments::values(const std::string& name) const {
     return it == values_.end() ? std::vector<std::string>{} : it->second;
 }
 
+// No structure has more atoms than this; a longer range is a typing mistake.
+constexpr int64_t max_index_range = 100000000;
+
 std::vector<int64_t> parse_index_list(const std::string& text) {
     std::vector<int64_t> out;
     std::istringstream stream(text);
@@ -73,6 +76,9 @@ std::vector<int64_t> parse_index_list(const std::string& text) {
         } else {
             int64_t first = number(item.substr(0, dash)), last = number(item.substr(dash + 1));
             if (last < first) fail(Status::invalid_argument, "range '", item, "' in --centers is empty");
+            if (last - first >= max_index_range) {
+                fail(Status::invalid_argument, "range '", item, "' in --centers has more than ", max_index_range, " atoms");
+            }
             for (int64_t i = first; i <= last; ++i) out.push_back(i);
         }
     }

@@ -23,9 +23,18 @@ enum class Status : int {
     internal = 255,
 };
 
+// Messages quote input (keys, values, file names); hostile input can be megabytes long.
+constexpr std::size_t max_error_message = 2048;
+
+inline std::string bounded_message(const std::string& message) {
+    if (message.size() <= max_error_message) return message;
+    return message.substr(0, max_error_message) + "... (" + std::to_string(message.size() - max_error_message) +
+           " more characters)";
+}
+
 class Error : public std::runtime_error {
 public:
-    Error(Status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+    Error(Status status, const std::string& message) : std::runtime_error(bounded_message(message)), status_(status) {}
     Status status() const { return status_; }
 
 private:

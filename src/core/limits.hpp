@@ -18,6 +18,9 @@ constexpr ResourceLimit max_neighbours_per_atom{"ATOMFP_MAX_NEIGHBOURS", 10000, 
 // Pairs of one neighbour list (20 bytes each).
 constexpr ResourceLimit max_neighbour_pairs{"ATOMFP_MAX_NEIGHBOUR_PAIRS", 400000000, "pairs of a neighbour list"};
 
+// Bytes of one input file (extended XYZ, model, specification).
+constexpr ResourceLimit max_input_bytes{"ATOMFP_MAX_INPUT_BYTES", int64_t(4) << 30, "bytes of an input file"};
+
 // The limit's value: its environment variable when set (a positive integer; anything else is an
 // Error(invalid_argument) naming it), else its default.
 int64_t limit_value(const ResourceLimit& limit);

@@ -43,7 +43,9 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, const int32_t* species,
                                    const double* cell_in, const int32_t* pbc_in, double cutoff) {
-    if (n_atoms < 0) fail(Status::invalid_argument, "n_atoms must be >= 0, got ", n_atoms);
+    if (n_atoms < 0 || n_atoms > max_system_atoms) {
+        fail(Status::invalid_argument, "n_atoms must be in [0, ", max_system_atoms, "], got ", n_atoms);
+    }
     if (n_atoms > 0 && !positions) fail(Status::invalid_argument, "positions is NULL");
     if (n_atoms > 0 && !species) fail(Status::invalid_argument, "species is NULL");
     if (!(cutoff > 0.0) || !std::isfinite(cutoff)) fail(Status::invalid_argument, "cutoff must be positive and finite, got ", cutoff);

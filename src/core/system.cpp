@@ -8,8 +8,12 @@
 namespace atomfp {
 
 void validate_system(const SystemView& s) {
-    if (s.n_atoms < 0) fail(Status::invalid_argument, "system.n_atoms must be >= 0, got ", s.n_atoms);
-    if (s.n_centers < 0) fail(Status::invalid_argument, "system.n_centers must be >= 0, got ", s.n_centers);
+    if (s.n_atoms < 0 || s.n_atoms > max_system_atoms) {
+        fail(Status::invalid_argument, "system.n_atoms must be in [0, ", max_system_atoms, "], got ", s.n_atoms);
+    }
+    if (s.n_centers < 0 || s.n_centers > max_system_atoms) {
+        fail(Status::invalid_argument, "system.n_centers must be in [0, ", max_system_atoms, "], got ", s.n_centers);
+    }
     if (s.n_atoms > 0 && !s.positions) fail(Status::invalid_argument, "system.positions is NULL");
     if (s.n_atoms > 0 && !s.species) fail(Status::invalid_argument, "system.species is NULL");
     if (!s.offsets) fail(Status::invalid_argument, "system.offsets is NULL");

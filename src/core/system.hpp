@@ -7,6 +7,10 @@
 
 namespace atomfp {
 
+// More atoms than any system (or a negative count passed as unsigned); keeps 3 * n_atoms and the
+// pair counts far from overflow.
+constexpr int64_t max_system_atoms = int64_t(1) << 40;
+
 struct SystemView {
     int64_t n_atoms = 0;
     const double* positions = nullptr;

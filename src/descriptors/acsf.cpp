@@ -35,6 +35,9 @@ std::vector<AcsfRadial> imbalzano_shifted(int count, double cutoff) {
 namespace {
 
 const std::vector<std::string> preset_names = {"radial10_angular48", "imbalzano2018"};
+// Ranges of the explicit keys; a preset must stay inside them so that its canonical specification
+// (explicit lists) can be read back.
+constexpr double max_eta = 1e6, max_r_shift = 1e3;
 
 std::vector<AcsfAngular> angular_grid(const std::vector<double>& etas, const std::vector<double>& zetas, bool narrow) {
     std::vector<AcsfAngular> out;
@@ -82,8 +85,8 @@ Acsf::Acsf(const json& spec) : cutoff_function_(CutoffFunction::Kind::cosine, 1.
             const json& list = reader.array("radial");
             for (std::size_t i = 0; i < list.size(); ++i) {
                 SpecReader entry = reader.element("radial", i, list[i]);
-                double eta = entry.number("eta", std::nullopt, 0.0, 1e6);
-                double r_shift = entry.number("r_shift", 0.0, 0.0, 1e3);
+                double eta = entry.number("eta", std::nullopt, 0.0, max_eta);
+                double r_shift = entry.number("r_shift", 0.0, 0.0, max_r_shift);
                 entry.finish();
                 radial_.push_back({eta, r_shift});
             }
@@ -92,12 +95,12 @@ Acsf::Acsf(const json& spec) : cutoff_function_(CutoffFunction::Kind::cosine, 1.
             const json& list = reader.array("angular");
             for (std::size_t i = 0; i < list.size(); ++i) {
                 SpecReader entry = reader.element("angular", i, list[i]);
-                double eta = entry.number("eta", std::nullopt, 0.0, 1e6);
+                double eta = entry.number("eta", std::nullopt, 0.0, max_eta);
                 double zeta = entry.number("zeta", std::nullopt, 1.0, 1e3);
                 int64_t lambda = entry.integer("lambda", std::nullopt, -1, 1);
                 if (lambda == 0) fail(Status::json_error, "key '", entry.key_name("lambda"), "' must be -1 or 1, got 0");
                 bool narrow = entry.string("form", std::string("wide"), {"wide", "narrow"}) == "narrow";
-                double r_shift = entry.number("r_shift", 0.0, 0.0, 1e3);
+                double r_shift = entry.number("r_shift", 0.0, 0.0, max_r_shift);
                 entry.finish();
                 angular_.push_back({eta, zeta, static_cast<int>(lambda), narrow, r_shift});
             }
@@ -112,6 +115,14 @@ Acsf::Acsf(const json& spec) : cutoff_function_(CutoffFunction::Kind::cosine, 1.
             for (double eta : imbalzano_centred_etas(8, cutoff)) radial_.push_back({eta, 0.0});
             for (const AcsfRadial& r : imbalzano_shifted(8, cutoff)) radial_.push_back(r);
             angular_ = angular_grid(imbalzano_centred_etas(4, cutoff), {1, 2, 4, 16}, narrow);
+        }
+        auto outside = [](double eta, double r_shift) { return !(eta <= max_eta) || !(r_shift <= max_r_shift); };
+        bool out_of_range = false;
+        for (const AcsfRadial& r : radial_) out_of_range = out_of_range || outside(r.eta, r.r_shift);
+        for (const AcsfAngular& a : angular_) out_of_range = out_of_range || outside(a.eta, a.r_shift);
+        if (out_of_range) {
+            fail(Status::json_error, "key 'cutoff' = ", cutoff, " Å is too small for the preset \"", preset,
+                 "\": its widths would exceed eta = ", max_eta, " Å^-2 (give explicit 'radial'/'angular' lists)");
         }
     }
     reader.finish();

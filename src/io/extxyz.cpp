@@ -2,6 +2,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "io/input_file.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -254,9 +255,10 @@ std::vector<Frame> parse_extxyz(std::istream& input, const std::string& source_n
 }
 
 std::vector<Frame> read_extxyz(const std::string& path) {
-    std::ifstream input(path);
-    if (!input) fail(Status::io, "cannot open '", path, "' for reading");
-    return parse_extxyz(input, path);
+    std::ifstream input = open_input_file(path, "structure file");
+    std::vector<Frame> frames = parse_extxyz(input, path);
+    if (frames.empty()) fail(Status::format, "'", path, "' holds no structures");
+    return frames;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/json_spec.hpp"
 #include "io/atomic_output.hpp"
+#include "io/input_file.hpp"
 
 #include <cstring>
 #include <limits>
@@ -210,8 +211,7 @@ void save_model(const Model& model, const std::string& path) {
 }
 
 Model load_model(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(Status::io, "cannot open model file '", path, "'");
+    std::ifstream in = open_input_file(path, "model file", true);
     std::ostringstream bytes;
     bytes << in.rdbuf();
     if (in.bad()) fail(Status::io, "cannot read model file '", path, "'");

@@ -125,5 +125,16 @@ check("cannot open" in proc.stderr, "a missing file is reported")
 proc = run("describe", "--help")
 check("--gradients" in proc.stdout, "describe --help documents the options")
 run("describe", "--spec", spec, sample, "-o", "x.npy", "--bogus", expect=1)
+# A directory given as input, an empty file and an absurd --centers range are errors, not empty
+# outputs or memory exhaustion.
+proc = run("describe", "--spec", spec, work, "-o", os.path.join(work, "x.npy"), expect=1)
+check("is a directory" in proc.stderr, f"a directory as input is refused: {proc.stderr.strip()}")
+empty = os.path.join(work, "empty.extxyz")
+open(empty, "w").close()
+proc = run("describe", "--spec", spec, empty, "-o", os.path.join(work, "x.npy"), expect=1)
+check("holds no structures" in proc.stderr, f"an empty input is refused: {proc.stderr.strip()}")
+proc = run("describe", "--spec", spec, sample, "-o", os.path.join(work, "x.npy"), "--centers", "0-9223372036854775806",
+           expect=1)
+check("more than 100000000 atoms" in proc.stderr, f"an absurd --centers range is refused: {proc.stderr.strip()}")
 
 checks.finish()

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <sstream>
 #include <thread>
 #include <string>
@@ -226,6 +228,72 @@ TEST_F(CApi, OverflowingSeparationsAreRefusedBeforeAnythingIsWritten) {
     }
 }
 
+// Untrusted inputs of every kind end in a status and a bounded message.
+TEST_F(CApi, HostileInputsGiveStatusesAndBoundedMessages) {
+    // A preset for a tiny cutoff would need infinite widths, which no canonical specification holds.
+    atomfp_descriptor_t* out = reinterpret_cast<atomfp_descriptor_t*>(0x1);
+    EXPECT_EQ(atomfp_descriptor_create(R"({"type": "acsf", "species": [14], "cutoff": 1e-200})", &out), ATOMFP_ERROR_JSON);
+    EXPECT_NE(std::string(atomfp_last_error()).find("too small for the preset"), std::string::npos) << atomfp_last_error();
+    // A preset whose widths would leave the range of explicit keys is refused (its canonical
+    // specification could not be read back), and the smallest accepted cutoff round-trips.
+    EXPECT_EQ(atomfp_descriptor_create(R"({"type": "acsf", "species": [14], "cutoff": 1e-3})", &out), ATOMFP_ERROR_JSON);
+    EXPECT_NE(std::string(atomfp_last_error()).find("too small for the preset"), std::string::npos) << atomfp_last_error();
+    atomfp_descriptor_t* tiny = nullptr;
+    ASSERT_EQ(atomfp_descriptor_create(R"({"type": "acsf", "species": [14], "cutoff": 0.01})", &tiny), ATOMFP_OK)
+        << atomfp_last_error();
+    std::vector<char> canonical(1 << 16), again(1 << 16);
+    int64_t length = 0;
+    ASSERT_EQ(atomfp_descriptor_parameters(tiny, canonical.data(), 1 << 16, &length), ATOMFP_OK);
+    atomfp_descriptor_t* recreated = nullptr;
+    ASSERT_EQ(atomfp_descriptor_create(canonical.data(), &recreated), ATOMFP_OK) << atomfp_last_error();
+    ASSERT_EQ(atomfp_descriptor_parameters(recreated, again.data(), 1 << 16, &length), ATOMFP_OK);
+    EXPECT_STREQ(canonical.data(), again.data());
+    atomfp_descriptor_free(tiny);
+    atomfp_descriptor_free(recreated);
+
+    // A megabyte-long value is not echoed whole.
+    const std::string huge = R"({"type": ")" + std::string(1 << 20, 'x') + R"("})";
+    EXPECT_EQ(atomfp_descriptor_create(huge.c_str(), &out), ATOMFP_ERROR_JSON);
+    EXPECT_LT(std::string(atomfp_last_error()).size(), 2200u);
+    EXPECT_NE(std::string(atomfp_last_error()).find("more characters)"), std::string::npos);
+
+    // Files that are not regular, empty, or too large.
+    const std::string directory = ::testing::TempDir() + "atomfp_hostile_inputs";
+    std::filesystem::remove_all(directory);
+    std::filesystem::create_directories(directory);
+    const std::string fifo = directory + "/fifo", empty = directory + "/empty.extxyz", small = directory + "/one.extxyz";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    std::ofstream(empty).close();
+    std::ofstream(small) << "1\nProperties=species:S:1:pos:R:3\nSi 0 0 0\n";
+    atomfp_frames_t* frames = reinterpret_cast<atomfp_frames_t*>(0x1);
+    const std::pair<std::string, std::string> cases[] = {
+        {directory, "is a directory"}, {fifo, "not a regular file"}, {"/dev/zero", "not a regular file"},
+        {empty, "holds no structures"}};
+    for (const auto& [path, needle] : cases) {
+        EXPECT_NE(atomfp_frames_read(path.c_str(), &frames), ATOMFP_OK) << path;
+        EXPECT_NE(std::string(atomfp_last_error()).find(needle), std::string::npos) << path << ": " << atomfp_last_error();
+        EXPECT_EQ(frames, reinterpret_cast<atomfp_frames_t*>(0x1));
+    }
+    atomfp_model_t* model = reinterpret_cast<atomfp_model_t*>(0x1);
+    EXPECT_EQ(atomfp_model_load(directory.c_str(), &model), ATOMFP_ERROR_IO);
+    EXPECT_EQ(model, reinterpret_cast<atomfp_model_t*>(0x1));
+    setenv("ATOMFP_MAX_INPUT_BYTES", "10", 1);
+    EXPECT_EQ(atomfp_frames_read(small.c_str(), &frames), ATOMFP_ERROR_IO);
+    EXPECT_NE(std::string(atomfp_last_error()).find("ATOMFP_MAX_INPUT_BYTES"), std::string::npos) << atomfp_last_error();
+    unsetenv("ATOMFP_MAX_INPUT_BYTES");
+    ASSERT_EQ(atomfp_frames_read(small.c_str(), &frames), ATOMFP_OK);
+    atomfp_frames_free(frames);
+    std::filesystem::remove_all(directory);
+
+    // Atom counts whose products would overflow.
+    const double position[3] = {0, 0, 0};
+    const int32_t species[1] = {14};
+    atomfp_neighbours_t* list = reinterpret_cast<atomfp_neighbours_t*>(0x1);
+    EXPECT_EQ(atomfp_neighbours_build(INT64_MAX / 2, position, species, nullptr, nullptr, 3.0, &list),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(list, reinterpret_cast<atomfp_neighbours_t*>(0x1));
+}
+
 TEST_F(CApi, QueriesRejectNullAndOutOfRange) {
     int64_t n = -5;
     double cutoff = -5;
@@ -314,8 +382,9 @@ TEST_F(CApi, ComputeRejectsBrokenSystems) {
         {[](atomfp_system_t& s) { s.offsets = nullptr; }, ATOMFP_ERROR_INVALID_ARGUMENT, "system.offsets is NULL"},
         {[](atomfp_system_t& s) { s.neighbours = nullptr; }, ATOMFP_ERROR_INVALID_ARGUMENT, "system.neighbours is NULL"},
         {[](atomfp_system_t& s) { s.centers = nullptr; }, ATOMFP_ERROR_INVALID_ARGUMENT, "system.centers is NULL"},
-        {[](atomfp_system_t& s) { s.n_atoms = -1; }, ATOMFP_ERROR_INVALID_ARGUMENT, "n_atoms must be >= 0"},
-        {[](atomfp_system_t& s) { s.n_centers = -2; }, ATOMFP_ERROR_INVALID_ARGUMENT, "n_centers must be >= 0"},
+        {[](atomfp_system_t& s) { s.n_atoms = -1; }, ATOMFP_ERROR_INVALID_ARGUMENT, "n_atoms must be in [0, "},
+        {[](atomfp_system_t& s) { s.n_centers = -2; }, ATOMFP_ERROR_INVALID_ARGUMENT, "n_centers must be in [0, "},
+        {[](atomfp_system_t& s) { s.n_atoms = INT64_MAX / 2; }, ATOMFP_ERROR_INVALID_ARGUMENT, "n_atoms must be in [0, "},
         {[](atomfp_system_t& s) { s.cell_shifts = zero_shifts; }, ATOMFP_ERROR_INVALID_ARGUMENT,
          "cell_shifts is given but system.cell is NULL"},
         {[](atomfp_system_t& s) { s.cell = nan_cell; }, ATOMFP_ERROR_INVALID_ARGUMENT, "cell has a non-finite entry"},
