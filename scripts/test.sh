@@ -2,7 +2,7 @@
 # Installs the dependencies, builds atomfp, and runs every test: the suite in a release build
 # (with the host programs Debian lacks, PLUMED and i-PI, when their archives are beside the project),
 # the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and bounded fuzzing of the
-# JSON specification parser and the extended XYZ reader (libFuzzer, clang).
+# JSON specification parser, the extended XYZ reader and the model-file loader (libFuzzer, clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -24,11 +24,12 @@ echo "== fuzzing (bounded)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATOMFP_BUILD_FUZZERS=ON \
   -DATOMFP_BUILD_TESTING=OFF -DATOMFP_BUILD_BENCHMARKS=OFF -DATOMFP_ENABLE_OPENMP=OFF \
   -DATOMFP_BUILD_FORTRAN=OFF
-cmake --build build-fuzz -j "$jobs" --target fuzz_spec fuzz_extxyz
-for target in spec extxyz; do
+cmake --build build-fuzz -j "$jobs" --target fuzz_spec fuzz_extxyz fuzz_model
+for target in spec extxyz model; do
   corpus=$(mktemp -d)
   cp tests/fuzz/corpus/$target/* "$corpus"/
-  ./build-fuzz/tests/fuzz/fuzz_$target -runs=200000 -max_total_time=60 -max_len=4096 "$corpus"
+  ./build-fuzz/tests/fuzz/fuzz_$target -runs=200000 -max_total_time=60 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    "$corpus"
   rm -rf "$corpus"
 done
-echo "fuzzing: 2 passed, 0 failed"
+echo "fuzzing: 3 passed, 0 failed"

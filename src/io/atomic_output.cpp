@@ -8,20 +8,33 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace atomfp {
 
 namespace {
 
-// A new, empty file next to `path` (same directory, so that rename is atomic); its name.
+// The process's umask, read without changing it (umask() would, racing with other threads).
+mode_t current_umask() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::strtol(line.c_str() + 6, nullptr, 8));
+    }
+    return 022;
+}
+
+// A new, empty file next to `path` (same directory, so that rename is atomic); its name. It gets
+// the permissions an ordinary new file would have (mkstemp's are owner-only).
 std::string create_temporary(const std::string& path) {
     std::string pattern = path + ".tmp-XXXXXX";
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
     const int fd = mkstemp(name.data());
     if (fd < 0) fail(Status::io, "cannot create a file next to '", path, "': ", std::strerror(errno));
+    fchmod(fd, 0666 & ~current_umask());
     close(fd);
     return std::string(name.data());
 }

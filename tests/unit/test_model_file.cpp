@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <cstdio>
@@ -302,5 +303,11 @@ TEST(ModelFile, FailedSaveKeepsTheExistingFile) {
     EXPECT_NO_THROW(load_model(path));
     save_model(large, path);  // and without the limit, the save replaces the file
     EXPECT_EQ(load_model(path).blocks().front().weights.size(), large.blocks().front().weights.size());
+    // with the permissions of an ordinary new file
+    const mode_t mask = umask(0);
+    umask(mask);
+    struct stat info {};
+    ASSERT_EQ(stat(path.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0666 & ~mask);
     std::filesystem::remove_all(directory);
 }
