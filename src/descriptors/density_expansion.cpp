@@ -192,6 +192,7 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
         const int a = species_.index(environment.center_species);
         for (int k = 0; k < N; ++k) coefficients[channel_offset_[a] + k] += center_contribution_[a][k];
     }
+    if (n == 0) return;  // the centre alone (the factor buffers may be empty: no pointer arithmetic on them)
     // Radial and angular factors of every neighbour are kept, so that the sum over neighbours
     // below runs with the coefficients in registers.
     const std::size_t slots = static_cast<std::size_t>(n);

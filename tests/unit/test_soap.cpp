@@ -2,6 +2,7 @@
 // invariants, finite differences, invariances, ghost/shift equivalence and bad specifications.
 #include "checks.hpp"
 #include "core/error.hpp"
+#include "core/neighbour_list.hpp"
 #include "core/special_functions.hpp"
 #include "core/spherical_harmonics.hpp"
 #include "descriptors/factory.hpp"
@@ -11,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -482,5 +484,33 @@ TEST(SoapSpec, BadSpecificationsAreClearErrors) {
             EXPECT_EQ(e.status(), Status::json_error) << text;
             EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
         }
+    }
+}
+
+// A centre with no neighbour inside the cutoff: every SOAP type gives the centre-only features and
+// zero gradients (and, under clang's UBSan, no arithmetic on null workspace pointers).
+TEST(SoapFamily, IsolatedCentreHasCentreOnlyFeaturesAndZeroGradients) {
+    const double positions[6] = {0, 0, 0, 9, 0, 0};
+    const int32_t species[2] = {14, 14};
+    NeighbourList list = build_neighbour_list(2, positions, species, nullptr, nullptr, 4.0);
+    ASSERT_EQ(list.offsets.back(), 0);
+    for (const char* type : {"spherical_expansion", "soap_radial_spectrum", "soap_power_spectrum", "soap_bispectrum"}) {
+        const bool angular = std::string(type) != "soap_radial_spectrum";
+        const std::string spec = std::string(R"({"type": ")") + type + R"(", "species": [14], "cutoff": 4.0, "max_radial": 3, )" +
+                                 (angular ? R"("max_angular": 2, )" : "") + R"("normalize": false})";
+        const auto d = create_descriptor(spec);
+        const int64_t nf = d->feature_count();
+        std::vector<double> features(2 * nf, -7.0), gradients(2 * 3 * nf, -7.0), features_only(2 * nf, -7.0);
+        compute(*d, list.view(), features.data(), gradients.data());
+        compute(*d, list.view(), features_only.data(), nullptr);
+        for (int64_t f = 0; f < 2 * nf; ++f) {
+            EXPECT_TRUE(std::isfinite(features[f])) << type;
+            EXPECT_EQ(features[f], features_only[f]) << type;
+        }
+        for (double g : gradients) EXPECT_EQ(g, 0.0) << type;
+        EXPECT_EQ(std::vector<double>(features.begin(), features.begin() + nf),
+                  std::vector<double>(features.begin() + nf, features.end()))
+            << type << ": both isolated centres are alike";
+        EXPECT_TRUE(std::any_of(features.begin(), features.end(), [](double x) { return x != 0.0; })) << type;
     }
 }
