@@ -2,8 +2,8 @@
 # Installs the dependencies, builds atomfp, and runs every test: the suite in a release build
 # (with the host programs Debian lacks, PLUMED and i-PI, when their archives are beside the project),
 # the suite again under AddressSanitizer + UndefinedBehaviorSanitizer with GCC and with clang, and
-# bounded fuzzing of the
-# JSON specification parser, the extended XYZ reader and the model-file loader (libFuzzer, clang).
+# bounded fuzzing of the JSON specification parser, the extended XYZ reader and the model-file
+# loader (libFuzzer, clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
