@@ -72,6 +72,12 @@ DensityExpansion::DensityExpansion(SpecReader& reader, bool angular) : cutoff_(C
         radial_scaling_ = true;
     }
     read_radial_basis(reader);
+    const int spline_functions = basis_name_ == "optimal" ? primitive_max_radial_ : n_radial_;
+    const double work = static_cast<double>(spline_functions) * (max_angular_ + 1) * cutoff / gaussian_width_;
+    if (work > max_spline_work) {
+        fail(Status::json_error, "the radial splines would take minutes to build: radial functions (", spline_functions,
+             ") x (max_angular + 1) x cutoff / atomic_gaussian_width = ", work, " exceeds ", max_spline_work);
+    }
 }
 
 void DensityExpansion::read_radial_basis(SpecReader& reader) {

@@ -35,6 +35,10 @@ struct NeighbourFactors {
 // The largest cutoff / atomic_gaussian_width ratio accepted: the radial splines' construction time
 // grows with its square (~2 s at 200 for 8 radial functions and l = 6).
 constexpr double max_cutoff_over_width = 250.0;
+// Building the splines takes about 0.4 ms x (radial functions) x (max_angular + 1) x (cutoff /
+// width) (8 GTO, l = 6, ratio 400: 7.6 s; 64 DVR, l = 20, ratio 250: 138 s): this bound keeps it
+// under about 40 s, ten times the largest bases in use.
+constexpr double max_spline_work = 1e5;
 
 class DensityExpansion {
 public:

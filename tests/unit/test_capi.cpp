@@ -117,6 +117,8 @@ TEST(CApiDescriptor, CreateRejectsBadSpecifications) {
         // Checked before anything costly is built (these took minutes and gigabytes before):
         {R"({"type": "soap_power_spectrum", "species": [14], "cutoff": 100, "bogus": 1})", "unknown key 'bogus'"},
         {R"({"type": "soap_power_spectrum", "species": [14], "cutoff": 1000})", "'atomic_gaussian_width' = 2000 exceeds 250"},
+        {R"({"type": "spherical_expansion", "species": [14], "cutoff": 50, "atomic_gaussian_width": 0.2, "radial_basis": "dvr",
+             "max_radial": 64, "max_angular": 20})", "the radial splines would take minutes to build"},
         {R"({"type": "soap_power_spectrum", "species": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
              "radial_basis": "dvr", "max_radial": 128, "max_angular": 20})", "features, more than 1000000"},
         {R"({"type": "acsf", "species": [14], "species": [6]})", "'species' appears twice"},
