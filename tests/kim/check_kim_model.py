@@ -16,7 +16,6 @@ usage: check_kim_model.py <build dir> <lmp> <test data dir> <work dir> <SiC trai
 import json
 import pathlib
 import shutil
-import subprocess
 import sys
 
 import ase.io
@@ -39,12 +38,7 @@ collection = work / "collection"
 
 
 def run(*args, cwd=work, env=None, expect=0):
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env or clean_environment(), capture_output=True,
-                            text=True, timeout=900)
-    if result.returncode != expect:
-        checks.check(False, f"{' '.join(str(a) for a in args[:3])}: exit {result.returncode} (expected {expect})\n"
-                            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
+    return checks.run(args, cwd=cwd, env=env, expect=expect)
 
 
 def fit(name, frames, species, zeta, width=0.4, max_radial=4, max_angular=3, references=40):

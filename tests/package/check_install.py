@@ -15,7 +15,6 @@ $ORIGIN-relative and the Python package records the library relative to itself.
 
 usage: check_install.py <build dir> <package test sources> <work dir> <lmp or ""> <plumed or "">
 """
-import os
 import pathlib
 import re
 import shutil
@@ -36,17 +35,9 @@ work.mkdir(parents=True)
 
 
 def run(command, cwd=None, env=None, what=None):
-    """Runs `command` in a clean environment; returns its output, or None after a failed check."""
-    result = subprocess.run([str(c) for c in command], cwd=cwd, env=env or clean_environment(),
-                            capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        checks.check(False, f"{what or command[0]}: exit {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-        return None
-    return result.stdout
-
-
-def library_dir(prefix):
-    return next(p.parent for p in prefix.rglob("libatomfp.so.0"))
+    """The output of `command`, or None after a failed check."""
+    result = checks.run(command, cwd=cwd, env=env, what=what, timeout=600)
+    return result.stdout if result.returncode == 0 else None
 
 
 def check_c_and_fortran(prefix, tag):

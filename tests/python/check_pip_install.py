@@ -13,7 +13,6 @@ usage: check_pip_install.py <repository root> <libatomfp.so> <work dir>
 """
 import pathlib
 import shutil
-import subprocess
 import sys
 
 tests = pathlib.Path(__file__).resolve().parent.parent
@@ -28,11 +27,7 @@ work.mkdir(parents=True)
 
 
 def run(command, env=None, cwd=work):
-    result = subprocess.run([str(c) for c in command], cwd=cwd, env=env or clean_environment(), capture_output=True,
-                            text=True, timeout=900)
-    if result.returncode != 0:
-        print(result.stdout[-4000:], result.stderr[-4000:])
-    return result
+    return checks.run(command, cwd=cwd, env=env)
 
 
 bundle = clean_environment(ATOMFP_LIBRARY=library)  # which library setup.py bundles

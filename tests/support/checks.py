@@ -24,6 +24,16 @@ class Checks:
         print(("ok      " if condition else "FAILED  ") + message, flush=True)
         return bool(condition)
 
+    def run(self, command, cwd=None, env=None, expect=0, what=None, timeout=900):
+        """Runs `command` (in a clean environment unless `env` is given); an exit status other than
+        `expect` is a failed check showing the output. Returns the completed process."""
+        result = subprocess.run([str(c) for c in command], cwd=cwd, env=env or clean_environment(), capture_output=True,
+                                text=True, timeout=timeout)
+        if result.returncode != expect:
+            self.check(False, f"{what or ' '.join(str(c) for c in command[:3])}: exit {result.returncode} (expected "
+                              f"{expect})\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        return result
+
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
