@@ -19,10 +19,9 @@ void parallel_items(int64_t n, int chunk, MakeScratch&& make_scratch, Body&& bod
     bool failed = false;
     auto record = [&]() {
 #pragma omp critical(atomfp_item_failure)
-        {
-            if (!failure) failure = std::current_exception();
-            failed = true;
-        }
+        if (!failure) failure = std::current_exception();
+#pragma omp atomic write
+        failed = true;
     };
 #pragma omp parallel
     {
