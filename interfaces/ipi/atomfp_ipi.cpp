@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -430,9 +429,6 @@ int main(int argc, char** argv) {
     const Options options = parse(argc, argv);
     try {
         return run(options);
-    } catch (const Failure& failure) {
-        std::fprintf(stderr, "atomfp-ipi: error: %s\n", failure.what());
-        return 1;
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr, "atomfp-ipi: error: out of memory\n");
         return 1;
