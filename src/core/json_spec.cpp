@@ -92,6 +92,9 @@ int64_t SpecReader::integer(const std::string& key, std::optional<int64_t> fallb
     if (!value.is_number_integer()) {
         fail(Status::json_error, "key '", key_name(key), "' must be an integer, got ", value.dump());
     }
+    if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(max)) {
+        fail(Status::json_error, "key '", key_name(key), "' = ", value.dump(), " is out of range [", min, ", ", max, "]");
+    }
     int64_t x = value.get<int64_t>();
     if (x < min || x > max) {
         fail(Status::json_error, "key '", key_name(key), "' = ", x, " is out of range [", min, ", ", max, "]");

@@ -113,22 +113,6 @@ std::string serialize_model(const Model& model) {
     return out;
 }
 
-namespace {
-
-// An integer of a model header in [min, max]; Error(format) for anything else (floats included).
-int64_t header_integer(const json& object, const char* key, int64_t min, int64_t max, const std::string& source) {
-    const json& value = object.at(key);
-    if (!value.is_number_integer()) fail(Status::format, source, ": '", key, "' of the model header is not an integer");
-    if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(max)) {
-        fail(Status::format, source, ": '", key, "' of the model header is out of range");
-    }
-    const int64_t x = value.get<int64_t>();
-    if (x < min || x > max) fail(Status::format, source, ": '", key, "' = ", x, " of the model header is out of range [", min, ", ", max, "]");
-    return x;
-}
-
-}  // namespace
-
 Model deserialize_model(const std::string& bytes, const std::string& source) {
     if (bytes.size() < 8 || std::memcmp(bytes.data(), magic, 8) != 0) {
         fail(Status::format, source, ": not an atomfp model file (the first bytes are not \"ATOMFPM\")");
@@ -160,24 +144,23 @@ Model deserialize_model(const std::string& bytes, const std::string& source) {
         } catch (const Error& e) {
             fail(Status::format, source, ": malformed model header: ", e.what());
         }
-        if (!header.is_object()) fail(Status::format, source, ": the model header is not a JSON object");
+        // The header is read like a specification: its errors become format errors below.
+        SpecReader fields(header, "model header");
         if (header.value("format", json()) != "atomfp model" || header.value("version", json()) != version) {
             fail(Status::format, source, ": the model header does not say format \"atomfp model\", version ", version);
         }
-        const int64_t nf = header_integer(header, "n_features", 1, max_model_features, source);
+        const int64_t nf = fields.integer("n_features", std::nullopt, 1, max_model_features);
         std::vector<SpeciesWeights> blocks;
-        const json& block_list = header.at("blocks");
-        if (!block_list.is_array()) fail(Status::format, source, ": 'blocks' of the model header is not an array");
-        for (const json& entry : block_list) {
-            if (!entry.is_object()) fail(Status::format, source, ": a block of the model header is not an object");
+        const json& block_list = fields.array("blocks");
+        for (std::size_t k = 0; k < block_list.size(); ++k) {
+            SpecReader entry = fields.element("blocks", k, block_list[k]);
             SpeciesWeights b;
-            b.species = static_cast<int32_t>(header_integer(entry, "species", 1, 118, source));
-            if (!entry.at("baseline").is_number()) fail(Status::format, source, ": a block's baseline is not a number");
-            b.baseline = entry.at("baseline").get<double>();
+            b.species = static_cast<int32_t>(entry.integer("species", std::nullopt, 1, 118));
+            b.baseline = entry.number("baseline");
             // Sizes are checked against the bytes present before anything is allocated, without
             // products that could overflow.
             const uint64_t doubles_left = (body - r.position()) / 8;
-            const int64_t m = header_integer(entry, "n_references", 0, std::numeric_limits<int64_t>::max(), source);
+            const int64_t m = entry.integer("n_references", std::nullopt, 0, std::numeric_limits<int64_t>::max());
             if (static_cast<uint64_t>(m) > doubles_left / (static_cast<uint64_t>(nf) + 1)) {
                 fail(Status::format, source, ": block of species ", b.species, " claims more data than the file holds");
             }

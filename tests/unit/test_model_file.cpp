@@ -168,11 +168,15 @@ TEST(ModelFile, FutureVersionsAndMalformedHeadersAreRefusedClearly) {
               std::string::npos);
     // Non-integer and out-of-range sizes and species, and header fields that do not say what the file is.
     const std::string tail = "}";
-    EXPECT_NE(message_of(forged(std::string("{") + spec + R"(, "n_features": 48.0, "blocks": [])" + tail, "")).find("not an integer"),
+    EXPECT_NE(message_of(forged(std::string("{") + spec + R"(, "n_features": 48.0, "blocks": [])" + tail, "")).find("'model header.n_features' must be an integer"),
               std::string::npos);
     EXPECT_NE(message_of(forged(std::string("{") + spec +
                                 R"(, "n_features": 48, "blocks": [{"species": 1099511627790, "baseline": 0, "n_references": 0}])" + tail, ""))
-                  .find("'species'"),
+                  .find("species' = 1099511627790 is out of range [1, 118]"),
+              std::string::npos);
+    EXPECT_NE(message_of(forged(std::string("{") + spec +
+                                R"(, "n_features": 48, "blocks": [{"species": 14, "baseline": 0, "n_references": 18446744073709551615}])" + tail, ""))
+                  .find("n_references' = 18446744073709551615 is out of range"),
               std::string::npos);
     EXPECT_NE(message_of(forged(R"({"format": "x", "version": 1, "descriptor": {"type": "acsf", "species": [14]}, "kernel": {"type": "linear"}, "n_features": 48, "blocks": []})", ""))
                   .find("format \"atomfp model\""),
