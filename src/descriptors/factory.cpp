@@ -7,17 +7,13 @@
 #include "descriptors/omfp.hpp"
 #include "descriptors/soap.hpp"
 
-#include <cmath>
-
 namespace atomfp {
 
 std::unique_ptr<Descriptor> create_descriptor(const std::string& json_text) {
     return create_descriptor_from_spec(parse_json(json_text));
 }
 
-namespace {
-
-std::unique_ptr<Descriptor> construct(const json& spec) {
+std::unique_ptr<Descriptor> create_descriptor_from_spec(const json& spec) {
     if (!spec.is_object()) fail(Status::json_error, "the specification must be a JSON object, got ", spec.type_name());
     auto type = spec.find("type");
     if (type == spec.end()) fail(Status::json_error, "missing required key 'type'");
@@ -34,29 +30,6 @@ std::unique_ptr<Descriptor> construct(const json& spec) {
     fail(Status::json_error, "key 'type' = \"", name,
          "\" is not a known descriptor (known: \"acsf\", \"chebyshev\", \"omfp\", \"spherical_expansion\", \"soap_radial_spectrum\", "
          "\"soap_power_spectrum\", \"soap_bispectrum\", \"feature_subset\")");
-}
-
-// True when every number in `value` is finite (JSON has no infinities: they would be written as
-// null and the canonical specification, and any model file holding it, could not be read back).
-bool all_numbers_finite(const json& value) {
-    if (value.is_number_float()) return std::isfinite(value.get<double>());
-    if (value.is_structured()) {
-        for (const json& element : value) {
-            if (!all_numbers_finite(element)) return false;
-        }
-    }
-    return true;
-}
-
-}  // namespace
-
-std::unique_ptr<Descriptor> create_descriptor_from_spec(const json& spec) {
-    std::unique_ptr<Descriptor> descriptor = construct(spec);
-    if (!all_numbers_finite(descriptor->parameters())) {
-        fail(Status::json_error, "the ", descriptor->type(), " specification leads to non-finite parameters (a preset "
-             "for a tiny cutoff?), which a canonical specification cannot hold");
-    }
-    return descriptor;
 }
 
 }  // namespace atomfp
