@@ -167,13 +167,13 @@ int kim_model(int argc, char** argv) {
         }
         const Model model = load_model(model_path);
         const std::map<int32_t, std::string> mapped = parse_species_map(args.value("--species-map"));
+        const std::vector<int32_t> species = model.species();
         std::vector<std::string> species_names;
-        for (int32_t z : model.species()) {
+        for (int32_t z : species) {
             const auto it = mapped.find(z);
             species_names.push_back(it != mapped.end() ? it->second : element_symbol(z));
         }
         for (const auto& [z, kim_name] : mapped) {
-            const std::vector<int32_t> species = model.species();
             if (std::find(species.begin(), species.end(), z) == species.end()) {
                 fail(Status::invalid_argument, "--species-map names atomic number ", z, " (", kim_name,
                      "), which the model does not have");

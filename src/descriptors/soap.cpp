@@ -160,7 +160,7 @@ NeighbourContraction neighbour_contraction(int n_radial) {
 // it enumerates its triples).
 double feature_count_of(const std::string& type, const DensityExpansion& expansion) {
     const double K = expansion.n_channels(), L1 = expansion.max_angular() + 1;
-    if (type == "spherical_expansion") return K * L1 * L1;
+    if (type == "spherical_expansion") return static_cast<double>(expansion.coefficient_count());
     if (type == "soap_radial_spectrum") return K;
     if (type == "soap_power_spectrum") return K * (K + 1) / 2 * L1;
     return 0;
