@@ -128,15 +128,18 @@ class System:
             _capi.pointer(self.offsets, ctypes.c_int64), _capi.pointer(self.neighbours, ctypes.c_int64),
             _capi.pointer(self.cell_shifts, ctypes.c_int32))
 
+    def pair_blocks(self):
+        """A mask over the gradient blocks: True for the blocks of pairs, False for each centre's own."""
+        pair_slots = np.ones(self.n_blocks, dtype=bool)
+        pair_slots[np.arange(self.n_centers) + self.offsets[:-1]] = False
+        return pair_slots
+
     def gradient_blocks(self):
         """For every gradient block: the row of its centre and the atom it differentiates by."""
-        counts = np.diff(self.offsets)
-        centre_rows = np.repeat(np.arange(self.n_centers), counts + 1)
+        centre_rows = np.repeat(np.arange(self.n_centers), np.diff(self.offsets) + 1)
+        pair_slots = self.pair_blocks()
         atoms = np.empty(self.n_blocks, dtype=np.int64)
-        starts = np.arange(self.n_centers) + self.offsets[:-1]
-        atoms[starts] = self.centers
-        pair_slots = np.ones(self.n_blocks, dtype=bool)
-        pair_slots[starts] = False
+        atoms[~pair_slots] = self.centers
         atoms[pair_slots] = self.neighbours
         return centre_rows, atoms
 
@@ -324,22 +327,19 @@ class Descriptor(_OwnedHandle):
         side by side (n_structures, n_species * n_features), zeros for a species a structure lacks."""
         batch = self.compute_many(frames)
         n_structures = len(batch.atom_offsets) - 1
-        if not per_species:
-            sums = np.zeros((n_structures, self.n_features))
-            np.add.at(sums, batch.structure, batch.features)
-            counts = np.bincount(batch.structure, minlength=n_structures)
-            return sums / np.maximum(counts, 1)[:, None]
-        species = self.parameters.get("species")
-        if not species:
-            raise AtomfpError(1, "per_species needs a descriptor whose specification lists its species")
-        blocks = []
-        for z in species:
-            rows = batch.species == z
+
+        def mean_per_structure(rows):
             sums = np.zeros((n_structures, self.n_features))
             np.add.at(sums, batch.structure[rows], batch.features[rows])
             counts = np.bincount(batch.structure[rows], minlength=n_structures)
-            blocks.append(sums / np.maximum(counts, 1)[:, None])
-        return np.hstack(blocks)
+            return sums / np.maximum(counts, 1)[:, None]
+
+        if not per_species:
+            return mean_per_structure(slice(None))
+        species = self.parameters.get("species")
+        if not species:
+            raise AtomfpError(1, "per_species needs a descriptor whose specification lists its species")
+        return np.hstack([mean_per_structure(batch.species == z) for z in species])
 
 
 class Batch:

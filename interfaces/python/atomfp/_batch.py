@@ -82,14 +82,9 @@ def strain_gradients(system, values):
     (n_blocks, 3, n_features): under x -> (1 + e) x every pair vector moves by e r_ij, so
     dF_c/de_ab = sum over the pairs of c of (dF_c/dr_ij)_a (r_ij)_b. The centre blocks carry no
     separation and are not needed."""
-    counts = np.diff(system.offsets)
-    starts = np.arange(system.n_centers) + system.offsets[:-1]
-    is_pair = np.ones(system.n_blocks, dtype=bool)
-    is_pair[starts] = False
-    r = pair_vectors(system)
-    per_pair = np.einsum("paf,pb->pabf", values[is_pair], r)
+    per_pair = np.einsum("paf,pb->pabf", values[system.pair_blocks()], pair_vectors(system))
     result = np.zeros((system.n_centers, 3, 3, values.shape[2]))
-    np.add.at(result, np.repeat(np.arange(system.n_centers), counts), per_pair)
+    np.add.at(result, np.repeat(np.arange(system.n_centers), np.diff(system.offsets)), per_pair)
     return result
 
 
