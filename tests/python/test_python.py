@@ -429,6 +429,8 @@ class BatchTests(unittest.TestCase):
         np.testing.assert_allclose(batch.features, full[[1] + list(range(len(atoms)))], rtol=0, atol=1e-12)
         with self.assertRaises(atomfp.AtomfpError):
             descriptor.compute(atoms, centers=[len(atoms)])
+        with self.assertRaisesRegex(atomfp.AtomfpError, "centers has 1 entries for 2 structures"):
+            descriptor.compute_many([atoms, atoms], centers=[[0]])
 
     def test_structure_features(self):
         descriptor = atomfp.Descriptor(SOAP_SIC)
@@ -442,6 +444,12 @@ class BatchTests(unittest.TestCase):
                 block = per_species[k, s * descriptor.n_features:(s + 1) * descriptor.n_features]
                 expected = features[frame.numbers == z].mean(axis=0) if (frame.numbers == z).any() else 0 * block
                 np.testing.assert_allclose(block, expected, rtol=1e-13, atol=1e-15)
+
+    def test_structure_features_per_species_needs_a_species_list(self):
+        omfp = atomfp.Descriptor({"type": "omfp", "cutoff": 3.0, "max_atoms": 8})
+        self.assertEqual(omfp.structure_features([silicon()]).shape, (1, omfp.n_features))
+        with self.assertRaisesRegex(atomfp.AtomfpError, "per_species needs a descriptor"):
+            omfp.structure_features([silicon()], per_species=True)
 
     def test_strain_gradients_match_finite_differences(self):
         for spec in (SOAP_SIC, {"type": "acsf", "species": ["Si", "C"], "cutoff": 3.5}):
