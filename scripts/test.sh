@@ -2,8 +2,8 @@
 # Installs the dependencies, builds atomfp, and runs every test: the suite in a release build
 # (with the host programs Debian lacks, PLUMED and i-PI, when their archives are beside the project),
 # the suite again under AddressSanitizer + UndefinedBehaviorSanitizer with GCC and with clang, and
-# bounded fuzzing of the JSON specification parser, the extended XYZ reader and the model-file
-# loader (libFuzzer, clang).
+# bounded fuzzing of the JSON specification parser, the extended XYZ reader, the model-file
+# loader and the i-PI message loop (libFuzzer, clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -34,12 +34,12 @@ echo "== fuzzing (bounded)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATOMFP_BUILD_FUZZERS=ON \
   -DATOMFP_BUILD_TESTING=OFF -DATOMFP_BUILD_BENCHMARKS=OFF -DATOMFP_ENABLE_OPENMP=OFF \
   -DATOMFP_BUILD_FORTRAN=OFF
-cmake --build build-fuzz -j "$jobs" --target fuzz_spec fuzz_extxyz fuzz_model
-for target in spec extxyz model; do
+cmake --build build-fuzz -j "$jobs" --target fuzz_spec fuzz_extxyz fuzz_model fuzz_ipi
+for target in spec extxyz model ipi; do
   corpus=$(mktemp -d)
   cp tests/fuzz/corpus/$target/* "$corpus"/
   ./build-fuzz/tests/fuzz/fuzz_$target -runs=200000 -max_total_time=60 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
     "$corpus"
   rm -rf "$corpus"
 done
-echo "fuzzing: 3 passed, 0 failed"
+echo "fuzzing: 4 passed, 0 failed"

@@ -1,10 +1,7 @@
 // atomfp-ipi: an i-PI protocol client that answers a server (i-PI, ASE's SocketIOCalculator, ...)
 // with energies, forces and virials from an atomfp model. It builds its own neighbour list for the
-// received cell at every step and talks to atomfp only through include_c/atomfp.h.
-//
-// The protocol: 12-byte space-padded ASCII headers, native-endian int32 and float64, atomic units
-// (Bohr, Hartree). The client is a stateless loop: read a header, act on it (i-PI may send POSDATA
-// and GETFORCE back to back without a STATUS in between).
+// received cell at every step and talks to atomfp only through include_c/atomfp.h. The protocol
+// itself is in ipi_session.{hpp,cpp}; this file holds the sockets and the model.
 #include <atomfp.h>
 
 #include <netdb.h>
@@ -31,27 +28,12 @@
 #include <vector>
 
 #include "element_symbols.hpp"
+#include "ipi_session.hpp"
 
 namespace {
 
-// CODATA 2014, to the digits ASE derives from it. The protocol fixes no constants and every program
-// uses its own; a crystal's stress is sensitive to them (a length scale off by 4e-10, the CODATA
-// 2014/2018 difference, strains it enough to move the stress by ~1e-7 relative), so the client
-// matches the most common server.
-constexpr double bohr_in_angstrom = 0.5291772105638411;
-constexpr double hartree_in_ev = 27.211386024367243;
-constexpr int header_size = 12;
-constexpr int32_t default_max_atoms = 10000000;
-// Positions are read in blocks of this many values, so memory follows the data actually received
-// rather than the atom count a header announces.
-constexpr size_t read_block = 1 << 16;
-
-struct Failure : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// Thrown when the server closes the connection between two messages.
-struct Closed {};
+using atomfp_ipi::Closed;
+using atomfp_ipi::Failure;
 
 struct Options {
     std::string model;
@@ -61,7 +43,7 @@ struct Options {
     std::string structure;
     std::string species;
     double timeout = 600;
-    int32_t max_atoms = default_max_atoms;
+    int32_t max_atoms = atomfp_ipi::default_max_atoms;
     bool close_ends_session = false;
 };
 
@@ -148,9 +130,9 @@ std::vector<int32_t> read_structure_species(const std::string& path) {
     return species;
 }
 
-class Connection {
+class Connection : public atomfp_ipi::Channel {
 public:
-    Connection(const Options& options) : timeout_(options.timeout) {
+    explicit Connection(const Options& options) : timeout_(options.timeout) {
         const auto start = std::chrono::steady_clock::now();
         const auto deadline = start + std::chrono::duration<double>(options.timeout);
         // The server may still be starting: retry until the deadline. A UNIX socket file that
@@ -173,43 +155,45 @@ public:
         setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     }
-    ~Connection() {
+    ~Connection() override {
         if (fd_ >= 0) close(fd_);
     }
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // A header, or Closed when the server closed the connection before its first byte.
-    std::string read_header() {
-        char buffer[header_size];
-        read_exact(buffer, header_size, true);
-        std::string header(buffer, header_size);
-        header.erase(header.find_last_not_of(' ') + 1);
-        return header;
+    void read_exact(void* data, size_t size, bool at_message_start) override {
+        char* bytes = static_cast<char*>(data);
+        size_t done = 0;
+        while (done < size) {
+            const ssize_t n = recv(fd_, bytes + done, size - done, 0);
+            if (n > 0) {
+                done += static_cast<size_t>(n);
+            } else if (n == 0) {
+                if (at_message_start && done == 0) throw Closed{};
+                throw Failure("the server closed the connection in the middle of a message");
+            } else if (errno == EINTR) {
+                continue;
+            } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                throw Failure("no message from the server for " + std::to_string(timeout_) + " s (--timeout)");
+            } else {
+                throw Failure(std::string("reading from the server: ") + std::strerror(errno));
+            }
+        }
     }
-    template <typename T>
-    T read_value() {
-        T value;
-        read_exact(&value, sizeof value, false);
-        return value;
+    void write_exact(const void* data, size_t size) override {
+        const char* bytes = static_cast<const char*>(data);
+        size_t done = 0;
+        while (done < size) {
+            const ssize_t n = send(fd_, bytes + done, size - done, MSG_NOSIGNAL);
+            if (n > 0) {
+                done += static_cast<size_t>(n);
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else {
+                throw Failure(std::string("writing to the server: ") + std::strerror(errno));
+            }
+        }
     }
-    void read_doubles(double* values, size_t count) { read_exact(values, count * sizeof(double), false); }
-    void skip(size_t count) {
-        std::vector<char> discard(count);
-        read_exact(discard.data(), count, false);
-    }
-
-    void write_header(const char* header) {
-        char buffer[header_size];
-        std::memset(buffer, ' ', header_size);
-        std::memcpy(buffer, header, std::strlen(header));
-        write_exact(buffer, header_size);
-    }
-    template <typename T>
-    void write_value(T value) {
-        write_exact(&value, sizeof value);
-    }
-    void write_doubles(const double* values, size_t count) { write_exact(values, count * sizeof(double)); }
 
 private:
     bool try_connect(const Options& options, std::string& error) {
@@ -252,40 +236,6 @@ private:
         return false;
     }
 
-    void read_exact(void* data, size_t size, bool closing_allowed) {
-        char* bytes = static_cast<char*>(data);
-        size_t done = 0;
-        while (done < size) {
-            const ssize_t n = recv(fd_, bytes + done, size - done, 0);
-            if (n > 0) {
-                done += static_cast<size_t>(n);
-            } else if (n == 0) {
-                if (closing_allowed && done == 0) throw Closed{};
-                throw Failure("the server closed the connection in the middle of a message");
-            } else if (errno == EINTR) {
-                continue;
-            } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                throw Failure("no message from the server for " + std::to_string(timeout_) + " s (--timeout)");
-            } else {
-                throw Failure(std::string("reading from the server: ") + std::strerror(errno));
-            }
-        }
-    }
-    void write_exact(const void* data, size_t size) {
-        const char* bytes = static_cast<const char*>(data);
-        size_t done = 0;
-        while (done < size) {
-            const ssize_t n = send(fd_, bytes + done, size - done, MSG_NOSIGNAL);
-            if (n > 0) {
-                done += static_cast<size_t>(n);
-            } else if (n < 0 && errno == EINTR) {
-                continue;
-            } else {
-                throw Failure(std::string("writing to the server: ") + std::strerror(errno));
-            }
-        }
-    }
-
     int fd_ = -1;
     double timeout_;
     bool refused_ = false;
@@ -310,7 +260,6 @@ public:
         check(atomfp_neighbours_build(n, positions.data(), species.data(), cell, nullptr, cutoff_, &list),
               "building the neighbour list");
         atomfp_status_t status = atomfp_neighbours_system(list, &system);
-        forces.resize(static_cast<size_t>(3 * n));
         if (status == ATOMFP_OK) status = atomfp_model_predict(model_, &system, &energy, nullptr, forces.data(), virial);
         atomfp_neighbours_free(list);
         check(status, "predicting");
@@ -337,90 +286,21 @@ int run(const Options& options) {
     }
 
     Connection connection(options);
-    bool initialised = false, have_forces = false;
-    long steps = 0;
-    double energy = 0, virial[9] = {0};
-    std::vector<double> forces, positions;
-    for (;;) {
-        std::string header;
-        try {
-            header = connection.read_header();
-        } catch (const Closed&) {
-            // ASE's server ends a session by closing the socket; i-PI always sends EXIT, so there a
-            // closed connection means the server died.
-            if (steps == 0) throw Failure("the server closed the connection before sending any positions");
-            if (!options.close_ends_session) {
-                throw Failure("the server closed the connection after " + std::to_string(steps) +
-                              " steps without EXIT (did it crash? --close-ends-session accepts this, as ASE's "
-                              "server ends its sessions)");
-            }
-            std::fprintf(stderr, "atomfp-ipi: the server closed the connection after %ld steps\n", steps);
-            return 0;
-        }
-        if (header == "STATUS") {
-            connection.write_header(!initialised ? "NEEDINIT" : have_forces ? "HAVEDATA" : "READY");
-        } else if (header == "INIT") {
-            connection.read_value<int32_t>();  // bead index
-            const int32_t n_bytes = connection.read_value<int32_t>();
-            if (n_bytes < 0 || n_bytes > (1 << 24)) throw Failure("INIT with " + std::to_string(n_bytes) + " bytes");
-            connection.skip(static_cast<size_t>(n_bytes));
-            initialised = true;
-        } else if (header == "POSDATA") {
-            double h[9], inverse[9];
-            connection.read_doubles(h, 9);
-            connection.read_doubles(inverse, 9);
-            const int32_t n = connection.read_value<int32_t>();
-            if (n <= 0 || n > options.max_atoms) {
-                throw Failure("POSDATA with " + std::to_string(n) + " atoms (--max-atoms " +
-                              std::to_string(options.max_atoms) + ")");
-            }
-            const size_t values = 3 * static_cast<size_t>(n);
-            positions.clear();
-            while (positions.size() < values) {
-                const size_t done = positions.size();
-                positions.resize(std::min(values, done + read_block));
-                connection.read_doubles(positions.data() + done, positions.size() - done);
-            }
-            if (fixed_species) species.assign(static_cast<size_t>(n), fixed_species);
-            if (species.size() != static_cast<size_t>(n)) {
-                throw Failure("the server sent " + std::to_string(n) + " atoms but --structure has " +
-                              std::to_string(species.size()));
-            }
-            // The cell arrives with the lattice vectors as columns, in Bohr; atomfp wants rows, in Å.
-            // An all-zero cell (ASE's server for a molecule) means an open cluster.
-            double cell[9];
-            bool open = true;
-            for (int i = 0; i < 3; ++i)
-                for (int j = 0; j < 3; ++j) {
-                    cell[3 * i + j] = h[3 * j + i] * bohr_in_angstrom;
-                    open = open && h[3 * j + i] == 0.0;
-                }
-            for (double& x : positions) x *= bohr_in_angstrom;
-            calculator.compute(positions, species, open ? nullptr : cell, energy, forces, virial);
-            have_forces = true;
-            ++steps;
-        } else if (header == "GETFORCE") {
-            if (!have_forces) throw Failure("GETFORCE before any POSDATA");
-            connection.write_header("FORCEREADY");
-            connection.write_value<double>(energy / hartree_in_ev);
-            connection.write_value<int32_t>(static_cast<int32_t>(forces.size() / 3));
-            for (double& f : forces) f *= bohr_in_angstrom / hartree_in_ev;
-            connection.write_doubles(forces.data(), forces.size());
-            double virial_au[9];
-            for (int i = 0; i < 3; ++i)
-                for (int j = 0; j < 3; ++j) virial_au[3 * i + j] = virial[3 * j + i] / hartree_in_ev;
-            connection.write_doubles(virial_au, 9);
-            connection.write_value<int32_t>(0);  // no extra string
-            have_forces = false;
-        } else if (header == "EXIT") {
-            std::fprintf(stderr, "atomfp-ipi: EXIT after %ld steps\n", steps);
-            return 0;
-        } else {
-            std::string printable;
-            for (char c : header) printable += (c >= 32 && c < 127) ? c : '?';
-            throw Failure("unexpected message '" + printable + "' from the server");
-        }
-    }
+    atomfp_ipi::SessionOptions session;
+    session.max_atoms = options.max_atoms;
+    session.close_ends_session = options.close_ends_session;
+    atomfp_ipi::serve(connection, session,
+                      [&](const std::vector<double>& positions, const double* cell, double& energy,
+                          std::vector<double>& forces, double* virial) {
+                          const size_t n = positions.size() / 3;
+                          if (fixed_species) species.assign(n, fixed_species);
+                          if (species.size() != n) {
+                              throw Failure("the server sent " + std::to_string(n) + " atoms but --structure has " +
+                                            std::to_string(species.size()));
+                          }
+                          calculator.compute(positions, species, cell, energy, forces, virial);
+                      });
+    return 0;
 }
 
 }  // namespace
