@@ -102,7 +102,7 @@ module atomfp
    logical :: wrapper_failed_last = .false.
    !$omp threadprivate(wrapper_message, wrapper_failed_last)
 
-   public :: atomfp_version, atomfp_version_string, atomfp_last_error, atomfp_status_name
+   public :: atomfp_version, atomfp_version_string, atomfp_simd_kernels, atomfp_last_error, atomfp_status_name
    public :: atomfp_neighbours_build, atomfp_neighbours_system, atomfp_neighbours_free
    public :: atomfp_frames_read, atomfp_frames_free, atomfp_frames_count, atomfp_frames_get
    public :: atomfp_system_n_atoms, atomfp_system_n_centers, atomfp_system_n_pairs, atomfp_system_n_blocks
@@ -142,6 +142,10 @@ module atomfp
       function c_version_string() bind(c, name="atomfp_version_string")
          import :: c_ptr
          type(c_ptr) :: c_version_string
+      end function
+      function c_simd_kernels() bind(c, name="atomfp_simd_kernels")
+         import :: c_ptr
+         type(c_ptr) :: c_simd_kernels
       end function
       function c_strlen(s) bind(c, name="strlen")
          import :: c_ptr, c_size_t
@@ -421,6 +425,12 @@ contains
    function atomfp_version_string() result(version)
       character(len=:), allocatable :: version
       version = from_c_string(c_version_string())
+   end function
+
+   !> Which copy of the vectorised kernels runs on this CPU: "avx2" or "baseline".
+   function atomfp_simd_kernels() result(kernels)
+      character(len=:), allocatable :: kernels
+      kernels = from_c_string(c_simd_kernels())
    end function
 
    ! ==== neighbour lists and systems ====================================================================

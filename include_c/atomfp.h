@@ -66,6 +66,10 @@ ATOMFP_API const char* atomfp_status_name(atomfp_status_t status);
 ATOMFP_API atomfp_status_t atomfp_version(int* major, int* minor, int* patch);
 ATOMFP_API const char* atomfp_version_string(void);
 
+/* Which copy of the vectorised kernels runs on this CPU: "avx2" or "baseline" (SSE2, every x86-64),
+ * or "baseline (dispatch disabled)" for a build without run-time dispatch. For performance reports. */
+ATOMFP_API const char* atomfp_simd_kernels(void);
+
 /* ---------------------------------------------------------------------------------------------
  * Atoms and neighbour lists
  * ------------------------------------------------------------------------------------------- */

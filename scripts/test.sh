@@ -16,8 +16,11 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMFP_ENABLE_MPI=ON \
 cmake --build build -j "$jobs"
 (cd build && ctest -j "$jobs" --output-on-failure)
 
-echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
-cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATOMFP_SANITIZE=ON -DATOMFP_BUILD_BENCHMARKS=OFF
+# Without run-time dispatch here, so that the baseline copies of the dispatched kernels are tested
+# on CPUs with AVX2 as well (the release and clang builds run the AVX2 copies there).
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests (baseline kernels)"
+cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATOMFP_SANITIZE=ON -DATOMFP_BUILD_BENCHMARKS=OFF \
+  -DATOMFP_RUNTIME_DISPATCH=OFF
 cmake --build build-sanitize -j "$jobs"
 (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j "$jobs" --output-on-failure)
 

@@ -4,6 +4,7 @@
 #include "analysis/manifold.hpp"
 #include "analysis/sensitivity.hpp"
 #include "capi/guard.hpp"
+#include "core/simd.hpp"
 #include "core/json_spec.hpp"
 #include "core/neighbour_list.hpp"
 #include "descriptors/factory.hpp"
@@ -90,10 +91,20 @@ const Descriptor& checked(const atomfp_descriptor_t* descriptor) {
     return *descriptor->impl;
 }
 
+// A caller's row-major matrix, checked and copied.
+FeatureMatrix borrowed_matrix(int64_t rows, int64_t cols, const double* values, const char* name) {
+    require_pointer(values, name);
+    if (rows < 1 || cols < 1) fail(Status::invalid_argument, name, " must have at least one sample and one feature, got ", rows, " x ", cols);
+    FeatureMatrix x(rows, cols);
+    std::copy(values, values + rows * cols, x.values.begin());
+    return x;
+}
+
 }  // namespace atomfp::capi
 
 using atomfp::fail;
 using atomfp::Status;
+using atomfp::capi::borrowed_matrix;
 using atomfp::capi::checked;
 using atomfp::capi::guard;
 using atomfp::capi::require_pointer;
@@ -127,6 +138,8 @@ atomfp_status_t atomfp_version(int* major, int* minor, int* patch) {
 }
 
 const char* atomfp_version_string(void) { return ATOMFP_VERSION_STRING; }
+
+const char* atomfp_simd_kernels(void) { return atomfp::simd_kernels(); }
 
 atomfp_status_t atomfp_neighbours_build(int64_t n_atoms, const double* positions, const int32_t* species,
                                         const double* cell, const int32_t* pbc, double cutoff,
@@ -308,17 +321,6 @@ atomfp_status_t atomfp_frames_get(const atomfp_frames_t* frames, int64_t index, 
     });
 }
 
-namespace {
-
-atomfp::FeatureMatrix borrowed_matrix(int64_t rows, int64_t cols, const double* values, const char* name) {
-    atomfp::capi::require_pointer(values, name);
-    if (rows < 1 || cols < 1) fail(Status::invalid_argument, name, " must have at least one sample and one feature, got ", rows, " x ", cols);
-    atomfp::FeatureMatrix x(rows, cols);
-    std::copy(values, values + rows * cols, x.values.begin());
-    return x;
-}
-
-}  // namespace
 
 atomfp_status_t atomfp_feature_space_compare(int64_t n_samples, int64_t n_features_a, const double* a,
                                              int64_t n_features_b, const double* b, const char* options, double* gfre,

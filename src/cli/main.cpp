@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!std::strcmp(argv[1], "--version")) {
-        std::printf("atomfp %s\n", atomfp_version_string());
+        std::printf("atomfp %s (SIMD kernels: %s)\n", atomfp_version_string(), atomfp_simd_kernels());
         return 0;
     }
     if (!std::strcmp(argv[1], "describe")) return atomfp::cli::describe(argc - 2, argv + 2);

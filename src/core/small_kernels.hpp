@@ -1,6 +1,9 @@
 // Small dense kernels for the per-centre loops. Plain loops over sums are serial chains of
 // additions (the compiler may not reassociate floating point), so these keep independent partial
-// sums in SSE2 registers (16-byte vectors exist on every x86-64; wider ones would be emulated).
+// sums in vector registers of `Lanes` doubles: 2 (SSE2, every x86-64) or 4 (one AVX register).
+// Four-lane code is only fast inside functions compiled for AVX2 (ATOMFP_DISPATCHED, see
+// core/simd.hpp); baseline code emulates it several times slower. So a dispatched caller picks the
+// width with avx2_kernels_selected(), and everything else uses two lanes.
 #pragma once
 
 #include <cstddef>
@@ -8,37 +11,46 @@
 
 namespace atomfp {
 
-typedef double double2 __attribute__((vector_size(16)));
+template <int Lanes>
+struct DoubleLanes;
+template <>
+struct DoubleLanes<2> {
+    typedef double type __attribute__((vector_size(16)));
+};
+template <>
+struct DoubleLanes<4> {
+    typedef double type __attribute__((vector_size(32)));
+};
 
-// out[0 .. 2V) += sum_j y[j * y_stride] * w[j * w_stride + (0 .. 2V)], with V two-lane accumulators.
-template <int V>
-inline void accumulate_products(int64_t n, const double* y, std::ptrdiff_t y_stride, const double* w,
-                                std::ptrdiff_t w_stride, double* out) {
-    double2 acc[V];
-    for (int v = 0; v < V; ++v) acc[v] = double2{0.0, 0.0};
+// out[0 .. Lanes V) += sum_j y[j * y_stride] * w[j * w_stride + (0 .. Lanes V)], V accumulators.
+template <int Lanes, int V>
+inline void accumulate_product_block(int64_t n, const double* y, std::ptrdiff_t y_stride, const double* w,
+                                     std::ptrdiff_t w_stride, double* out) {
+    using Vector = typename DoubleLanes<Lanes>::type;
+    Vector acc[V];
+    for (int v = 0; v < V; ++v) acc[v] = Vector{};
     for (int64_t j = 0; j < n; ++j) {
         const double yj = y[j * y_stride];
-        const double2 yy = {yj, yj};
+        Vector yy;
+        for (int i = 0; i < Lanes; ++i) yy[i] = yj;
         const double* wj = w + j * w_stride;
         for (int v = 0; v < V; ++v) {
-            double2 x;
-            __builtin_memcpy(&x, wj + 2 * v, sizeof x);
+            Vector x;
+            __builtin_memcpy(&x, wj + Lanes * v, sizeof x);
             acc[v] += yy * x;
         }
     }
-    for (int v = 0; v < V; ++v) {
-        out[2 * v] += acc[v][0];
-        out[2 * v + 1] += acc[v][1];
-    }
+    for (int v = 0; v < V; ++v)
+        for (int i = 0; i < Lanes; ++i) out[Lanes * v + i] += acc[v][i];
 }
 
 // out[0 .. width) += sum_j y[j * y_stride] * w[j * w_stride + (0 .. width)], eight columns at a time.
+template <int Lanes = 2>
 inline void accumulate_products(int64_t n, const double* y, std::ptrdiff_t y_stride, const double* w,
                                 std::ptrdiff_t w_stride, double* out, int width) {
     int k0 = 0;
-    for (; k0 + 8 <= width; k0 += 8) accumulate_products<4>(n, y, y_stride, w + k0, w_stride, out + k0);
-    for (; k0 + 4 <= width; k0 += 4) accumulate_products<2>(n, y, y_stride, w + k0, w_stride, out + k0);
-    for (; k0 + 2 <= width; k0 += 2) accumulate_products<1>(n, y, y_stride, w + k0, w_stride, out + k0);
+    for (; k0 + 8 <= width; k0 += 8) accumulate_product_block<Lanes, 8 / Lanes>(n, y, y_stride, w + k0, w_stride, out + k0);
+    for (; k0 + 2 <= width; k0 += 2) accumulate_product_block<2, 1>(n, y, y_stride, w + k0, w_stride, out + k0);
     for (; k0 < width; ++k0) {
         double s = 0.0;
         for (int64_t j = 0; j < n; ++j) s += y[j * y_stride] * w[j * w_stride + k0];

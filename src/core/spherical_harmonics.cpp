@@ -47,7 +47,7 @@ SphericalHarmonics::SphericalHarmonics(int max_angular) : max_l_(max_angular) {
     }
 }
 
-void SphericalHarmonics::evaluate(const double u[3], double* values, double* gradients) const {
+ATOMFP_DISPATCHED void SphericalHarmonics::evaluate(const double u[3], double* values, double* gradients) const {
     const double x = u[0], y = u[1], z = u[2];
     const int L = max_l_;
     double p[max_table];  // normalised P_l^m without the sin^m factor, [triangle(l, m)]

@@ -241,8 +241,13 @@ std::unique_ptr<Descriptor::Workspace> Acsf::make_workspace() const {
 }
 
 void Acsf::compute_environment(const Environment& env, double* features, double* gradients,
-                               Workspace& workspace_base) const {
-    auto& ws = static_cast<AcsfWorkspace&>(workspace_base);
+                               Workspace& workspace) const {
+    compute_functions(env, features, gradients, static_cast<AcsfWorkspace&>(workspace));
+}
+
+// Virtual functions cannot be multiversioned: the work is in this non-virtual one.
+ATOMFP_DISPATCHED void Acsf::compute_functions(const Environment& env, double* features, double* gradients,
+                                               AcsfWorkspace& ws) const {
     const int64_t n = env.size();
     const int64_t nf = n_features_;
     const int n_g = static_cast<int>(gaussian_groups_.size());

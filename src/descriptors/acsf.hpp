@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/cutoff.hpp"
+#include "core/simd.hpp"
 #include "core/species_list.hpp"
 #include "descriptors/descriptor.hpp"
 
@@ -47,6 +48,8 @@ private:
 
     void build_groups();
     int pair_block(int a, int b) const;
+    ATOMFP_DISPATCHED_DECLARATION void compute_functions(const Environment& environment, double* features, double* neighbour_gradients,
+                           AcsfWorkspace& workspace) const;
 
     SpeciesList species_;
     CutoffFunction cutoff_function_;

@@ -188,7 +188,7 @@ std::string DensityExpansion::channel_label(int channel) const {
 }
 
 
-void DensityExpansion::expand(const Environment& environment, double* coefficients, NeighbourFactors& f,
+ATOMFP_DISPATCHED void DensityExpansion::expand(const Environment& environment, double* coefficients, NeighbourFactors& f,
                               bool with_gradients) const {
     const int LM = lm_size(), L1 = max_angular_ + 1, K = n_channels_, N = n_radial_;
     const int64_t n = environment.size();
@@ -242,15 +242,20 @@ void DensityExpansion::expand(const Environment& environment, double* coefficien
         f.first_channel[j] = channel_offset_[a];
     }
     // c[lm][first_j + k] += Y_j[lm] R_j[l][k]: for one species block, eight channels at a time are
-    // summed over all neighbours in SSE2 registers (16-byte vectors exist on every x86-64).
+    // summed over all neighbours in vector registers (four-lane ones in the AVX2 copy).
     const bool one_block = n_species() == 1 || mixed_;
+    const bool wide = avx2_kernels_selected();
     for (int l = 0; l < L1; ++l) {
         for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
             double* c = coefficients + static_cast<std::size_t>(lm) * K;
             const double* y = harmonics_all + lm;
             const double* w = radial_all + l * N;
             if (one_block) {
-                accumulate_products(n, y, LM, w, static_cast<std::ptrdiff_t>(radial_size), c, N);
+                if (wide) {
+                    accumulate_products<4>(n, y, LM, w, static_cast<std::ptrdiff_t>(radial_size), c, N);
+                } else {
+                    accumulate_products<2>(n, y, LM, w, static_cast<std::ptrdiff_t>(radial_size), c, N);
+                }
                 continue;
             }
             for (int64_t j = 0; j < n; ++j) {

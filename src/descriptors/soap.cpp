@@ -341,15 +341,28 @@ std::string SoapPowerSpectrum::feature_label(int64_t index) const {
 
 void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features, double* const* blocks,
                                    SoapWorkspace& ws) const {
+    power_spectrum(c, n, features, blocks, ws);
+}
+
+// Virtual functions cannot be multiversioned: the work is in this non-virtual one.
+ATOMFP_DISPATCHED void SoapPowerSpectrum::power_spectrum(const double* c, int64_t n, double* features,
+                                                         double* const* blocks, SoapWorkspace& ws) const {
     const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, N = expansion_.n_radial();
     const std::size_t n_pairs = pairs_.size();
     const double* scale = scale_.data();  // [p][l]
     double* full = sized(ws.dot_products, 2 * static_cast<std::size_t>(K) * K + 6 * static_cast<std::size_t>(K) * L1);
+    const bool wide = avx2_kernels_selected();
     for (int l = 0; l < L1; ++l) {
         // full[k][k'] = sum_m c_klm c_k'lm, one row at a time with the row in registers.
         std::fill(full, full + K * K, 0.0);
         const double* block = c + l * l * K;
-        for (int k = 0; k < K; ++k) accumulate_products(2 * l + 1, block + k, K, block, K, full + k * K, K);
+        for (int k = 0; k < K; ++k) {
+            if (wide) {
+                accumulate_products<4>(2 * l + 1, block + k, K, block, K, full + k * K, K);
+            } else {
+                accumulate_products<2>(2 * l + 1, block + k, K, block, K, full + k * K, K);
+            }
+        }
         for (std::size_t p = 0; p < n_pairs; ++p) features[p * L1 + l] = scale[p * L1 + l] * full[pairs_[p].first * K + pairs_[p].second];
     }
     if (!blocks) return;

@@ -44,6 +44,7 @@ int main(void) {
     CHECK(atomfp_version(&major, &minor, &patch) == ATOMFP_OK);
     CHECK(major == ATOMFP_VERSION_MAJOR && minor == ATOMFP_VERSION_MINOR && patch == ATOMFP_VERSION_PATCH);
     CHECK(strcmp(atomfp_version_string(), ATOMFP_VERSION_STRING) == 0);
+    CHECK(strncmp(atomfp_simd_kernels(), "avx2", 4) == 0 || strncmp(atomfp_simd_kernels(), "baseline", 8) == 0);
 
     atomfp_descriptor_t* d = NULL;
     CHECK(atomfp_descriptor_create("{\"type\": \"acsf\", \"species\": [14], \"cutoff\": 5.0}", &d) == ATOMFP_OK);

@@ -126,10 +126,13 @@ contains
    subroutine test_version_and_status()
       integer :: major, minor, patch, ierr
       character(len=32) :: expected
+      character(len=:), allocatable :: kernels
       call atomfp_version(major, minor, patch, ierr)
       call check(ierr == ATOMFP_OK, "atomfp_version returns ATOMFP_OK")
       write (expected, '(i0, ".", i0, ".", i0)') major, minor, patch
       call check(atomfp_version_string() == trim(expected), "atomfp_version_string matches atomfp_version")
+      kernels = atomfp_simd_kernels()
+      call check(kernels == "avx2" .or. index(kernels, "baseline") == 1, "atomfp_simd_kernels")
       call check(atomfp_status_name(ATOMFP_ERROR_JSON) == "ATOMFP_ERROR_JSON", "atomfp_status_name")
       call check(atomfp_status_name(ATOMFP_ERROR_SPECIES) == "ATOMFP_ERROR_SPECIES", "status codes match the header")
    end subroutine

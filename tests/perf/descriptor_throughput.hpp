@@ -13,11 +13,20 @@ inline void omp_set_num_threads(int) {}
 #endif
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace atomfp::bench {
+
+// Every report names the kernels that ran: atomfp's SIMD copy and OpenBLAS's core type.
+inline const bool kernels_recorded = [] {
+    benchmark::AddCustomContext("atomfp_simd_kernels", atomfp_simd_kernels());
+    const char* core = std::getenv("OPENBLAS_CORETYPE");
+    benchmark::AddCustomContext("OPENBLAS_CORETYPE", core ? core : "unset (OpenBLAS detects the CPU)");
+    return true;
+}();
 
 inline void check(atomfp_status_t status) {
     if (status != ATOMFP_OK) throw std::runtime_error(atomfp_last_error());

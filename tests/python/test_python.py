@@ -90,6 +90,7 @@ class DescriptorTests(unittest.TestCase):
         self.assertEqual(soap.parameters["max_angular"], 3)
         self.assertEqual(atomfp.Descriptor(soap.parameters).parameters, soap.parameters)
         self.assertEqual(atomfp.version(), atomfp.__version__)
+        self.assertIn(atomfp.simd_kernels().split()[0], ("avx2", "baseline"))
 
     def test_gradients_match_finite_differences(self):
         atoms = silicon(rattle=0.1)

@@ -1,13 +1,40 @@
 // Code generation checks, compiled with the library's flags: a build whose compiler miscompiles
 // these (GCC 12 at -march=x86-64-v4 folds this literal into a broadcast of its first element) fails
-// here instead of giving silently wrong descriptors.
+// here instead of giving silently wrong descriptors. The run-time dispatched AVX2 copies
+// (core/simd.hpp) are checked the same way, and the vector kernels against a scalar loop.
+#include "core/simd.hpp"
+#include "core/small_kernels.hpp"
+
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <random>
 #include <vector>
 
 namespace {
 
 __attribute__((noinline)) std::vector<double> occupations() { return std::vector<double>({1, 1, 1, 1, 0, 0, 0, 0}); }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TEST_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TEST_CLONES
+#endif
+
+// The copy the loader picks on this CPU, as the library's dispatched kernels are built.
+TEST_CLONES __attribute__((noinline)) std::vector<double> occupations_dispatched() {
+    return std::vector<double>({1, 1, 1, 1, 0, 0, 0, 0});
+}
+
+// out = y^T W for the small kernel with `lanes`, from a function compiled like the dispatched ones.
+TEST_CLONES __attribute__((noinline)) void products(bool four_lanes, int64_t n, const double* y, const double* w,
+                                                    int width, double* out) {
+    if (four_lanes) {
+        atomfp::accumulate_products<4>(n, y, 1, w, width, out, width);
+    } else {
+        atomfp::accumulate_products<2>(n, y, 1, w, width, out, width);
+    }
+}
 
 }  // namespace
 
@@ -15,4 +42,39 @@ TEST(Toolchain, VectorLiteralsKeepTheirValues) {
     const std::vector<double> v = occupations();
     ASSERT_EQ(v.size(), 8u);
     for (int k = 0; k < 8; ++k) EXPECT_EQ(v[k], k < 4 ? 1.0 : 0.0) << "element " << k;
+}
+
+TEST(Toolchain, DispatchedCopiesKeepLiterals) {
+    const std::vector<double> v = occupations_dispatched();
+    ASSERT_EQ(v.size(), 8u);
+    for (int k = 0; k < 8; ++k) EXPECT_EQ(v[k], k < 4 ? 1.0 : 0.0) << "element " << k << " (" << atomfp::simd_kernels() << ")";
+}
+
+// Each column is summed over j in the same order by every width, so the results agree bit for bit
+// with the scalar loop: the AVX2 and baseline copies of a kernel give identical descriptors.
+TEST(Toolchain, VectorKernelsEqualTheScalarLoopBitwise) {
+    std::mt19937 generator(7);
+    std::normal_distribution<double> normal;
+    for (int width : {1, 2, 3, 4, 7, 8, 9, 13, 16, 24}) {
+        const int64_t n = 37;
+        std::vector<double> y(n), w(n * width);
+        for (double& x : y) x = normal(generator);
+        for (double& x : w) x = normal(generator);
+        std::vector<double> expected(width, 0.5), two(width, 0.5), four(width, 0.5);
+        for (int k = 0; k < width; ++k) {
+            double s = 0.0;
+            for (int64_t j = 0; j < n; ++j) s += y[j] * w[j * width + k];
+            expected[k] += s;
+        }
+        products(false, n, y.data(), w.data(), width, two.data());
+        products(true, n, y.data(), w.data(), width, four.data());
+        EXPECT_EQ(std::memcmp(two.data(), expected.data(), width * sizeof(double)), 0) << "two lanes, width " << width;
+        EXPECT_EQ(std::memcmp(four.data(), expected.data(), width * sizeof(double)), 0) << "four lanes, width " << width;
+    }
+}
+
+TEST(Toolchain, ReportsTheSelectedKernels) {
+    const std::string kernels = atomfp::simd_kernels();
+    EXPECT_TRUE(kernels == "avx2" || kernels.rfind("baseline", 0) == 0) << kernels;
+    EXPECT_EQ(atomfp::avx2_kernels_selected(), kernels == "avx2");
 }

@@ -29,7 +29,7 @@ from ._capi import AtomfpError, lib
 __all__ = ["AtomfpError", "Batch", "Descriptor", "Gradients", "Model", "System", "Trainer", "compare_features",
            "neighbour_list",
            "read_frames", "select_features",
-           "sensitivity_matrix", "sensitivity_spectrum", "trace_manifold", "version"]
+           "sensitivity_matrix", "sensitivity_spectrum", "simd_kernels", "trace_manifold", "version"]
 
 REMOVE_RIGID = _capi.SENSITIVITY_REMOVE_RIGID
 SCALE_MAX = _capi.SENSITIVITY_SCALE_MAX
@@ -38,6 +38,11 @@ SCALE_MAX = _capi.SENSITIVITY_SCALE_MAX
 def version():
     """The version string of the loaded library, e.g. "0.1.0"."""
     return lib.atomfp_version_string().decode()
+
+
+def simd_kernels():
+    """Which copy of the vectorised kernels runs on this CPU: "avx2" or "baseline"."""
+    return lib.atomfp_simd_kernels().decode()
 
 
 __version__ = version()

@@ -118,7 +118,7 @@ for _name, _args in _SIGNATURES.items():
 for _name in ("atomfp_frames_free", "atomfp_neighbours_free", "atomfp_descriptor_free", "atomfp_model_free", "atomfp_trainer_free"):
     getattr(lib, _name).argtypes = [_P]
     getattr(lib, _name).restype = None
-for _name in ("atomfp_last_error", "atomfp_version_string"):
+for _name in ("atomfp_last_error", "atomfp_version_string", "atomfp_simd_kernels"):
     getattr(lib, _name).argtypes = []
     getattr(lib, _name).restype = ctypes.c_char_p
 lib.atomfp_status_name.argtypes = [ctypes.c_int32]

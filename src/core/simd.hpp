@@ -1,0 +1,37 @@
+// Run-time selection of SIMD code for the hot kernels. The library is compiled for baseline x86-64
+// (SSE2) so that one binary runs everywhere and no build depends on how a compiler treats the
+// newest instruction sets (GCC 12 miscompiles some code at -march=x86-64-v4, see docs/design.md).
+// Functions marked ATOMFP_DISPATCHED are compiled twice, for baseline and for AVX2, and the loader
+// picks the AVX2 copy on CPUs that have it (GCC/Clang function multiversioning, an ifunc).
+//
+// AVX2 rather than a named micro-architecture level, because Clang 14 multiversions on features
+// only; AVX-512 copies are not built: the measured gain of AVX2 over SSE2 on these kernels is small
+// (docs/design.md, "SIMD") and AVX-512 is where the known miscompilation lives.
+#pragma once
+
+#if defined(ATOMFP_RUNTIME_DISPATCH) && defined(__x86_64__) && defined(__GNUC__)
+#define ATOMFP_DISPATCHED __attribute__((target_clones("avx2", "default")))
+#else
+#define ATOMFP_DISPATCHED
+#endif
+
+// For the declaration in a header. Clang needs the attribute on every declaration; GCC only on the
+// definition (with it on a declaration, callers in other files call the copies directly, and those
+// are local to the defining file).
+#if defined(__clang__)
+#define ATOMFP_DISPATCHED_DECLARATION ATOMFP_DISPATCHED
+#else
+#define ATOMFP_DISPATCHED_DECLARATION
+#endif
+
+namespace atomfp {
+
+// Which copy of the dispatched kernels runs on this CPU: "avx2", "baseline" (the CPU lacks AVX2),
+// or "baseline (dispatch disabled)" when the library was built without multiversioning.
+const char* simd_kernels();
+
+// True when the AVX2 copies run: a dispatched function may then use four-lane vector code
+// (core/small_kernels.hpp), which its AVX2 copy compiles to single instructions.
+bool avx2_kernels_selected();
+
+}  // namespace atomfp
