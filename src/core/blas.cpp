@@ -6,7 +6,8 @@
 
 extern "C" void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
                        const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-                       const double* beta, double* c, const int* ldc);
+                       const double* beta, double* c, const int* ldc, atomfp::FortranLength transa_length,
+                       atomfp::FortranLength transb_length);
 
 namespace atomfp {
 
@@ -26,7 +27,7 @@ void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, d
     const int M = checked_int(n), N = checked_int(m), K = checked_int(k);
     const int LDA = checked_int(ldb), LDB = checked_int(lda), LDC = checked_int(ldc);
     const char ta = transpose_b ? 'T' : 'N', tb = transpose_a ? 'T' : 'N';
-    dgemm_(&ta, &tb, &M, &N, &K, &alpha, b, &LDA, a, &LDB, &beta, c, &LDC);
+    dgemm_(&ta, &tb, &M, &N, &K, &alpha, b, &LDA, a, &LDB, &beta, c, &LDC, 1, 1);
 }
 
 }  // namespace atomfp

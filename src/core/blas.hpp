@@ -1,9 +1,16 @@
 // Row-major wrappers over the Fortran BLAS interface (any vendor: OpenBLAS, reference BLAS, MKL).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace atomfp {
+
+// The hidden length that Fortran passes, by value after all other arguments, for every character
+// argument (`transa`, `jobz`, `uplo`, ...): size_t with gfortran >= 8, which builds Debian's BLAS and
+// LAPACK. Leaving it out is undefined behaviour that link-time optimisation or a tail call in the
+// Fortran routine can turn into reading garbage.
+using FortranLength = std::size_t;
 
 // C (m x n) = alpha op(A) op(B) + beta C, all row-major with leading dimensions lda, ldb, ldc.
 void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a,

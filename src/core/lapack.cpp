@@ -1,25 +1,29 @@
 #include "core/lapack.hpp"
 
+#include "core/blas.hpp"
 #include "core/error.hpp"
 
 #include <algorithm>
 #include <cmath>
 
+// Character arguments carry hidden lengths (FortranLength, core/blas.hpp) after the others.
+using atomfp::FortranLength;
 extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-                       double* work, const int* lwork, int* info);
+                       double* work, const int* lwork, int* info, FortranLength jobz_length, FortranLength uplo_length);
 
-extern "C" void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info);
+extern "C" void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, FortranLength uplo_length);
 extern "C" void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda, double* b,
-                        const int* ldb, int* info);
+                        const int* ldb, int* info, FortranLength uplo_length);
 
 extern "C" void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work, const int* lwork,
                         int* info);
 extern "C" void dtrtrs_(const char* uplo, const char* trans, const char* diag, const int* n, const int* nrhs,
-                        const double* a, const int* lda, double* b, const int* ldb, int* info);
+                        const double* a, const int* lda, double* b, const int* ldb, int* info, FortranLength uplo_length,
+                        FortranLength trans_length, FortranLength diag_length);
 
 extern "C" void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s, double* u,
                         const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* iwork,
-                        int* info);
+                        int* info, FortranLength jobz_length);
 
 namespace atomfp {
 
@@ -39,11 +43,11 @@ void singular_value_decomposition(int rows, int cols, std::vector<double> matrix
     double optimal = 0.0;
     std::vector<int> iwork(8 * static_cast<std::size_t>(k));
     dgesdd_(&jobz, &m, &n, matrix.data(), &m, singular_values.data(), vt.data(), &m, u.data(), &k, &optimal, &query,
-            iwork.data(), &info);
+            iwork.data(), &info, 1);
     std::vector<double> work(std::max(1, static_cast<int>(optimal)));
     int lwork = static_cast<int>(work.size());
     dgesdd_(&jobz, &m, &n, matrix.data(), &m, singular_values.data(), vt.data(), &m, u.data(), &k, work.data(), &lwork,
-            iwork.data(), &info);
+            iwork.data(), &info, 1);
     if (info != 0) fail(Status::linalg, "LAPACK dgesdd failed (info = ", info, ")");
 }
 
@@ -54,12 +58,12 @@ void symmetric_eigen(int n, std::vector<double>& matrix, std::vector<double>& ei
     const char jobz = 'V', uplo = 'U';
     int info = 0, query = -1;
     double optimal = 0.0;
-    dsyev_(&jobz, &uplo, &n, matrix.data(), &n, eigenvalues.data(), &optimal, &query, &info);
+    dsyev_(&jobz, &uplo, &n, matrix.data(), &n, eigenvalues.data(), &optimal, &query, &info, 1, 1);
     int lwork = static_cast<int>(optimal);
     std::vector<double> work(lwork > 0 ? lwork : 3 * n);
     lwork = static_cast<int>(work.size());
     // Column-major eigenvectors read as row-major are the rows of the result.
-    dsyev_(&jobz, &uplo, &n, matrix.data(), &n, eigenvalues.data(), work.data(), &lwork, &info);
+    dsyev_(&jobz, &uplo, &n, matrix.data(), &n, eigenvalues.data(), work.data(), &lwork, &info, 1, 1);
     if (info != 0) fail(Status::linalg, "LAPACK dsyev failed (info = ", info, ")");
 }
 
@@ -75,7 +79,7 @@ double cholesky_solve(int n, std::vector<double>& a, std::vector<double>& b, dou
     double used = 0.0;
     for (double relative = 0.0;;) {
         int info = 0;
-        dpotrf_(&uplo, &n, a.data(), &n, &info);
+        dpotrf_(&uplo, &n, a.data(), &n, &info, 1);
         if (info == 0) {
             used = relative;
             break;
@@ -91,7 +95,7 @@ double cholesky_solve(int n, std::vector<double>& a, std::vector<double>& b, dou
     }
     int info = 0;
     const int one = 1;
-    dpotrs_(&uplo, &n, &one, a.data(), &n, b.data(), &n, &info);
+    dpotrs_(&uplo, &n, &one, a.data(), &n, b.data(), &n, &info, 1);
     if (info != 0) fail(Status::linalg, "LAPACK dpotrs failed (info = ", info, ")");
     return used;
 }
@@ -156,7 +160,7 @@ std::vector<double> LeastSquares::solve() {
     const char uplo = 'U', trans = 'N', diag = 'N';
     const int n = static_cast<int>(n_), one = 1;
     int info = 0;
-    dtrtrs_(&uplo, &trans, &diag, &n, &one, column_major.data(), &n, z.data(), &n, &info);
+    dtrtrs_(&uplo, &trans, &diag, &n, &one, column_major.data(), &n, z.data(), &n, &info, 1, 1, 1);
     if (info != 0) fail(Status::linalg, "LAPACK dtrtrs failed (info = ", info, ")");
     return z;
 }

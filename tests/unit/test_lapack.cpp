@@ -1,6 +1,7 @@
 // Linear-algebra helpers: the block-by-block QR least squares against its defining property (the
 // residual is orthogonal to the columns) and against an exactly solvable system; the Cholesky
-// solve with jitter.
+// solve with jitter; the eigen- and singular value decompositions against matrices whose
+// decompositions are known in closed form or by construction.
 #include "core/error.hpp"
 #include "core/lapack.hpp"
 
@@ -67,4 +68,78 @@ TEST(CholeskySolve, UsesJitterOnlyWhenNeeded) {
     EXPECT_GT(cholesky_solve(2, semidefinite, c, 1e-10), 0.0);
     std::vector<double> negative = {-1.0, 0.0, 0.0, -1.0}, d = {1.0, 1.0};
     EXPECT_THROW(cholesky_solve(2, negative, d, 1e-10), Error);
+}
+
+// The n x n second-difference matrix (2 on the diagonal, -1 beside it) has eigenvalues
+// 2 - 2 cos(k pi / (n + 1)) and eigenvectors sin(j k pi / (n + 1)), k = 1..n.
+TEST(SymmetricEigen, SecondDifferenceMatrixHasItsKnownSpectrum) {
+    const int n = 9;
+    std::vector<double> matrix(n * n, 0.0), eigenvalues;
+    for (int i = 0; i < n; ++i) {
+        matrix[i * n + i] = 2.0;
+        if (i + 1 < n) matrix[i * n + i + 1] = matrix[(i + 1) * n + i] = -1.0;
+    }
+    symmetric_eigen(n, matrix, eigenvalues);
+    ASSERT_EQ(eigenvalues.size(), static_cast<std::size_t>(n));
+    for (int k = 1; k <= n; ++k) {
+        EXPECT_NEAR(eigenvalues[k - 1], 2.0 - 2.0 * std::cos(k * M_PI / (n + 1)), 1e-14);
+        // The eigenvector (row k - 1) is parallel to sin(j k pi / (n + 1)).
+        double dot = 0.0, norm = 0.0;
+        for (int j = 0; j < n; ++j) {
+            const double expected = std::sin((j + 1) * k * M_PI / (n + 1));
+            dot += expected * matrix[(k - 1) * n + j];
+            norm += expected * expected;
+        }
+        EXPECT_NEAR(std::abs(dot) / std::sqrt(norm), 1.0, 1e-13) << "eigenvector " << k;
+    }
+}
+
+// A = U diag(s) V^T built from Givens rotations with chosen singular values: the decomposition must
+// give back s (descending) and U, V up to the signs of their columns.
+TEST(SingularValueDecomposition, RecoversAConstructedDecomposition) {
+    const int rows = 5, cols = 3;
+    const std::vector<double> s = {3.0, 1.5, 0.25};
+    auto rotation = [](int n, int p, int q, double angle) {
+        std::vector<double> r(n * n, 0.0);
+        for (int i = 0; i < n; ++i) r[i * n + i] = 1.0;
+        r[p * n + p] = r[q * n + q] = std::cos(angle);
+        r[p * n + q] = -std::sin(angle);
+        r[q * n + p] = std::sin(angle);
+        return r;
+    };
+    auto product = [](int n, const std::vector<double>& a, const std::vector<double>& b) {
+        std::vector<double> c(n * n, 0.0);
+        for (int i = 0; i < n; ++i)
+            for (int k = 0; k < n; ++k)
+                for (int j = 0; j < n; ++j) c[i * n + j] += a[i * n + k] * b[k * n + j];
+        return c;
+    };
+    const std::vector<double> U = product(rows, rotation(rows, 0, 3, 0.7), rotation(rows, 1, 4, -0.4));
+    const std::vector<double> V = product(cols, rotation(cols, 0, 1, 0.3), rotation(cols, 1, 2, 1.1));
+    std::vector<double> a(rows * cols, 0.0);
+    for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j)
+            for (int k = 0; k < cols; ++k) a[i * cols + j] += U[i * rows + k] * s[k] * V[j * cols + k];
+    std::vector<double> u, singular_values, vt;
+    singular_value_decomposition(rows, cols, a, u, singular_values, vt);
+    ASSERT_EQ(singular_values.size(), 3u);
+    for (int k = 0; k < cols; ++k) {
+        EXPECT_NEAR(singular_values[k], s[k], 1e-14);
+        double u_dot = 0.0, v_dot = 0.0;
+        for (int i = 0; i < rows; ++i) u_dot += u[i * cols + k] * U[i * rows + k];
+        for (int j = 0; j < cols; ++j) v_dot += vt[k * cols + j] * V[j * cols + k];
+        EXPECT_NEAR(std::abs(u_dot), 1.0, 1e-13) << "left vector " << k;
+        EXPECT_NEAR(std::abs(v_dot), 1.0, 1e-13) << "right vector " << k;
+        EXPECT_NEAR(u_dot * v_dot, 1.0, 1e-13) << "the signs of u_k and v_k agree";
+    }
+}
+
+// dpotrs against a hand-solved system with a 3 x 3 matrix; dtrtrs through LeastSquares above.
+TEST(CholeskySolve, SolvesAKnownSystem) {
+    // A = L L^T with L = [[2,0,0],[1,3,0],[-1,2,1]]; x = (1, -2, 3) gives b = A x.
+    std::vector<double> a = {4, 2, -2, 2, 10, 5, -2, 5, 6}, b = {-6, -3, 6};
+    EXPECT_EQ(cholesky_solve(3, a, b, 1e-12), 0.0);
+    EXPECT_NEAR(b[0], 1.0, 1e-14);
+    EXPECT_NEAR(b[1], -2.0, 1e-14);
+    EXPECT_NEAR(b[2], 3.0, 1e-14);
 }
