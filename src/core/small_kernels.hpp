@@ -58,6 +58,17 @@ inline void accumulate_products(int64_t n, const double* y, std::ptrdiff_t y_str
     }
 }
 
+// x^p for an integer p >= 0 by repeated squaring (std::pow is far slower).
+inline double integer_power(double x, int p) {
+    double result = 1.0;
+    while (p > 0) {
+        if (p & 1) result *= x;
+        x *= x;
+        p >>= 1;
+    }
+    return result;
+}
+
 inline double dot(const double* a, const double* b, int64_t n) {
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     int64_t i = 0;

@@ -44,6 +44,17 @@ constexpr double coincidence_distance = 1e-8;
 // Checks pointers, finiteness, index ranges and CSR consistency; throws Error naming the problem.
 void validate_system(const SystemView& system);
 
+// A system that validate_system accepted. The drivers take one, so a caller that needs the system
+// valid before it computes (a model reads its centres' species first) checks it once.
+class ValidatedSystem {
+public:
+    explicit ValidatedSystem(const SystemView& system) : system_(system) { validate_system(system_); }
+    const SystemView& view() const { return system_; }
+
+private:
+    SystemView system_;  // a copy of the pointers, so no temporary can dangle
+};
+
 // The neighbours of one centre that lie strictly inside a cutoff, in list order.
 struct Environment {
     int64_t center_atom = 0;

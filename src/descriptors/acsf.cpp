@@ -3,6 +3,7 @@
 #include "core/blas.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/small_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -47,16 +48,6 @@ std::vector<AcsfAngular> angular_grid(const std::vector<double>& etas, const std
         }
     }
     return out;
-}
-
-inline double integer_power(double x, int n) {
-    double result = 1.0;
-    while (n > 0) {
-        if (n & 1) result *= x;
-        x *= x;
-        n >>= 1;
-    }
-    return result;
 }
 
 std::string format_number(double x) {

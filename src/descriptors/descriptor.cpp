@@ -60,8 +60,8 @@ void for_each_centre(const Descriptor& descriptor, const SystemView& system, Bod
 
 }  // namespace
 
-void compute(const Descriptor& descriptor, const SystemView& system, double* features, double* gradients) {
-    validate_system(system);
+void compute(const Descriptor& descriptor, const ValidatedSystem& validated, double* features, double* gradients) {
+    const SystemView& system = validated.view();
     check_environments(descriptor, system);
     if (!features && !gradients) return;
 
@@ -140,9 +140,9 @@ int64_t batch_size(int64_t n_centers) {
 
 }  // namespace
 
-void compute_and_contract(const Descriptor& descriptor, const SystemView& system, const BatchWeights& weigh,
+void compute_and_contract(const Descriptor& descriptor, const ValidatedSystem& validated, const BatchWeights& weigh,
                           double* features, double* contracted) {
-    validate_system(system);
+    const SystemView& system = validated.view();
     check_environments(descriptor, system);
     if (!contracted) fail(Status::invalid_argument, "contracted is NULL");
     const int64_t n_features = descriptor.feature_count();

@@ -61,7 +61,10 @@ public:
 
 // Validates the whole input first (so outputs are untouched on error), then fills features
 // [n_centers][n_features] and/or gradients [n_gradient_blocks][3][n_features] (either may be NULL).
-void compute(const Descriptor& descriptor, const SystemView& system, double* features, double* gradients);
+void compute(const Descriptor& descriptor, const ValidatedSystem& system, double* features, double* gradients);
+inline void compute(const Descriptor& descriptor, const SystemView& system, double* features, double* gradients) {
+    compute(descriptor, ValidatedSystem(system), features, gradients);
+}
 
 // The contraction of the gradient blocks with per-centre feature weights, as a force calculation
 // needs it: contracted [n_gradient_blocks][3], block order as in compute(), holds
@@ -81,7 +84,11 @@ using BatchWeights = std::function<void(int64_t first, int64_t count, const doub
 // batches, each batch's features first, then its weights (one matrix product for the whole batch
 // in a model), then its contraction (which recomputes the expansion while it is in cache rather
 // than keeping every centre's expansion). features may be NULL; contracted as in contract().
-void compute_and_contract(const Descriptor& descriptor, const SystemView& system, const BatchWeights& weigh,
+void compute_and_contract(const Descriptor& descriptor, const ValidatedSystem& system, const BatchWeights& weigh,
                           double* features, double* contracted);
+inline void compute_and_contract(const Descriptor& descriptor, const SystemView& system, const BatchWeights& weigh,
+                                 double* features, double* contracted) {
+    compute_and_contract(descriptor, ValidatedSystem(system), weigh, features, contracted);
+}
 
 }  // namespace atomfp

@@ -50,21 +50,6 @@ json Kernel::to_json() const {
     return {};
 }
 
-namespace {
-
-// x^p for a small positive integer p, by repeated squaring (std::pow is far slower).
-inline double integer_power(double x, int p) {
-    double result = 1.0;
-    while (p > 0) {
-        if (p & 1) result *= x;
-        x *= x;
-        p >>= 1;
-    }
-    return result;
-}
-
-}  // namespace
-
 std::vector<double> squared_row_norms(int64_t n, int64_t d, const double* X) {
     std::vector<double> out(n);
     for (int64_t i = 0; i < n; ++i) out[i] = dot(X + i * d, X + i * d, d);

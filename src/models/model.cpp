@@ -101,7 +101,7 @@ void Model::center_energies_from_features(const SystemView& system, const double
 }
 
 void Model::predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const {
-    validate_system(system);
+    const ValidatedSystem validated(system);
     const int64_t nc = system.n_centers, nf = descriptor_->feature_count();
     // Every centre's block, checked before anything is computed or written.
     const std::vector<int32_t> block_of = centre_blocks(system);
@@ -117,10 +117,10 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
     if (need_gradient) {
         // dE/dx for every gradient block in one pass with the features.
         contracted.resize(3 * system.n_gradient_blocks());
-        compute_and_contract(*descriptor_, system, evaluate_batch, nullptr, contracted.data());
+        compute_and_contract(*descriptor_, validated, evaluate_batch, nullptr, contracted.data());
     } else {
         std::vector<double> features(static_cast<std::size_t>(nc) * nf);
-        compute(*descriptor_, system, features.data(), nullptr);
+        compute(*descriptor_, validated, features.data(), nullptr);
         evaluate_batch(0, nc, features.data(), nullptr);
     }
     if (energy) {
