@@ -133,8 +133,23 @@ contains
       call check(atomfp_version_string() == trim(expected), "atomfp_version_string matches atomfp_version")
       kernels = atomfp_simd_kernels()
       call check(kernels == "avx2" .or. index(kernels, "baseline") == 1, "atomfp_simd_kernels")
-      call check(atomfp_status_name(ATOMFP_ERROR_JSON) == "ATOMFP_ERROR_JSON", "atomfp_status_name")
-      call check(atomfp_status_name(ATOMFP_ERROR_SPECIES) == "ATOMFP_ERROR_SPECIES", "status codes match the header")
+      ! Every constant of the module names the code the library gives that name.
+      call check(atomfp_status_name(ATOMFP_OK) == "ATOMFP_OK", "ATOMFP_OK matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_INVALID_ARGUMENT) == "ATOMFP_ERROR_INVALID_ARGUMENT", &
+                 "ATOMFP_ERROR_INVALID_ARGUMENT matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_JSON) == "ATOMFP_ERROR_JSON", "ATOMFP_ERROR_JSON matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_BUFFER_TOO_SMALL) == "ATOMFP_ERROR_BUFFER_TOO_SMALL", &
+                 "ATOMFP_ERROR_BUFFER_TOO_SMALL matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_NEIGHBOURS) == "ATOMFP_ERROR_NEIGHBOURS", &
+                 "ATOMFP_ERROR_NEIGHBOURS matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_IO) == "ATOMFP_ERROR_IO", "ATOMFP_ERROR_IO matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_FORMAT) == "ATOMFP_ERROR_FORMAT", "ATOMFP_ERROR_FORMAT matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_LINALG) == "ATOMFP_ERROR_LINALG", "ATOMFP_ERROR_LINALG matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_OUT_OF_MEMORY) == "ATOMFP_ERROR_OUT_OF_MEMORY", &
+                 "ATOMFP_ERROR_OUT_OF_MEMORY matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_SPECIES) == "ATOMFP_ERROR_SPECIES", "ATOMFP_ERROR_SPECIES matches the library")
+      call check(atomfp_status_name(ATOMFP_ERROR_INTERNAL) == "ATOMFP_ERROR_INTERNAL", &
+                 "ATOMFP_ERROR_INTERNAL matches the library")
    end subroutine
 
    subroutine test_descriptor_against_c()

@@ -92,6 +92,15 @@ class DescriptorTests(unittest.TestCase):
         self.assertEqual(atomfp.version(), atomfp.__version__)
         self.assertIn(atomfp.simd_kernels().split()[0], ("avx2", "baseline"))
 
+    def test_status_names_are_those_of_the_header(self):
+        import re
+        from atomfp import _capi
+        header = os.path.join(os.path.dirname(__file__), "..", "..", "include_c", "atomfp.h")
+        with open(header) as f:
+            declared = {int(code): name for name, code in re.findall(r"(ATOMFP_(?:OK|ERROR_\w+)) = (\d+)", f.read())}
+        self.assertEqual(len(declared), 11)
+        self.assertEqual(_capi.STATUS_NAMES, declared)
+
     def test_gradients_match_finite_differences(self):
         atoms = silicon(rattle=0.1)
         acsf = atomfp.Descriptor(ACSF_SI)

@@ -9,12 +9,8 @@ c_int32_p = ctypes.POINTER(ctypes.c_int32)
 c_int64_p = ctypes.POINTER(ctypes.c_int64)
 
 OK = 0
-STATUS_NAMES = {
-    0: "ATOMFP_OK", 1: "ATOMFP_ERROR_INVALID_ARGUMENT", 2: "ATOMFP_ERROR_JSON", 3: "ATOMFP_ERROR_BUFFER_TOO_SMALL",
-    4: "ATOMFP_ERROR_NEIGHBOURS", 5: "ATOMFP_ERROR_IO", 6: "ATOMFP_ERROR_FORMAT", 7: "ATOMFP_ERROR_LINALG",
-    8: "ATOMFP_ERROR_OUT_OF_MEMORY", 9: "ATOMFP_ERROR_SPECIES", 255: "ATOMFP_ERROR_INTERNAL",
-}
 BUFFER_TOO_SMALL = 3
+STATUS_NAMES = {}  # code -> constant name, read from the loaded library below
 SENSITIVITY_REMOVE_RIGID = 1
 SENSITIVITY_SCALE_MAX = 2
 
@@ -123,6 +119,15 @@ for _name in ("atomfp_last_error", "atomfp_version_string", "atomfp_simd_kernels
     getattr(lib, _name).restype = ctypes.c_char_p
 lib.atomfp_status_name.argtypes = [ctypes.c_int32]
 lib.atomfp_status_name.restype = ctypes.c_char_p
+
+# The library names its own status codes (all below 256), so the package cannot drift from it; the
+# codes the package branches on must mean what it assumes.
+for _code in range(256):
+    _status_name = lib.atomfp_status_name(_code).decode()
+    if _status_name != "ATOMFP_UNKNOWN_STATUS":
+        STATUS_NAMES[_code] = _status_name
+if STATUS_NAMES.get(OK) != "ATOMFP_OK" or STATUS_NAMES.get(BUFFER_TOO_SMALL) != "ATOMFP_ERROR_BUFFER_TOO_SMALL":
+    raise ImportError(f"the atomfp library at {lib._name} numbers its status codes differently from this package")
 
 
 def last_error():
