@@ -1,7 +1,7 @@
 #include "cli/centre_input.hpp"
 
 #include "core/error.hpp"
-#include "models/evaluation.hpp"
+#include "io/frame.hpp"
 
 namespace atomfp::cli {
 

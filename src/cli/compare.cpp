@@ -6,7 +6,6 @@
 #include "cli/svg_plot.hpp"
 #include "core/error.hpp"
 #include "core/json_spec.hpp"
-#include "core/neighbour_list.hpp"
 #include "descriptors/descriptor.hpp"
 #include "descriptors/factory.hpp"
 #include "io/extxyz.hpp"
@@ -73,11 +72,7 @@ FeatureMatrix environment_features(const Descriptor& descriptor, const Dataset& 
     FeatureMatrix x;
     x.cols = descriptor.feature_count();
     for (const Frame& frame : data.frames) {
-        const Mat3* cell = frame.cell ? &*frame.cell : nullptr;
-        const int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
-        const NeighbourList list = build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),
-                                                        cell ? cell->data() : nullptr, cell ? pbc : nullptr,
-                                                        descriptor.cutoff());
+        const NeighbourList list = neighbours_of(frame, descriptor.cutoff());
         std::vector<double> features(static_cast<size_t>(frame.size() * x.cols));
         compute(descriptor, list.view(), features.data(), nullptr);
         for (int64_t i = 0; i < frame.size(); ++i) {

@@ -2,7 +2,6 @@
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
-#include "core/neighbour_list.hpp"
 #include "io/extxyz.hpp"
 
 #include <cstdio>
@@ -51,11 +50,7 @@ int optimize_basis(int argc, char** argv) {
         const std::vector<Frame> frames = read_extxyz(args.positional()[0]);
         std::vector<NeighbourList> lists;
         std::vector<SystemView> systems;
-        for (const Frame& frame : frames) {
-            int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
-            lists.push_back(build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),
-                                                 frame.cell ? frame.cell->data() : nullptr, pbc, optimizer.cutoff()));
-        }
+        for (const Frame& frame : frames) lists.push_back(neighbours_of(frame, optimizer.cutoff()));
         for (const NeighbourList& list : lists) systems.push_back(list.view());
         const OptimalBasis optimal = optimizer.optimize(systems, static_cast<int>(q[0]), mixing == "mixed");
 

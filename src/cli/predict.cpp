@@ -3,6 +3,7 @@
 #include "cli/svg_plot.hpp"
 #include "core/error.hpp"
 #include "io/atomic_output.hpp"
+#include "io/extxyz.hpp"
 #include "models/evaluation.hpp"
 #include "models/model_file.hpp"
 

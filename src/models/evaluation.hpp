@@ -2,8 +2,7 @@
 // forces and virials: what training reports, cross-validation pools and `atomfp predict` prints.
 #pragma once
 
-#include "core/neighbour_list.hpp"
-#include "io/extxyz.hpp"
+#include "io/frame.hpp"
 #include "models/model.hpp"
 
 #include <cstdint>
@@ -17,9 +16,6 @@ struct FramePrediction {
     std::vector<double> forces;   // [n][3] eV/Å, empty if not asked for
     std::optional<Mat3> virial;   // eV
 };
-
-// A full neighbour list of a frame for `cutoff`: open, periodic or mixed as the frame's pbc says.
-NeighbourList neighbours_of(const Frame& frame, double cutoff);
 
 // Neighbour lists are built per frame for the model's cutoff (open or periodic as the frame says).
 std::vector<FramePrediction> predict_frames(const Model& model, const std::vector<Frame>& frames, bool forces, bool virials);
@@ -44,8 +40,5 @@ ErrorSums error_sums(const std::vector<Frame>& frames, const std::vector<FramePr
 // Errors over every reference quantity present in `frames` (energy, forces, virial or stress) for
 // which the prediction has a value. Per-atom energies and virials divide by the frame's atom count.
 ErrorMetrics compare(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions);
-
-// The virial of a frame from `virial`, or from `stress` and the cell (W = -V stress); none otherwise.
-std::optional<Mat3> reference_virial(const Frame& frame);
 
 }  // namespace atomfp

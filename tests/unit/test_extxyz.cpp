@@ -111,3 +111,43 @@ TEST(Extxyz, MissingFileIsAnIoError) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/file.xyz"), std::string::npos);
     }
 }
+
+// A slab periodic in x and y only: the frame's neighbour list has images across x but none across
+// z, although the cell has a z vector (a brute-force count of the pairs decides).
+TEST(Frame, NeighbourListFollowsTheFramePeriodicity) {
+    const std::vector<Frame> frames = parse(
+        "2\nLattice=\"3.0 0.0 0.0 0.0 3.0 0.0 0.0 0.0 3.0\" pbc=\"T T F\" Properties=species:S:1:pos:R:3\n"
+        "Si 0.0 0.0 0.2\nSi 0.0 0.0 2.8\n");
+    ASSERT_EQ(frames.size(), 1u);
+    const double cutoff = 3.5;
+    const NeighbourList list = neighbours_of(frames[0], cutoff);
+    // Brute force: images n_x, n_y in -2..2, none along z.
+    int64_t expected = 0;
+    for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j)
+            for (int nx = -2; nx <= 2; ++nx)
+                for (int ny = -2; ny <= 2; ++ny) {
+                    if (i == j && nx == 0 && ny == 0) continue;
+                    const double dz = frames[0].positions[3 * j + 2] - frames[0].positions[3 * i + 2];
+                    const double d2 = 9.0 * (nx * nx + ny * ny) + dz * dz;
+                    if (d2 < cutoff * cutoff) ++expected;
+                }
+    EXPECT_EQ(list.view().offsets[2], expected);
+    // Fully periodic, the two atoms are also 0.4 Å apart across z.
+    Frame periodic = frames[0];
+    periodic.pbc = {true, true, true};
+    EXPECT_GT(neighbours_of(periodic, cutoff).view().offsets[2], expected);
+}
+
+// W = -V sigma from a stress and the cell; a virial given directly wins; neither gives none.
+TEST(Frame, ReferenceVirialFromStressOrVirial) {
+    Frame frame;
+    frame.cell = Mat3{2.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 4.0};
+    EXPECT_FALSE(reference_virial(frame).has_value());
+    frame.stress = Mat3{1.0, 0.5, 0.0, 0.5, -2.0, 0.0, 0.0, 0.0, 0.25};
+    const std::optional<Mat3> from_stress = reference_virial(frame);
+    ASSERT_TRUE(from_stress.has_value());
+    for (int k = 0; k < 9; ++k) EXPECT_DOUBLE_EQ((*from_stress)[k], -24.0 * (*frame.stress)[k]);
+    frame.virial = Mat3{1, 2, 3, 4, 5, 6, 7, 8, 9};
+    EXPECT_EQ(*reference_virial(frame), *frame.virial);
+}

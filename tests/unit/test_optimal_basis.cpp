@@ -20,8 +20,7 @@ namespace {
 std::vector<NeighbourList> silicon_lists(double cutoff) {
     std::vector<NeighbourList> lists;
     for (const Frame& frame : read_extxyz(std::string(ATOMFP_TEST_DATA) + "/si_sw_sample.extxyz")) {
-        lists.push_back(build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),
-                                             frame.cell->data(), nullptr, cutoff));
+        lists.push_back(neighbours_of(frame, cutoff));
     }
     return lists;
 }
