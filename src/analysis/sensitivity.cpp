@@ -28,38 +28,24 @@ EnvironmentCluster environment_cluster(const SystemView& system, int64_t center,
 namespace {
 
 // Atom 0 of the cluster as the only centre, every other atom listed as its neighbour.
-struct ClusterSystem {
-    explicit ClusterSystem(const EnvironmentCluster& cluster) : offsets{0, cluster.n_atoms - 1}, neighbours(cluster.n_atoms - 1) {
-        if (cluster.n_atoms < 1 || static_cast<int64_t>(cluster.positions.size()) != 3 * cluster.n_atoms ||
-            static_cast<int64_t>(cluster.species.size()) != cluster.n_atoms) {
-            fail(Status::invalid_argument, "an environment cluster needs N >= 1 atoms with 3N coordinates and N species");
-        }
-        for (int64_t a = 1; a < cluster.n_atoms; ++a) neighbours[a - 1] = a;
-        view.n_atoms = cluster.n_atoms;
-        view.positions = cluster.positions.data();
-        view.species = cluster.species.data();
-        view.n_centers = 1;
-        view.centers = &center;
-        view.offsets = offsets;
-        view.neighbours = neighbours.data();
+CentreView cluster_system(const EnvironmentCluster& cluster) {
+    if (cluster.n_atoms < 1 || static_cast<int64_t>(cluster.positions.size()) != 3 * cluster.n_atoms ||
+        static_cast<int64_t>(cluster.species.size()) != cluster.n_atoms) {
+        fail(Status::invalid_argument, "an environment cluster needs N >= 1 atoms with 3N coordinates and N species");
     }
-    const int64_t center = 0;
-    int64_t offsets[2];
-    std::vector<int64_t> neighbours;
-    SystemView view;
-};
+    return CentreView::cluster(cluster.n_atoms, cluster.positions.data(), cluster.species.data(), 0);
+}
 
 }  // namespace
 
 std::vector<double> cluster_features(const Descriptor& descriptor, const EnvironmentCluster& cluster) {
-    const ClusterSystem system(cluster);
     std::vector<double> features(descriptor.feature_count());
-    compute(descriptor, system.view, features.data(), nullptr);
+    compute(descriptor, cluster_system(cluster).view(), features.data(), nullptr);
     return features;
 }
 
 EnvironmentJacobian cluster_jacobian(const Descriptor& descriptor, const EnvironmentCluster& cluster) {
-    const ClusterSystem system(cluster);
+    const CentreView system = cluster_system(cluster);
     const int64_t nf = descriptor.feature_count(), n = cluster.n_atoms;
     EnvironmentJacobian out;
     out.n_atoms = n;
@@ -68,7 +54,7 @@ EnvironmentJacobian cluster_jacobian(const Descriptor& descriptor, const Environ
     // Gradient blocks, the centre's and then one per neighbour, i.e. one per cluster atom in order,
     // each [3][n_features]: together exactly J^T.
     out.transposed.resize(static_cast<std::size_t>(n) * 3 * nf);
-    compute(descriptor, system.view, out.features.data(), out.transposed.data());
+    compute(descriptor, system.view(), out.features.data(), out.transposed.data());
     out.positions.resize(3 * n);
     for (int64_t k = 0; k < 3 * n; ++k) out.positions[k] = cluster.positions[k] - cluster.positions[k % 3];
     return out;

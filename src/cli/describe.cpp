@@ -3,7 +3,9 @@
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 #include "core/error.hpp"
-#include "core/json_spec.hpp"
+#include "core/system.hpp"
+#include "descriptors/descriptor.hpp"
+#include "descriptors/factory.hpp"
 #include "io/atomic_output.hpp"
 #include "io/extxyz.hpp"
 #include "io/npy.hpp"
@@ -35,44 +37,6 @@ const char* describe_usage =
     "  --labels FILE       write the feature labels, one per line\n"
     "  --quiet             do not print the summary\n"
     "  --help              show this message\n";
-
-void check(atomfp_status_t status) {
-    if (status != ATOMFP_OK) throw Error(static_cast<Status>(status), atomfp_last_error());
-}
-
-struct DescriptorHandle {
-    atomfp_descriptor_t* ptr = nullptr;
-    ~DescriptorHandle() { atomfp_descriptor_free(ptr); }
-};
-struct NeighboursHandle {
-    atomfp_neighbours_t* ptr = nullptr;
-    ~NeighboursHandle() { atomfp_neighbours_free(ptr); }
-};
-
-// The neighbour list restricted to some centres, with the same per-centre pair order.
-struct CentreSubset {
-    std::vector<int64_t> centers, offsets{0}, neighbours;
-    std::vector<int32_t> shifts;
-
-    atomfp_system_t select(const atomfp_system_t& full, const std::vector<int64_t>& wanted) {
-        for (int64_t c : wanted) {
-            if (c >= full.n_centers) fail(Status::invalid_argument, "--centers asks for atom ", c, " of a ", full.n_atoms, "-atom frame");
-            centers.push_back(full.centers[c]);
-            for (int64_t p = full.offsets[c]; p < full.offsets[c + 1]; ++p) {
-                neighbours.push_back(full.neighbours[p]);
-                if (full.cell_shifts) shifts.insert(shifts.end(), full.cell_shifts + 3 * p, full.cell_shifts + 3 * p + 3);
-            }
-            offsets.push_back(static_cast<int64_t>(neighbours.size()));
-        }
-        atomfp_system_t view = full;
-        view.n_centers = static_cast<int64_t>(centers.size());
-        view.centers = centers.data();
-        view.offsets = offsets.data();
-        view.neighbours = neighbours.data();
-        view.cell_shifts = full.cell_shifts ? shifts.data() : nullptr;
-        return view;
-    }
-};
 
 void write_array(const std::string& path, const std::string& format, const std::vector<int64_t>& shape,
                  const std::vector<double>& data, const std::vector<std::string>& header) {
@@ -108,20 +72,11 @@ int describe(int argc, char** argv) {
             if (args.has(option)) check_writable(args.value(option));
         }
 
-        DescriptorHandle descriptor;
-        check(atomfp_descriptor_create(read_text_file(args.value("--spec")).c_str(), &descriptor.ptr));
-        int64_t n_features = 0;
-        double cutoff = 0.0;
-        check(atomfp_descriptor_feature_count(descriptor.ptr, &n_features));
-        check(atomfp_descriptor_cutoff(descriptor.ptr, &cutoff));
+        const std::unique_ptr<Descriptor> descriptor = create_descriptor(read_text_file(args.value("--spec")));
+        const int64_t n_features = descriptor->feature_count();
+        const double cutoff = descriptor->cutoff();
         std::vector<std::string> labels(n_features);
-        for (int64_t f = 0; f < n_features; ++f) {
-            int64_t length = 0;
-            atomfp_descriptor_feature_label(descriptor.ptr, f, nullptr, 0, &length);
-            std::vector<char> buffer(length);
-            check(atomfp_descriptor_feature_label(descriptor.ptr, f, buffer.data(), length, nullptr));
-            labels[f] = buffer.data();
-        }
+        for (int64_t f = 0; f < n_features; ++f) labels[f] = descriptor->feature_label(f);
 
         const std::string input = args.positional()[0];
         const std::vector<Frame> frames = read_extxyz(input);
@@ -133,20 +88,17 @@ int describe(int argc, char** argv) {
         const auto start = std::chrono::steady_clock::now();
         for (std::size_t i = 0; i < frames.size(); ++i) {
             const Frame& frame = frames[i];
-            const int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
-            NeighboursHandle list;
-            check(atomfp_neighbours_build(frame.size(), frame.positions.data(), frame.species.data(),
-                                          frame.cell ? frame.cell->data() : nullptr, pbc, cutoff, &list.ptr));
-            atomfp_system_t system;
-            check(atomfp_neighbours_system(list.ptr, &system));
-            CentreSubset subset;
-            if (!wanted.empty()) system = subset.select(system, wanted);
-            const int64_t n_blocks = system.n_centers + system.offsets[system.n_centers];
+            const NeighbourList list = neighbours_of(frame, cutoff);
+            for (int64_t c : wanted) {
+                if (c >= frame.size()) fail(Status::invalid_argument, "--centers asks for atom ", c, " of a ", frame.size(), "-atom frame");
+            }
+            const std::unique_ptr<CentreView> subset = wanted.empty() ? nullptr : std::make_unique<CentreView>(list.view(), wanted);
+            const SystemView system = subset ? subset->view() : list.view();
+            const int64_t n_blocks = system.n_gradient_blocks();
             features.resize(features.size() + system.n_centers * n_features);
             if (with_gradients) gradients.resize(gradients.size() + n_blocks * 3 * n_features);
-            check(atomfp_descriptor_compute(descriptor.ptr, &system,
-                                            features.data() + n_centres_total * n_features,
-                                            with_gradients ? gradients.data() + n_blocks_total * 3 * n_features : nullptr));
+            compute(*descriptor, system, features.data() + n_centres_total * n_features,
+                    with_gradients ? gradients.data() + n_blocks_total * 3 * n_features : nullptr);
             n_atoms_total += frame.size();
             n_centres_total += system.n_centers;
             n_blocks_total += n_blocks;
@@ -163,11 +115,6 @@ int describe(int argc, char** argv) {
         }
 
         if (!args.flag("--quiet")) {
-            std::vector<char> spec(1);
-            int64_t length = 0;
-            atomfp_descriptor_parameters(descriptor.ptr, nullptr, 0, &length);
-            spec.resize(length);
-            check(atomfp_descriptor_parameters(descriptor.ptr, spec.data(), length, nullptr));
             double low = 0.0, high = 0.0, norm = 0.0;
             if (!features.empty()) {
                 low = *std::min_element(features.begin(), features.end());
@@ -178,13 +125,13 @@ int describe(int argc, char** argv) {
                 for (int64_t f = 0; f < n_features; ++f) s += features[c * n_features + f] * features[c * n_features + f];
                 norm += std::sqrt(s) / std::max<int64_t>(n_centres_total, 1);
             }
-            const std::string type = parse_json(spec.data())["type"];
+            const std::string type = descriptor->type();
             std::printf("atomfp %s describe\n", atomfp_version_string());
             std::printf("  descriptor  %s, %lld features, cutoff %g Å\n", type.c_str(), static_cast<long long>(n_features), cutoff);
             std::printf("  input       %s: %zu frame%s, %lld atoms, %lld centres\n", input.c_str(), frames.size(),
                         frames.size() == 1 ? "" : "s", static_cast<long long>(n_atoms_total),
                         static_cast<long long>(n_centres_total));
-            std::printf("  features    %s [%lld, %lld]; values in [%.6g, %.6g], mean |F| %.6g\n", output.c_str(),
+            std::printf("  features    %s [%lld, %lld]; values in [%.6g, %.6g], mean ||F_i|| %.6g\n", output.c_str(),
                         static_cast<long long>(n_centres_total), static_cast<long long>(n_features), low, high, norm);
             if (with_gradients) {
                 std::printf("  gradients   %s [%lld, 3, %lld]\n", args.value("--gradients").c_str(),

@@ -63,23 +63,6 @@ std::vector<double> parse_direction(const std::string& text, std::mt19937_64& ge
     return out;
 }
 
-// One centre of a system as its own system (the same pairs), with positions that can be swapped.
-struct OneCentre {
-    OneCentre(const SystemView& system, int64_t c) : center(system.centers[c]), offsets{0, system.offsets[c + 1] - system.offsets[c]} {
-        view = system;
-        view.n_centers = 1;
-        view.centers = &center;
-        view.offsets = offsets;
-        view.neighbours = system.neighbours + system.offsets[c];
-        view.cell_shifts = system.cell_shifts ? system.cell_shifts + 3 * system.offsets[c] : nullptr;
-    }
-    OneCentre(const OneCentre&) = delete;
-    OneCentre& operator=(const OneCentre&) = delete;
-    int64_t center;
-    int64_t offsets[2];
-    SystemView view;
-};
-
 // The features of every centre of `system` (concatenated) at other positions of its atoms.
 std::vector<double> features_at(const Descriptor& d, const SystemView& system, const std::vector<double>& positions) {
     SystemView view = system;
@@ -196,8 +179,9 @@ int perturb(int argc, char** argv) {
         }
         SystemView system = input.list.view();
         system.positions = reference.data();
-        const OneCentre one(system, input.center);
-        const SystemView& observed = args.flag("--all-centres") ? system : one.view;
+        const CentreView centre(system, {input.center});
+        const SystemView one = centre.view();
+        const SystemView observed = args.flag("--all-centres") ? system : one;
 
         Perturbation perturbation;
         const std::vector<int64_t> atom = parse_index_list(args.value("--atom", std::to_string(input.center)));
@@ -205,7 +189,7 @@ int perturb(int argc, char** argv) {
         perturbation.atom = atom[0];
         if (kind == "radial" || kind == "tangential") {
             if (!args.has("--atom")) fail(Status::invalid_argument, "--kind ", kind, " needs --atom J, a neighbour of the centre");
-            bond_to_neighbour(one.view, 0, perturbation.atom, perturbation.bond);
+            bond_to_neighbour(one, 0, perturbation.atom, perturbation.bond);
             perturbation.kind = kind == "radial" ? PerturbationKind::radial : PerturbationKind::tangential;
         } else if (kind == "translation") {
             perturbation.kind = PerturbationKind::translation;

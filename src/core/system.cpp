@@ -80,4 +80,45 @@ void Environment::build(const SystemView& s, int64_t center_index, double cutoff
     }
 }
 
+CentreView::CentreView(const SystemView& system, const std::vector<int64_t>& centre_indices) : atoms_(system) {
+    for (int64_t c : centre_indices) {
+        if (c < 0 || c >= system.n_centers) {
+            fail(Status::invalid_argument, "centre ", c, " is out of range [0, ", system.n_centers, ")");
+        }
+        centers_.push_back(system.centers[c]);
+        neighbours_.insert(neighbours_.end(), system.neighbours + system.offsets[c], system.neighbours + system.offsets[c + 1]);
+        if (system.cell_shifts) {
+            cell_shifts_.insert(cell_shifts_.end(), system.cell_shifts + 3 * system.offsets[c],
+                                system.cell_shifts + 3 * system.offsets[c + 1]);
+        }
+        offsets_.push_back(static_cast<int64_t>(neighbours_.size()));
+    }
+}
+
+CentreView CentreView::cluster(int64_t n_atoms, const double* positions, const int32_t* species, int64_t centre_atom) {
+    if (n_atoms < 1 || centre_atom < 0 || centre_atom >= n_atoms) {
+        fail(Status::invalid_argument, "centre atom ", centre_atom, " of a cluster of ", n_atoms, " atoms");
+    }
+    CentreView out;
+    out.atoms_.n_atoms = n_atoms;
+    out.atoms_.positions = positions;
+    out.atoms_.species = species;
+    out.centers_ = {centre_atom};
+    for (int64_t a = 0; a < n_atoms; ++a) {
+        if (a != centre_atom) out.neighbours_.push_back(a);
+    }
+    out.offsets_.push_back(n_atoms - 1);
+    return out;
+}
+
+SystemView CentreView::view() const {
+    SystemView view = atoms_;
+    view.n_centers = static_cast<int64_t>(centers_.size());
+    view.centers = centers_.data();
+    view.offsets = offsets_.data();
+    view.neighbours = neighbours_.data();
+    view.cell_shifts = atoms_.cell_shifts ? cell_shifts_.data() : nullptr;
+    return view;
+}
+
 }  // namespace atomfp

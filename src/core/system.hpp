@@ -44,6 +44,25 @@ constexpr double coincidence_distance = 1e-8;
 // Checks pointers, finiteness, index ranges and CSR consistency; throws Error naming the problem.
 void validate_system(const SystemView& system);
 
+// Some centres of a system as a system of its own: the same atoms, the chosen centres with their
+// neighbour lists in the original pair order (so gradient blocks keep their meaning). It owns its
+// index arrays and hands out the view by value, so copies are safe; the atoms stay borrowed.
+class CentreView {
+public:
+    // `centre_indices` index system.centers; each must be in range.
+    CentreView(const SystemView& system, const std::vector<int64_t>& centre_indices);
+    // Atom `centre_atom` of an open cluster of n_atoms, with every other atom as its neighbour.
+    static CentreView cluster(int64_t n_atoms, const double* positions, const int32_t* species, int64_t centre_atom);
+
+    SystemView view() const;
+
+private:
+    CentreView() = default;
+    SystemView atoms_;  // positions, species and cell of the system; its centres are not used
+    std::vector<int64_t> centers_, offsets_{0}, neighbours_;
+    std::vector<int32_t> cell_shifts_;
+};
+
 // A system that validate_system accepted. The drivers take one, so a caller that needs the system
 // valid before it computes (a model reads its centres' species first) checks it once.
 class ValidatedSystem {

@@ -164,15 +164,4 @@ std::vector<BruteNeighbour> brute_neighbours(const Structure& s, int64_t i, doub
     return out;
 }
 
-SingleCentre::SingleCentre(const NeighbourList& list, int64_t centre) : view_(list.view()) {
-    centre_atom_ = view_.centers[centre];
-    offsets_[0] = 0;
-    offsets_[1] = view_.offsets[centre + 1] - view_.offsets[centre];
-    view_.neighbours += view_.offsets[centre];
-    if (view_.cell_shifts) view_.cell_shifts += 3 * view_.offsets[centre];
-    view_.n_centers = 1;
-    view_.centers = &centre_atom_;
-    view_.offsets = offsets_;
-}
-
 }  // namespace atomfp::test

@@ -50,20 +50,6 @@ struct GhostSystem {
 };
 GhostSystem with_ghosts(const NeighbourList& list);
 
-// The system of `list` restricted to one centre (same pair order); owns the index arrays.
-class SingleCentre {
-public:
-    SingleCentre(const NeighbourList& list, int64_t centre);
-    SingleCentre(const SingleCentre&) = delete;  // the view points into this object
-    SingleCentre& operator=(const SingleCentre&) = delete;
-    const SystemView& view() const { return view_; }
-
-private:
-    int64_t centre_atom_;
-    int64_t offsets_[2];
-    SystemView view_;
-};
-
 std::vector<double> features_of(const Descriptor& d, const SystemView& s);
 std::vector<double> gradients_of(const Descriptor& d, const SystemView& s);
 

@@ -2,12 +2,14 @@
 // cells, and mixed boundary conditions.
 #include "core/error.hpp"
 #include "core/neighbour_list.hpp"
+#include "descriptors/factory.hpp"
 #include "atomfp.h"
 #include "structures.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <memory>
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -200,4 +202,51 @@ TEST(NeighbourList, LimitsFollowTheirEnvironmentVariables) {
     EXPECT_NE(std::string(atomfp_last_error()).find("more than 100 pairs"), std::string::npos) << atomfp_last_error();
     unsetenv("ATOMFP_MAX_NEIGHBOUR_PAIRS");
     EXPECT_EQ(build(), ATOMFP_OK);
+}
+
+// A centre view of some centres gives those centres' features and gradient blocks exactly as the
+// whole system does, survives copying the view object, and refuses out-of-range centres.
+TEST(CentreView, SelectedCentresEqualTheWholeSystem) {
+    const Structure s = diamond(2, 5.43, 0.1, 5);
+    const NeighbourList list = neighbour_list(s, 4.0);
+    const auto d = create_descriptor(R"({"type": "acsf", "species": [14], "cutoff": 4.0})");
+    const int64_t nf = d->feature_count();
+    const std::vector<double> all = features_of(*d, list.view()), all_gradients = gradients_of(*d, list.view());
+    const std::vector<int64_t> chosen = {7, 2, 11};
+    std::unique_ptr<CentreView> original = std::make_unique<CentreView>(list.view(), chosen);
+    const CentreView copy = *original;
+    original.reset();  // the copy must not point into the destroyed object
+    const SystemView view = copy.view();
+    ASSERT_EQ(view.n_centers, 3);
+    const std::vector<double> some = features_of(*d, view), some_gradients = gradients_of(*d, view);
+    const SystemView whole = list.view();
+    for (int64_t k = 0; k < 3; ++k) {
+        const int64_t c = chosen[k];
+        for (int64_t f = 0; f < nf; ++f) EXPECT_EQ(some[k * nf + f], all[c * nf + f]);
+        // Gradient blocks per centre: d/d(centre), then d/d(each listed neighbour) in order.
+        const int64_t n_pairs = whole.offsets[c + 1] - whole.offsets[c];
+        ASSERT_EQ(view.offsets[k + 1] - view.offsets[k], n_pairs);
+        for (int64_t b = 0; b <= n_pairs; ++b) {
+            const int64_t mine = (k + view.offsets[k] + b) * 3 * nf;
+            const int64_t theirs = (c + whole.offsets[c] + b) * 3 * nf;
+            for (int64_t q = 0; q < 3 * nf; ++q) EXPECT_EQ(some_gradients[mine + q], all_gradients[theirs + q]);
+        }
+    }
+    EXPECT_THROW(CentreView(list.view(), {whole.n_centers}), Error);
+    EXPECT_THROW(CentreView(list.view(), {-1}), Error);
+}
+
+// The cluster form lists every other atom as the centre's neighbour.
+TEST(CentreView, ClusterListsEveryOtherAtom) {
+    const double positions[9] = {0, 0, 0, 1.5, 0, 0, 0, 1.6, 0};
+    const int32_t species[3] = {14, 14, 6};
+    const CentreView cluster = CentreView::cluster(3, positions, species, 1);
+    const SystemView view = cluster.view();
+    ASSERT_EQ(view.n_centers, 1);
+    EXPECT_EQ(view.centers[0], 1);
+    ASSERT_EQ(view.offsets[1], 2);
+    EXPECT_EQ(view.neighbours[0], 0);
+    EXPECT_EQ(view.neighbours[1], 2);
+    EXPECT_NO_THROW(validate_system(view));
+    EXPECT_THROW(CentreView::cluster(3, positions, species, 3), Error);
 }

@@ -167,7 +167,7 @@ Structure random_methane(std::mt19937& rng) {
 // covariant, so rotations are genuine changes and stay in).
 double condition_number(const Descriptor& d, const Structure& s) {
     NeighbourList list = neighbour_list(s, d.cutoff());
-    const SingleCentre centre(list, 0);
+    const CentreView centre(list.view(), {0});
     const SystemView& view = centre.view();
     const int64_t nf = d.feature_count();
     const std::vector<double> J = per_atom_gradients(view, gradients_of(d, view), nf, 5);  // [atom][3][nf]

@@ -37,7 +37,7 @@ struct Curve {
 
 Curve curve(const Descriptor& d, const Structure& s, const Perturbation& p) {
     const NeighbourList list = neighbour_list(s, d.cutoff() + 0.2);
-    const SingleCentre centre(list, 0);
+    const CentreView centre(list.view(), {0});
     auto features = [&](const std::vector<double>& positions) {
         SystemView view = centre.view();
         view.positions = positions.data();
@@ -155,8 +155,8 @@ TEST(Perturbation, DiamondSiliconSlopes) {
         // Rotating the crystal (as an open cluster) leaves every centre's features unchanged.
         Structure cluster = perfect;
         cluster.cell.clear();
-        const auto before = features_of(*d, SingleCentre(neighbour_list(cluster, d->cutoff()), 0).view());
-        const auto after = features_of(*d, SingleCentre(neighbour_list(transformed(cluster, random_rotation(9)), d->cutoff()), 0).view());
+        const auto before = features_of(*d, CentreView(neighbour_list(cluster, d->cutoff()).view(), {0}).view());
+        const auto after = features_of(*d, CentreView(neighbour_list(transformed(cluster, random_rotation(9)), d->cutoff()).view(), {0}).view());
         expect_same_features(after, before);
     }
 }

@@ -83,7 +83,7 @@ json expansion_spec(const std::string& basis) {
 
 std::vector<double> centre_zero_features(const Descriptor& d, const Structure& s) {
     NeighbourList list = neighbour_list(s, d.cutoff());
-    return features_of(d, SingleCentre(list, 0).view());
+    return features_of(d, CentreView(list.view(), {0}).view());
 }
 
 }  // namespace
