@@ -1,5 +1,6 @@
 #include "analysis/perturbation.hpp"
 
+#include "analysis/sensitivity.hpp"
 #include "core/error.hpp"
 
 #include <algorithm>
@@ -11,6 +12,21 @@ namespace atomfp {
 namespace {
 
 double norm3(const double* v) { return std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]); }
+
+// The features of every centre of `system` (concatenated) at other positions of its atoms.
+std::vector<double> features_at(const Descriptor& d, const SystemView& system, const std::vector<double>& positions) {
+    SystemView view = system;
+    view.positions = positions.data();
+    std::vector<double> f(d.feature_count() * system.n_centers);
+    compute(d, view, f.data(), nullptr);
+    return f;
+}
+
+double distance(const std::vector<double>& a, const std::vector<double>& b) {
+    double s = 0.0;
+    for (std::size_t k = 0; k < a.size(); ++k) s += (a[k] - b[k]) * (a[k] - b[k]);
+    return std::sqrt(s);
+}
 
 }  // namespace
 
@@ -110,6 +126,67 @@ std::vector<double> log_amplitudes(double t_min, double t_max, int per_decade) {
     std::vector<double> out;
     for (int k = 0; k <= intervals; ++k) out.push_back(t_min * std::pow(10.0, decades * k / intervals));
     return out;
+}
+
+PerturbationCurve perturbation_curve(const Descriptor& d, const SystemView& system, const Perturbation& perturbation,
+                                     const std::vector<double>& amplitudes, double fit_max, double difference_step) {
+    const std::vector<double> reference(system.positions, system.positions + 3 * system.n_atoms);
+    const std::vector<double> f0 = features_at(d, system, reference);
+    const double h = difference_step;
+    const auto plus = features_at(d, system, perturbed_positions(reference, perturbation, h));
+    const auto minus = features_at(d, system, perturbed_positions(reference, perturbation, -h));
+    std::vector<double> tangent(f0.size()), curvature(f0.size());
+    for (std::size_t q = 0; q < f0.size(); ++q) {
+        tangent[q] = plus[q] - minus[q];
+        curvature[q] = plus[q] + minus[q] - 2.0 * f0[q];
+    }
+    const std::vector<double> origin(f0.size(), 0.0);
+    const double tangent_norm = distance(tangent, origin), curvature_norm = distance(curvature, origin);
+    std::vector<double> axis = tangent_norm > 1e-3 * curvature_norm ? tangent : curvature;
+    const double axis_norm = std::max(distance(axis, origin), 1e-300);
+    for (double& x : axis) x /= axis_norm;
+
+    PerturbationCurve curve;
+    std::vector<double> positive;
+    for (double t : amplitudes) {
+        const auto f = features_at(d, system, perturbed_positions(reference, perturbation, t));
+        curve.change.push_back(distance(f, f0));
+        double p = 0.0;
+        for (std::size_t q = 0; q < f.size(); ++q) p += axis[q] * (f[q] - f0[q]);
+        curve.projected.push_back(p);
+        if (t > 0.0) positive.push_back(curve.change.back());
+    }
+    curve.noise_floor = noise_floor(positive);
+    curve.slope = loglog_slope(amplitudes, curve.change, fit_max, curve.noise_floor);
+    return curve;
+}
+
+std::vector<double> environment_mode_pattern(const Descriptor& d, const SystemView& system, int64_t center, int64_t mode) {
+    const EnvironmentJacobian jacobian = environment_jacobian(d, system, center);
+    std::vector<double> eigenvalues, eigenvectors;
+    const int64_t n_rigid = sensitivity_spectrum(jacobian, sensitivity_remove_rigid, eigenvalues, &eigenvectors);
+    const int64_t n = 3 * jacobian.n_atoms;
+    if (mode < 0 || n_rigid + mode >= n) {
+        fail(Status::invalid_argument, "mode ", mode, " but the environment has ", n - n_rigid, " non-rigid modes");
+    }
+    Environment environment;
+    environment.build(system, center, d.cutoff());
+    std::vector<int64_t> atoms = {system.centers[center]};
+    atoms.insert(atoms.end(), environment.atoms.begin(), environment.atoms.end());
+    std::vector<double> pattern(3 * system.n_atoms, 0.0);
+    std::vector<char> seen(system.n_atoms, 0);
+    double largest = 0.0;
+    for (std::size_t a = 0; a < atoms.size(); ++a) {
+        if (seen[atoms[a]]++) {
+            fail(Status::invalid_argument, "atom ", atoms[a], " appears more than once in the environment (periodic images): ",
+                 "mode perturbations need a cell wider than twice the cutoff or an open cluster");
+        }
+        const double* v = eigenvectors.data() + (n_rigid + mode) * n + 3 * a;
+        for (int k = 0; k < 3; ++k) pattern[3 * atoms[a] + k] = v[k];
+        largest = std::max(largest, norm3(v));
+    }
+    for (double& x : pattern) x /= largest;
+    return pattern;
 }
 
 }  // namespace atomfp

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/system.hpp"
+#include "descriptors/descriptor.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -46,5 +47,24 @@ double loglog_slope(const std::vector<double>& t, const std::vector<double>& cha
 
 // Evenly spaced on a log scale from t_min to t_max, `per_decade` points per decade (both ends kept).
 std::vector<double> log_amplitudes(double t_min, double t_max, int per_decade);
+
+// The descriptor's answer to a path through the configuration of `system` (its positions are t = 0).
+struct PerturbationCurve {
+    std::vector<double> change;     // |F(t) - F(0)| over all centres of the system, per amplitude
+    // (F(t) - F(0)) . a with a the path's unit direction in feature space (Pozdnyakov et al. 2021,
+    // eqs 15-16): the central difference of F at +-h, or, for a path the descriptor answers only
+    // to second order (a symmetric response), the second difference.
+    std::vector<double> projected;
+    double noise_floor = 0.0;       // noise_floor() of the positive-amplitude changes
+    double slope = 0.0;             // loglog_slope() up to fit_max above the floor (NaN if undetermined)
+};
+PerturbationCurve perturbation_curve(const Descriptor& descriptor, const SystemView& system, const Perturbation& perturbation,
+                                     const std::vector<double>& amplitudes, double fit_max, double difference_step);
+
+// Environment mode `mode` (0 = softest non-rigid) of centre `center` as a displacement pattern of
+// every atom of the system ([n_atoms][3], largest row 1, zero outside the environment). Throws if
+// the environment holds periodic images of one atom (a mode cannot move them independently).
+std::vector<double> environment_mode_pattern(const Descriptor& descriptor, const SystemView& system, int64_t center,
+                                             int64_t mode);
 
 }  // namespace atomfp

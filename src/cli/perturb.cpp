@@ -63,48 +63,6 @@ std::vector<double> parse_direction(const std::string& text, std::mt19937_64& ge
     return out;
 }
 
-// The features of every centre of `system` (concatenated) at other positions of its atoms.
-std::vector<double> features_at(const Descriptor& d, const SystemView& system, const std::vector<double>& positions) {
-    SystemView view = system;
-    view.positions = positions.data();
-    std::vector<double> f(d.feature_count() * system.n_centers);
-    compute(d, view, f.data(), nullptr);
-    return f;
-}
-
-double distance(const std::vector<double>& a, const std::vector<double>& b) {
-    double s = 0.0;
-    for (std::size_t k = 0; k < a.size(); ++k) s += (a[k] - b[k]) * (a[k] - b[k]);
-    return std::sqrt(s);
-}
-
-// The environment mode of a descriptor as a displacement of the system's atoms, largest move 1.
-std::vector<double> mode_pattern(const Descriptor& d, const SystemView& system, int64_t center, int64_t mode) {
-    const EnvironmentJacobian jacobian = environment_jacobian(d, system, center);
-    std::vector<double> eigenvalues, eigenvectors;
-    const int64_t n_rigid = sensitivity_spectrum(jacobian, sensitivity_remove_rigid, eigenvalues, &eigenvectors);
-    const int64_t n = 3 * jacobian.n_atoms;
-    if (mode < 0 || n_rigid + mode >= n) fail(Status::invalid_argument, "--mode ", mode, " but the environment has ", n - n_rigid, " non-rigid modes");
-    Environment environment;
-    environment.build(system, center, d.cutoff());
-    std::vector<int64_t> atoms = {system.centers[center]};
-    atoms.insert(atoms.end(), environment.atoms.begin(), environment.atoms.end());
-    std::vector<double> pattern(3 * system.n_atoms, 0.0);
-    std::vector<char> seen(system.n_atoms, 0);
-    double largest = 0.0;
-    for (std::size_t a = 0; a < atoms.size(); ++a) {
-        if (seen[atoms[a]]++) {
-            fail(Status::invalid_argument, "atom ", atoms[a], " appears more than once in the environment (periodic images): ",
-                 "mode perturbations need a cell wider than twice the cutoff or an open cluster");
-        }
-        const double* v = eigenvectors.data() + (n_rigid + mode) * n + 3 * a;
-        for (int k = 0; k < 3; ++k) pattern[3 * atoms[a] + k] = v[k];
-        largest = std::max(largest, std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]));
-    }
-    for (double& x : pattern) x /= largest;
-    return pattern;
-}
-
 // One "dx dy dz" line per atom (blank lines and lines starting with # skipped), largest row 1.
 std::vector<double> read_pattern(const std::string& path, int64_t n_atoms) {
     std::istringstream lines(read_text_file(path));
@@ -197,7 +155,7 @@ int perturb(int argc, char** argv) {
             perturbation.kind = PerturbationKind::pattern;
             const std::vector<int64_t> mode = parse_index_list(args.value("--mode", "0"));
             if (mode.size() != 1) fail(Status::invalid_argument, "--mode takes one index");
-            perturbation.pattern = mode_pattern(*descriptors[0], system, input.center, mode[0]);
+            perturbation.pattern = environment_mode_pattern(*descriptors[0], system, input.center, mode[0]);
         } else if (kind == "pattern") {
             if (!args.has("--pattern")) fail(Status::invalid_argument, "--kind pattern needs --pattern FILE");
             perturbation.kind = PerturbationKind::pattern;
@@ -218,35 +176,12 @@ int perturb(int argc, char** argv) {
         std::vector<std::vector<double>> change(nd, std::vector<double>(nt)), projected(nd, std::vector<double>(nt));
         std::vector<double> slope(nd), floor(nd);
         for (std::size_t d = 0; d < nd; ++d) {
-            const std::vector<double> f0 = features_at(*descriptors[d], observed, reference);
-            // The path's own direction in feature space (eq 16 by central differences); a path
-            // the descriptor answers only to second order (symmetric response) uses the second
-            // difference instead.
-            const double h = std::max(1e-4, t_min);
-            const auto plus = features_at(*descriptors[d], observed, perturbed_positions(reference, perturbation, h));
-            const auto minus = features_at(*descriptors[d], observed, perturbed_positions(reference, perturbation, -h));
-            std::vector<double> tangent(f0.size()), curvature(f0.size());
-            for (std::size_t q = 0; q < f0.size(); ++q) {
-                tangent[q] = plus[q] - minus[q];
-                curvature[q] = plus[q] + minus[q] - 2.0 * f0[q];
-            }
-            const std::vector<double> origin(f0.size(), 0.0);
-            const double tangent_norm = distance(tangent, origin), curvature_norm = distance(curvature, origin);
-            std::vector<double> axis = tangent_norm > 1e-3 * curvature_norm ? tangent : curvature;
-            const double axis_norm = std::max(distance(axis, origin), 1e-300);
-            for (double& x : axis) x /= axis_norm;
-            for (std::size_t k = 0; k < nt; ++k) {
-                const auto f = features_at(*descriptors[d], observed, perturbed_positions(reference, perturbation, amplitudes[k]));
-                change[d][k] = distance(f, f0);
-                double p = 0.0;
-                for (std::size_t q = 0; q < f.size(); ++q) p += axis[q] * (f[q] - f0[q]);
-                projected[d][k] = p;
-            }
-            std::vector<double> positive;
-            for (std::size_t k = 0; k < nt; ++k)
-                if (amplitudes[k] > 0.0) positive.push_back(change[d][k]);
-            floor[d] = noise_floor(positive);
-            slope[d] = loglog_slope(amplitudes, change[d], fit_max, floor[d]);
+            const PerturbationCurve curve =
+                perturbation_curve(*descriptors[d], observed, perturbation, amplitudes, fit_max, std::max(1e-4, t_min));
+            change[d] = curve.change;
+            projected[d] = curve.projected;
+            floor[d] = curve.noise_floor;
+            slope[d] = curve.slope;
         }
 
         {

@@ -194,3 +194,63 @@ TEST(Perturbation, SymmetricDistortionsOfMethane) {
     auto sorted = create_descriptor(R"({"type": "omfp", "species": [1, 6], "cutoff": 4.8, "orbitals": "sp", "max_atoms": 8})");
     EXPECT_NEAR(curve(*sorted, ch4, stretch).slope(), 1.0, 0.02);
 }
+
+// The curve engine against the test's own brute-force curve, and its projection: a radial move of a
+// first-shell neighbour is answered linearly (slope 1), so the projection on the path's direction
+// is odd in t and equals the change to first order; a translation of the whole crystal is not
+// seen at all.
+TEST(PerturbationCurve, EqualsTheBruteForceCurveAndProjectsLinearPaths) {
+    const Structure s = perfect_silicon();
+    const auto d = create_descriptor(silicon_specs[0]);
+    const Perturbation radial = first_shell(s, PerturbationKind::radial);
+    const Curve reference = curve(*d, s, radial);
+
+    const NeighbourList list = neighbour_list(s, d->cutoff() + 0.2);
+    const CentreView centre(list.view(), {0});
+    const PerturbationCurve engine = perturbation_curve(*d, centre.view(), radial, reference.t, 1e-3, 1e-4);
+    ASSERT_EQ(engine.change.size(), reference.t.size());
+    for (std::size_t k = 0; k < reference.t.size(); ++k) EXPECT_EQ(engine.change[k], reference.change[k]) << "t = " << reference.t[k];
+    EXPECT_NEAR(engine.slope, 1.0, 0.02);
+    EXPECT_NEAR(engine.slope, reference.slope(), 1e-12);
+
+    std::vector<double> symmetric;
+    for (double t : {-1e-3, -1e-4, 1e-4, 1e-3}) symmetric.push_back(t);
+    const PerturbationCurve both = perturbation_curve(*d, centre.view(), radial, symmetric, 1e-3, 1e-4);
+    EXPECT_NEAR(both.projected[0], -both.projected[3], 2e-3 * both.change[3]);
+    EXPECT_NEAR(both.projected[1], -both.projected[2], 2e-3 * both.change[2]);
+    for (std::size_t k = 0; k < symmetric.size(); ++k) EXPECT_NEAR(std::abs(both.projected[k]), both.change[k], 1e-2 * both.change[k]);
+
+    Perturbation shift;
+    shift.kind = PerturbationKind::pattern;
+    shift.pattern.assign(s.positions.size(), 0.0);
+    for (std::size_t a = 0; a < shift.pattern.size(); a += 3) shift.pattern[a] = 1.0;
+    const PerturbationCurve rigid = perturbation_curve(*d, list.view(), shift, {1e-3, 1e-2}, 1e-3, 1e-4);
+    for (double c : rigid.change) EXPECT_LT(c, 1e-12);
+}
+
+// A mode pattern is the sensitivity eigenvector laid out over the system's atoms, largest row 1:
+// through the Jacobian, |J v|^2 = lambda |v|^2 with lambda the softest non-rigid eigenvalue.
+TEST(PerturbationCurve, ModePatternIsTheSensitivityEigenvector) {
+    const Structure s = cluster({6, 1, 1, 1, 1}, 3.0, 0.9, 4);
+    const auto d = create_descriptor(R"({"type": "acsf", "species": [1, 6], "cutoff": 4.0})");
+    const NeighbourList list = neighbour_list(s, d->cutoff());
+    const std::vector<double> pattern = environment_mode_pattern(*d, list.view(), 0, 0);
+    ASSERT_EQ(pattern.size(), s.positions.size());
+    double largest = 0.0;
+    for (std::size_t a = 0; a < pattern.size(); a += 3) largest = std::max(largest, std::hypot(pattern[a], pattern[a + 1], pattern[a + 2]));
+    EXPECT_NEAR(largest, 1.0, 1e-14);
+    const EnvironmentJacobian jacobian = environment_jacobian(*d, list.view(), 0);
+    std::vector<double> eigenvalues, eigenvectors;
+    const int64_t n_rigid = sensitivity_spectrum(jacobian, sensitivity_remove_rigid, eigenvalues, &eigenvectors);
+    // |J v|^2 = lambda |v|^2 for the softest non-rigid eigenvalue; J is [3 n_atoms][n_features] transposed.
+    const int64_t nf = jacobian.n_features, n = 3 * jacobian.n_atoms;
+    double jv2 = 0.0, v2 = 0.0;
+    for (int64_t f = 0; f < nf; ++f) {
+        double s_f = 0.0;
+        for (int64_t q = 0; q < n; ++q) s_f += jacobian.transposed[q * nf + f] * pattern[q];
+        jv2 += s_f * s_f;
+    }
+    for (double x : pattern) v2 += x * x;
+    EXPECT_NEAR(jv2, eigenvalues[n_rigid] * v2, 1e-9 * std::max(1.0, eigenvalues[n_rigid] * v2));
+    EXPECT_THROW(environment_mode_pattern(*d, list.view(), 0, n - n_rigid), Error);
+}
