@@ -2,6 +2,7 @@
 
 #include "core/blas.hpp"
 #include "core/error.hpp"
+#include "core/json_spec.hpp"
 #include "core/parallel.hpp"
 #include "core/lapack.hpp"
 #include "core/selection.hpp"
@@ -474,6 +475,38 @@ std::vector<double> pca_explained_variance(const FeatureMatrix& x) {
     std::vector<double> fractions;
     for (double s : d.s) fractions.push_back(s * s / total);
     return fractions;
+}
+
+ComparisonOptions ComparisonOptions::parse(const std::string& json_text) {
+    const json parsed = json_text.empty() ? json::object() : parse_json(json_text);
+    if (!parsed.is_object()) fail(Status::json_error, "feature-space options must be a JSON object");
+    SpecReader r(parsed, "feature-space options");
+    ComparisonOptions options;
+    options.seed = static_cast<uint64_t>(r.integer("seed", 1, 0));
+    if (r.has("relative_cutoff")) options.relative_cutoff = r.number("relative_cutoff", std::nullopt, 0.0, 1.0);
+    options.lfre_neighbours = r.integer("lfre_neighbours", 15, 0);
+    r.finish();
+    return options;
+}
+
+TwoWayComparison compare_both_ways(const FeatureMatrix& a, const FeatureMatrix& b, const ComparisonOptions& options,
+                                   bool with_distortion) {
+    TwoWayComparison out;
+    const FeatureMatrix* from[2] = {&a, &b};
+    for (int d = 0; d < 2; ++d) {
+        const FeatureMatrix& x = *from[d];
+        const FeatureMatrix& y = *from[1 - d];
+        // One regression serves GFRE and, when asked for, GFRD.
+        if (with_distortion) {
+            const GlobalComparison global = compare_globally(x, y, options);
+            out.global[d] = global.reconstruction;
+            out.distortion[d] = global.distortion;
+        } else {
+            out.global[d] = gfre(x, y, options);
+        }
+        if (options.lfre_neighbours > 0) out.local[d] = lfre(x, y, options.lfre_neighbours, options);
+    }
+    return out;
 }
 
 }  // namespace atomfp

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace atomfp {
@@ -55,6 +56,11 @@ struct Reconstruction {
 struct ComparisonOptions {
     uint64_t seed = 1;                 // of the train/test split
     double relative_cutoff = -1;       // < 0: chosen by inner 2-fold cross-validation
+    int64_t lfre_neighbours = 15;      // k of LFRE; 0 skips it
+
+    // From a JSON object with the optional keys "seed", "relative_cutoff" (in (0, 1]) and
+    // "lfre_neighbours"; "" gives the defaults. Throws Error(json) for anything else.
+    static ComparisonOptions parse(const std::string& json_text);
 };
 
 // GFRE(F, F'): F reconstructs F' (both standardised, same samples).
@@ -71,6 +77,16 @@ struct GlobalComparison {
 };
 GlobalComparison compare_globally(const FeatureMatrix& f, const FeatureMatrix& f_prime,
                                   const ComparisonOptions& options = {});
+
+// Both directions at once: [0] a reconstructs b, [1] b reconstructs a. GFRD only when
+// `with_distortion`; LFRE only when options.lfre_neighbours > 0 (zero errors otherwise).
+struct TwoWayComparison {
+    Reconstruction global[2];
+    double distortion[2] = {0, 0};
+    Reconstruction local[2];
+};
+TwoWayComparison compare_both_ways(const FeatureMatrix& a, const FeatureMatrix& b, const ComparisonOptions& options,
+                                   bool with_distortion);
 
 // LFRE(F, F') (eqs 2.6-2.7): each test point reconstructed from a regression over its k nearest
 // train neighbours in F.

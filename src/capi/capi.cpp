@@ -328,41 +328,21 @@ atomfp_status_t atomfp_feature_space_compare(int64_t n_samples, int64_t n_featur
     return guard([&] {
         const atomfp::FeatureMatrix x = borrowed_matrix(n_samples, n_features_a, a, "a");
         const atomfp::FeatureMatrix y = borrowed_matrix(n_samples, n_features_b, b, "b");
-        const std::string text = options ? options : "";
-        const atomfp::json parsed = text.empty() ? atomfp::json::object() : atomfp::parse_json(text);
-        if (!parsed.is_object()) fail(Status::json_error, "feature-space options must be a JSON object");
-        atomfp::SpecReader r(parsed, "feature-space options");
-        atomfp::ComparisonOptions settings;
-        settings.seed = static_cast<uint64_t>(r.integer("seed", 1, 0));
-        if (r.has("relative_cutoff")) settings.relative_cutoff = r.number("relative_cutoff", std::nullopt, 0.0, 1.0);
-        const int64_t neighbours = r.integer("lfre_neighbours", 15, 0);
-        r.finish();
+        const atomfp::ComparisonOptions settings = atomfp::ComparisonOptions::parse(options ? options : "");
         const int64_t tests = n_samples / 2;
         if (!gfre && !gfrd && !lfre && !pointwise) {
             if (n_test) *n_test = tests;
             return;
         }
-        // one regression per direction serves GFRE and, when asked for, GFRD
-        atomfp::Reconstruction forward, backward;
-        double distortion[2] = {0, 0}, local[2] = {0, 0};
-        if (gfrd) {
-            const atomfp::GlobalComparison ab = atomfp::compare_globally(x, y, settings);
-            const atomfp::GlobalComparison ba = atomfp::compare_globally(y, x, settings);
-            forward = ab.reconstruction, backward = ba.reconstruction;
-            distortion[0] = ab.distortion, distortion[1] = ba.distortion;
-        } else {
-            forward = atomfp::gfre(x, y, settings), backward = atomfp::gfre(y, x, settings);
-        }
-        if (lfre && neighbours > 0) {
-            local[0] = atomfp::lfre(x, y, neighbours, settings).test_error;
-            local[1] = atomfp::lfre(y, x, neighbours, settings).test_error;
-        }
-        if (gfre) gfre[0] = forward.test_error, gfre[1] = backward.test_error;
-        if (gfrd) gfrd[0] = distortion[0], gfrd[1] = distortion[1];
-        if (lfre) lfre[0] = local[0], lfre[1] = local[1];
+        atomfp::ComparisonOptions wanted = settings;
+        if (!lfre) wanted.lfre_neighbours = 0;
+        const atomfp::TwoWayComparison both = atomfp::compare_both_ways(x, y, wanted, gfrd != nullptr);
+        if (gfre) gfre[0] = both.global[0].test_error, gfre[1] = both.global[1].test_error;
+        if (gfrd) gfrd[0] = both.distortion[0], gfrd[1] = both.distortion[1];
+        if (lfre) lfre[0] = both.local[0].test_error, lfre[1] = both.local[1].test_error;
         if (pointwise) {
-            std::copy(forward.pointwise.begin(), forward.pointwise.end(), pointwise);
-            std::copy(backward.pointwise.begin(), backward.pointwise.end(), pointwise + tests);
+            std::copy(both.global[0].pointwise.begin(), both.global[0].pointwise.end(), pointwise);
+            std::copy(both.global[1].pointwise.begin(), both.global[1].pointwise.end(), pointwise + tests);
         }
         if (n_test) *n_test = tests;
     });

@@ -190,7 +190,9 @@ int compare(int argc, char** argv) {
             std::printf("  %s: %lld kernel features of %s\n", p.names[1].c_str(), static_cast<long long>(p.features[1].cols),
                         args.values("--spec")[1].c_str());
         }
-        const int64_t k = static_cast<int64_t>(number_option(args, "--k", 15));
+        options.lfre_neighbours = static_cast<int64_t>(number_option(args, "--k", 15));
+        const int64_t k = options.lfre_neighbours;
+        const TwoWayComparison both = compare_both_ways(p.features[0], p.features[1], options, true);
         struct Direction {
             std::string name;
             Reconstruction global, local;
@@ -198,15 +200,7 @@ int compare(int argc, char** argv) {
         };
         std::vector<Direction> directions;
         for (int a = 0; a < 2; ++a) {
-            const FeatureMatrix& from = p.features[a];
-            const FeatureMatrix& to = p.features[1 - a];
-            Direction d;
-            d.name = p.names[a] + " -> " + p.names[1 - a];
-            const GlobalComparison global = compare_globally(from, to, options);
-            d.global = global.reconstruction;
-            d.distortion = global.distortion;
-            d.local = lfre(from, to, k, options);
-            directions.push_back(d);
+            directions.push_back({p.names[a] + " -> " + p.names[1 - a], both.global[a], both.local[a], both.distortion[a]});
         }
         std::printf("  %-34s %10s %10s %10s %10s %12s\n", "reconstruction", "GFRE", "GFRE train", "GFRD", "LFRE", "cutoff");
         for (const Direction& d : directions) {

@@ -276,4 +276,41 @@ TEST(FeatureSubsetDescriptor, IsTheChosenColumnsOfTheWrappedDescriptor) {
 }
 
 }  // namespace
+// Both directions at once equal the one-direction functions, and the options reader keeps the
+// documented defaults and refuses anything else.
+TEST(FeatureSpace, BothWaysEqualsEachDirection) {
+    const FeatureMatrix a = standardized(random_matrix(80, 5, 11), "a");
+    FeatureMatrix b_raw = product(random_matrix(80, 5, 11), random_matrix(5, 3, 12));
+    for (double& x : b_raw.values) x = x * x;
+    const FeatureMatrix b = standardized(b_raw, "b");
+    ComparisonOptions options;
+    options.lfre_neighbours = 10;
+    const TwoWayComparison both = compare_both_ways(a, b, options, true);
+    const GlobalComparison ab = compare_globally(a, b, options), ba = compare_globally(b, a, options);
+    EXPECT_EQ(both.global[0].test_error, ab.reconstruction.test_error);
+    EXPECT_EQ(both.global[1].test_error, ba.reconstruction.test_error);
+    EXPECT_EQ(both.global[0].pointwise, ab.reconstruction.pointwise);
+    EXPECT_EQ(both.distortion[0], ab.distortion);
+    EXPECT_EQ(both.distortion[1], ba.distortion);
+    EXPECT_EQ(both.local[0].test_error, lfre(a, b, 10, options).test_error);
+    EXPECT_EQ(both.local[1].test_error, lfre(b, a, 10, options).test_error);
+    EXPECT_EQ(compare_both_ways(a, b, options, false).global[1].test_error, gfre(b, a, options).test_error);
+    options.lfre_neighbours = 0;
+    EXPECT_EQ(compare_both_ways(a, b, options, false).local[0].test_error, 0.0);
+}
+
+TEST(FeatureSpace, ComparisonOptionsReader) {
+    const ComparisonOptions defaults = ComparisonOptions::parse("");
+    EXPECT_EQ(defaults.seed, 1u);
+    EXPECT_LT(defaults.relative_cutoff, 0.0);
+    EXPECT_EQ(defaults.lfre_neighbours, 15);
+    const ComparisonOptions set = ComparisonOptions::parse(R"({"seed": 4, "relative_cutoff": 1e-6, "lfre_neighbours": 3})");
+    EXPECT_EQ(set.seed, 4u);
+    EXPECT_EQ(set.relative_cutoff, 1e-6);
+    EXPECT_EQ(set.lfre_neighbours, 3);
+    for (const char* bad : {"[1]", R"({"seed": -1})", R"({"relative_cutoff": 2})", R"({"k": 3})", R"({"seed": 1, "seed": 2})"}) {
+        EXPECT_THROW(ComparisonOptions::parse(bad), Error) << bad;
+    }
+}
+
 }  // namespace atomfp
