@@ -1,5 +1,7 @@
 #include "core/system.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/mat3.hpp"
 
@@ -119,6 +121,23 @@ SystemView CentreView::view() const {
     view.neighbours = neighbours_.data();
     view.cell_shifts = atoms_.cell_shifts ? cell_shifts_.data() : nullptr;
     return view;
+}
+
+void forces_and_virial(const SystemView& system, const double* contracted, double* forces, double* virial) {
+    if (forces) std::fill(forces, forces + 3 * system.n_atoms, 0.0);
+    double W[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t c = 0; c < system.n_centers; ++c) {
+        const double* blocks = contracted + 3 * (c + system.offsets[c]);
+        for_each_block_of_centre(system, c, [&](int64_t b, int64_t atom, const double* r) {
+            const double* g = blocks + 3 * b;
+            if (forces)
+                for (int k = 0; k < 3; ++k) forces[3 * atom + k] -= g[k];
+            if (virial && r)
+                for (int a = 0; a < 3; ++a)
+                    for (int k = 0; k < 3; ++k) W[3 * a + k] -= r[a] * g[k];
+        });
+    }
+    if (virial) std::copy(W, W + 9, virial);
 }
 
 }  // namespace atomfp

@@ -38,6 +38,25 @@ inline void pair_vector(const SystemView& s, int64_t center, int64_t pair, doubl
     }
 }
 
+// The gradient blocks of centre `center`, in the order every driver writes them (system-wide, the
+// centre's first block is center + offsets[center]): b = 0 is d/d(the centre's own atom), then one
+// block per listed pair. visit(b, atom, r) gets the block's atom and, for pairs, r_ij (nullptr for
+// b = 0, whose derivative carries no separation).
+template <class Visit>
+void for_each_block_of_centre(const SystemView& system, int64_t center, Visit&& visit) {
+    visit(int64_t(0), system.centers[center], static_cast<const double*>(nullptr));
+    for (int64_t q = system.offsets[center]; q < system.offsets[center + 1]; ++q) {
+        double r[3];
+        pair_vector(system, center, q, r);
+        visit(1 + q - system.offsets[center], system.neighbours[q], static_cast<const double*>(r));
+    }
+}
+
+// Forces F = -dE/dx and the virial W = -sum over pairs r_ij (x) dE/dr_ij from dE/dx of every
+// gradient block (contracted [n_gradient_blocks][3]). Either output may be NULL; forces are
+// [n_atoms][3] and overwritten, the virial [3][3].
+void forces_and_virial(const SystemView& system, const double* contracted, double* forces, double* virial);
+
 // Distances below this are coincident atoms, an error rather than a NaN.
 constexpr double coincidence_distance = 1e-8;
 

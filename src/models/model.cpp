@@ -131,28 +131,7 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
     if (center_energies) std::copy(local.begin(), local.end(), center_energies);
     if (!need_gradient) return;
 
-    // Forces (-dE/dx on the block's atom) and the virial W = -sum over pairs of r_ij (x) dE/dr_ij.
-    if (forces) std::fill(forces, forces + 3 * system.n_atoms, 0.0);
-    double W[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    for (int64_t c = 0; c < nc; ++c) {
-        const int64_t i = system.centers[c];
-        const double* centre = contracted.data() + 3 * (c + system.offsets[c]);
-        if (forces)
-            for (int k = 0; k < 3; ++k) forces[3 * i + k] -= centre[k];
-        for (int64_t q = system.offsets[c]; q < system.offsets[c + 1]; ++q) {
-            const int64_t j = system.neighbours[q];
-            const double* g = contracted.data() + 3 * (c + 1 + q);
-            if (forces)
-                for (int k = 0; k < 3; ++k) forces[3 * j + k] -= g[k];
-            if (virial) {
-                double r[3];
-                pair_vector(system, c, q, r);
-                for (int a = 0; a < 3; ++a)
-                    for (int b = 0; b < 3; ++b) W[3 * a + b] -= r[a] * g[b];
-            }
-        }
-    }
-    if (virial) std::copy(W, W + 9, virial);
+    forces_and_virial(system, contracted.data(), forces, virial);
 }
 
 }  // namespace atomfp

@@ -379,25 +379,21 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
             T.resize(static_cast<std::size_t>(n_blocks) * 3 * m);
             settings.kernel.derivatives(x, m, references[s].data(), nf, D.data());
             gemm(false, true, n_blocks * 3, m, nf, 1.0, gradients.data() + first * 3 * nf, nf, D.data(), nf, 0.0, T.data(), m);
-            for (int64_t b = 0; b < n_blocks; ++b) {
-                const int64_t q = view.offsets[c] + b - 1;  // pair index for b >= 1
-                const int64_t atom = b == 0 ? c : view.neighbours[q];
+            for_each_block_of_centre(view, c, [&](int64_t b, int64_t atom, const double* r) {
                 for (int alpha = 0; alpha < 3; ++alpha) {
                     const double* t = T.data() + (3 * b + alpha) * m;
                     if (forces) {
                         double* row = phi.data() + (force_row + 3 * atom + alpha) * M + offset[s];
                         for (int64_t j = 0; j < m; ++j) row[j] -= t[j];  // F = -dE/dx
                     }
-                    if (virial && b > 0) {
-                        double r[3];
-                        pair_vector(view, c, q, r);
+                    if (virial && r) {
                         for (int row_a = 0; row_a < 3; ++row_a) {
                             double* row = phi.data() + (virial_row + 3 * row_a + alpha) * M + offset[s];
                             for (int64_t j = 0; j < m; ++j) row[j] -= r[row_a] * t[j];  // W_ab = -sum r_a dE/dr_b
                         }
                     }
                 }
-            }
+            });
         }
         // Targets and weights.
         std::vector<double> weight(rows, 1.0);
