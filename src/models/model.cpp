@@ -11,8 +11,13 @@
 namespace atomfp {
 
 Model::Model(const json& descriptor_spec, const Kernel& kernel, std::vector<SpeciesWeights> blocks, json metadata)
-    : descriptor_(create_descriptor(descriptor_spec.dump())), kernel_(kernel), blocks_(std::move(blocks)),
-      metadata_(std::move(metadata)) {
+    : Model(std::shared_ptr<const Descriptor>(create_descriptor_from_spec(descriptor_spec)), kernel, std::move(blocks),
+            std::move(metadata)) {}
+
+Model::Model(std::shared_ptr<const Descriptor> descriptor, const Kernel& kernel, std::vector<SpeciesWeights> blocks,
+             json metadata)
+    : descriptor_(std::move(descriptor)), kernel_(kernel), blocks_(std::move(blocks)), metadata_(std::move(metadata)) {
+    if (!descriptor_) fail(Status::invalid_argument, "a model needs a descriptor");
     const int64_t nf = descriptor_->feature_count();
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
         const SpeciesWeights& block = blocks_[b];

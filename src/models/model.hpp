@@ -28,6 +28,10 @@ public:
     // `metadata` is free-form (a training summary, units, provenance) and travels with model files.
     Model(const json& descriptor_spec, const Kernel& kernel, std::vector<SpeciesWeights> blocks,
           json metadata = json::object());
+    // The same around a descriptor that exists already (the trainer's, with its splines built):
+    // descriptors are immutable, so models and trainers share them.
+    Model(std::shared_ptr<const Descriptor> descriptor, const Kernel& kernel, std::vector<SpeciesWeights> blocks,
+          json metadata = json::object());
 
     const Descriptor& descriptor() const { return *descriptor_; }
     const Kernel& kernel() const { return kernel_; }
@@ -59,7 +63,7 @@ private:
     void evaluate(const int32_t* block_of, int64_t first, int64_t count, const double* features, double* weights,
                   double* local) const;
 
-    std::unique_ptr<Descriptor> descriptor_;
+    std::shared_ptr<const Descriptor> descriptor_;
     Kernel kernel_;
     std::vector<SpeciesWeights> blocks_;
     json metadata_;

@@ -111,7 +111,7 @@ namespace {
 // What both training methods start from: the validated data, the species present (sorted), the
 // baselines, and every structure's neighbour list and features.
 struct TrainingData {
-    std::unique_ptr<Descriptor> descriptor;
+    std::shared_ptr<const Descriptor> descriptor;  // handed to the finished model
     int64_t n_features = 0;
     std::vector<int32_t> species;
     std::map<int32_t, double> baselines;
@@ -171,7 +171,7 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
                      const TrainingCommunicator& communicator) {
     if (frames.empty()) fail(Status::invalid_argument, "no training structures");
     TrainingData data;
-    data.descriptor = create_descriptor(settings.descriptor.dump());
+    data.descriptor = create_descriptor_from_spec(settings.descriptor);
     const Descriptor& descriptor = *data.descriptor;
     data.n_features = descriptor.feature_count();
     report.n_structures = static_cast<int64_t>(frames.size());
@@ -466,7 +466,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     report.jitter_used = settings.jitter;
     for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
 
-    return finish(Model(descriptor.parameters(), settings.kernel, std::move(blocks)), frames, data, settings, report, summary,
+    return finish(Model(data.descriptor, settings.kernel, std::move(blocks)), frames, data, settings, report, summary,
                   communicator);
 }
 
@@ -518,7 +518,7 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         for (int64_t a : owner[s]) blocks[s].weights.push_back(y[a]);
         report.n_sparse[data.species[s]] = static_cast<int64_t>(owner[s].size());
     }
-    return finish(Model(data.descriptor->parameters(), settings.kernel, std::move(blocks)), frames, data, settings, report, summary,
+    return finish(Model(data.descriptor, settings.kernel, std::move(blocks)), frames, data, settings, report, summary,
                   one_process);
 }
 
