@@ -233,21 +233,22 @@ std::unique_ptr<Descriptor::Workspace> Acsf::make_workspace() const {
 
 void Acsf::compute_environment(const Environment& env, double* features, double* gradients,
                                Workspace& workspace) const {
-    compute_functions(env, features, gradients, static_cast<AcsfWorkspace&>(workspace));
+    auto& ws = static_cast<AcsfWorkspace&>(workspace);
+    std::fill(features, features + n_features_, 0.0);
+    prepare_neighbours(env, ws);
+    add_radial_functions(env, ws, features, gradients);
+    if (n_angular_ == 0 || env.size() < 2) return;
+    const bool with_gradients = gradients != nullptr;
+    prepare_angular_tables(env, ws, with_gradients);
+    tabulate_angular_terms(env, ws, with_gradients);
+    add_wide_groups(env, ws, with_gradients);
+    add_narrow_groups(env, ws, with_gradients);
+    write_angular_functions(env, ws, features, gradients);
 }
 
-// Virtual functions cannot be multiversioned: the work is in this non-virtual one.
-ATOMFP_DISPATCHED void Acsf::compute_functions(const Environment& env, double* features, double* gradients,
-                                               AcsfWorkspace& ws) const {
+// Each neighbour's species index, unit vector and cutoff function.
+void Acsf::prepare_neighbours(const Environment& env, AcsfWorkspace& ws) const {
     const int64_t n = env.size();
-    const int64_t nf = n_features_;
-    const int n_g = static_cast<int>(gaussian_groups_.size());
-    const int n_a = angular_stride_;
-    const int n_cells = n_g * n_a;
-    const int n_sp = static_cast<int>(n_species_);
-    const bool with_gradients = gradients != nullptr;
-
-    std::fill(features, features + nf, 0.0);
     ws.species.resize(n);
     ws.unit.resize(3 * n);
     ws.radial_f.resize(n);
@@ -258,8 +259,13 @@ ATOMFP_DISPATCHED void Acsf::compute_functions(const Environment& env, double* f
         for (int k = 0; k < 3; ++k) ws.unit[3 * q + k] = env.displacements[3 * q + k] / r;
         cutoff_function_.evaluate(r, ws.radial_f[q], ws.radial_df[q]);
     }
+}
 
-    // Radial G2.
+// The radial functions G2 and their gradients.
+void Acsf::add_radial_functions(const Environment& env, AcsfWorkspace& ws, double* features, double* gradients) const {
+    const int64_t n = env.size();
+    const int64_t nf = n_features_;
+    const bool with_gradients = gradients != nullptr;
     for (int64_t q = 0; q < n; ++q) {
         const double r = env.distances[q], fc = ws.radial_f[q], dfc = ws.radial_df[q];
         const int64_t base = ws.species[q] * n_radial_;
@@ -274,9 +280,15 @@ ATOMFP_DISPATCHED void Acsf::compute_functions(const Environment& env, double* f
             }
         }
     }
-    if (n_angular_ == 0 || n < 2) return;
+}
 
-    // Angular G3/G9 on the (Gaussian group, angular group) grid.
+// The radial factors of the angular functions (G3/G9 on the (Gaussian group, angular group) grid)
+// for every neighbour, zeroed accumulators, and the partners grouped by species.
+void Acsf::prepare_angular_tables(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const {
+    const int64_t n = env.size();
+    const int n_g = static_cast<int>(gaussian_groups_.size());
+    const int n_cells = n_cells_per_block();
+    const int n_sp = static_cast<int>(n_species_);
     ws.gauss.resize(n * n_g);
     ws.gauss_d.resize(n * n_g);
     for (int64_t q = 0; q < n; ++q) {
@@ -302,19 +314,16 @@ ATOMFP_DISPATCHED void Acsf::compute_functions(const Environment& env, double* f
         ws.first_row[s + 1] = ws.first_row[s] + static_cast<int64_t>(ws.by_species[s].size());
         for (std::size_t rank = 0; rank < ws.by_species[s].size(); ++rank) ws.position[ws.by_species[s][rank]] = ws.first_row[s] + static_cast<int64_t>(rank);
     }
+}
 
-    // Wide groups factorise over partners. For neighbour j and partner species s, with the sums
-    // running over partners k != j of species s,
-    //   S1[g][a] = sum_k G_k[g] A_jk[a]         S2[g][a] = sum_k G_k[g] cos_jk A'_jk[a]
-    //   Sx[g][a] = sum_k G_k[g] u_k,x A'_jk[a]  (x, y, z)
-    // give value += G_j S1 / 2 (ordered pairs count each pair twice),
-    //   d/dx_j = (G'_j S1 - G_j S2 / r_j) u_j + (G_j / r_j) (Sx, Sy, Sz).
-    // For every j at once these are one matrix product per partner species:
-    //   sums (n_wide x n*columns) = partner_gauss^T (n_wide x members) . partner_rows (members x n*columns)
+// The angular terms A_jk and A'_jk of every pair, as rows per partner (and as pair tables when
+// narrow groups need them).
+void Acsf::tabulate_angular_terms(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const {
+    const int64_t n = env.size();
+    const int n_a = angular_stride_;
+    const int64_t columns = with_gradients ? 5 * angular_stride_ : angular_stride_;
     const int n_groups = static_cast<int>(angular_groups_.size());
-    const int n_wide = static_cast<int>(wide_groups_.size());
     const bool keep_pair_tables = !narrow_groups_.empty();
-    const int64_t columns = with_gradients ? 5 * n_a : n_a;
     ws.partner_rows.resize(static_cast<std::size_t>(n * n * columns));
     if (keep_pair_tables) {
         ws.power.assign(static_cast<std::size_t>(n * n) * n_a, 0.0);
@@ -365,7 +374,24 @@ ATOMFP_DISPATCHED void Acsf::compute_functions(const Environment& env, double* f
             }
         }
     }
+}
 
+// Wide groups factorise over partners. For neighbour j and partner species s, with the sums
+// running over partners k != j of species s,
+//   S1[g][a] = sum_k G_k[g] A_jk[a]         S2[g][a] = sum_k G_k[g] cos_jk A'_jk[a]
+//   Sx[g][a] = sum_k G_k[g] u_k,x A'_jk[a]  (x, y, z)
+// give value += G_j S1 / 2 (ordered pairs count each pair twice),
+//   d/dx_j = (G'_j S1 - G_j S2 / r_j) u_j + (G_j / r_j) (Sx, Sy, Sz).
+// For every j at once these are one matrix product per partner species:
+//   sums (n_wide x n*columns) = partner_gauss^T (n_wide x members) . partner_rows (members x n*columns)
+void Acsf::add_wide_groups(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const {
+    const int64_t n = env.size();
+    const int n_g = static_cast<int>(gaussian_groups_.size());
+    const int n_a = angular_stride_;
+    const int n_cells = n_cells_per_block();
+    const int n_sp = static_cast<int>(n_species_);
+    const int n_wide = static_cast<int>(wide_groups_.size());
+    const int64_t columns = with_gradients ? 5 * angular_stride_ : angular_stride_;
     for (int s = 0; s < n_sp && n_wide > 0; ++s) {
         const std::vector<int64_t>& members = ws.by_species[s];
         const int64_t m = static_cast<int64_t>(members.size());
@@ -397,9 +423,17 @@ ATOMFP_DISPATCHED void Acsf::compute_functions(const Environment& env, double* f
             }
         }
     }
+}
 
-    // Narrow groups carry the pair-specific factor h(r_jk) and are summed pair by pair. For the
-    // ordered pair (j, k): d(term)/dx_j = u u_j + v u_k.
+// Narrow groups carry the pair-specific factor h(r_jk) and are summed pair by pair. For the
+// ordered pair (j, k): d(term)/dx_j = u u_j + v u_k.
+void Acsf::add_narrow_groups(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const {
+    const int n_groups = static_cast<int>(angular_groups_.size());
+    const int64_t n = env.size();
+    const int n_g = static_cast<int>(gaussian_groups_.size());
+    const int n_a = angular_stride_;
+    const int n_cells = n_cells_per_block();
+    const int n_sp = static_cast<int>(n_species_);
     for (int g : narrow_groups_) {
         const double eta = gaussian_groups_[g].eta, r_shift = gaussian_groups_[g].r_shift;
         for (int64_t j = 0; j < n; ++j) {
@@ -444,7 +478,15 @@ ATOMFP_DISPATCHED void Acsf::compute_functions(const Environment& env, double* f
             }
         }
     }
+}
 
+// The angular features from their cells, and their gradients from the along/across sums.
+void Acsf::write_angular_functions(const Environment& env, AcsfWorkspace& ws, double* features, double* gradients) const {
+    const int64_t n = env.size();
+    const int64_t nf = n_features_;
+    const int n_cells = n_cells_per_block();
+    const int n_sp = static_cast<int>(n_species_);
+    const bool with_gradients = gradients != nullptr;
     for (int b = 0; b < n_pair_blocks_; ++b) {
         double* out = features + angular_offset_ + b * n_angular_;
         const double* values = &ws.values[static_cast<std::size_t>(b) * n_cells];

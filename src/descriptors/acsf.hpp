@@ -3,7 +3,6 @@
 #pragma once
 
 #include "core/cutoff.hpp"
-#include "core/simd.hpp"
 #include "core/species_list.hpp"
 #include "descriptors/descriptor.hpp"
 
@@ -48,8 +47,16 @@ private:
 
     void build_groups();
     int pair_block(int a, int b) const;
-    ATOMFP_DISPATCHED_DECLARATION void compute_functions(const Environment& environment, double* features, double* neighbour_gradients,
-                           AcsfWorkspace& workspace) const;
+    // (Gaussian group, angular group) cells of one pair block.
+    int n_cells_per_block() const { return static_cast<int>(gaussian_groups_.size()) * angular_stride_; }
+    // The steps of compute_environment.
+    void prepare_neighbours(const Environment& env, AcsfWorkspace& ws) const;
+    void add_radial_functions(const Environment& env, AcsfWorkspace& ws, double* features, double* gradients) const;
+    void prepare_angular_tables(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const;
+    void tabulate_angular_terms(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const;
+    void add_wide_groups(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const;
+    void add_narrow_groups(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const;
+    void write_angular_functions(const Environment& env, AcsfWorkspace& ws, double* features, double* gradients) const;
 
     SpeciesList species_;
     CutoffFunction cutoff_function_;
