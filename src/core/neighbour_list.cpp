@@ -39,10 +39,7 @@ int64_t floor_div(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-}  // namespace
-
-NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, const int32_t* species,
-                                   const double* cell_in, const int32_t* pbc_in, double cutoff) {
+void check_inputs(int64_t n_atoms, const double* positions, const int32_t* species, double cutoff) {
     if (n_atoms < 0 || n_atoms > max_system_atoms) {
         fail(Status::invalid_argument, "n_atoms must be in [0, ", max_system_atoms, "], got ", n_atoms);
     }
@@ -54,42 +51,49 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
             fail(Status::invalid_argument, "positions of atom ", i / 3, " is not finite (", positions[i], ")");
         }
     }
-    bool periodic[3] = {false, false, false};
+}
+
+// The cell as the search uses it: the identity (and no periodic direction) for an open cluster.
+struct Lattice {
     Mat3 cell = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-    if (cell_in) {
-        if (!all_finite(cell_in, 9)) fail(Status::invalid_argument, "cell has a non-finite entry");
-        std::copy(cell_in, cell_in + 9, cell.begin());
-        for (int k = 0; k < 3; ++k) periodic[k] = pbc_in ? pbc_in[k] != 0 : true;
-    } else if (pbc_in && (pbc_in[0] || pbc_in[1] || pbc_in[2])) {
+    Mat3 inverse = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    bool periodic[3] = {false, false, false};
+};
+
+Lattice lattice_of(const double* cell, const int32_t* pbc) {
+    Lattice lattice;
+    if (cell) {
+        if (!all_finite(cell, 9)) fail(Status::invalid_argument, "cell has a non-finite entry");
+        for (int k = 0; k < 3; ++k) lattice.periodic[k] = pbc ? pbc[k] != 0 : true;
+    } else if (pbc && (pbc[0] || pbc[1] || pbc[2])) {
         fail(Status::invalid_argument, "pbc asks for periodic directions but cell is NULL");
     }
-    const bool any_periodic = periodic[0] || periodic[1] || periodic[2];
     // A cell is only inverted when it is needed; a degenerate cell of an open cluster is fine.
-    Mat3 inv = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-    if (cell_in && any_periodic) {
-        inv = inverse(cell);
-    } else if (cell_in) {
-        cell = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    if (cell && (lattice.periodic[0] || lattice.periodic[1] || lattice.periodic[2])) {
+        std::copy(cell, cell + 9, lattice.cell.begin());
+        lattice.inverse = inverse(lattice.cell);
     }
+    return lattice;
+}
 
-    NeighbourList list;
-    list.positions.assign(positions, positions + 3 * n_atoms);
-    list.species.assign(species, species + n_atoms);
-    if (cell_in) list.cell.assign(cell_in, cell_in + 9);
-    list.centers.resize(static_cast<std::size_t>(n_atoms));
-    for (int64_t i = 0; i < n_atoms; ++i) list.centers[i] = i;
-    list.offsets.assign(static_cast<std::size_t>(n_atoms) + 1, 0);
-    if (n_atoms == 0) return list;
+// Fractional coordinates, wrapped into [0, 1) along periodic directions; `wrap` remembers the
+// lattice translation so shifts can be expressed for the caller's unwrapped positions, and
+// `wrapped` holds the wrapped Cartesian positions the search works on.
+struct WrappedAtoms {
+    std::vector<double> fractional, wrapped;
+    std::vector<int32_t> wrap;
+};
 
-    // Fractional coordinates, wrapped into [0, 1) along periodic directions; `wrap` remembers the
-    // lattice translation so shifts can be expressed for the caller's unwrapped positions.
-    std::vector<double> frac(3 * n_atoms);
-    std::vector<int32_t> wrap(3 * n_atoms, 0);
+WrappedAtoms wrap_atoms(int64_t n_atoms, const double* positions, const Lattice& lattice) {
+    WrappedAtoms atoms;
+    atoms.fractional.resize(3 * n_atoms);
+    atoms.wrap.assign(3 * n_atoms, 0);
+    const Mat3& inv = lattice.inverse;
     for (int64_t i = 0; i < n_atoms; ++i) {
         const double* x = positions + 3 * i;
         for (int k = 0; k < 3; ++k) {
             double s = x[0] * inv[k] + x[1] * inv[3 + k] + x[2] * inv[6 + k];
-            if (periodic[k]) {
+            if (lattice.periodic[k]) {
                 double w = std::floor(s);
                 if (std::fabs(w) > 1e9) fail(Status::invalid_argument, "atom ", i, " lies ", w, " cells away from the origin");
                 s -= w;
@@ -97,15 +101,38 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
                     s -= 1.0;
                     w += 1.0;
                 }
-                wrap[3 * i + k] = static_cast<int32_t>(w);
+                atoms.wrap[3 * i + k] = static_cast<int32_t>(w);
             }
-            frac[3 * i + k] = s;
+            atoms.fractional[3 * i + k] = s;
         }
     }
+    const Mat3& cell = lattice.cell;
+    atoms.wrapped.resize(3 * n_atoms);
+    for (int64_t i = 0; i < n_atoms; ++i) {
+        const int32_t* w = &atoms.wrap[3 * i];
+        for (int k = 0; k < 3; ++k) {
+            atoms.wrapped[3 * i + k] = positions[3 * i + k] - (w[0] * cell[k] + w[1] * cell[3 + k] + w[2] * cell[6 + k]);
+        }
+    }
+    return atoms;
+}
 
-    // Bins are at least `cutoff` thick perpendicular to each pair of lattice planes.
-    double spacing[3], low[3], width[3];
+// Bins at least `cutoff` thick perpendicular to each pair of lattice planes, each atom's bin, and
+// the atoms of each bin (bin_atoms[bin_start[b] .. bin_start[b + 1])).
+struct BinGrid {
     int64_t n_bins[3], reach[3];
+    double low[3], width[3];
+    std::vector<std::array<int64_t, 3>> atom_bin;
+    std::vector<int64_t> bin_start, bin_atoms;
+
+    int64_t index(const int64_t bin[3]) const { return (bin[0] * n_bins[1] + bin[1]) * n_bins[2] + bin[2]; }
+};
+
+BinGrid bin_grid(int64_t n_atoms, const std::vector<double>& frac, const Lattice& lattice, double cutoff) {
+    BinGrid grid;
+    const Mat3& inv = lattice.inverse;
+    const bool* periodic = lattice.periodic;
+    double spacing[3];
     for (int k = 0; k < 3; ++k) {
         spacing[k] = 1.0 / std::sqrt(inv[k] * inv[k] + inv[3 + k] * inv[3 + k] + inv[6 + k] * inv[6 + k]);
         double lo = 0.0, hi = 1.0;
@@ -116,12 +143,13 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
                 hi = std::max(hi, frac[3 * i + k]);
             }
         }
-        low[k] = lo;
+        grid.low[k] = lo;
         double thickness = (hi - lo) * spacing[k];
-        n_bins[k] = std::max<int64_t>(1, static_cast<int64_t>(std::min(thickness / cutoff, 1e6)));
+        grid.n_bins[k] = std::max<int64_t>(1, static_cast<int64_t>(std::min(thickness / cutoff, 1e6)));
     }
     // Keep the bin count O(n_atoms) for sparse systems.
     const int64_t max_bins = std::max<int64_t>(27, 2 * n_atoms);
+    int64_t* n_bins = grid.n_bins;
     while (n_bins[0] * n_bins[1] * n_bins[2] > max_bins) {
         int k = static_cast<int>(std::max_element(n_bins, n_bins + 3) - n_bins);
         n_bins[k] = (n_bins[k] + 1) / 2;
@@ -130,12 +158,12 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
     for (int k = 0; k < 3; ++k) {
         double range = periodic[k] ? 1.0 : 0.0;
         if (!periodic[k]) {
-            for (int64_t i = 0; i < n_atoms; ++i) range = std::max(range, frac[3 * i + k] - low[k]);
+            for (int64_t i = 0; i < n_atoms; ++i) range = std::max(range, frac[3 * i + k] - grid.low[k]);
         }
-        width[k] = range > 0.0 ? range / static_cast<double>(n_bins[k]) : 1.0;
-        double bin_thickness = width[k] * spacing[k];
-        reach[k] = periodic[k] ? static_cast<int64_t>(std::ceil(cutoff / bin_thickness)) : std::min<int64_t>(1, n_bins[k] - 1);
-        n_images *= static_cast<double>(2 * reach[k] + 1);
+        grid.width[k] = range > 0.0 ? range / static_cast<double>(n_bins[k]) : 1.0;
+        double bin_thickness = grid.width[k] * spacing[k];
+        grid.reach[k] = periodic[k] ? static_cast<int64_t>(std::ceil(cutoff / bin_thickness)) : std::min<int64_t>(1, n_bins[k] - 1);
+        n_images *= static_cast<double>(2 * grid.reach[k] + 1);
     }
     // No physical cell needs more than a million images of its bins per atom (a cutoff 100 times
     // the cell's thickness); beyond that the search itself would take minutes.
@@ -144,44 +172,43 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
              " periodic images would have to be searched per atom (are positions and cell in Å?)");
     }
 
-    auto bin_of = [&](int64_t i, int k) {
-        int64_t b = static_cast<int64_t>(std::floor((frac[3 * i + k] - low[k]) / width[k]));
-        return std::clamp<int64_t>(b, 0, n_bins[k] - 1);
-    };
     const int64_t total_bins = n_bins[0] * n_bins[1] * n_bins[2];
-    std::vector<int64_t> atom_bin(n_atoms), bin_start(total_bins + 1, 0), bin_atoms(n_atoms);
-    std::vector<std::array<int64_t, 3>> atom_bin3(n_atoms);
-    for (int64_t i = 0; i < n_atoms; ++i) {
-        atom_bin3[i] = {bin_of(i, 0), bin_of(i, 1), bin_of(i, 2)};
-        atom_bin[i] = (atom_bin3[i][0] * n_bins[1] + atom_bin3[i][1]) * n_bins[2] + atom_bin3[i][2];
-        ++bin_start[atom_bin[i] + 1];
-    }
-    for (int64_t b = 0; b < total_bins; ++b) bin_start[b + 1] += bin_start[b];
-    {
-        std::vector<int64_t> fill(bin_start.begin(), bin_start.end() - 1);
-        for (int64_t i = 0; i < n_atoms; ++i) bin_atoms[fill[atom_bin[i]]++] = i;
-    }
-
-    // Wrapped Cartesian positions: the search works on these, shifts are converted back after.
-    std::vector<double> wrapped(3 * n_atoms);
+    grid.atom_bin.resize(n_atoms);
+    grid.bin_start.assign(total_bins + 1, 0);
+    grid.bin_atoms.resize(n_atoms);
+    std::vector<int64_t> flat(n_atoms);
     for (int64_t i = 0; i < n_atoms; ++i) {
         for (int k = 0; k < 3; ++k) {
-            wrapped[3 * i + k] = positions[3 * i + k] - (wrap[3 * i] * cell[k] + wrap[3 * i + 1] * cell[3 + k] +
-                                                         wrap[3 * i + 2] * cell[6 + k]);
+            const int64_t b = static_cast<int64_t>(std::floor((frac[3 * i + k] - grid.low[k]) / grid.width[k]));
+            grid.atom_bin[i][k] = std::clamp<int64_t>(b, 0, n_bins[k] - 1);
         }
+        flat[i] = grid.index(grid.atom_bin[i].data());
+        ++grid.bin_start[flat[i] + 1];
     }
+    for (int64_t b = 0; b < total_bins; ++b) grid.bin_start[b + 1] += grid.bin_start[b];
+    std::vector<int64_t> fill(grid.bin_start.begin(), grid.bin_start.end() - 1);
+    for (int64_t i = 0; i < n_atoms; ++i) grid.bin_atoms[fill[flat[i]]++] = i;
+    return grid;
+}
 
+// Every atom's pairs within the cutoff, sorted. Input in the wrong units (a 1 Å cell, a cluster
+// squeezed into a point) would make the list exhaust the host's memory: each atom's pairs and the
+// total are bounded, and the search stops at the first excess with a message (core/limits.hpp).
+std::vector<std::vector<Pair>> search_pairs(int64_t n_atoms, const WrappedAtoms& atoms, const Lattice& lattice,
+                                            const BinGrid& grid, double cutoff) {
     const double cutoff2 = cutoff * cutoff;
-    // Input in the wrong units (a 1 Å cell, a cluster squeezed into a point) would make the list
-    // exhaust the host's memory: each atom's pairs and the total are bounded, and the search stops
-    // at the first excess with a message (core/limits.hpp).
     const int64_t atom_limit = limit_value(max_neighbours_per_atom);
     const int64_t pair_limit = limit_value(max_neighbour_pairs);
+    const Mat3& cell = lattice.cell;
+    const bool* periodic = lattice.periodic;
+    const int64_t* reach = grid.reach;
+    const int64_t* n_bins = grid.n_bins;
+    const std::vector<int32_t>& wrap = atoms.wrap;
     std::atomic<int64_t> total_pairs{0};
     std::vector<std::vector<Pair>> pairs(n_atoms);
     parallel_for(n_atoms, 64, [&](int64_t i) {
         std::vector<Pair>& mine = pairs[i];
-        const double* xi = &wrapped[3 * i];
+        const double* xi = &atoms.wrapped[3 * i];
         for (int64_t dx = -reach[0]; dx <= reach[0]; ++dx) {
             for (int64_t dy = -reach[1]; dy <= reach[1]; ++dy) {
                 for (int64_t dz = -reach[2]; dz <= reach[2]; ++dz) {
@@ -190,7 +217,7 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
                     int32_t shift[3];
                     bool inside = true;
                     for (int k = 0; k < 3; ++k) {
-                        int64_t t = atom_bin3[i][k] + delta[k];
+                        int64_t t = grid.atom_bin[i][k] + delta[k];
                         if (periodic[k]) {
                             int64_t q = floor_div(t, n_bins[k]);
                             shift[k] = static_cast<int32_t>(q);
@@ -207,11 +234,11 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
                         offset[k] = shift[0] * cell[k] + shift[1] * cell[3 + k] + shift[2] * cell[6 + k];
                     }
                     const bool self_image = shift[0] == 0 && shift[1] == 0 && shift[2] == 0;
-                    const int64_t b = (target[0] * n_bins[1] + target[1]) * n_bins[2] + target[2];
-                    for (int64_t q = bin_start[b]; q < bin_start[b + 1]; ++q) {
-                        const int64_t j = bin_atoms[q];
+                    const int64_t b = grid.index(target);
+                    for (int64_t q = grid.bin_start[b]; q < grid.bin_start[b + 1]; ++q) {
+                        const int64_t j = grid.bin_atoms[q];
                         if (j == i && self_image) continue;
-                        const double* xj = &wrapped[3 * j];
+                        const double* xj = &atoms.wrapped[3 * j];
                         double d0 = xj[0] + offset[0] - xi[0];
                         double d1 = xj[1] + offset[1] - xi[1];
                         double d2 = xj[2] + offset[2] - xi[2];
@@ -235,7 +262,28 @@ NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, con
         }
         std::sort(mine.begin(), mine.end());
     });
+    return pairs;
+}
 
+}  // namespace
+
+NeighbourList build_neighbour_list(int64_t n_atoms, const double* positions, const int32_t* species,
+                                   const double* cell_in, const int32_t* pbc_in, double cutoff) {
+    check_inputs(n_atoms, positions, species, cutoff);
+    const Lattice lattice = lattice_of(cell_in, pbc_in);
+
+    NeighbourList list;
+    list.positions.assign(positions, positions + 3 * n_atoms);
+    list.species.assign(species, species + n_atoms);
+    if (cell_in) list.cell.assign(cell_in, cell_in + 9);
+    list.centers.resize(static_cast<std::size_t>(n_atoms));
+    for (int64_t i = 0; i < n_atoms; ++i) list.centers[i] = i;
+    list.offsets.assign(static_cast<std::size_t>(n_atoms) + 1, 0);
+    if (n_atoms == 0) return list;
+
+    const WrappedAtoms atoms = wrap_atoms(n_atoms, positions, lattice);
+    const BinGrid grid = bin_grid(n_atoms, atoms.fractional, lattice, cutoff);
+    const std::vector<std::vector<Pair>> pairs = search_pairs(n_atoms, atoms, lattice, grid, cutoff);
     for (int64_t i = 0; i < n_atoms; ++i) list.offsets[i + 1] = list.offsets[i] + static_cast<int64_t>(pairs[i].size());
     const int64_t n_pairs = list.offsets[n_atoms];
     list.neighbours.resize(n_pairs);
