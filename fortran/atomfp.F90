@@ -94,7 +94,8 @@ module atomfp
    end type
 
    ! The C functions that return strings, for query_string.
-   integer, parameter :: DESCRIPTOR_PARAMETERS = 1, DESCRIPTOR_FEATURE_LABEL = 2, TRAINER_SUMMARY = 3
+   integer, parameter :: DESCRIPTOR_PARAMETERS = 1, DESCRIPTOR_FEATURE_LABEL = 2, TRAINER_SUMMARY = 3, &
+                         DESCRIPTOR_TYPES = 4
 
    ! The message of the last failure detected by this module itself (array shapes, missing
    ! components); C-side failures keep theirs in the library.
@@ -106,7 +107,7 @@ module atomfp
    public :: atomfp_neighbours_build, atomfp_neighbours_system, atomfp_neighbours_free
    public :: atomfp_frames_read, atomfp_frames_free, atomfp_frames_count, atomfp_frames_get
    public :: atomfp_system_n_atoms, atomfp_system_n_centers, atomfp_system_n_pairs, atomfp_system_n_blocks
-   public :: atomfp_descriptor_create, atomfp_descriptor_free, atomfp_descriptor_parameters
+   public :: atomfp_descriptor_create, atomfp_descriptor_free, atomfp_descriptor_parameters, atomfp_descriptor_types
    public :: atomfp_descriptor_feature_count, atomfp_descriptor_cutoff, atomfp_descriptor_feature_label
    public :: atomfp_descriptor_compute
    public :: atomfp_sensitivity_size, atomfp_sensitivity_matrix, atomfp_sensitivity_spectrum
@@ -208,6 +209,13 @@ module atomfp
          import :: c_ptr
          type(c_ptr), value :: descriptor
       end subroutine
+      function c_descriptor_types(buffer, buffer_len, required_len) bind(c, name="atomfp_descriptor_types")
+         import :: c_ptr, c_int64_t, c_int32_t
+         type(c_ptr), value :: buffer
+         integer(c_int64_t), value :: buffer_len
+         integer(c_int64_t), intent(out) :: required_len
+         integer(c_int32_t) :: c_descriptor_types
+      end function
       function c_descriptor_parameters(descriptor, buffer, buffer_len, required_len) &
          bind(c, name="atomfp_descriptor_parameters")
          import :: c_ptr, c_int64_t, c_int32_t
@@ -597,6 +605,13 @@ contains
       integer, optional, intent(out) :: ierr
       character(len=:), allocatable :: spec
       spec = query_string(DESCRIPTOR_PARAMETERS, descriptor%ptr, 0_c_int64_t, ierr)
+   end function
+
+   !> Every descriptor type as a JSON array of {"type", "summary", "parameters"} (every key with its default).
+   function atomfp_descriptor_types(ierr) result(types)
+      integer, optional, intent(out) :: ierr
+      character(len=:), allocatable :: types
+      types = query_string(DESCRIPTOR_TYPES, c_null_ptr, 0_c_int64_t, ierr)
    end function
 
    integer(c_int64_t) function atomfp_descriptor_feature_count(descriptor, ierr) result(n_features)
@@ -1183,6 +1198,8 @@ contains
          status = c_descriptor_parameters(handle, buffer, buffer_len, required_len)
       case (DESCRIPTOR_FEATURE_LABEL)
          status = c_descriptor_feature_label(handle, index, buffer, buffer_len, required_len)
+      case (DESCRIPTOR_TYPES)
+         status = c_descriptor_types(buffer, buffer_len, required_len)
       case default
          status = c_trainer_summary(handle, buffer, buffer_len, required_len)
       end select

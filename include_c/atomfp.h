@@ -165,6 +165,11 @@ ATOMFP_API atomfp_status_t atomfp_descriptor_create(const char* json, atomfp_des
 
 ATOMFP_API void atomfp_descriptor_free(atomfp_descriptor_t* descriptor);
 
+/* Every descriptor type as a JSON array of {"type", "summary", "parameters"}, where "parameters"
+ * is the canonical specification of a small example: every key the type reads, with its default.
+ * Strings as atomfp_descriptor_parameters. */
+ATOMFP_API atomfp_status_t atomfp_descriptor_types(char* buffer, int64_t buffer_len, int64_t* required_len);
+
 /* The canonical JSON specification with every default filled in. Creating a descriptor from it
  * gives an identical descriptor. required_len (may be NULL) receives strlen + 1. */
 ATOMFP_API atomfp_status_t atomfp_descriptor_parameters(const atomfp_descriptor_t* descriptor,

@@ -13,10 +13,12 @@
 #include "models/trainer.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <type_traits>
 
 static_assert(ATOMFP_ERROR_INVALID_ARGUMENT == static_cast<int>(atomfp::Status::invalid_argument));
 static_assert(ATOMFP_ERROR_JSON == static_cast<int>(atomfp::Status::json_error));
@@ -70,6 +72,25 @@ void copy_string(const std::string& text, char* buffer, int64_t length, int64_t*
     }
     std::memcpy(buffer, text.c_str(), static_cast<std::size_t>(needed));
 }
+
+// The public struct mirrors the internal view field by field; a field added to one and not the
+// other, or reordered, must fail the build rather than be copied wrongly.
+#define ATOMFP_SAME_FIELD(field)                                                                       \
+    static_assert(offsetof(atomfp_system_t, field) == offsetof(SystemView, field) &&                   \
+                      std::is_same_v<decltype(atomfp_system_t::field), decltype(SystemView::field)>,   \
+                  "atomfp_system_t and SystemView differ in " #field)
+static_assert(std::is_standard_layout_v<SystemView> && sizeof(SystemView) == sizeof(atomfp_system_t),
+              "atomfp_system_t and SystemView differ in size");
+ATOMFP_SAME_FIELD(n_atoms);
+ATOMFP_SAME_FIELD(positions);
+ATOMFP_SAME_FIELD(species);
+ATOMFP_SAME_FIELD(cell);
+ATOMFP_SAME_FIELD(n_centers);
+ATOMFP_SAME_FIELD(centers);
+ATOMFP_SAME_FIELD(offsets);
+ATOMFP_SAME_FIELD(neighbours);
+ATOMFP_SAME_FIELD(cell_shifts);
+#undef ATOMFP_SAME_FIELD
 
 SystemView to_view(const atomfp_system_t* system) {
     require_pointer(system, "system");
@@ -175,6 +196,10 @@ atomfp_status_t atomfp_descriptor_create(const char* json, atomfp_descriptor_t**
 }
 
 void atomfp_descriptor_free(atomfp_descriptor_t* descriptor) { delete descriptor; }
+
+atomfp_status_t atomfp_descriptor_types(char* buffer, int64_t buffer_len, int64_t* required_len) {
+    return guard([&] { atomfp::capi::copy_string(atomfp::descriptor_types().dump(), buffer, buffer_len, required_len); });
+}
 
 atomfp_status_t atomfp_descriptor_parameters(const atomfp_descriptor_t* descriptor, char* buffer,
                                              int64_t buffer_len, int64_t* required_len) {

@@ -24,6 +24,7 @@ namespace {
 
 const char* describe_usage =
     "usage: atomfp describe --spec SPEC.json INPUT.extxyz -o FEATURES.npy [options]\n"
+    "       atomfp describe --list-types\n"
     "\n"
     "Compute a descriptor for every selected atom of every frame of an extended XYZ file.\n"
     "\n"
@@ -36,6 +37,7 @@ const char* describe_usage =
     "  --format FORMAT     npy (default) or csv\n"
     "  --labels FILE       write the feature labels, one per line\n"
     "  --quiet             do not print the summary\n"
+    "  --list-types        list the descriptor types, each with every key and its default\n"
     "  --help              show this message\n";
 
 void write_array(const std::string& path, const std::string& format, const std::vector<int64_t>& shape,
@@ -52,9 +54,16 @@ void write_array(const std::string& path, const std::string& format, const std::
 int describe(int argc, char** argv) {
     try {
         Arguments args(argc, argv, {"--spec", "-o", "--output", "--gradients", "--centers", "--format", "--labels"},
-                       {"--help", "-h", "--quiet"});
+                       {"--help", "-h", "--quiet", "--list-types"});
         if (args.flag("--help") || args.flag("-h")) {
             std::fputs(describe_usage, stdout);
+            return 0;
+        }
+        if (args.flag("--list-types")) {
+            for (const json& entry : descriptor_types()) {
+                std::printf("%s: %s\n  %s\n", entry["type"].get<std::string>().c_str(),
+                            entry["summary"].get<std::string>().c_str(), entry["parameters"].dump().c_str());
+            }
             return 0;
         }
         const std::string output = args.has("-o") ? args.value("-o") : args.value("--output");

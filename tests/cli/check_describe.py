@@ -125,6 +125,16 @@ check("cannot open" in proc.stderr, "a missing file is reported")
 proc = run("describe", "--help")
 check("--gradients" in proc.stdout, "describe --help documents the options")
 run("describe", "--spec", spec, sample, "-o", "x.npy", "--bogus", expect=1)
+# --list-types: every type with its canonical parameters, which describe itself accepts as a spec.
+proc = run("describe", "--list-types")
+lines = proc.stdout.splitlines()
+listed = [line.split(":")[0] for line in lines[0::2]]
+check(len(listed) == 8 and "soap_power_spectrum" in listed and "feature_subset" in listed, f"--list-types lists {listed}")
+for name, parameters in zip(listed, lines[1::2]):
+    check(json.loads(parameters)["type"] == name, f"--list-types gives {name}'s parameters")
+with open(os.path.join(work, "listed.json"), "w") as handle:
+    handle.write(lines[1])
+run("describe", "--spec", os.path.join(work, "listed.json"), sample, "-o", os.path.join(work, "listed.npy"), "--quiet")
 # A directory given as input, an empty file and an absurd --centers range are errors, not empty
 # outputs or memory exhaustion.
 proc = run("describe", "--spec", spec, work, "-o", os.path.join(work, "x.npy"), expect=1)

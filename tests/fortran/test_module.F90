@@ -131,6 +131,8 @@ contains
       call check(ierr == ATOMFP_OK, "atomfp_version returns ATOMFP_OK")
       write (expected, '(i0, ".", i0, ".", i0)') major, minor, patch
       call check(atomfp_version_string() == trim(expected), "atomfp_version_string matches atomfp_version")
+      kernels = atomfp_descriptor_types(ierr)
+      call check(ierr == ATOMFP_OK .and. index(kernels, '"type":"soap_power_spectrum"') > 0, "atomfp_descriptor_types")
       kernels = atomfp_simd_kernels()
       call check(kernels == "avx2" .or. index(kernels, "baseline") == 1, "atomfp_simd_kernels")
       ! Every constant of the module names the code the library gives that name.

@@ -92,6 +92,12 @@ class DescriptorTests(unittest.TestCase):
         self.assertEqual(atomfp.version(), atomfp.__version__)
         self.assertIn(atomfp.simd_kernels().split()[0], ("avx2", "baseline"))
 
+    def test_descriptor_types_create_their_own_parameters(self):
+        types = atomfp.descriptor_types()
+        self.assertIn("soap_power_spectrum", [t["type"] for t in types])
+        for entry in types:
+            self.assertEqual(atomfp.Descriptor(entry["parameters"]).parameters, entry["parameters"])
+
     def test_status_names_are_those_of_the_header(self):
         import re
         from atomfp import _capi

@@ -3,6 +3,7 @@
 #include "atomfp.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -581,4 +582,40 @@ TEST(CApiFeatureSpace, CompareAndSelect) {
     EXPECT_EQ(atomfp_feature_select(n, m, a.data(), "random", 2, selected.data(), &n_selected), ATOMFP_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(atomfp_feature_select(n, m, a.data(), "cur", 4, selected.data(), &n_selected), ATOMFP_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(atomfp_feature_select(n, m, a.data(), "cur", 2, nullptr, &n_selected), ATOMFP_ERROR_INVALID_ARGUMENT);
+}
+
+// The type list names every type the factory accepts; each entry's parameters create a descriptor
+// whose canonical form is those parameters again. Buffer sizes follow the string convention.
+TEST(CApiDescriptor, TypesListsEveryTypeWithItsKeys) {
+    int64_t length = 0;
+    EXPECT_EQ(atomfp_descriptor_types(nullptr, 0, &length), ATOMFP_ERROR_BUFFER_TOO_SMALL);
+    ASSERT_GT(length, 1);
+    std::vector<char> text(static_cast<std::size_t>(length), '#');
+    EXPECT_EQ(atomfp_descriptor_types(text.data(), length - 1, nullptr), ATOMFP_ERROR_BUFFER_TOO_SMALL);
+    EXPECT_EQ(text[0], '#');  // untouched on failure
+    EXPECT_EQ(atomfp_descriptor_types(nullptr, 10, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_descriptor_types(text.data(), -1, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    ASSERT_EQ(atomfp_descriptor_types(text.data(), length, nullptr), ATOMFP_OK);
+    const nlohmann::json types = nlohmann::json::parse(text.data());
+    ASSERT_TRUE(types.is_array());
+    std::vector<std::string> names;
+    for (const nlohmann::json& entry : types) {
+        const std::string name = entry.at("type");
+        names.push_back(name);
+        EXPECT_FALSE(entry.at("summary").get<std::string>().empty()) << name;
+        const std::string parameters = entry.at("parameters").dump();
+        atomfp_descriptor_t* d = nullptr;
+        ASSERT_EQ(atomfp_descriptor_create(parameters.c_str(), &d), ATOMFP_OK) << name << ": " << atomfp_last_error();
+        std::vector<char> canonical(1 << 16);
+        ASSERT_EQ(atomfp_descriptor_parameters(d, canonical.data(), 1 << 16, nullptr), ATOMFP_OK);
+        EXPECT_EQ(nlohmann::json::parse(canonical.data()), entry.at("parameters")) << name;
+        EXPECT_EQ(entry.at("parameters").at("type"), name);
+        atomfp_descriptor_free(d);
+    }
+    // An unknown type's error names the known ones: exactly the listed types.
+    atomfp_descriptor_t* d = nullptr;
+    ASSERT_EQ(atomfp_descriptor_create(R"({"type": "no_such_type"})", &d), ATOMFP_ERROR_JSON);
+    const std::string message = atomfp_last_error();
+    for (const std::string& name : names) EXPECT_NE(message.find("\"" + name + "\""), std::string::npos) << name;
+    EXPECT_EQ(names.size(), 8u);
 }

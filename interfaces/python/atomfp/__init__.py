@@ -29,7 +29,7 @@ from ._capi import AtomfpError, lib
 __all__ = ["AtomfpError", "Batch", "Descriptor", "Gradients", "Model", "System", "Trainer", "compare_features",
            "neighbour_list",
            "read_frames", "select_features",
-           "sensitivity_matrix", "sensitivity_spectrum", "simd_kernels", "trace_manifold", "version"]
+           "descriptor_types", "sensitivity_matrix", "sensitivity_spectrum", "simd_kernels", "trace_manifold", "version"]
 
 REMOVE_RIGID = _capi.SENSITIVITY_REMOVE_RIGID
 SCALE_MAX = _capi.SENSITIVITY_SCALE_MAX
@@ -38,6 +38,12 @@ SCALE_MAX = _capi.SENSITIVITY_SCALE_MAX
 def version():
     """The version string of the loaded library, e.g. "0.1.0"."""
     return lib.atomfp_version_string().decode()
+
+
+def descriptor_types():
+    """Every descriptor type: a list of {"type", "summary", "parameters"}, "parameters" holding every
+    key the type reads with its default (the canonical specification of a silicon example)."""
+    return json.loads(_capi.query_string(lib.atomfp_descriptor_types))
 
 
 def simd_kernels():

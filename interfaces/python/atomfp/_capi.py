@@ -95,6 +95,7 @@ _SIGNATURES = {
     "atomfp_feature_space_compare": [_I64, _I64, c_double_p, _I64, c_double_p, ctypes.c_char_p, c_double_p,
                                      c_double_p, c_double_p, c_double_p, c_int64_p],
     "atomfp_feature_select": [_I64, _I64, c_double_p, ctypes.c_char_p, _I64, c_int64_p, c_int64_p],
+    "atomfp_descriptor_types": [ctypes.c_char_p, _I64, c_int64_p],
     "atomfp_model_load": [ctypes.c_char_p, ctypes.POINTER(_P)],
     "atomfp_model_save": [_P, ctypes.c_char_p],
     "atomfp_model_cutoff": [_P, c_double_p],
