@@ -15,6 +15,14 @@
  *  - A NULL optional output means "do not compute this".
  *  - Descriptor handles are immutable after creation: concurrent atomfp_descriptor_compute calls on
  *    one handle from several threads are safe. Each call parallelises over centres with OpenMP.
+ *  - How a caller learns the size of an output (one rule, for every function):
+ *      sizes that follow from a handle or from the inputs have a query function
+ *      (atomfp_descriptor_feature_count, the offsets of atomfp_neighbours_system, ...) and the
+ *      caller allocates; variable-length results (strings, species lists, manifold frames) take a
+ *      buffer, its capacity and a pointer that receives the required size: a capacity that is too
+ *      small (0 with a NULL buffer, to ask) gives ATOMFP_ERROR_BUFFER_TOO_SMALL and the size.
+ *  - "@since X.Y" names the version a function appeared in; a function to be removed is marked
+ *    ATOMFP_DEPRECATED (a compiler warning naming its replacement) for at least one minor version.
  */
 #ifndef ATOMFP_H
 #define ATOMFP_H
@@ -27,6 +35,12 @@
 #define ATOMFP_API __attribute__((visibility("default")))
 #else
 #define ATOMFP_API
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ATOMFP_DEPRECATED(replacement) __attribute__((deprecated("use " replacement " instead")))
+#else
+#define ATOMFP_DEPRECATED(replacement)
 #endif
 
 #ifdef __cplusplus
@@ -55,19 +69,21 @@ enum {
 };
 
 /* The message of the last failed call on the calling thread ("" if none). The pointer stays valid
- * until the next failing atomfp call on the same thread. */
+ * until the next failing atomfp call on the same thread. @since 0.1 */
 ATOMFP_API const char* atomfp_last_error(void);
 
-/* A short constant name for a status code, e.g. "ATOMFP_ERROR_JSON"; never NULL. */
+/* A short constant name for a status code, e.g. "ATOMFP_ERROR_JSON"; never NULL. @since 0.1 */
 ATOMFP_API const char* atomfp_status_name(atomfp_status_t status);
 
 /* The version of the library that is linked (which may differ from ATOMFP_VERSION_* of the header
- * a program was compiled with). Any of the pointers may be NULL. */
+ * a program was compiled with). Any of the pointers may be NULL. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_version(int* major, int* minor, int* patch);
+/* @since 0.1 */
 ATOMFP_API const char* atomfp_version_string(void);
 
 /* Which copy of the vectorised kernels runs on this CPU: "avx2" or "baseline" (SSE2, every x86-64),
- * or "baseline (dispatch disabled)" for a build without run-time dispatch. For performance reports. */
+ * or "baseline (dispatch disabled)" for a build without run-time dispatch. For performance reports.
+ * @since 0.1 */
 ATOMFP_API const char* atomfp_simd_kernels(void);
 
 /* ---------------------------------------------------------------------------------------------
@@ -119,16 +135,18 @@ typedef struct atomfp_neighbours_t atomfp_neighbours_t;
  *
  * In the resulting list every atom is a centre (centers[i] == i) and each centre's neighbours are
  * sorted by atom index, then by image shift.
+ * @since 0.1
  */
 ATOMFP_API atomfp_status_t atomfp_neighbours_build(int64_t n_atoms, const double* positions,
                                                    const int32_t* species, const double* cell,
                                                    const int32_t* pbc, double cutoff,
                                                    atomfp_neighbours_t** out);
 
-/* Fill *view with pointers into the list; they stay valid while the handle lives. */
+/* Fill *view with pointers into the list; they stay valid while the handle lives. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_neighbours_system(const atomfp_neighbours_t* list,
                                                     atomfp_system_t* view);
 
+/* @since 0.1 */
 ATOMFP_API void atomfp_neighbours_free(atomfp_neighbours_t* list);
 
 /* ---- structures from files ------------------------------------------------------------------ */
@@ -140,13 +158,16 @@ ATOMFP_API void atomfp_neighbours_free(atomfp_neighbours_t* list);
  */
 typedef struct atomfp_frames_t atomfp_frames_t;
 
+/* @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_frames_read(const char* path, atomfp_frames_t** out);
+/* @since 0.1 */
 ATOMFP_API void atomfp_frames_free(atomfp_frames_t* frames);
+/* @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_frames_count(const atomfp_frames_t* frames, int64_t* n_frames);
 
 /* Frame `index` (0-based): pointers into the handle, valid while it lives; any output may be NULL.
  *  positions [n_atoms][3] Å, species [n_atoms] atomic numbers, cell [3][3] rows or NULL when the
- *  frame has no lattice, pbc [3] (0 or 1). */
+ *  frame has no lattice, pbc [3] (0 or 1). @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_frames_get(const atomfp_frames_t* frames, int64_t index, int64_t* n_atoms,
                                              const double** positions, const int32_t** species,
                                              const double** cell, const int32_t** pbc);
@@ -160,30 +181,32 @@ typedef struct atomfp_descriptor_t atomfp_descriptor_t;
 /* Create a descriptor from a JSON specification such as
  *   {"type": "acsf", "species": [14], "cutoff": 6.0}
  * Keys are validated strictly: an unknown key, a wrong type or an out-of-range value is an
- * ATOMFP_ERROR_JSON that names the key. */
+ * ATOMFP_ERROR_JSON that names the key. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_descriptor_create(const char* json, atomfp_descriptor_t** out);
 
+/* @since 0.1 */
 ATOMFP_API void atomfp_descriptor_free(atomfp_descriptor_t* descriptor);
 
 /* Every descriptor type as a JSON array of {"type", "summary", "parameters"}, where "parameters"
  * is the canonical specification of a small example: every key the type reads, with its default.
- * Strings as atomfp_descriptor_parameters. */
+ * Strings as atomfp_descriptor_parameters. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_descriptor_types(char* buffer, int64_t buffer_len, int64_t* required_len);
 
 /* The canonical JSON specification with every default filled in. Creating a descriptor from it
- * gives an identical descriptor. required_len (may be NULL) receives strlen + 1. */
+ * gives an identical descriptor. required_len (may be NULL) receives strlen + 1. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_descriptor_parameters(const atomfp_descriptor_t* descriptor,
                                                         char* buffer, int64_t buffer_len,
                                                         int64_t* required_len);
 
+/* @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_descriptor_feature_count(const atomfp_descriptor_t* descriptor,
                                                            int64_t* n_features);
 
-/* The largest distance at which a neighbour changes the features, Å. */
+/* The largest distance at which a neighbour changes the features, Å. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_descriptor_cutoff(const atomfp_descriptor_t* descriptor,
                                                     double* cutoff);
 
-/* A human-readable label of feature `index` (0-based), e.g. "G2[Si](eta=0.0278,r_s=0)". */
+/* A human-readable label of feature `index` (0-based), e.g. "G2[Si](eta=0.0278,r_s=0)". @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_descriptor_feature_label(const atomfp_descriptor_t* descriptor,
                                                            int64_t index, char* buffer,
                                                            int64_t buffer_len,
@@ -205,6 +228,7 @@ ATOMFP_API atomfp_status_t atomfp_descriptor_feature_label(const atomfp_descript
  * are untouched. Two failures can only happen later and may leave them partly written:
  * ATOMFP_ERROR_OUT_OF_MEMORY, and ATOMFP_ERROR_LINALG from an eigensolver that does not converge
  * (the OMFP; not seen for input that passes the checks).
+ * @since 0.1
  */
 ATOMFP_API atomfp_status_t atomfp_descriptor_compute(const atomfp_descriptor_t* descriptor,
                                                      const atomfp_system_t* system,
@@ -227,12 +251,12 @@ ATOMFP_API atomfp_status_t atomfp_descriptor_compute(const atomfp_descriptor_t* 
 #define ATOMFP_SENSITIVITY_REMOVE_RIGID 1
 #define ATOMFP_SENSITIVITY_SCALE_MAX 2
 
-/* N, the number of environment atoms of `center` (the centre included). */
+/* N, the number of environment atoms of `center` (the centre included). @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_sensitivity_size(const atomfp_descriptor_t* descriptor,
                                                    const atomfp_system_t* system, int64_t center,
                                                    int64_t* n_env_atoms);
 
-/* S [3N][3N], row-major; with REMOVE_RIGID, P S P with P the projector off the rigid modes. */
+/* S [3N][3N], row-major; with REMOVE_RIGID, P S P with P the projector off the rigid modes. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_sensitivity_matrix(const atomfp_descriptor_t* descriptor,
                                                      const atomfp_system_t* system, int64_t center,
                                                      int32_t flags, double* sensitivity);
@@ -244,6 +268,7 @@ ATOMFP_API atomfp_status_t atomfp_sensitivity_matrix(const atomfp_descriptor_t* 
  * by the ascending spectrum of S on the rigid-free displacements, so 3N stays the array size.
  * S is positive semi-definite, so rounding-level negative eigenvalues are reported as 0. The
  * singular values of J are the square roots of the eigenvalues of S.
+ * @since 0.1
  */
 ATOMFP_API atomfp_status_t atomfp_sensitivity_spectrum(const atomfp_descriptor_t* descriptor,
                                                        const atomfp_system_t* system,
@@ -278,6 +303,7 @@ ATOMFP_API atomfp_status_t atomfp_sensitivity_spectrum(const atomfp_descriptor_t
  *  displacement      NULL or [max_frames]
  *  distances         NULL or [max_frames][1 + n_probes], the traced descriptor first
  *  random_distances  NULL or [max_frames][1 + n_probes]
+ * @since 0.1
  */
 ATOMFP_API atomfp_status_t atomfp_manifold_trace(const atomfp_descriptor_t* descriptor, int64_t n_probes,
                                                  const atomfp_descriptor_t* const* probes,
@@ -307,6 +333,7 @@ ATOMFP_API atomfp_status_t atomfp_manifold_trace(const atomfp_descriptor_t* desc
  *            first with pointwise NULL (it is (n_samples) / 2 rounded down)
  * Mismatched sample counts, fewer than 4 samples, non-finite values and all-constant matrices are
  * ATOMFP_ERROR_INVALID_ARGUMENT.
+ * @since 0.1
  */
 ATOMFP_API atomfp_status_t atomfp_feature_space_compare(int64_t n_samples, int64_t n_features_a, const double* a,
                                                         int64_t n_features_b, const double* b, const char* options,
@@ -319,6 +346,7 @@ ATOMFP_API atomfp_status_t atomfp_feature_space_compare(int64_t n_samples, int64
  *          "fps_features"  farthest-point sampling of the features
  *          "fps_samples"   farthest-point sampling of the samples
  *  selected [n_select] receives 0-based indices in selection order, n_selected how many.
+ * @since 0.1
  */
 ATOMFP_API atomfp_status_t atomfp_feature_select(int64_t n_samples, int64_t n_features, const double* x,
                                                  const char* method, int64_t n_select, int64_t* selected,
@@ -336,17 +364,19 @@ ATOMFP_API atomfp_status_t atomfp_feature_select(int64_t n_samples, int64_t n_fe
 typedef struct atomfp_model_t atomfp_model_t;
 
 /* Reads a model file; ATOMFP_ERROR_IO if it cannot be read, ATOMFP_ERROR_FORMAT if it is not an
- * intact model file of a version this library reads (truncated, corrupted, newer). */
+ * intact model file of a version this library reads (truncated, corrupted, newer). @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_model_load(const char* path, atomfp_model_t** out);
+/* @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_model_save(const atomfp_model_t* model, const char* path);
+/* @since 0.1 */
 ATOMFP_API void atomfp_model_free(atomfp_model_t* model);
 
-/* The descriptor cutoff, Å: neighbour lists need every pair closer than this. */
+/* The descriptor cutoff, Å: neighbour lists need every pair closer than this. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_model_cutoff(const atomfp_model_t* model, double* cutoff);
 
 /* The central species the model has weights for: *n_species is set to their number; species
  * [capacity] receives them (ATOMFP_ERROR_BUFFER_TOO_SMALL if capacity < *n_species; species may be
- * NULL when capacity is 0). */
+ * NULL when capacity is 0). @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_model_species(const atomfp_model_t* model, int32_t* species,
                                                 int64_t capacity, int64_t* n_species);
 
@@ -359,6 +389,7 @@ ATOMFP_API atomfp_status_t atomfp_model_species(const atomfp_model_t* model, int
  *  virial           [3][3], eV: W = -dE/d(strain) = -sum over pairs of r_ij (x) dE/dr_ij; the
  *                   stress is -W / volume
  * A centre whose species the model has no weights for is ATOMFP_ERROR_SPECIES.
+ * @since 0.1
  */
 ATOMFP_API atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, const atomfp_system_t* system,
                                                 double* energy, double* center_energies,
@@ -375,8 +406,9 @@ ATOMFP_API atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, con
  */
 typedef struct atomfp_trainer_t atomfp_trainer_t;
 
-/* The configuration is validated here: unknown keys and bad values are ATOMFP_ERROR_JSON. */
+/* The configuration is validated here: unknown keys and bad values are ATOMFP_ERROR_JSON. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_trainer_create(const char* config_json, atomfp_trainer_t** out);
+/* @since 0.1 */
 ATOMFP_API void atomfp_trainer_free(atomfp_trainer_t* trainer);
 
 /*
@@ -387,6 +419,7 @@ ATOMFP_API void atomfp_trainer_free(atomfp_trainer_t* trainer);
  *  virial     [3][3] eV (W = -dE/d strain), or NULL
  * Non-finite numbers and n_atoms < 1 are ATOMFP_ERROR_INVALID_ARGUMENT; species the descriptor
  * does not handle are reported by atomfp_trainer_train.
+ * @since 0.1
  */
 ATOMFP_API atomfp_status_t atomfp_trainer_add_structure(atomfp_trainer_t* trainer, int64_t n_atoms,
                                                         const double* positions, const int32_t* species,
@@ -394,15 +427,15 @@ ATOMFP_API atomfp_status_t atomfp_trainer_add_structure(atomfp_trainer_t* traine
                                                         const double* energy, const double* forces,
                                                         const double* virial);
 
-/* Number of structures added so far. */
+/* Number of structures added so far. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_trainer_size(const atomfp_trainer_t* trainer, int64_t* n_structures);
 
 /* Fits on every structure added and returns a new model (free it with atomfp_model_free). The
- * trainer keeps its structures: fitting again gives the same model. */
+ * trainer keeps its structures: fitting again gives the same model. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_trainer_train(atomfp_trainer_t* trainer, atomfp_model_t** out);
 
 /* The last fit's summary as JSON (numbers of rows and references, baselines, training errors);
- * ATOMFP_ERROR_INVALID_ARGUMENT before the first fit. Strings as atomfp_descriptor_parameters. */
+ * ATOMFP_ERROR_INVALID_ARGUMENT before the first fit. Strings as atomfp_descriptor_parameters. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_trainer_summary(const atomfp_trainer_t* trainer, char* buffer,
                                                   int64_t buffer_len, int64_t* required_len);
 

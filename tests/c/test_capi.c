@@ -1,6 +1,10 @@
 /* Uses only the public header and the shared library: a C99 host's view of atomfp. */
 #include <atomfp.h>
 
+#ifndef ATOMFP_DEPRECATED
+#error "atomfp.h must define ATOMFP_DEPRECATED for marking functions that will be removed"
+#endif
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
