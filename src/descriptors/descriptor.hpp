@@ -49,7 +49,7 @@ public:
                                      double* neighbour_gradients, Workspace& workspace) const = 0;
 
     // True if contract_environment is implemented: a route to sum_f w_f dF_f/dx_j that never
-    // forms the per-neighbour feature gradients (models contract first, DESIGN.md).
+    // forms the per-neighbour feature gradients (models contract first, docs/design.md).
     virtual bool has_direct_contraction() const { return false; }
 
     // Writes features[n_features] and adds sum_f weights[f] dF_f/dx_j to contracted[3 * slot] for

@@ -1,4 +1,4 @@
-// The overlap-matrix fingerprint (Zhu et al. 2016; Sadeghi et al. 2013; seeds 001 and 004): the
+// The overlap-matrix fingerprint (Zhu et al. 2016; Sadeghi et al. 2013; Parsaeifard & Goedecker 2022; Pozdnyakov et al. 2021): the
 // eigenvalues of the overlap matrix of normalised Gaussian s (or s and p) orbitals, one set per atom
 // of the centre's sphere, with covalent-radius widths and amplitudes (1 - r^2/r_c^2)^n_c that switch
 // atoms off smoothly at the cutoff. "sorted": the eigenvalues in descending order, zero-padded to

@@ -21,7 +21,7 @@ std::vector<double> squared_row_norms(int64_t n, int64_t d, const double* X);
 
 class Kernel {
 public:
-    // {"type": "linear" | "polynomial" | "squared_exponential", "zeta": > 0 (polynomial, default 2),
+    // {"type": "linear" | "polynomial" | "squared_exponential", "zeta": integer 1-64 (polynomial, default 2),
     //  "gamma": > 0 (squared_exponential, default 1)}; unknown keys are errors.
     static Kernel from_json(const json& spec);
     // The same kind with its parameter (zeta or gamma) replaced; the linear kernel has none.
