@@ -3,6 +3,7 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <vector>
@@ -54,9 +55,13 @@ std::string SpecReader::key_name(const std::string& key) const {
     return path_.empty() ? key : path_ + "." + key;
 }
 
-bool SpecReader::has(const std::string& key) const { return object_.contains(key); }
+bool SpecReader::has(const std::string& key) const {
+    asked_.insert(key);
+    return object_.contains(key);
+}
 
 const json& SpecReader::require(const std::string& key) {
+    asked_.insert(key);
     auto it = object_.find(key);
     if (it == object_.end()) fail(Status::json_error, "missing required key '", key_name(key), "'");
     consumed_.insert(key);
@@ -194,9 +199,42 @@ SpecReader SpecReader::object(const std::string& key) {
 
 const json& SpecReader::value(const std::string& key) { return require(key); }
 
+namespace {
+
+// Levenshtein distance (insertions, deletions, substitutions), for suggesting a misspelt key.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+}  // namespace
+
 void SpecReader::finish() const {
     for (auto it = object_.begin(); it != object_.end(); ++it) {
-        if (!consumed_.count(it.key())) fail(Status::json_error, "unknown key '", key_name(it.key()), "'");
+        if (consumed_.count(it.key())) continue;
+        // The keys this object was asked for are the ones it knows; the nearest within a third of
+        // the key's length (at least 1, at most 3 edits) is suggested.
+        const std::string& unknown = it.key();
+        std::string nearest;
+        std::size_t best = std::clamp<std::size_t>(unknown.size() / 3, 1, 3) + 1;
+        if (unknown.size() <= 64) {
+            for (const std::string& known : asked_) {
+                const std::size_t d = edit_distance(unknown, known);
+                if (d < best) best = d, nearest = known;
+            }
+        }
+        if (nearest.empty()) fail(Status::json_error, "unknown key '", key_name(unknown), "'");
+        fail(Status::json_error, "unknown key '", key_name(unknown), "' (did you mean '", nearest, "'?)");
     }
 }
 

@@ -60,6 +60,8 @@ private:
     const json& object_;
     std::string path_;
     std::set<std::string> consumed_;
+    // Every key asked for, present or not: the keys this object knows, for suggestions.
+    mutable std::set<std::string> asked_;
 };
 
 }  // namespace atomfp

@@ -619,3 +619,21 @@ TEST(CApiDescriptor, TypesListsEveryTypeWithItsKeys) {
     for (const std::string& name : names) EXPECT_NE(message.find("\"" + name + "\""), std::string::npos) << name;
     EXPECT_EQ(names.size(), 8u);
 }
+
+// A misspelt key is named with the nearest key the type knows (a few edits away), nothing else.
+TEST(CApiDescriptor, UnknownKeysSuggestTheNearestKnownKey) {
+    const std::pair<const char*, const char*> cases[] = {
+        {R"({"type": "acsf", "species": [14], "cutof": 5})", "unknown key 'cutof' (did you mean 'cutoff'?)"},
+        {R"({"type": "soap_power_spectrum", "species": [14], "max_radail": 5})", "(did you mean 'max_radial'?)"},
+        {R"({"type": "soap_power_spectrum", "species": [14], "atomic_gausian_width": 0.3})",
+         "(did you mean 'atomic_gaussian_width'?)"},
+    };
+    for (const auto& [spec, expected] : cases) {
+        atomfp_descriptor_t* d = nullptr;
+        ASSERT_EQ(atomfp_descriptor_create(spec, &d), ATOMFP_ERROR_JSON) << spec;
+        EXPECT_NE(std::string(atomfp_last_error()).find(expected), std::string::npos) << atomfp_last_error();
+    }
+    atomfp_descriptor_t* d = nullptr;
+    ASSERT_EQ(atomfp_descriptor_create(R"({"type": "acsf", "species": [14], "zzzzzz": 5})", &d), ATOMFP_ERROR_JSON);
+    EXPECT_EQ(std::string(atomfp_last_error()).find("did you mean"), std::string::npos) << atomfp_last_error();
+}
