@@ -3,7 +3,10 @@
 which version it appeared in, every command the tool lists answers --help, and every repository
 path named in the README and docs/ exists.
 
-usage: check_docs.py <repository root> <atomfp executable>
+It also checks that docs/cli.md holds every command's current --help text; with --write it
+regenerates that part of docs/cli.md instead.
+
+usage: check_docs.py <repository root> <atomfp executable> [--write]
 """
 import pathlib
 import re
@@ -42,7 +45,20 @@ for command in commands:
     checks.check(proc.returncode == 0 and "usage: atomfp " + command in proc.stdout,
                  f"atomfp {command} --help (exit {proc.returncode})")
 
-# 3. Repository paths named in backticks in the README and docs/ exist.
+# 3. docs/cli.md ends with every command's --help, generated from the tool itself.
+marker = "<!-- generated: atomfp <command> --help -->\n"
+cli_doc = root / "docs" / "cli.md"
+generated = "".join(f"### atomfp {command}\n\n```\n" + subprocess.run([tool, command, "--help"], capture_output=True,
+                    text=True).stdout.rstrip() + "\n```\n\n" for command in commands)
+text = cli_doc.read_text()
+head = text.split(marker)[0] + marker
+if "--write" in sys.argv:
+    cli_doc.write_text(head + generated)
+    text = cli_doc.read_text()
+checks.check(marker in text and text == head + generated,
+             "docs/cli.md has every command's current --help (regenerate: tests/docs/check_docs.py . build/src/atomfp --write)")
+
+# 4. Repository paths named in backticks in the README and docs/ exist.
 top = ("src/", "include_c/", "docs/", "tests/", "examples/", "interfaces/", "scripts/", "data/", "fortran/", "cmake/")
 named = set()
 for document in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compiles and runs the Fortran program of the README's "Use from Fortran" section and runs the
-Python blocks of its "Use from Python" section (as one program), from the repository root: the documentation must be
-runnable as written. Each snippet must exit with status 0 and print what its comments promise.
+Python blocks of its "Use from Python" section followed by those of docs/bindings.md (as one
+program), from the repository root: the documentation must be runnable as written. Each snippet must exit with status 0 and print what its comments promise.
 
 usage: check_readme_snippets.py <README.md> <work dir> <Fortran compiler> <module dir>
                                 <libatomfp_fortran> <libatomfp>
@@ -24,9 +24,11 @@ def code_blocks(text, language):
     return re.findall(rf"^```{language}\n(.*?)^```", text, re.S | re.M)
 
 
-def python_program(text):
-    """The Python blocks of "Use from Python", one after the other: later blocks use earlier names."""
+def python_program(text, bindings):
+    """The Python blocks of the README's "Use from Python", then those of docs/bindings.md's
+    "Python", one after the other: later blocks use earlier names."""
     python = code_blocks(section(text, "Use from Python"), "python")
+    python += code_blocks(section(bindings + "\n## end\n", "Python"), "python")
     if not python:
         sys.exit("'Use from Python' has no Python block")
     return "\n".join(python)
@@ -63,7 +65,7 @@ def main():
                         r"^ ?rejected: ATOMFP_ERROR_JSON: .*cutoff"], "Fortran snippet")
 
     script = work / "readme_snippet.py"
-    script.write_text(python_program(text))
+    script.write_text(python_program(text, (root / "docs" / "bindings.md").read_text()))
     environment = dict(os.environ, PYTHONPATH=str(root / "interfaces" / "python"), ATOMFP_LIBRARY=library)
     run = subprocess.run([sys.executable, str(script)], cwd=root, env=environment, capture_output=True, text=True,
                          timeout=600)
