@@ -127,6 +127,14 @@ contains
       integer :: major, minor, patch, ierr
       character(len=32) :: expected
       character(len=:), allocatable :: kernels
+      integer :: k
+      integer, parameter :: status_codes(11) = [ATOMFP_OK, ATOMFP_ERROR_INVALID_ARGUMENT, ATOMFP_ERROR_JSON, &
+         ATOMFP_ERROR_BUFFER_TOO_SMALL, ATOMFP_ERROR_NEIGHBOURS, ATOMFP_ERROR_IO, ATOMFP_ERROR_FORMAT, &
+         ATOMFP_ERROR_LINALG, ATOMFP_ERROR_OUT_OF_MEMORY, ATOMFP_ERROR_SPECIES, ATOMFP_ERROR_INTERNAL]
+      character(len=*), parameter :: status_names(11) = [character(len=29) :: "ATOMFP_OK", &
+         "ATOMFP_ERROR_INVALID_ARGUMENT", "ATOMFP_ERROR_JSON", "ATOMFP_ERROR_BUFFER_TOO_SMALL", &
+         "ATOMFP_ERROR_NEIGHBOURS", "ATOMFP_ERROR_IO", "ATOMFP_ERROR_FORMAT", "ATOMFP_ERROR_LINALG", &
+         "ATOMFP_ERROR_OUT_OF_MEMORY", "ATOMFP_ERROR_SPECIES", "ATOMFP_ERROR_INTERNAL"]
       call atomfp_version(major, minor, patch, ierr)
       call check(ierr == ATOMFP_OK, "atomfp_version returns ATOMFP_OK")
       write (expected, '(i0, ".", i0, ".", i0)') major, minor, patch
@@ -136,22 +144,10 @@ contains
       kernels = atomfp_simd_kernels()
       call check(kernels == "avx2" .or. index(kernels, "baseline") == 1, "atomfp_simd_kernels")
       ! Every constant of the module names the code the library gives that name.
-      call check(atomfp_status_name(ATOMFP_OK) == "ATOMFP_OK", "ATOMFP_OK matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_INVALID_ARGUMENT) == "ATOMFP_ERROR_INVALID_ARGUMENT", &
-                 "ATOMFP_ERROR_INVALID_ARGUMENT matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_JSON) == "ATOMFP_ERROR_JSON", "ATOMFP_ERROR_JSON matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_BUFFER_TOO_SMALL) == "ATOMFP_ERROR_BUFFER_TOO_SMALL", &
-                 "ATOMFP_ERROR_BUFFER_TOO_SMALL matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_NEIGHBOURS) == "ATOMFP_ERROR_NEIGHBOURS", &
-                 "ATOMFP_ERROR_NEIGHBOURS matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_IO) == "ATOMFP_ERROR_IO", "ATOMFP_ERROR_IO matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_FORMAT) == "ATOMFP_ERROR_FORMAT", "ATOMFP_ERROR_FORMAT matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_LINALG) == "ATOMFP_ERROR_LINALG", "ATOMFP_ERROR_LINALG matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_OUT_OF_MEMORY) == "ATOMFP_ERROR_OUT_OF_MEMORY", &
-                 "ATOMFP_ERROR_OUT_OF_MEMORY matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_SPECIES) == "ATOMFP_ERROR_SPECIES", "ATOMFP_ERROR_SPECIES matches the library")
-      call check(atomfp_status_name(ATOMFP_ERROR_INTERNAL) == "ATOMFP_ERROR_INTERNAL", &
-                 "ATOMFP_ERROR_INTERNAL matches the library")
+      do k = 1, size(status_codes)
+         call check(atomfp_status_name(status_codes(k)) == trim(status_names(k)), &
+                    trim(status_names(k))//" matches the library")
+      end do
    end subroutine
 
    subroutine test_descriptor_against_c()
