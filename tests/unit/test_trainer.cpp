@@ -41,12 +41,8 @@ Frame frame_of(const Structure& s) {
 
 // E = sum_c a . F_c and F_j = -dE/dx_j from the explicit gradient blocks.
 void label_linear(Frame& f, const Descriptor& d, const std::vector<double>& a) {
-    Structure s;
-    s.species = f.species;
-    s.positions = f.positions;
-    s.cell.assign(f.cell->begin(), f.cell->end());
-    const NeighbourList list = neighbour_list(s, d.cutoff());
-    const int64_t nf = d.feature_count(), n = s.size();
+    const NeighbourList list = neighbours_of(f, d.cutoff());
+    const int64_t nf = d.feature_count(), n = f.size();
     const auto features = features_of(d, list.view());
     const auto per_atom = per_atom_gradients(list.view(), gradients_of(d, list.view()), nf, n);
     double e = 0.0;
@@ -96,11 +92,7 @@ TEST(Trainer, RecoversATargetLinearInTheFeatures) {
     EXPECT_EQ(summary.n_force_rows, 30 * 24);
     EXPECT_LT(summary.training.energy_rmse_per_atom, 1e-6);
     for (const Frame& f : test) {
-        Structure s;
-        s.species = f.species;
-        s.positions = f.positions;
-        s.cell.assign(f.cell->begin(), f.cell->end());
-        const NeighbourList list = neighbour_list(s, model.cutoff());
+        const NeighbourList list = neighbours_of(f, model.cutoff());
         double energy = 0.0;
         std::vector<double> forces(f.forces.size());
         model.predict(list.view(), &energy, nullptr, forces.data(), nullptr);
@@ -204,11 +196,7 @@ TEST(Trainer, KernelRidgeRegressionMatchesADirectSolve) {
 
     // The same regression written out: structure kernel by a double loop, Gaussian elimination.
     auto environments = [&](const Frame& f) {
-        Structure s;
-        s.species = f.species;
-        s.positions = f.positions;
-        s.cell.assign(f.cell->begin(), f.cell->end());
-        return features_of(*d, neighbour_list(s, d->cutoff()).view());
+        return features_of(*d, neighbours_of(f, d->cutoff()).view());
     };
     auto structure_kernel = [&](const Frame& A, const std::vector<double>& FA, const Frame& B, const std::vector<double>& FB) {
         double sum = 0.0;
@@ -245,12 +233,8 @@ TEST(Trainer, KernelRidgeRegressionMatchesADirectSolve) {
         const std::vector<double> FB = environments(f);
         double expected = baseline(f);
         for (int64_t i = 0; i < n; ++i) expected += M[i][n] / M[i][i] * structure_kernel(f, FB, train[i], F[i]);
-        Structure s;
-        s.species = f.species;
-        s.positions = f.positions;
-        s.cell.assign(f.cell->begin(), f.cell->end());
         double energy = 0.0;
-        model.predict(neighbour_list(s, model.cutoff()).view(), &energy, nullptr, nullptr, nullptr);
+        model.predict(neighbours_of(f, model.cutoff()).view(), &energy, nullptr, nullptr, nullptr);
         EXPECT_NEAR(energy, expected, 1e-9 * std::abs(expected));
     }
     TrainingSettings with_forces = settings;
@@ -531,10 +515,7 @@ TEST(Trainer, LearnsOnlyTheListedCentralSpecies) {
         f.positions = {0.0, 0.0, 0.0};
         for (const auto& v : tetrahedron)
             for (int k = 0; k < 3; ++k) f.positions.push_back(1.09 / std::sqrt(3.0) * v[k] + normal(generator));
-        Structure s;
-        s.species = f.species;
-        s.positions = f.positions;
-        const NeighbourList list = neighbour_list(s, d->cutoff());
+        const NeighbourList list = neighbours_of(f, d->cutoff());
         const auto features = features_of(*d, list.view());
         const auto per_atom = per_atom_gradients(list.view(), gradients_of(*d, list.view()), nf, 5);
         f.energy = 0.0;
@@ -560,10 +541,7 @@ TEST(Trainer, LearnsOnlyTheListedCentralSpecies) {
     EXPECT_EQ(summary.n_sparse.at(1), 0);
     ASSERT_EQ(model.species(), (std::vector<int32_t>{1, 6}));
     for (const Frame& f : test_set) {
-        Structure s;
-        s.species = f.species;
-        s.positions = f.positions;
-        const NeighbourList list = neighbour_list(s, model.cutoff());
+        const NeighbourList list = neighbours_of(f, model.cutoff());
         double energy = 0.0, centres[5];
         std::vector<double> forces(15);
         model.predict(list.view(), &energy, centres, forces.data(), nullptr);
@@ -579,10 +557,7 @@ TEST(Trainer, LearnsOnlyTheListedCentralSpecies) {
     std::remove(path.c_str());
     ASSERT_EQ(loaded.species(), model.species());
     {
-        Structure s;
-        s.species = test_set[0].species;
-        s.positions = test_set[0].positions;
-        const NeighbourList list = neighbour_list(s, model.cutoff());
+        const NeighbourList list = neighbours_of(test_set[0], model.cutoff());
         double e1 = 0.0, e2 = 0.0;
         model.predict(list.view(), &e1, nullptr, nullptr, nullptr);
         loaded.predict(list.view(), &e2, nullptr, nullptr, nullptr);
