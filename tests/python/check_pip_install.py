@@ -41,7 +41,7 @@ result = run([python, "-m", "pip", "install", *pip_options, root], env=bundle)
 checks.check(result.returncode == 0, "pip install . into the venv (offline, no build isolation)")
 
 script = work / "readme_python.py"
-script.write_text(python_program((root / "README.md").read_text()) +
+script.write_text(python_program((root / "README.md").read_text(), (root / "docs" / "bindings.md").read_text()) +
                   "\nimport atomfp._capi\nprint('library', atomfp._capi.lib._name)\n")
 result = run([python, script], cwd=root)
 checks.check(result.returncode == 0, "the README's Python program runs in the venv")
