@@ -269,21 +269,23 @@ Model finish(Model model, const std::vector<Frame>& frames, const TrainingData& 
 
 }  // namespace
 
-Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary,
-                       const TrainingCommunicator& communicator) {
-    TrainingSummary report;
-    TrainingData data = prepare(frames, settings, report, communicator);
-    // Plain variables: lambdas below use them (structured bindings cannot be captured in C++17).
-    const std::pair<std::size_t, std::size_t> own_range = slice(frames.size(), communicator);
-    const std::size_t begin = own_range.first, end = own_range.second;
-    const Descriptor& descriptor = *data.descriptor;
+// The reference environments of every species (farthest-point sampling or CUR over the pooled
+// features of all processes), and where each species' weights sit in the weight vector.
+struct SparseSet {
+    std::vector<SpeciesWeights> blocks;           // species, baseline and references as given
+    std::vector<std::vector<double>> references;  // the same, prepared for the kernel
+    std::vector<int64_t> offset;                  // species s owns weights [offset[s], offset[s + 1])
+};
+
+SparseSet select_sparse_points(const std::vector<Frame>& frames, TrainingData& data, const TrainingSettings& settings,
+                               TrainingSummary& report, const TrainingCommunicator& communicator) {
+    const auto [begin, end] = slice(frames.size(), communicator);
     const int64_t nf = data.n_features;
     const std::vector<int32_t>& species = data.species;
     const std::size_t n_species = species.size();
     const std::vector<std::shared_ptr<const Prepared>>& prepared = data.prepared;
     auto species_index = [&](int32_t z) { return data.species_index(z); };
     std::map<int32_t, double>& baselines = data.baselines;
-
     // Features pooled per species for the sparse selection, gathered in structure order.
     std::vector<std::vector<double>> pools(n_species);
     for (std::size_t a = begin; a < end; ++a) {
@@ -294,9 +296,13 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         }
     }
     for (auto& pool : pools) pool = communicator.gather(pool);
-    std::vector<SpeciesWeights> blocks(n_species);
-    std::vector<std::vector<double>> references(n_species);  // prepared for the kernel
-    std::vector<int64_t> offset(n_species + 1, 0);
+    SparseSet sparse;
+    std::vector<SpeciesWeights>& blocks = sparse.blocks;
+    std::vector<std::vector<double>>& references = sparse.references;
+    std::vector<int64_t>& offset = sparse.offset;
+    blocks.resize(n_species);
+    references.resize(n_species);
+    offset.assign(n_species + 1, 0);
     for (std::size_t s = 0; s < n_species; ++s) {
         const int64_t pool_size = static_cast<int64_t>(pools[s].size()) / nf;
         // The polynomial kernel compares directions, so directions are what FPS spreads out.
@@ -321,12 +327,34 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         offset[s + 1] = offset[s] + static_cast<int64_t>(chosen.size());
         report.n_sparse[species[s]] = static_cast<int64_t>(chosen.size());
     }
-    const int64_t M = offset[n_species];
+    return sparse;
+}
+
+// The rows of the sparse-GPR least-squares problem: the prior, and each structure's energy, force
+// and virial rows.
+struct DesignRows {
+    const std::vector<Frame>& frames;
+    const TrainingSettings& settings;
+    TrainingData& data;
+    const SparseSet& sparse;
+    TrainingSummary& report;
+    std::size_t begin, end;  // this process's structures (for progress)
+
+    const Descriptor& descriptor = *data.descriptor;
+    const int64_t nf = data.n_features;
+    const std::size_t n_species = data.species.size();
+    const std::vector<std::shared_ptr<const Prepared>>& prepared = data.prepared;
+    std::map<int32_t, double>& baselines = data.baselines;
+    const std::vector<std::vector<double>>& references = sparse.references;
+    const std::vector<int64_t>& offset = sparse.offset;
+    const int64_t M = sparse.offset.back();
+
+    std::size_t species_index(int32_t z) const { return data.species_index(z); }
 
     // The least-squares system: the prior w^T K_MM w as rows K_MM^(1/2) (block-diagonal over
     // species, from its eigendecomposition), a jitter sqrt(jitter * mean diag K_MM) I that keeps
     // R invertible when K_MM is singular, then the scaled data rows of every structure.
-    auto add_prior_rows = [&](LeastSquares& system) {
+    void add_prior_rows(LeastSquares& system) const {
         for (std::size_t s = 0; s < n_species; ++s) {
             const int64_t m = offset[s + 1] - offset[s];
             if (m == 0) continue;
@@ -343,10 +371,10 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
             }
             system.add_rows(2 * m, rows.data(), zeros.data());
         }
-    };
+    }
 
     // Per structure, the design rows (energy, forces, virial) scaled by 1/sigma.
-    auto add_structure_rows = [&](std::size_t a, LeastSquares& system) {
+    void add_structure_rows(std::size_t a, LeastSquares& system) const {
         const Frame& frame = frames[a];
         const SystemView view = prepared[a]->list.view();
         const int64_t n = frame.size();
@@ -424,7 +452,20 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         }
         system.add_rows(rows, phi.data(), target.data());
         if (settings.progress) settings.progress("design rows", static_cast<int64_t>(a + 1 - begin), static_cast<int64_t>(end - begin));
-    };
+    }
+};
+
+Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary,
+                       const TrainingCommunicator& communicator) {
+    TrainingSummary report;
+    TrainingData data = prepare(frames, settings, report, communicator);
+    SparseSet sparse = select_sparse_points(frames, data, settings, report, communicator);
+    const auto [begin, end] = slice(frames.size(), communicator);
+    const DesignRows design{frames, settings, data, sparse, report, begin, end};
+    const int64_t M = design.M;
+    const std::size_t n_species = data.species.size();
+    std::vector<SpeciesWeights>& blocks = sparse.blocks;
+    const std::vector<int64_t>& offset = sparse.offset;
 
     // Slice by slice (the prior in slice 0), each slice's factor; the factors combined in slice order.
     LeastSquares system(M);
@@ -441,9 +482,9 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     const auto [first_slice, end_slice] = process_slices(communicator);
     for (int sl = first_slice; sl < end_slice; ++sl) {
         LeastSquares part(M);
-        if (sl == 0) add_prior_rows(part);
+        if (sl == 0) design.add_prior_rows(part);
         const auto [slice_begin, slice_end] = slice_structures(frames.size(), sl, reduction_slices(communicator));
-        for (std::size_t a = slice_begin; a < slice_end; ++a) add_structure_rows(a, part);
+        for (std::size_t a = slice_begin; a < slice_end; ++a) design.add_structure_rows(a, part);
         if (part.rows_added() == 0) continue;
         const std::vector<double> factor = part.factor();
         if (communicator.size() == 1) {
