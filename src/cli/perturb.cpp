@@ -91,6 +91,103 @@ std::vector<double> read_pattern(const std::string& path, int64_t n_atoms) {
     return pattern;
 }
 
+// The path --kind asks for, around centre `input.center` of `system` (whose positions are the
+// reference); `one` is that centre alone, `first` the descriptor whose modes --kind mode follows.
+Perturbation perturbation_from_arguments(const Arguments& args, const CentreInput& input, const SystemView& system,
+                                         const SystemView& one, const Descriptor& first, std::mt19937_64& generator) {
+    const std::string kind = args.value("--kind");
+    Perturbation perturbation;
+    const std::vector<int64_t> atom = parse_index_list(args.value("--atom", std::to_string(input.center)));
+    if (atom.size() != 1 || atom[0] >= input.frame.size()) fail(Status::invalid_argument, "--atom takes one atom index of the frame");
+    perturbation.atom = atom[0];
+    if (kind == "radial" || kind == "tangential") {
+        if (!args.has("--atom")) fail(Status::invalid_argument, "--kind ", kind, " needs --atom J, a neighbour of the centre");
+        bond_to_neighbour(one, 0, perturbation.atom, perturbation.bond);
+        perturbation.kind = kind == "radial" ? PerturbationKind::radial : PerturbationKind::tangential;
+    } else if (kind == "translation") {
+        perturbation.kind = PerturbationKind::translation;
+    } else if (kind == "mode") {
+        perturbation.kind = PerturbationKind::pattern;
+        const std::vector<int64_t> mode = parse_index_list(args.value("--mode", "0"));
+        if (mode.size() != 1) fail(Status::invalid_argument, "--mode takes one index");
+        perturbation.pattern = environment_mode_pattern(first, system, input.center, mode[0]);
+    } else if (kind == "pattern") {
+        if (!args.has("--pattern")) fail(Status::invalid_argument, "--kind pattern needs --pattern FILE");
+        perturbation.kind = PerturbationKind::pattern;
+        perturbation.pattern = read_pattern(args.value("--pattern"), input.frame.size());
+    } else {
+        fail(Status::invalid_argument, "--kind '", kind, "' is not radial, tangential, translation, mode or pattern");
+    }
+    const std::vector<double> direction = parse_direction(args.value("--direction", "1,0,0"), generator);
+    std::copy(direction.begin(), direction.end(), perturbation.direction);
+    return perturbation;
+}
+
+// prefix.csv: t, then |F(t) - F(0)| and the projected change of every descriptor.
+void write_curves(const std::string& prefix, const std::vector<std::string>& names, const std::vector<double>& amplitudes,
+                  const std::vector<PerturbationCurve>& curves) {
+    const std::size_t nd = curves.size(), nt = amplitudes.size();
+    std::ofstream out(prefix + ".csv");
+    if (!out) fail(Status::io, "cannot open '", prefix, ".csv' for writing");
+    out << "t";
+    for (const auto& name : names) out << ",change_" << name;
+    for (const auto& name : names) out << ",projected_" << name;
+    out << "\n";
+    out.precision(12);
+    for (std::size_t k = 0; k < nt; ++k) {
+        out << amplitudes[k];
+        for (std::size_t d = 0; d < nd; ++d) out << "," << curves[d].change[k];
+        for (std::size_t d = 0; d < nd; ++d) out << "," << curves[d].projected[k];
+        out << "\n";
+    }
+    if (!out) fail(Status::io, "cannot write '", prefix, ".csv'");
+}
+
+// The log-log change of every descriptor with its slope, and with --symmetric the projected change.
+Figure curve_figure(const std::string& title, const std::vector<std::string>& names, const std::vector<double>& amplitudes,
+                    const std::vector<PerturbationCurve>& curves, bool symmetric, double t_max) {
+    const std::size_t nd = curves.size(), nt = amplitudes.size();
+    Figure figure;
+    figure.title = title;
+    Panel loglog{"Descriptor change", "t / Å", "|F(t) - F(0)|", true, true, false, {}};
+    for (std::size_t d = 0; d < nd; ++d) {
+        Series s;
+        char label[128];
+        std::snprintf(label, sizeof label, "%s (slope %.2f)", names[d].c_str(), curves[d].slope);
+        s.label = label;
+        s.style = Series::Style::line_and_markers;
+        for (std::size_t k = 0; k < nt; ++k) {
+            if (amplitudes[k] > 0.0 && curves[d].change[k] > curves[d].noise_floor) {
+                s.x.push_back(amplitudes[k]);
+                s.y.push_back(curves[d].change[k]);
+            }
+        }
+        loglog.series.push_back(std::move(s));
+    }
+    figure.panels.push_back(std::move(loglog));
+    if (symmetric) {
+        Panel signed_panel{"Change along the path's feature direction (eq 15)", "t / Å", "projected change", false, false,
+                           false, {}};
+        for (std::size_t d = 0; d < nd; ++d) {
+            Series s;
+            s.label = names[d];
+            // Linear axes show the small-t shape only where t is comparable to the largest.
+            for (std::size_t k = 0; k < nt; ++k) {
+                if (std::abs(amplitudes[k]) >= 1e-3 * t_max) {
+                    s.x.push_back(amplitudes[k]);
+                    const std::vector<double>& p = curves[d].projected;
+                    s.y.push_back(p[k] / std::max(std::abs(p.front()), std::abs(p.back())));
+                }
+            }
+            signed_panel.series.push_back(std::move(s));
+        }
+        signed_panel.y_label = "projected change / its value at |t| = t_max";
+        figure.panels.push_back(std::move(signed_panel));
+        figure.columns = 2;
+    }
+    return figure;
+}
+
 }  // namespace
 
 int perturb(int argc, char** argv) {
@@ -141,30 +238,7 @@ int perturb(int argc, char** argv) {
         const SystemView one = centre.view();
         const SystemView observed = args.flag("--all-centres") ? system : one;
 
-        Perturbation perturbation;
-        const std::vector<int64_t> atom = parse_index_list(args.value("--atom", std::to_string(input.center)));
-        if (atom.size() != 1 || atom[0] >= input.frame.size()) fail(Status::invalid_argument, "--atom takes one atom index of the frame");
-        perturbation.atom = atom[0];
-        if (kind == "radial" || kind == "tangential") {
-            if (!args.has("--atom")) fail(Status::invalid_argument, "--kind ", kind, " needs --atom J, a neighbour of the centre");
-            bond_to_neighbour(one, 0, perturbation.atom, perturbation.bond);
-            perturbation.kind = kind == "radial" ? PerturbationKind::radial : PerturbationKind::tangential;
-        } else if (kind == "translation") {
-            perturbation.kind = PerturbationKind::translation;
-        } else if (kind == "mode") {
-            perturbation.kind = PerturbationKind::pattern;
-            const std::vector<int64_t> mode = parse_index_list(args.value("--mode", "0"));
-            if (mode.size() != 1) fail(Status::invalid_argument, "--mode takes one index");
-            perturbation.pattern = environment_mode_pattern(*descriptors[0], system, input.center, mode[0]);
-        } else if (kind == "pattern") {
-            if (!args.has("--pattern")) fail(Status::invalid_argument, "--kind pattern needs --pattern FILE");
-            perturbation.kind = PerturbationKind::pattern;
-            perturbation.pattern = read_pattern(args.value("--pattern"), input.frame.size());
-        } else {
-            fail(Status::invalid_argument, "--kind '", kind, "' is not radial, tangential, translation, mode or pattern");
-        }
-        const std::vector<double> direction = parse_direction(args.value("--direction", "1,0,0"), generator);
-        std::copy(direction.begin(), direction.end(), perturbation.direction);
+        const Perturbation perturbation = perturbation_from_arguments(args, input, system, one, *descriptors[0], generator);
 
         std::vector<double> amplitudes = log_amplitudes(t_min, t_max, static_cast<int>(per_decade));
         if (args.flag("--symmetric")) {
@@ -172,77 +246,20 @@ int perturb(int argc, char** argv) {
             for (auto it = amplitudes.rbegin(); it != amplitudes.rend(); ++it) negative.push_back(-*it);
             amplitudes.insert(amplitudes.begin(), negative.begin(), negative.end());
         }
-        const std::size_t nd = descriptors.size(), nt = amplitudes.size();
-        std::vector<std::vector<double>> change(nd, std::vector<double>(nt)), projected(nd, std::vector<double>(nt));
-        std::vector<double> slope(nd), floor(nd);
-        for (std::size_t d = 0; d < nd; ++d) {
-            const PerturbationCurve curve =
-                perturbation_curve(*descriptors[d], observed, perturbation, amplitudes, fit_max, std::max(1e-4, t_min));
-            change[d] = curve.change;
-            projected[d] = curve.projected;
-            floor[d] = curve.noise_floor;
-            slope[d] = curve.slope;
+        std::vector<PerturbationCurve> curves;
+        for (const auto& descriptor : descriptors) {
+            curves.push_back(perturbation_curve(*descriptor, observed, perturbation, amplitudes, fit_max, std::max(1e-4, t_min)));
         }
-
-        {
-            std::ofstream out(prefix + ".csv");
-            if (!out) fail(Status::io, "cannot open '", prefix, ".csv' for writing");
-            out << "t";
-            for (const auto& name : names) out << ",change_" << name;
-            for (const auto& name : names) out << ",projected_" << name;
-            out << "\n";
-            out.precision(12);
-            for (std::size_t k = 0; k < nt; ++k) {
-                out << amplitudes[k];
-                for (std::size_t d = 0; d < nd; ++d) out << "," << change[d][k];
-                for (std::size_t d = 0; d < nd; ++d) out << "," << projected[d][k];
-                out << "\n";
-            }
-            if (!out) fail(Status::io, "cannot write '", prefix, ".csv'");
-        }
-        Figure figure;
-        figure.title = kind + " perturbation around centre " + std::to_string(input.center);
-        Panel loglog{"Descriptor change", "t / Å", "|F(t) - F(0)|", true, true, false, {}};
-        for (std::size_t d = 0; d < nd; ++d) {
-            Series s;
-            char label[128];
-            std::snprintf(label, sizeof label, "%s (slope %.2f)", names[d].c_str(), slope[d]);
-            s.label = label;
-            s.style = Series::Style::line_and_markers;
-            for (std::size_t k = 0; k < nt; ++k) {
-                if (amplitudes[k] > 0.0 && change[d][k] > floor[d]) {
-                    s.x.push_back(amplitudes[k]);
-                    s.y.push_back(change[d][k]);
-                }
-            }
-            loglog.series.push_back(std::move(s));
-        }
-        figure.panels.push_back(std::move(loglog));
-        if (args.flag("--symmetric")) {
-            Panel signed_panel{"Change along the path's feature direction (eq 15)", "t / Å", "projected change", false, false,
-                               false, {}};
-            for (std::size_t d = 0; d < nd; ++d) {
-                Series s;
-                s.label = names[d];
-                // Linear axes show the small-t shape only where t is comparable to the largest.
-                for (std::size_t k = 0; k < nt; ++k) {
-                    if (std::abs(amplitudes[k]) >= 1e-3 * t_max) {
-                        s.x.push_back(amplitudes[k]);
-                        s.y.push_back(projected[d][k] / std::max(std::abs(projected[d].front()), std::abs(projected[d].back())));
-                    }
-                }
-                signed_panel.series.push_back(std::move(s));
-            }
-            signed_panel.y_label = "projected change / its value at |t| = t_max";
-            figure.panels.push_back(std::move(signed_panel));
-            figure.columns = 2;
-        }
-        write_svg(prefix + ".svg", figure);
+        write_curves(prefix, names, amplitudes, curves);
+        write_svg(prefix + ".svg", curve_figure(kind + " perturbation around centre " + std::to_string(input.center), names,
+                                                amplitudes, curves, args.flag("--symmetric"), t_max));
 
         std::printf("atomfp perturb: %s perturbation around centre %lld, t = %.3g ... %.3g A, slope fitted over t <= %.3g\n",
                     kind.c_str(), static_cast<long long>(input.center), t_min, t_max, fit_max);
         std::printf("  %-28s %10s %14s\n", "descriptor", "slope", "|dF| at t_max");
-        for (std::size_t d = 0; d < nd; ++d) std::printf("  %-28s %10.3f %14.4e\n", names[d].c_str(), slope[d], change[d].back());
+        for (std::size_t d = 0; d < curves.size(); ++d) {
+            std::printf("  %-28s %10.3f %14.4e\n", names[d].c_str(), curves[d].slope, curves[d].change.back());
+        }
         std::printf("  wrote %s.csv, %s.svg\n", prefix.c_str(), prefix.c_str());
         return 0;
     } catch (const std::exception& e) {
