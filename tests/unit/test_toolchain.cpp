@@ -22,13 +22,13 @@ __attribute__((noinline)) std::vector<double> occupations() { return std::vector
 #endif
 
 // The copy the loader picks on this CPU, as the library's dispatched kernels are built.
-TEST_CLONES __attribute__((noinline)) std::vector<double> occupations_dispatched() {
+TEST_CLONES std::vector<double> occupations_dispatched() {
     return std::vector<double>({1, 1, 1, 1, 0, 0, 0, 0});
 }
 
 // out = y^T W for the small kernel with `lanes`, from a function compiled like the dispatched ones.
-TEST_CLONES __attribute__((noinline)) void products(bool four_lanes, int64_t n, const double* y, const double* w,
-                                                    int width, double* out) {
+TEST_CLONES void products(bool four_lanes, int64_t n, const double* y, const double* w,
+                        int width, double* out) {
     if (four_lanes) {
         atomfp::accumulate_products<4>(n, y, 1, w, width, out, width);
     } else {
