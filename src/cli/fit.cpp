@@ -37,7 +37,7 @@ const char* fit_usage =
     "use_energies, use_forces, use_virials, baselines ({\"Si\": -158.4}; default: fitted),\n"
     "learned_species ([\"C\"]: only these centres carry learned energies), selection (\"fps\" or\n"
     "\"cur\"), jitter.\n"
-    "See README, 'Kernel models'. Under mpirun (a build with ATOMFP_ENABLE_MPI=ON) the structures are\n"
+    "See docs/models.md. Under mpirun (a build with ATOMFP_ENABLE_MPI=ON) the structures are\n"
     "shared between the processes; rank 0 prints and writes the model.\n";
 
 void print_errors(const char* label, const ErrorMetrics& m) {
