@@ -17,7 +17,7 @@ cmake --build build -j "$jobs"
 (cd build && ctest -j "$jobs" --output-on-failure)
 
 # Without run-time dispatch here, so that the baseline copies of the dispatched kernels are tested
-# on CPUs with AVX2 as well (the release and clang builds run the AVX2 copies there).
+# on CPUs with AVX2 as well (the release build runs the AVX2 copies there; clang builds have none).
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests (baseline kernels)"
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATOMFP_SANITIZE=ON -DATOMFP_BUILD_BENCHMARKS=OFF \
   -DATOMFP_RUNTIME_DISPATCH=OFF

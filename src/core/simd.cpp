@@ -3,7 +3,7 @@
 namespace atomfp {
 
 bool avx2_kernels_selected() {
-#if defined(ATOMFP_RUNTIME_DISPATCH) && defined(__x86_64__) && defined(__GNUC__)
+#if ATOMFP_MULTIVERSIONING
     static const bool selected = [] {
         // The same test the multiversioning resolver makes.
         __builtin_cpu_init();
@@ -16,7 +16,7 @@ bool avx2_kernels_selected() {
 }
 
 const char* simd_kernels() {
-#if defined(ATOMFP_RUNTIME_DISPATCH) && defined(__x86_64__) && defined(__GNUC__)
+#if ATOMFP_MULTIVERSIONING
     return avx2_kernels_selected() ? "avx2" : "baseline";
 #else
     return "baseline (dispatch disabled)";

@@ -15,7 +15,7 @@ namespace {
 
 __attribute__((noinline)) std::vector<double> occupations() { return std::vector<double>({1, 1, 1, 1, 0, 0, 0, 0}); }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if ATOMFP_MULTIVERSIONING
 #define TEST_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define TEST_CLONES
