@@ -2,14 +2,16 @@
 // (SSE2) so that one binary runs everywhere and no build depends on how a compiler treats the
 // newest instruction sets (GCC 12 miscompiles some code at -march=x86-64-v4, see docs/design.md).
 // Functions marked ATOMFP_DISPATCHED are compiled twice, for baseline and for AVX2, and the loader
-// picks the AVX2 copy on CPUs that have it (GCC/Clang function multiversioning, an ifunc).
+// picks the AVX2 copy on CPUs that have it (GCC function multiversioning, an ifunc). The attribute
+// goes on the definition only: on a declaration, callers in other files would call the copies
+// directly, and those are local to the defining file.
 //
-// AVX2 rather than a named micro-architecture level, because Clang 14 multiversions on features
-// only; AVX-512 copies are not built: the measured gain of AVX2 over SSE2 on these kernels is small
-// (docs/design.md, "SIMD") and AVX-512 is where the known miscompilation lives.
+// AVX2 rather than a named micro-architecture level, which keeps the door open for Clang (it
+// multiversions on features only); AVX-512 copies are not built: the measured gain of AVX2 over
+// SSE2 on these kernels is small (docs/design.md, "SIMD") and AVX-512 is where the known
+// miscompilation lives.
 #pragma once
 
-//
 // GCC only: with Clang 14's multiversioning the sanitizer suite failed inside the SOAP contraction
 // (UBSan: an empty per-neighbour table read after the dispatched expansion), a fault not yet
 // understood, so Clang builds keep the baseline code.
@@ -20,11 +22,6 @@
 #define ATOMFP_MULTIVERSIONING 0
 #define ATOMFP_DISPATCHED
 #endif
-
-// For the declaration in a header: GCC wants the attribute on the definition only (with it on a
-// declaration, callers in other files call the copies directly, and those are local to the
-// defining file).
-#define ATOMFP_DISPATCHED_DECLARATION
 
 namespace atomfp {
 

@@ -1,6 +1,7 @@
 #include "core/spherical_harmonics.hpp"
 
 #include "core/error.hpp"
+#include "core/simd.hpp"
 
 #include <cmath>
 

@@ -7,8 +7,6 @@
 // the z axis are ordinary.
 #pragma once
 
-#include "core/simd.hpp"
-
 #include <vector>
 
 namespace atomfp {
@@ -25,7 +23,7 @@ public:
 
     // u must be a unit vector. values[size()]; if gradients is not NULL it receives
     // gradients[3][size()] = d Y_lm(r / |r|) / d r at |r| = 1 (divide by |r| for other lengths).
-    ATOMFP_DISPATCHED_DECLARATION void evaluate(const double u[3], double* values, double* gradients) const;
+    void evaluate(const double u[3], double* values, double* gradients) const;
 
 private:
     int max_l_;

@@ -3,6 +3,7 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/scratch.hpp"
+#include "core/simd.hpp"
 #include "core/small_kernels.hpp"
 
 #include <algorithm>

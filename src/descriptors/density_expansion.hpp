@@ -8,7 +8,6 @@
 
 #include "core/cutoff.hpp"
 #include "core/json_spec.hpp"
-#include "core/simd.hpp"
 #include "core/species_list.hpp"
 #include "core/spherical_harmonics.hpp"
 #include "core/system.hpp"
@@ -67,7 +66,7 @@ public:
 
     // coefficients [lm][n_channels] (channel fastest). `factors` is scratch; with_gradients = true
     // keeps one set per neighbour for the gradient contractions.
-    ATOMFP_DISPATCHED_DECLARATION void expand(const Environment& environment, double* coefficients, NeighbourFactors& factors,
+    void expand(const Environment& environment, double* coefficients, NeighbourFactors& factors,
                 bool with_gradients) const;
 
     // dc/dr_j for one neighbour from its factors: out [3][lm][n_channels], overwritten.

@@ -1,6 +1,7 @@
 #include "descriptors/soap.hpp"
 
 #include "core/blas.hpp"
+#include "core/simd.hpp"
 #include "core/small_kernels.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"

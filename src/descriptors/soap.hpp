@@ -7,7 +7,6 @@
 // environment's vector by its Euclidean norm.
 #pragma once
 
-#include "core/simd.hpp"
 #include "descriptors/density_expansion.hpp"
 #include "descriptors/descriptor.hpp"
 
@@ -85,7 +84,7 @@ public:
 private:
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
-    ATOMFP_DISPATCHED_DECLARATION void power_spectrum(const double* c, int64_t n, double* features, double* const* blocks,
+    void power_spectrum(const double* c, int64_t n, double* features, double* const* blocks,
                         SoapWorkspace& workspace) const;
     void coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& workspace) const override;
     std::vector<std::pair<int, int>> pairs_;  // channel pairs k <= k'
