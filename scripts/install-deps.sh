@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config gfortran
-  libopenblas-openmp-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
+  libopenblas-openmp-dev nlohmann-json3-dev libcli11-dev libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libomp-14-dev
   python3-numpy python3-ase python3-pip python3-venv python3-setuptools python3-wheel zlib1g-dev

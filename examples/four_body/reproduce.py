@@ -106,7 +106,7 @@ write_xyz(os.path.join(out, "start.extxyz"), [start])
 manifold = {}
 for traced in TRACED:
     prefix = os.path.join(out, f"manifold_{traced}")
-    atomfp("manifold", "--spec", spec_path(traced), "--center", "0", os.path.join(out, "start.extxyz"), "-o", prefix,
+    atomfp("manifold", "--spec", spec_path(traced), "--centre", "0", os.path.join(out, "start.extxyz"), "-o", prefix,
            "--options", json.dumps({"steps": 2400, "step": 0.0004, "max_step": 0.0004, "random_samples": 0}))
     frames, _ = read_xyz(prefix + ".extxyz")
     frames = [f - f[0] for f in frames]  # the carbon back at the origin (frames are superposed)
@@ -121,7 +121,7 @@ manifold_energies = {t: np.array([torsion_energy(p) for p in manifold[t]]) for t
 def fingerprint_gamma_scale(name):
     """1 / median squared distance between carbon fingerprints of the training set."""
     path = os.path.join(out, f"features_{name}.npy")
-    atomfp("describe", "--spec", spec_path(name), "--centers", "0", os.path.join(out, "train.extxyz"), "-o", path, "--quiet")
+    atomfp("describe", "--spec", spec_path(name), "--centres", "0", os.path.join(out, "train.extxyz"), "-o", path, "--quiet")
     x = np.load(path)
     squares = (x * x).sum(axis=1)
     d2 = np.maximum(squares[:, None] + squares[None, :] - 2.0 * x @ x.T, 0.0)

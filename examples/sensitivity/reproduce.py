@@ -86,7 +86,7 @@ for molecule, steps, soft_limit, reach in (("ch4", 400, 1e-4, 0.03), ("nh3", 400
     for traced, other in (("soap", "acsf"), ("acsf", "soap")):
         prefix = os.path.join(out, f"manifold_{molecule}_{traced}")
         _, seconds = atomfp("manifold", "--spec", spec(traced), "--probe", spec(other), "--probe", spec("omfp_sp"), "--probe",
-                            spec("omfp_s"), "--center", "0", os.path.join(here, molecule + ".xyz"), "-o", prefix,
+                            spec("omfp_s"), "--centre", "0", os.path.join(here, molecule + ".xyz"), "-o", prefix,
                             "--options", f'{{"steps": {steps}}}')
         t = table(prefix + ".csv")
         peak = int(np.argmax(t["D"]))
@@ -128,7 +128,7 @@ names = ("soap", "acsf", "chebyshev", "omfp_smooth", "omfp_sp")
 slopes = {}
 for mode in ("stretch", "breathing"):
     args = [a for name in names for a in ("--spec", spec(name))]
-    stdout, _ = atomfp("perturb", *args, "--center", "0", "--kind", "pattern", "--pattern",
+    stdout, _ = atomfp("perturb", *args, "--centre", "0", "--kind", "pattern", "--pattern",
                        os.path.join(here, f"{mode}_mode.txt"), "--symmetric", tetrahedral, "-o", os.path.join(out, f"ch4_{mode}"))
     for line in stdout.splitlines():
         words = line.split()
@@ -136,7 +136,7 @@ for mode in ("stretch", "breathing"):
             slopes[(words[0], mode)] = float(words[1])
 for name in names:
     spectrum_csv = os.path.join(out, f"ch4_tetrahedral_spectrum_{name}.csv")
-    atomfp("sensitivity", "--spec", spec(name), "--center", "0", "--scale-max", tetrahedral, "-o", spectrum_csv)
+    atomfp("sensitivity", "--spec", spec(name), "--centre", "0", "--scale-max", tetrahedral, "-o", spectrum_csv)
     nonzero = int((table(spectrum_csv)["eigenvalue"] > 1e-10).sum())
     summary.append(f"| {name} | {nonzero} of 9 | {slopes[(name, 'stretch')]:.3f} | {slopes[(name, 'breathing')]:.3f} |")
     if name != "omfp_sp":
@@ -163,7 +163,7 @@ summary.append("| path | " + " | ".join(si_names) + " |")
 summary.append("|---|" + "---|" * len(si_names))
 for label, extra, expected in paths:
     args = [a for name in si_names for a in ("--spec", spec(name))]
-    stdout, _ = atomfp("perturb", *args, "--center", "0", *extra, silicon, "-o",
+    stdout, _ = atomfp("perturb", *args, "--centre", "0", *extra, silicon, "-o",
                        os.path.join(out, "si_" + label.split(",")[0].split()[0] + ("_distorted" if "distorted" in label else "")
                                     + ("_random" if "random" in label else "")))
     found = {w[0]: float(w[1]) for w in (line.split() for line in stdout.splitlines()) if len(w) == 3 and w[0] in si_names}

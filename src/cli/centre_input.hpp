@@ -2,11 +2,11 @@
 // centre's index in it, and a neighbour list for a given cutoff.
 #pragma once
 
-#include "cli/arguments.hpp"
 #include "core/neighbour_list.hpp"
 #include "io/extxyz.hpp"
 
 #include <cstdint>
+#include <string>
 
 namespace atomfp::cli {
 
@@ -17,8 +17,8 @@ struct CentreInput {
     NeighbourList list;
 };
 
-// Reads the single positional INPUT.extxyz, "--frame K" (default 0) and "--center I"; throws
-// Error(invalid_argument) naming the option that is out of range.
-CentreInput read_centre_input(const Arguments& args, double cutoff);
+// Frame `frame_index` of the extended XYZ file `path` and its list for `cutoff`; throws
+// Error(invalid_argument) naming the option (--frame, --centre) that is out of range.
+CentreInput read_centre_input(const std::string& path, int64_t frame_index, int64_t centre, double cutoff);
 
 }  // namespace atomfp::cli

@@ -1,5 +1,4 @@
-#include "cli/arguments.hpp"
-#include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/progress.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
@@ -21,24 +20,11 @@ namespace atomfp::cli {
 
 namespace {
 
-const char* fit_usage =
-    "usage: atomfp fit --config FIT.json TRAIN.extxyz -o MODEL.afp [--cv K] [--seed S]\n"
-    "\n"
-    "Trains a sparse Gaussian-process model (subset of regressors) on the energies, forces and\n"
-    "(optionally) virials of the training structures, or with \"method\": \"krr\" kernel ridge\n"
-    "regression on energies, and writes a model file. With --cv K it first reports K-fold\n"
-    "cross-validation errors (structures shuffled with --seed, default 1). A progress bar appears on\n"
-    "stderr when it is a terminal.\n"
-    "\n"
-    "FIT.json keys: descriptor (a descriptor specification, required), method (\"sparse_gpr\" or\n"
-    "\"krr\"), kernel ({\"type\":\n"
-    "\"polynomial\", \"zeta\": 4}, \"squared_exponential\" with \"gamma\", or \"linear\"),\n"
-    "sparse_per_species, sigma_energy (eV/atom), sigma_forces (eV/A), sigma_virial (eV/atom),\n"
-    "use_energies, use_forces, use_virials, baselines ({\"Si\": -158.4}; default: fitted),\n"
-    "learned_species ([\"C\"]: only these centres carry learned energies), selection (\"fps\" or\n"
-    "\"cur\"), jitter.\n"
-    "See docs/models.md. Under mpirun (a build with ATOMFP_ENABLE_MPI=ON) the structures are\n"
-    "shared between the processes; rank 0 prints and writes the model.\n";
+struct FitOptions {
+    std::string config, input, output;
+    int folds = 0;  // no cross-validation
+    uint64_t seed = 1;
+};
 
 void print_errors(const char* label, const ErrorMetrics& m) {
     std::printf("  %-18s energy RMSE %8.2f meV/atom (MAE %6.2f)", label, 1e3 * m.energy_rmse_per_atom, 1e3 * m.energy_mae_per_atom);
@@ -47,50 +33,37 @@ void print_errors(const char* label, const ErrorMetrics& m) {
     std::printf("\n");
 }
 
-}  // namespace
-
-int fit(int argc, char** argv) {
+// Distributed over MPI when the tool is built with it. A failure on any process ends them all: the
+// others may be waiting in a collective operation.
+void run_fit(const FitOptions& options) {
 #ifdef ATOMFP_WITH_MPI
-    const MpiSession session(&argc, &argv);
+    const MpiSession session(nullptr, nullptr);
     const MpiCommunicator communicator;
 #else
     const TrainingCommunicator communicator;
 #endif
     const bool root = communicator.rank() == 0;
     try {
-        Arguments args(argc, argv, {"--config", "-o", "--output", "--cv", "--seed"}, {"--help", "-h"});
-        if (args.flag("--help") || args.flag("-h")) {
-            std::fputs(fit_usage, stdout);
-            return 0;
-        }
-        const std::string output = args.has("-o") ? args.value("-o") : args.value("--output");
-        if (!args.has("--config") || args.positional().size() != 1 || output.empty()) {
-            std::fputs(fit_usage, stderr);
-            return 2;
-        }
-        TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(args.value("--config"))));
+        TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(options.config)));
+        const std::string& output = options.output;
         if (root) check_writable(output);  // before the fit, not after it
         const ProgressBar bar("structures");
         if (root && bar.enabled()) {
             settings.progress = [&bar](const std::string& stage, int64_t done, int64_t total) { bar.show(stage, done, total); };
         }
-        const std::vector<Frame> frames = read_extxyz(args.positional()[0]);
+        const std::vector<Frame> frames = read_extxyz(options.input);
         const auto start = std::chrono::steady_clock::now();
         // Only rank 0 speaks and writes.
         if (!root) std::freopen("/dev/null", "w", stdout);
-        std::printf("atomfp fit: %zu structures from %s, %d process(es)\n", frames.size(), args.positional()[0].c_str(),
+        std::printf("atomfp fit: %zu structures from %s, %d process(es)\n", frames.size(), options.input.c_str(),
                     communicator.size());
-        if (args.has("--cv")) {
-            const std::vector<int64_t> folds = parse_index_list(args.value("--cv"));
-            const std::vector<int64_t> seed = parse_index_list(args.value("--seed", "1"));
-            if (folds.size() != 1 || seed.size() != 1) fail(Status::invalid_argument, "--cv and --seed take one number each");
-            const CrossValidation cv =
-                cross_validate(frames, settings, static_cast<int>(folds[0]), static_cast<uint64_t>(seed[0]), communicator);
+        if (options.folds > 0) {
+            const CrossValidation cv = cross_validate(frames, settings, options.folds, options.seed, communicator);
             for (std::size_t k = 0; k < cv.folds.size(); ++k) {
                 const std::string label = "fold " + std::to_string(k + 1);
                 print_errors(label.c_str(), cv.folds[k]);
             }
-            print_errors((std::to_string(folds[0]) + "-fold CV").c_str(), cv.pooled);
+            print_errors((std::to_string(options.folds) + "-fold CV").c_str(), cv.pooled);
         }
         TrainingSummary summary;
         const Model model = train(frames, settings, &summary, communicator);
@@ -105,15 +78,45 @@ int fit(int argc, char** argv) {
         std::printf("\n");
         print_errors("training set", summary.training);
         std::printf("  wrote %s (%.1f s)\n", output.c_str(), seconds);
-        return 0;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "atomfp fit: %s\n", e.what());
 #ifdef ATOMFP_WITH_MPI
-        // The other processes may be waiting in a collective operation: end them all.
-        if (communicator.size() > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+        if (communicator.size() > 1) {
+            std::fprintf(stderr, "atomfp fit (rank %d): %s\n", communicator.rank(), e.what());
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
 #endif
-        return 1;
+        throw;
     }
+}
+
+}  // namespace
+
+Command add_fit(CLI::App& tool) {
+    auto options = std::make_shared<FitOptions>();
+    CLI::App* app = tool.add_subcommand("fit", "train a sparse GPR model on energies, forces and virials");
+    set_usage(app, "atomfp fit --config FIT.json TRAIN.extxyz -o MODEL.afp [--cv K] [--seed S]");
+    app->footer("Trains a sparse Gaussian-process model (subset of regressors) on the energies, forces and\n"
+                "(optionally) virials of the training structures, or with \"method\": \"krr\" kernel ridge\n"
+                "regression on energies, and writes a model file. A progress bar appears on stderr when it is a\n"
+                "terminal.\n"
+                "\n"
+                "FIT.json keys: descriptor (a descriptor specification, required), method (\"sparse_gpr\" or\n"
+                "\"krr\"), kernel ({\"type\": \"polynomial\", \"zeta\": 4}, \"squared_exponential\" with \"gamma\", or\n"
+                "\"linear\"), sparse_per_species, sigma_energy (eV/atom), sigma_forces (eV/A), sigma_virial\n"
+                "(eV/atom), use_energies, use_forces, use_virials, baselines ({\"Si\": -158.4}; default: fitted),\n"
+                "learned_species ([\"C\"]: only these centres carry learned energies), selection (\"fps\" or\n"
+                "\"cur\"), jitter. See docs/models.md.\n"
+                "\n"
+                "Under mpirun (a build with ATOMFP_ENABLE_MPI=ON) the structures are shared between the\n"
+                "processes; rank 0 prints and writes the model.");
+    add_input(app, options->input, "TRAIN", "extended XYZ file of the training structures");
+    app->add_option("--config", options->config, "training settings (JSON)")->type_name("FILE")->required();
+    add_output(app, options->output, "FILE", "the model")->required();
+    app->add_option("--cv", options->folds, "first report K-fold cross-validation errors")
+        ->type_name("K")
+        ->check(CLI::Range(2, 1000000).description(""));
+    add_seed(app, options->seed, "shuffles the structures into cross-validation folds");
+    return {app, [options] { run_fit(*options); }};
 }
 
 }  // namespace atomfp::cli

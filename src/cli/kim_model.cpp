@@ -1,8 +1,7 @@
 // atomfp kim-model: any atomfp model file as a KIM portable model (a parameterised item of the atomfp
 // model driver), optionally built and installed into a KIM collection with the KIM API's own
 // kim-api-collections-management, which builds items with CMake.
-#include "cli/arguments.hpp"
-#include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "models/model_file.hpp"
@@ -28,24 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kim_model_usage =
-    "usage: atomfp kim-model MODEL.afp NAME [-o ITEM_DIR] [--install user|system|environment|CWD|DIR]\n"
-    "                        [--species-map KIM_NAME=Z,...] [--driver-source DIR]\n"
-    "\n"
-    "Writes a complete KIM portable-model item for an atomfp model file (CMakeLists.txt, the model as\n"
-    "its parameter file, kimspec.edn) into ITEM_DIR (default ./NAME). With --install it builds and\n"
-    "installs the item, and the atomfp model driver if it is not installed yet, into a KIM collection:\n"
-    "user, system, environment (the directories named by KIM_API_MODEL_DRIVERS_DIR and\n"
-    "KIM_API_PORTABLE_MODELS_DIR), CWD, or a directory DIR that becomes an environment collection\n"
-    "(DIR/model-drivers, DIR/portable-models). An installed model of the same name is replaced.\n"
-    "It prints the LAMMPS lines that use the model.\n"
-    "\n"
-    "  NAME            a KIM model name: <description>__MO_<12 digits>_<3 digits>, letters, digits and\n"
-    "                  underscores, e.g. my_SiC_model__MO_000000000000_000\n"
-    "  --species-map   KIM species names for atomic numbers that are not elements of the periodic table\n"
-    "                  in the simulation (e.g. user01=1); other species keep their element symbols\n"
-    "  --driver-source the driver's KIM item (default: share/atomfp/kim/" ATOMFP_KIM_DRIVER_NAME
-    " of this atomfp)\n";
+struct KimModelOptions {
+    std::string model, name, output, install, species_map, driver_source;
+};
 
 const std::regex kim_model_name(R"([A-Za-z_][A-Za-z0-9_]*__MO_[0-9]{12}_[0-9]{3})");
 
@@ -145,117 +129,130 @@ std::string kimspec(const std::string& name, const std::vector<std::string>& spe
     return s.str();
 }
 
+void run_kim_model(const KimModelOptions& options) {
+    const std::string& model_path = options.model;
+    const std::string& name = options.name;
+    if (!std::regex_match(name, kim_model_name)) {
+        fail(Status::invalid_argument, "'", name,
+             "' is not a valid KIM model name: it must be <description>__MO_<12 digits>_<3 digits> of letters, "
+             "digits and underscores, starting with a letter or underscore, e.g. my_model__MO_000000000000_000");
+    }
+    const Model model = load_model(model_path);
+    const std::map<int32_t, std::string> mapped = parse_species_map(options.species_map);
+    const std::vector<int32_t> species = model.species();
+    std::vector<std::string> species_names;
+    for (int32_t z : species) {
+        const auto it = mapped.find(z);
+        species_names.push_back(it != mapped.end() ? it->second : element_symbol(z));
+    }
+    for (const auto& [z, kim_name] : mapped) {
+        if (std::find(species.begin(), species.end(), z) == species.end()) {
+            fail(Status::invalid_argument, "--species-map names atomic number ", z, " (", kim_name,
+                 "), which the model does not have");
+        }
+    }
+
+    const fs::path item = options.output.empty() ? name : options.output;
+    fs::create_directories(item);
+    fs::copy_file(model_path, item / "model.afp", fs::copy_options::overwrite_existing);
+    if (!mapped.empty()) {
+        std::ostringstream map;
+        map << "# KIM species name and atomic number, read by the atomfp model driver\n";
+        for (const auto& [z, kim_name] : mapped) map << kim_name << " " << z << "\n";
+        write_file(item / "species.map", map.str());
+    } else {
+        fs::remove(item / "species.map");
+    }
+    write_file(item / "CMakeLists.txt", item_cmakelists(name, !mapped.empty()));
+    write_file(item / "kimspec.edn", kimspec(name, species_names, model.cutoff()));
+
+    std::string species_line;
+    for (const std::string& s : species_names) species_line += " " + s;
+    std::printf("atomfp kim-model: wrote the KIM portable model %s in %s\n", name.c_str(), item.string().c_str());
+    std::printf("  model %s: species%s, cutoff %g A\n", model_path.c_str(), species_line.c_str(), model.cutoff());
+
+    if (!options.install.empty()) {
+        std::string collection = options.install;
+        std::string exports;
+        if (collection != "user" && collection != "system" && collection != "environment" && collection != "CWD") {
+            const fs::path directory = fs::absolute(collection);
+            fs::create_directories(directory / "model-drivers");
+            fs::create_directories(directory / "portable-models");
+            const std::string drivers = (directory / "model-drivers").string();
+            const std::string models = (directory / "portable-models").string();
+            setenv("KIM_API_MODEL_DRIVERS_DIR", drivers.c_str(), 1);
+            setenv("KIM_API_PORTABLE_MODELS_DIR", models.c_str(), 1);
+            exports = "  export KIM_API_MODEL_DRIVERS_DIR=" + drivers + "\n  export KIM_API_PORTABLE_MODELS_DIR=" +
+                      models + "\n";
+            collection = "environment";
+        }
+        // The driver item must build against this atomfp, wherever the tree has been moved.
+        const fs::path prefix = own_prefix();
+        const char* previous = std::getenv("CMAKE_PREFIX_PATH");
+        const std::string prefix_path = prefix.string() + (previous && *previous ? std::string(":") + previous : "");
+        setenv("CMAKE_PREFIX_PATH", prefix_path.c_str(), 1);
+        const fs::path driver = !options.driver_source.empty()
+                                    ? fs::path(options.driver_source)
+                                    : prefix / "share" / "atomfp" / "kim" / ATOMFP_KIM_DRIVER_NAME;
+        if (!fs::exists(driver / "CMakeLists.txt")) {
+            fail(Status::io, "the atomfp model driver's KIM item is not at ", driver.string(),
+                 " (use an installed atomfp, or --driver-source)");
+        }
+        const fs::path log = fs::absolute(item / "install.log");
+        fs::remove(log);
+        const std::string manager = "kim-api-collections-management";
+        append_to_log(log, "== " + manager + " install " + collection + " " + driver.string());
+        int status = run_logged({manager, "install", collection, fs::absolute(driver).string()}, log);
+        if (status == -1) fail(Status::io, "cannot run ", manager, " (install libkim-api-dev)");
+        if (status != 0 && tail_of(log, 50).find("already installed in collection") == std::string::npos) {
+            fail(Status::io, "installing the atomfp model driver into the ", collection, " collection failed (",
+                 log.string(), "):\n", tail_of(log, 20));
+        }
+        append_to_log(log, "== " + manager + " install --force " + collection + " " + item.string());
+        status = run_logged({manager, "install", "--force", collection, fs::absolute(item).string()}, log);
+        if (status != 0) {
+            fail(Status::io, "installing ", name, " into the ", collection, " collection failed (", log.string(),
+                 "):\n", tail_of(log, 20));
+        }
+        std::printf("  installed into the %s collection (log: %s)\n", options.install.c_str(),
+                    log.string().c_str());
+        if (!exports.empty()) std::printf("  for the simulator's environment:\n%s", exports.c_str());
+    } else {
+        std::printf("  install it with: kim-api-collections-management install user %s\n", item.string().c_str());
+    }
+    std::printf("  LAMMPS (units metal; list the species in the order of your atom types):\n"
+                "    kim init %s metal\n    kim interactions%s\n",
+                name.c_str(), species_line.c_str());
+}
+
 }  // namespace
 
-int kim_model(int argc, char** argv) {
-    try {
-        Arguments args(argc, argv, {"-o", "--output", "--install", "--species-map", "--driver-source"}, {"--help", "-h"});
-        if (args.flag("--help") || args.flag("-h")) {
-            std::fputs(kim_model_usage, stdout);
-            return 0;
-        }
-        if (args.positional().size() != 2) {
-            std::fputs(kim_model_usage, stderr);
-            return 2;
-        }
-        const std::string model_path = args.positional()[0];
-        const std::string name = args.positional()[1];
-        if (!std::regex_match(name, kim_model_name)) {
-            fail(Status::invalid_argument, "'", name,
-                 "' is not a valid KIM model name: it must be <description>__MO_<12 digits>_<3 digits> of letters, "
-                 "digits and underscores, starting with a letter or underscore, e.g. my_model__MO_000000000000_000");
-        }
-        const Model model = load_model(model_path);
-        const std::map<int32_t, std::string> mapped = parse_species_map(args.value("--species-map"));
-        const std::vector<int32_t> species = model.species();
-        std::vector<std::string> species_names;
-        for (int32_t z : species) {
-            const auto it = mapped.find(z);
-            species_names.push_back(it != mapped.end() ? it->second : element_symbol(z));
-        }
-        for (const auto& [z, kim_name] : mapped) {
-            if (std::find(species.begin(), species.end(), z) == species.end()) {
-                fail(Status::invalid_argument, "--species-map names atomic number ", z, " (", kim_name,
-                     "), which the model does not have");
-            }
-        }
-
-        const fs::path item = args.value("-o", args.value("--output", name));
-        fs::create_directories(item);
-        fs::copy_file(model_path, item / "model.afp", fs::copy_options::overwrite_existing);
-        if (!mapped.empty()) {
-            std::ostringstream map;
-            map << "# KIM species name and atomic number, read by the atomfp model driver\n";
-            for (const auto& [z, kim_name] : mapped) map << kim_name << " " << z << "\n";
-            write_file(item / "species.map", map.str());
-        } else {
-            fs::remove(item / "species.map");
-        }
-        write_file(item / "CMakeLists.txt", item_cmakelists(name, !mapped.empty()));
-        write_file(item / "kimspec.edn", kimspec(name, species_names, model.cutoff()));
-
-        std::string species_line;
-        for (const std::string& s : species_names) species_line += " " + s;
-        std::printf("atomfp kim-model: wrote the KIM portable model %s in %s\n", name.c_str(), item.string().c_str());
-        std::printf("  model %s: species%s, cutoff %g A\n", model_path.c_str(), species_line.c_str(), model.cutoff());
-
-        if (args.has("--install")) {
-            std::string collection = args.value("--install");
-            std::string exports;
-            if (collection != "user" && collection != "system" && collection != "environment" && collection != "CWD") {
-                const fs::path directory = fs::absolute(collection);
-                fs::create_directories(directory / "model-drivers");
-                fs::create_directories(directory / "portable-models");
-                const std::string drivers = (directory / "model-drivers").string();
-                const std::string models = (directory / "portable-models").string();
-                setenv("KIM_API_MODEL_DRIVERS_DIR", drivers.c_str(), 1);
-                setenv("KIM_API_PORTABLE_MODELS_DIR", models.c_str(), 1);
-                exports = "  export KIM_API_MODEL_DRIVERS_DIR=" + drivers + "\n  export KIM_API_PORTABLE_MODELS_DIR=" +
-                          models + "\n";
-                collection = "environment";
-            }
-            // The driver item must build against this atomfp, wherever the tree has been moved.
-            const fs::path prefix = own_prefix();
-            const char* previous = std::getenv("CMAKE_PREFIX_PATH");
-            const std::string prefix_path = prefix.string() + (previous && *previous ? std::string(":") + previous : "");
-            setenv("CMAKE_PREFIX_PATH", prefix_path.c_str(), 1);
-            const fs::path driver = args.has("--driver-source")
-                                        ? fs::path(args.value("--driver-source"))
-                                        : prefix / "share" / "atomfp" / "kim" / ATOMFP_KIM_DRIVER_NAME;
-            if (!fs::exists(driver / "CMakeLists.txt")) {
-                fail(Status::io, "the atomfp model driver's KIM item is not at ", driver.string(),
-                     " (use an installed atomfp, or --driver-source)");
-            }
-            const fs::path log = fs::absolute(item / "install.log");
-            fs::remove(log);
-            const std::string manager = "kim-api-collections-management";
-            append_to_log(log, "== " + manager + " install " + collection + " " + driver.string());
-            int status = run_logged({manager, "install", collection, fs::absolute(driver).string()}, log);
-            if (status == -1) fail(Status::io, "cannot run ", manager, " (install libkim-api-dev)");
-            if (status != 0 && tail_of(log, 50).find("already installed in collection") == std::string::npos) {
-                fail(Status::io, "installing the atomfp model driver into the ", collection, " collection failed (",
-                     log.string(), "):\n", tail_of(log, 20));
-            }
-            append_to_log(log, "== " + manager + " install --force " + collection + " " + item.string());
-            status = run_logged({manager, "install", "--force", collection, fs::absolute(item).string()}, log);
-            if (status != 0) {
-                fail(Status::io, "installing ", name, " into the ", collection, " collection failed (", log.string(),
-                     "):\n", tail_of(log, 20));
-            }
-            std::printf("  installed into the %s collection (log: %s)\n", args.value("--install").c_str(),
-                        log.string().c_str());
-            if (!exports.empty()) std::printf("  for the simulator's environment:\n%s", exports.c_str());
-        } else {
-            std::printf("  install it with: kim-api-collections-management install user %s\n", item.string().c_str());
-        }
-        std::printf("  LAMMPS (units metal; list the species in the order of your atom types):\n"
-                    "    kim init %s metal\n    kim interactions%s\n",
-                    name.c_str(), species_line.c_str());
-        return 0;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "atomfp kim-model: %s\n", e.what());
-        return 1;
-    }
+Command add_kim_model(CLI::App& tool) {
+    auto options = std::make_shared<KimModelOptions>();
+    CLI::App* app = tool.add_subcommand("kim-model", "a model file as a KIM portable model for LAMMPS and other KIM simulators");
+    set_usage(app, "atomfp kim-model MODEL.afp NAME [-o ITEM_DIR] [--install user|system|environment|CWD|DIR]\n"
+                   "                        [--species-map KIM_NAME=Z,...] [--driver-source DIR]");
+    app->footer("Writes a complete KIM portable-model item for an atomfp model file (CMakeLists.txt, the model as\n"
+                "its parameter file, kimspec.edn). With --install it builds and installs the item, and the\n"
+                "atomfp model driver if it is not installed yet, into a KIM collection: user, system,\n"
+                "environment (the directories named by KIM_API_MODEL_DRIVERS_DIR and\n"
+                "KIM_API_PORTABLE_MODELS_DIR), CWD, or a directory DIR that becomes an environment collection\n"
+                "(DIR/model-drivers, DIR/portable-models). An installed model of the same name is replaced.\n"
+                "It prints the LAMMPS lines that use the model.");
+    add_input(app, options->model, "MODEL", "the atomfp model file");
+    add_input(app, options->name, "NAME",
+              "a KIM model name: <description>__MO_<12 digits>_<3 digits>, letters, digits\n"
+              "and underscores, e.g. my_SiC_model__MO_000000000000_000");
+    add_output(app, options->output, "DIR", "the item's directory (default ./NAME)");
+    app->add_option("--install", options->install, "user, system, environment, CWD or a directory")->type_name("COLLECTION");
+    app->add_option("--species-map", options->species_map,
+                    "KIM species names for atomic numbers that are not elements of the periodic\n"
+                    "table in the simulation (e.g. user01=1); other species keep their symbols")
+        ->type_name("MAP");
+    app->add_option("--driver-source", options->driver_source,
+                    "the driver's KIM item (default: share/atomfp/kim/" ATOMFP_KIM_DRIVER_NAME "\nof this atomfp)")
+        ->type_name("DIR");
+    return {app, [options] { run_kim_model(*options); }};
 }
 
 }  // namespace atomfp::cli

@@ -1,8 +1,7 @@
 #include "analysis/manifold.hpp"
 #include "analysis/superposition.hpp"
-#include "cli/arguments.hpp"
 #include "cli/centre_input.hpp"
-#include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/svg_plot.hpp"
 #include "core/error.hpp"
 #include "core/lapack.hpp"
@@ -18,27 +17,11 @@ namespace atomfp::cli {
 
 namespace {
 
-const char* manifold_usage =
-    "usage: atomfp manifold --spec SPEC.json --center I INPUT.extxyz -o PREFIX [options]\n"
-    "\n"
-    "Traces a manifold of quasi-constant fingerprint: starting from the environment of centre I\n"
-    "(the centre and its neighbours inside the cutoff, as an open cluster), it steps along the\n"
-    "softest non-rigid eigenvector of the sensitivity matrix with a predictor-corrector step and\n"
-    "step control. For every frame it records the displacement D from the start (largest atomic\n"
-    "deviation after superposition, modulo relabelling of like neighbours), the fingerprint\n"
-    "distance to the start of the traced and of every probe descriptor, the mean distance of\n"
-    "random displacements with the same D, and the sensitivity spectrum.\n"
-    "\n"
-    "  --spec FILE         the traced descriptor (JSON)\n"
-    "  --probe FILE        a probe descriptor (JSON); repeatable\n"
-    "  --center I          0-based atom index of the centre\n"
-    "  --frame K           0-based frame of the input (default 0)\n"
-    "  --options JSON      tracer options as inline JSON or a JSON file: steps, step, min_step,\n"
-    "                      max_step, tolerance, mode, scale_max, stop_at_loop, loop_tolerance,\n"
-    "                      random_samples, seed, permutations (see docs/sensitivity.md)\n"
-    "  -o, --output PREFIX writes PREFIX.extxyz (the frames superposed on the first), PREFIX.csv and\n"
-    "                      PREFIX.svg\n"
-    "  --help              show this message\n";
+struct ManifoldCommandOptions {
+    std::string spec, input, output, tracer;
+    std::vector<std::string> probes;
+    int64_t centre = 0, frame = 0;
+};
 
 // The frames superposed on the first (rotation and translation only), so that what remains is the
 // internal motion: a closed loop in internal coordinates can accumulate a net rotation otherwise.
@@ -129,96 +112,111 @@ Figure manifold_figure(const ManifoldTrace& trace, const std::vector<double>& su
     return figure;
 }
 
+void run_manifold(const ManifoldCommandOptions& cli_options) {
+    std::string options_text = cli_options.tracer;
+    if (!options_text.empty() && options_text.find('{') == std::string::npos) options_text = read_text_file(options_text);
+    const ManifoldOptions options = ManifoldOptions::parse(options_text);
+
+    auto traced = create_descriptor(read_text_file(cli_options.spec));
+    std::vector<std::unique_ptr<Descriptor>> probe_owners;
+    std::vector<const Descriptor*> probes;
+    std::vector<std::string> names = {file_stem(cli_options.spec)};
+    for (const std::string& path : cli_options.probes) {
+        probe_owners.push_back(create_descriptor(read_text_file(path)));
+        probes.push_back(probe_owners.back().get());
+        names.push_back(file_stem(path));
+    }
+    const CentreInput input = read_centre_input(cli_options.input, cli_options.frame, cli_options.centre, traced->cutoff());
+    const ManifoldTrace trace = trace_manifold(*traced, probes, input.list.view(), input.center, options);
+
+    const std::string& prefix = cli_options.output;
+    const int64_t frames = trace.n_frames(), n = 3 * trace.n_atoms, nd = trace.n_descriptors;
+    const std::vector<double> superposed = superposed_frames(trace);
+    {
+        std::ofstream out(prefix + ".extxyz");
+        if (!out) fail(Status::io, "cannot open '", prefix, ".extxyz' for writing");
+        for (int64_t f = 0; f < frames; ++f) {
+            Frame frame;
+            frame.species = trace.species;
+            frame.positions.assign(superposed.begin() + f * n, superposed.begin() + (f + 1) * n);
+            frame.info["step"] = std::to_string(f);
+            frame.info["D"] = std::to_string(trace.displacement[f]);
+            write_extxyz(out, frame);
+        }
+        if (!out) fail(Status::io, "cannot write '", prefix, ".extxyz'");
+    }
+    {
+        std::ofstream out(prefix + ".csv");
+        if (!out) fail(Status::io, "cannot open '", prefix, ".csv' for writing");
+        out << "step,step_size,D";
+        for (int64_t d = 0; d < nd; ++d) out << ",distance_" << names[d];
+        for (int64_t d = 0; d < nd; ++d) out << ",random_" << names[d];
+        for (int64_t k = trace.n_rigid; k < n; ++k) out << ",lambda_" << k - trace.n_rigid;
+        out << "\n";
+        out.precision(10);
+        for (int64_t f = 0; f < frames; ++f) {
+            out << f << "," << trace.step_sizes[f] << "," << trace.displacement[f];
+            for (int64_t d = 0; d < nd; ++d) out << "," << trace.distances[f * nd + d];
+            for (int64_t d = 0; d < nd; ++d) out << "," << trace.random_distances[f * nd + d];
+            for (int64_t k = trace.n_rigid; k < n; ++k) out << "," << trace.eigenvalues[f * n + k];
+            out << "\n";
+        }
+        if (!out) fail(Status::io, "cannot write '", prefix, ".csv'");
+    }
+    write_svg(prefix + ".svg",
+              manifold_figure(trace, superposed, names, "Manifold of " + names[0] + " around centre " + std::to_string(input.center)));
+
+    const int64_t peak = std::max_element(trace.displacement.begin(), trace.displacement.end()) - trace.displacement.begin();
+    double softest_min = INFINITY, softest_max = 0.0;
+    for (int64_t f = 0; f < frames; ++f) {
+        softest_min = std::min(softest_min, trace.eigenvalues[f * n + trace.n_rigid]);
+        softest_max = std::max(softest_max, trace.eigenvalues[f * n + trace.n_rigid]);
+    }
+    std::printf("atomfp manifold: %lld environment atoms, %lld frames, %s\n", static_cast<long long>(trace.n_atoms),
+                static_cast<long long>(frames), trace.closed ? "closed loop" : "open path (step limit)");
+    std::printf("  softest non-rigid eigenvalue%s along the path: %.3e ... %.3e\n", options.scale_max ? " (scaled)" : "",
+                softest_min, softest_max);
+    std::printf("  largest displacement D = %.4f A at frame %lld\n", trace.displacement[peak], static_cast<long long>(peak));
+    std::printf("  %-24s %14s %14s %10s\n", "descriptor", "|F - F_0|", "random, same D", "ratio");
+    for (int64_t d = 0; d < nd; ++d) {
+        const double on = trace.distances[peak * nd + d], off = trace.random_distances[peak * nd + d];
+        std::printf("  %-24s %14.4e %14.4e %10.4f\n", (names[d] + (d == 0 ? " (traced)" : "")).c_str(), on, off,
+                    off > 0.0 ? on / off : 0.0);
+    }
+    std::printf("  wrote %s.extxyz, %s.csv, %s.svg\n", prefix.c_str(), prefix.c_str(), prefix.c_str());
+}
+
 }  // namespace
 
-int manifold(int argc, char** argv) {
-    try {
-        Arguments args(argc, argv, {"--spec", "--probe", "--center", "--frame", "--options", "-o", "--output"},
-                       {"--help", "-h"});
-        if (args.flag("--help") || args.flag("-h")) {
-            std::fputs(manifold_usage, stdout);
-            return 0;
-        }
-        const std::string prefix = args.has("-o") ? args.value("-o") : args.value("--output");
-        if (!args.has("--spec") || !args.has("--center") || args.positional().size() != 1 || prefix.empty()) {
-            std::fputs(manifold_usage, stderr);
-            return 2;
-        }
-        std::string options_text = args.value("--options");
-        if (!options_text.empty() && options_text.find('{') == std::string::npos) options_text = read_text_file(options_text);
-        const ManifoldOptions options = ManifoldOptions::parse(options_text);
-
-        auto traced = create_descriptor(read_text_file(args.value("--spec")));
-        std::vector<std::unique_ptr<Descriptor>> probe_owners;
-        std::vector<const Descriptor*> probes;
-        std::vector<std::string> names = {file_stem(args.value("--spec"))};
-        for (const std::string& path : args.values("--probe")) {
-            probe_owners.push_back(create_descriptor(read_text_file(path)));
-            probes.push_back(probe_owners.back().get());
-            names.push_back(file_stem(path));
-        }
-        const CentreInput input = read_centre_input(args, traced->cutoff());
-        const ManifoldTrace trace = trace_manifold(*traced, probes, input.list.view(), input.center, options);
-
-        const int64_t frames = trace.n_frames(), n = 3 * trace.n_atoms, nd = trace.n_descriptors;
-        const std::vector<double> superposed = superposed_frames(trace);
-        {
-            std::ofstream out(prefix + ".extxyz");
-            if (!out) fail(Status::io, "cannot open '", prefix, ".extxyz' for writing");
-            for (int64_t f = 0; f < frames; ++f) {
-                Frame frame;
-                frame.species = trace.species;
-                frame.positions.assign(superposed.begin() + f * n, superposed.begin() + (f + 1) * n);
-                frame.info["step"] = std::to_string(f);
-                frame.info["D"] = std::to_string(trace.displacement[f]);
-                write_extxyz(out, frame);
-            }
-            if (!out) fail(Status::io, "cannot write '", prefix, ".extxyz'");
-        }
-        {
-            std::ofstream out(prefix + ".csv");
-            if (!out) fail(Status::io, "cannot open '", prefix, ".csv' for writing");
-            out << "step,step_size,D";
-            for (int64_t d = 0; d < nd; ++d) out << ",distance_" << names[d];
-            for (int64_t d = 0; d < nd; ++d) out << ",random_" << names[d];
-            for (int64_t k = trace.n_rigid; k < n; ++k) out << ",lambda_" << k - trace.n_rigid;
-            out << "\n";
-            out.precision(10);
-            for (int64_t f = 0; f < frames; ++f) {
-                out << f << "," << trace.step_sizes[f] << "," << trace.displacement[f];
-                for (int64_t d = 0; d < nd; ++d) out << "," << trace.distances[f * nd + d];
-                for (int64_t d = 0; d < nd; ++d) out << "," << trace.random_distances[f * nd + d];
-                for (int64_t k = trace.n_rigid; k < n; ++k) out << "," << trace.eigenvalues[f * n + k];
-                out << "\n";
-            }
-            if (!out) fail(Status::io, "cannot write '", prefix, ".csv'");
-        }
-        write_svg(prefix + ".svg",
-                  manifold_figure(trace, superposed, names, "Manifold of " + names[0] + " around centre " + std::to_string(input.center)));
-
-        const int64_t peak = std::max_element(trace.displacement.begin(), trace.displacement.end()) - trace.displacement.begin();
-        double softest_min = INFINITY, softest_max = 0.0;
-        for (int64_t f = 0; f < frames; ++f) {
-            softest_min = std::min(softest_min, trace.eigenvalues[f * n + trace.n_rigid]);
-            softest_max = std::max(softest_max, trace.eigenvalues[f * n + trace.n_rigid]);
-        }
-        std::printf("atomfp manifold: %lld environment atoms, %lld frames, %s\n", static_cast<long long>(trace.n_atoms),
-                    static_cast<long long>(frames), trace.closed ? "closed loop" : "open path (step limit)");
-        std::printf("  softest non-rigid eigenvalue%s along the path: %.3e ... %.3e\n", options.scale_max ? " (scaled)" : "",
-                    softest_min, softest_max);
-        std::printf("  largest displacement D = %.4f A at frame %lld\n", trace.displacement[peak], static_cast<long long>(peak));
-        std::printf("  %-24s %14s %14s %10s\n", "descriptor", "|F - F_0|", "random, same D", "ratio");
-        for (int64_t d = 0; d < nd; ++d) {
-            const double on = trace.distances[peak * nd + d], off = trace.random_distances[peak * nd + d];
-            std::printf("  %-24s %14.4e %14.4e %10.4f\n", (names[d] + (d == 0 ? " (traced)" : "")).c_str(), on, off,
-                        off > 0.0 ? on / off : 0.0);
-        }
-        std::printf("  wrote %s.extxyz, %s.csv, %s.svg\n", prefix.c_str(), prefix.c_str(), prefix.c_str());
-        return 0;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "atomfp manifold: %s\n", e.what());
-        return 1;
-    }
+Command add_manifold(CLI::App& tool) {
+    auto options = std::make_shared<ManifoldCommandOptions>();
+    CLI::App* app = tool.add_subcommand("manifold", "trace a manifold of quasi-constant fingerprint from one centre's environment");
+    set_usage(app, "atomfp manifold --spec SPEC.json --centre I INPUT.extxyz -o PREFIX [options]");
+    app->footer("Traces a manifold of quasi-constant fingerprint (Parsaeifard & Goedecker 2022): starting from\n"
+                "the environment of centre I (the centre and its neighbours inside the cutoff, as an open\n"
+                "cluster), it steps along the softest non-rigid eigenvector of the sensitivity matrix with a\n"
+                "predictor-corrector step and step control. For every frame it records the displacement D from\n"
+                "the start (largest atomic deviation after superposition, modulo relabelling of like\n"
+                "neighbours), the fingerprint distance to the start of the traced and of every probe\n"
+                "descriptor, the mean distance of random displacements with the same D, and the sensitivity\n"
+                "spectrum.");
+    add_input(app, options->input, "INPUT", "extended XYZ file");
+    add_spec(app, options->spec, "the traced descriptor (JSON)")->required();
+    app->add_option("--probe", options->probes, "a probe descriptor (JSON); repeatable")
+        ->type_name("FILE")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    add_centre(app, options->centre);
+    add_frame(app, options->frame);
+    app->add_option("--options", options->tracer,
+                    "tracer options as inline JSON or a JSON file: steps, step, min_step,\n"
+                    "max_step, tolerance, mode, scale_max, stop_at_loop, loop_tolerance,\n"
+                    "random_samples, seed, permutations (see docs/sensitivity.md)")
+        ->type_name("JSON");
+    add_output(app, options->output, "PREFIX", "writes PREFIX.extxyz (the frames superposed on the first),\nPREFIX.csv and PREFIX.svg")
+        ->required();
+    return {app, [options] { run_manifold(*options); }};
 }
 
 }  // namespace atomfp::cli

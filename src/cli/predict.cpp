@@ -1,5 +1,4 @@
-#include "cli/arguments.hpp"
-#include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/svg_plot.hpp"
 #include "core/error.hpp"
 #include "io/atomic_output.hpp"
@@ -17,13 +16,9 @@ namespace atomfp::cli {
 
 namespace {
 
-const char* predict_usage =
-    "usage: atomfp predict --model MODEL.afp DATA.extxyz [-o PREDICTED.extxyz] [--svg PARITY.svg]\n"
-    "\n"
-    "Predicts energies, forces and (for periodic structures) virials. Where DATA carries reference\n"
-    "values it prints per-structure errors and the energy / force / virial RMSE and MAE, and --svg\n"
-    "draws parity plots of predicted against reference energies per atom and force components.\n"
-    "-o writes the structures with the predicted energy, forces and virial.\n";
+struct PredictOptions {
+    std::string model, input, output, svg;
+};
 
 // The diagonal y = x over the range of both coordinates.
 Series diagonal(const std::vector<double>& x, const std::vector<double>& y) {
@@ -33,96 +28,96 @@ Series diagonal(const std::vector<double>& x, const std::vector<double>& y) {
     return {"y = x", {lo, hi}, {lo, hi}, Series::Style::line, Series::Marker::circle, "#888"};
 }
 
+void run_predict(const PredictOptions& options) {
+    const std::string& output = options.output;
+    if (!output.empty()) check_writable(output);
+    if (!options.svg.empty()) check_writable(options.svg);
+    const Model model = load_model(options.model);
+    std::vector<Frame> frames = read_extxyz(options.input);
+    const std::vector<FramePrediction> predictions = predict_frames(model, frames, true, true);
+    const ErrorMetrics errors = compare(frames, predictions);
+
+    std::printf("atomfp predict: %zu structures from %s with %s\n", frames.size(), options.input.c_str(),
+                options.model.c_str());
+    if (errors.n_energies) {
+        std::printf("  %6s %6s %16s %16s %12s\n", "frame", "atoms", "E predicted/eV", "E reference/eV", "dE meV/atom");
+        for (std::size_t a = 0; a < frames.size(); ++a) {
+            if (!frames[a].energy) continue;
+            std::printf("  %6zu %6lld %16.6f %16.6f %12.3f\n", a, static_cast<long long>(frames[a].size()), predictions[a].energy,
+                        *frames[a].energy, 1e3 * (predictions[a].energy - *frames[a].energy) / static_cast<double>(frames[a].size()));
+        }
+        std::printf("  energy  RMSE %.3f meV/atom, MAE %.3f meV/atom (%lld structures)\n", 1e3 * errors.energy_rmse_per_atom,
+                    1e3 * errors.energy_mae_per_atom, static_cast<long long>(errors.n_energies));
+    }
+    if (errors.n_force_components) {
+        std::printf("  forces  RMSE %.4f eV/A, MAE %.4f eV/A (%lld components)\n", errors.force_rmse, errors.force_mae,
+                    static_cast<long long>(errors.n_force_components));
+    }
+    if (errors.n_virial_components) {
+        std::printf("  virial  RMSE %.4f eV/atom, MAE %.4f eV/atom (%lld components)\n", errors.virial_rmse_per_atom,
+                    errors.virial_mae_per_atom, static_cast<long long>(errors.n_virial_components));
+    }
+    if (!errors.n_energies && !errors.n_force_components) {
+        for (std::size_t a = 0; a < frames.size(); ++a) std::printf("  frame %zu: E = %.6f eV\n", a, predictions[a].energy);
+    }
+    if (!options.svg.empty()) {
+        Series energies{"structures", {}, {}, Series::Style::markers, Series::Marker::circle, "#1f77b4"};
+        Series forces{"components", {}, {}, Series::Style::markers, Series::Marker::circle, "#d62728"};
+        for (std::size_t a = 0; a < frames.size(); ++a) {
+            const double n = static_cast<double>(frames[a].size());
+            if (frames[a].energy) {
+                energies.x.push_back(*frames[a].energy / n);
+                energies.y.push_back(predictions[a].energy / n);
+            }
+            for (std::size_t k = 0; k < frames[a].forces.size(); ++k) {
+                forces.x.push_back(frames[a].forces[k]);
+                forces.y.push_back(predictions[a].forces[k]);
+            }
+        }
+        char title[160];
+        Figure figure;
+        std::snprintf(title, sizeof title, "Energy per atom (RMSE %.2f meV/atom)", 1e3 * errors.energy_rmse_per_atom);
+        figure.panels.push_back({title, "reference / eV", "predicted / eV", false, false, false,
+                                 {diagonal(energies.x, energies.y), energies}});
+        std::snprintf(title, sizeof title, "Force components (RMSE %.3f eV/Å)", errors.force_rmse);
+        figure.panels.push_back({title, "reference / eV/Å", "predicted / eV/Å", false, false, false,
+                                 {diagonal(forces.x, forces.y), forces}});
+        figure.columns = 2;
+        figure.panel_width = figure.panel_height = 420.0;
+        figure.title = "Parity: " + options.model + " on " + options.input;
+        write_svg(options.svg, figure);
+        std::printf("  wrote %s\n", options.svg.c_str());
+    }
+    if (!output.empty()) {
+        AtomicOutput file(output, false);
+        std::ostream& out = file.stream();
+        for (std::size_t a = 0; a < frames.size(); ++a) {
+            frames[a].energy = predictions[a].energy;
+            frames[a].forces = predictions[a].forces;
+            frames[a].virial = predictions[a].virial;
+            frames[a].stress.reset();
+            write_extxyz(out, frames[a]);
+        }
+        file.commit();
+        std::printf("  wrote %s\n", output.c_str());
+    }
+}
+
 }  // namespace
 
-int predict(int argc, char** argv) {
-    try {
-        Arguments args(argc, argv, {"--model", "-o", "--output", "--svg"}, {"--help", "-h"});
-        if (args.flag("--help") || args.flag("-h")) {
-            std::fputs(predict_usage, stdout);
-            return 0;
-        }
-        if (!args.has("--model") || args.positional().size() != 1) {
-            std::fputs(predict_usage, stderr);
-            return 2;
-        }
-        const std::string output = args.has("-o") ? args.value("-o") : args.value("--output");
-        if (!output.empty()) check_writable(output);
-        if (args.has("--svg")) check_writable(args.value("--svg"));
-        const Model model = load_model(args.value("--model"));
-        std::vector<Frame> frames = read_extxyz(args.positional()[0]);
-        const std::vector<FramePrediction> predictions = predict_frames(model, frames, true, true);
-        const ErrorMetrics errors = compare(frames, predictions);
-
-        std::printf("atomfp predict: %zu structures from %s with %s\n", frames.size(), args.positional()[0].c_str(),
-                    args.value("--model").c_str());
-        if (errors.n_energies) {
-            std::printf("  %6s %6s %16s %16s %12s\n", "frame", "atoms", "E predicted/eV", "E reference/eV", "dE meV/atom");
-            for (std::size_t a = 0; a < frames.size(); ++a) {
-                if (!frames[a].energy) continue;
-                std::printf("  %6zu %6lld %16.6f %16.6f %12.3f\n", a, static_cast<long long>(frames[a].size()), predictions[a].energy,
-                            *frames[a].energy, 1e3 * (predictions[a].energy - *frames[a].energy) / static_cast<double>(frames[a].size()));
-            }
-            std::printf("  energy  RMSE %.3f meV/atom, MAE %.3f meV/atom (%lld structures)\n", 1e3 * errors.energy_rmse_per_atom,
-                        1e3 * errors.energy_mae_per_atom, static_cast<long long>(errors.n_energies));
-        }
-        if (errors.n_force_components) {
-            std::printf("  forces  RMSE %.4f eV/A, MAE %.4f eV/A (%lld components)\n", errors.force_rmse, errors.force_mae,
-                        static_cast<long long>(errors.n_force_components));
-        }
-        if (errors.n_virial_components) {
-            std::printf("  virial  RMSE %.4f eV/atom, MAE %.4f eV/atom (%lld components)\n", errors.virial_rmse_per_atom,
-                        errors.virial_mae_per_atom, static_cast<long long>(errors.n_virial_components));
-        }
-        if (!errors.n_energies && !errors.n_force_components) {
-            for (std::size_t a = 0; a < frames.size(); ++a) std::printf("  frame %zu: E = %.6f eV\n", a, predictions[a].energy);
-        }
-        if (args.has("--svg")) {
-            Series energies{"structures", {}, {}, Series::Style::markers, Series::Marker::circle, "#1f77b4"};
-            Series forces{"components", {}, {}, Series::Style::markers, Series::Marker::circle, "#d62728"};
-            for (std::size_t a = 0; a < frames.size(); ++a) {
-                const double n = static_cast<double>(frames[a].size());
-                if (frames[a].energy) {
-                    energies.x.push_back(*frames[a].energy / n);
-                    energies.y.push_back(predictions[a].energy / n);
-                }
-                for (std::size_t k = 0; k < frames[a].forces.size(); ++k) {
-                    forces.x.push_back(frames[a].forces[k]);
-                    forces.y.push_back(predictions[a].forces[k]);
-                }
-            }
-            char title[160];
-            Figure figure;
-            std::snprintf(title, sizeof title, "Energy per atom (RMSE %.2f meV/atom)", 1e3 * errors.energy_rmse_per_atom);
-            figure.panels.push_back({title, "reference / eV", "predicted / eV", false, false, false,
-                                     {diagonal(energies.x, energies.y), energies}});
-            std::snprintf(title, sizeof title, "Force components (RMSE %.3f eV/Å)", errors.force_rmse);
-            figure.panels.push_back({title, "reference / eV/Å", "predicted / eV/Å", false, false, false,
-                                     {diagonal(forces.x, forces.y), forces}});
-            figure.columns = 2;
-            figure.panel_width = figure.panel_height = 420.0;
-            figure.title = "Parity: " + args.value("--model") + " on " + args.positional()[0];
-            write_svg(args.value("--svg"), figure);
-            std::printf("  wrote %s\n", args.value("--svg").c_str());
-        }
-        if (!output.empty()) {
-            AtomicOutput file(output, false);
-            std::ostream& out = file.stream();
-            for (std::size_t a = 0; a < frames.size(); ++a) {
-                frames[a].energy = predictions[a].energy;
-                frames[a].forces = predictions[a].forces;
-                frames[a].virial = predictions[a].virial;
-                frames[a].stress.reset();
-                write_extxyz(out, frames[a]);
-            }
-            file.commit();
-            std::printf("  wrote %s\n", output.c_str());
-        }
-        return 0;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "atomfp predict: %s\n", e.what());
-        return 1;
-    }
+Command add_predict(CLI::App& tool) {
+    auto options = std::make_shared<PredictOptions>();
+    CLI::App* app = tool.add_subcommand("predict", "energies, forces and virials of a model, with errors and parity plots");
+    set_usage(app, "atomfp predict --model MODEL.afp DATA.extxyz [-o PREDICTED.extxyz] [--svg PARITY.svg]");
+    app->footer("Predicts energies, forces and (for periodic structures) virials. Where DATA carries reference\n"
+                "values it prints per-structure errors and the energy / force / virial RMSE and MAE.");
+    add_input(app, options->input, "DATA", "extended XYZ file of the structures");
+    app->add_option("--model", options->model, "the model file (atomfp fit -o)")->type_name("FILE")->required();
+    add_output(app, options->output, "FILE", "the structures with the predicted energy, forces and virial\n(extended XYZ)");
+    app->add_option("--svg", options->svg,
+                    "parity plots of predicted against reference energies per atom and force\ncomponents")
+        ->type_name("FILE");
+    return {app, [options] { run_predict(*options); }};
 }
 
 }  // namespace atomfp::cli

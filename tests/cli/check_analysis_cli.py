@@ -116,7 +116,8 @@ check(table["distance_soap"][peak] < table["random_soap"][peak] / 10,
 check(table["lambda_0"].max() < 1e-3 and np.all(table[f"lambda_{15 - 6 - 1}"] == 1.0), "scaled spectrum: soft mode, largest 1")
 check(is_svg(prefix + ".svg"), "manifold writes a valid SVG")
 
-run("manifold", "--spec", soap, "--center", "0", structure, expect=2)  # no -o
+proc = run("manifold", "--spec", soap, "--center", "0", structure, expect=2)
+check("--output is required" in proc.stderr, f"a missing -o is named: {proc.stderr.strip()}")
 proc = run("manifold", "--spec", soap, "--center", "0", structure, "-o", prefix, "--options", '{"stepz": 1}', expect=1)
 check("stepz" in proc.stderr, "an unknown tracer option is named")
 run("manifold", "--spec", soap, "--center", "9", structure, "-o", prefix, expect=1)
@@ -199,7 +200,8 @@ with open(pattern, "w") as f:
 proc = run("perturb", "--spec", acsf, "--center", "0", "--kind", "pattern", "--pattern", pattern, crystal, "-o", prefix,
            expect=1)
 check("pattern.txt:2" in proc.stderr, "a malformed pattern file names the line")
-run("perturb", "--spec", acsf, "--center", "0", "--kind", "sideways", crystal, "-o", prefix, expect=1)
+proc = run("perturb", "--spec", acsf, "--center", "0", "--kind", "sideways", crystal, "-o", prefix, expect=2)
+check("--kind" in proc.stderr and "sideways" in proc.stderr, "an unknown --kind is named with its value")
 run("perturb", "--spec", acsf, "--center", "0", "--kind", "tangential", crystal, "-o", prefix, expect=1)  # no --atom
 run("perturb", "--spec", acsf, "--center", "0", "--kind", "radial", "--atom", "0", crystal, "-o", prefix, expect=1)
 run("perturb", "--spec", acsf, "--center", "0", "--kind", "translation", "--direction", "1,nan,0", crystal, "-o", prefix,

@@ -124,7 +124,8 @@ proc = run("describe", "--spec", spec, os.path.join(data_dir, "missing.extxyz"),
 check("cannot open" in proc.stderr, "a missing file is reported")
 proc = run("describe", "--help")
 check("--gradients" in proc.stdout, "describe --help documents the options")
-run("describe", "--spec", spec, sample, "-o", "x.npy", "--bogus", expect=1)
+proc = run("describe", "--spec", spec, sample, "-o", "x.npy", "--bogus", expect=2)
+check("--bogus" in proc.stderr, f"an unknown option is named: {proc.stderr.strip()}")
 # --list-types: every type with its canonical parameters, which describe itself accepts as a spec.
 proc = run("describe", "--list-types")
 lines = proc.stdout.splitlines()
