@@ -1,8 +1,9 @@
 // atomfp-ipi: an i-PI protocol client that answers a server (i-PI, ASE's SocketIOCalculator, ...)
 // with energies, forces and virials from an atomfp model. It builds its own neighbour list for the
-// received cell at every step and talks to atomfp only through include_c/atomfp.h. The protocol
-// itself is in ipi_session.{hpp,cpp}; this file holds the sockets and the model.
-#include <atomfp.h>
+// received cell at every step and talks to atomfp only through the public headers (atomfp.hpp
+// over atomfp.h). The protocol itself is in ipi_session.{hpp,cpp}; this file holds the sockets and
+// the model.
+#include <atomfp.hpp>
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -241,38 +242,22 @@ private:
     bool refused_ = false;
 };
 
+// The model and a neighbour list per step; failures arrive as atomfp::Error (atomfp.hpp).
 class Calculator {
 public:
-    explicit Calculator(const std::string& path) {
-        check(atomfp_model_load(path.c_str(), &model_), "loading " + path);
-        check(atomfp_model_cutoff(model_, &cutoff_), "the model cutoff");
-    }
-    ~Calculator() { atomfp_model_free(model_); }
-    Calculator(const Calculator&) = delete;
-    Calculator& operator=(const Calculator&) = delete;
+    explicit Calculator(const std::string& path) : model_(path), cutoff_(model_.cutoff()) {}
 
     // positions [n][3] and cell [3][3] (rows) in Å; energy eV, forces eV/Å, virial eV.
     void compute(const std::vector<double>& positions, const std::vector<int32_t>& species, const double* cell,
-                 double& energy, std::vector<double>& forces, double* virial) {
-        const int64_t n = static_cast<int64_t>(species.size());
-        atomfp_neighbours_t* list = nullptr;
-        atomfp_system_t system;
-        check(atomfp_neighbours_build(n, positions.data(), species.data(), cell, nullptr, cutoff_, &list),
-              "building the neighbour list");
-        atomfp_status_t status = atomfp_neighbours_system(list, &system);
-        if (status == ATOMFP_OK) status = atomfp_model_predict(model_, &system, &energy, nullptr, forces.data(), virial);
-        atomfp_neighbours_free(list);
-        check(status, "predicting");
+                 double& energy, std::vector<double>& forces, double* virial) const {
+        const atomfp::NeighbourList list(static_cast<int64_t>(species.size()), positions.data(), species.data(), cell,
+                                         nullptr, cutoff_);
+        model_.predict(list.system(), &energy, nullptr, forces.data(), virial);
     }
 
 private:
-    static void check(atomfp_status_t status, const std::string& what) {
-        if (status != ATOMFP_OK) {
-            throw Failure(what + ": " + atomfp_status_name(status) + ": " + atomfp_last_error());
-        }
-    }
-    atomfp_model_t* model_ = nullptr;
-    double cutoff_ = 0;
+    const atomfp::Model model_;
+    const double cutoff_;
 };
 
 int run(const Options& options) {

@@ -1,6 +1,7 @@
 /* PLUMED collective variables computed by atomfp, as a runtime plugin (LOAD FILE=AtomfpColvars.so).
- * They talk to atomfp only through include_c/atomfp.h. Written in C++11: PLUMED compiles plugins
- * with its own flags.
+ * They talk to atomfp only through the public headers: the C++11 wrapper atomfp.hpp over atomfp.h
+ * (handles freed by their owners, failures as atomfp::Error, turned into PLUMED errors here).
+ * Written in C++11: PLUMED compiles plugins with its own flags.
  *
  *   ATOMFP_SPHERICAL_EXPANSION  sums over centres of density-expansion coefficients c_{a n l m}
  *                               (component c-K for feature K), or the vector norm
@@ -11,7 +12,7 @@
  * Both give derivatives with respect to every atom and the box. Units: PLUMED's length unit is
  * converted to Å at the boundary.
  */
-#include <atomfp.h>
+#include <atomfp.hpp>
 
 #include <cmath>
 #include <fstream>
@@ -61,14 +62,13 @@ public:
         }
         std::string spec_file;
         parse("SPEC_FILE", spec_file);
-        const std::string spec = read_file(spec_file);
-        atomfp_descriptor_t* descriptor = nullptr;
-        if (atomfp_descriptor_create(spec.c_str(), &descriptor) != ATOMFP_OK) {
-            error("atomfp: descriptor from " + spec_file + ": " + atomfp_last_error());
+        try {
+            descriptor_.reset(new atomfp::Descriptor(read_file(spec_file)));
+            n_features_ = descriptor_->feature_count();
+            cutoff_ = descriptor_->cutoff();
+        } catch (const atomfp::Error& failure) {
+            error("atomfp: descriptor from " + spec_file + ": " + failure.what());
         }
-        descriptor_.reset(descriptor);
-        atomfp_descriptor_feature_count(descriptor_.get(), &n_features_);
-        atomfp_descriptor_cutoff(descriptor_.get(), &cutoff_);
         log.printf("  atomfp descriptor from %s: %lld features, cutoff %g A\n", spec_file.c_str(),
                    static_cast<long long>(n_features_), cutoff_);
         log.printf("  %zu atoms, %zu centres\n", atoms.size(), centers_.size());
@@ -79,10 +79,6 @@ protected:
     // Called by each action once its values exist: requestAtoms sizes the derivative arrays of the
     // values and components present at that moment only.
     void request_atoms() { requestAtoms(atoms_); }
-
-    struct DescriptorDeleter {
-        void operator()(atomfp_descriptor_t* d) const { atomfp_descriptor_free(d); }
-    };
 
     static std::string read_file(const std::string& path) {
         std::ifstream file(path.c_str());
@@ -106,42 +102,18 @@ protected:
         for (int i = 0; i < 3; ++i)
             for (int j = 0; j < 3; ++j) cell_[3 * i + j] = getBox()(i, j) * scale;
 
-        atomfp_neighbours_t* list = nullptr;
-        atomfp_system_t full;
-        if (atomfp_neighbours_build(n, positions_.data(), species_.data(), periodic_ ? cell_ : NULL, NULL, cutoff_,
-                                    &list) != ATOMFP_OK ||
-            atomfp_neighbours_system(list, &full) != ATOMFP_OK) {
-            atomfp_neighbours_free(list);
-            error(std::string("atomfp: neighbour list: ") + atomfp_last_error());
-        }
-        // the selected centres' part of the full list
-        offsets_.assign(1, 0);
-        neighbours_.clear();
-        shifts_.clear();
-        for (size_t c = 0; c < centers_.size(); ++c) {
-            const int64_t i = centers_[c];
-            for (int64_t p = full.offsets[i]; p < full.offsets[i + 1]; ++p) {
-                neighbours_.push_back(full.neighbours[p]);
-                for (int k = 0; k < 3; ++k) shifts_.push_back(full.cell_shifts ? full.cell_shifts[3 * p + k] : 0);
-            }
-            offsets_.push_back(static_cast<int64_t>(neighbours_.size()));
-        }
-        atomfp_neighbours_free(list);
-
-        atomfp_system_t system;
-        system.n_atoms = n;
-        system.positions = positions_.data();
-        system.species = species_.data();
-        system.cell = periodic_ ? cell_ : NULL;
-        system.n_centers = static_cast<int64_t>(centers_.size());
-        system.centers = centers_.data();
-        system.offsets = offsets_.data();
-        system.neighbours = neighbours_.data();
-        system.cell_shifts = periodic_ ? shifts_.data() : NULL;
-        features_.resize(centers_.size() * n_features_);
-        gradients_.resize((centers_.size() + neighbours_.size()) * 3 * n_features_);
-        if (atomfp_descriptor_compute(descriptor_.get(), &system, features_.data(), gradients_.data()) != ATOMFP_OK) {
-            error(std::string("atomfp: ") + atomfp_last_error());
+        try {
+            // The selected centres' part of atomfp's full list; it points into positions_, species_
+            // and cell_, which the list copied.
+            const atomfp::NeighbourList list(n, positions_.data(), species_.data(), periodic_ ? cell_ : NULL, NULL, cutoff_);
+            atomfp_system_t full = list.system();
+            full.positions = positions_.data();
+            full.species = species_.data();
+            full.cell = periodic_ ? cell_ : NULL;
+            subset_ = atomfp::CentreSubset(full, centers_);
+            descriptor_->compute(subset_.system(), features_, gradients_);
+        } catch (const atomfp::Error& failure) {
+            error(std::string("atomfp: ") + failure.what());
         }
     }
 
@@ -151,10 +123,12 @@ protected:
         const double scale = angstrom_per_unit();
         const int64_t nf = n_features_;
         Tensor box;
+        const atomfp_system_t system = subset_.system();
+        const int64_t* offsets = system.offsets;
         for (size_t c = 0; c < centers_.size(); ++c) {
             const double* w = &weights[c * nf];
-            const int64_t first_block = static_cast<int64_t>(c) + offsets_[c];
-            const int64_t n_blocks = 1 + offsets_[c + 1] - offsets_[c];
+            const int64_t first_block = static_cast<int64_t>(c) + offsets[c];
+            const int64_t n_blocks = 1 + offsets[c + 1] - offsets[c];
             for (int64_t b = 0; b < n_blocks; ++b) {
                 const double* g = &gradients_[(first_block + b) * 3 * nf];
                 Vector derivative;
@@ -163,14 +137,14 @@ protected:
                     for (int64_t f = 0; f < nf; ++f) sum += w[f] * g[k * nf + f];
                     derivative[k] = sum;
                 }
-                const int64_t atom = b == 0 ? centers_[c] : neighbours_[offsets_[c] + b - 1];
+                const int64_t atom = b == 0 ? centers_[c] : system.neighbours[offsets[c] + b - 1];
                 setAtomsDerivatives(value, static_cast<int>(atom), derivative * scale);
                 if (b > 0 && periodic_) {
-                    const int64_t p = offsets_[c] + b - 1;
+                    const int64_t p = offsets[c] + b - 1;
                     Vector r;
                     for (int k = 0; k < 3; ++k) {
                         r[k] = positions_[3 * atom + k] - positions_[3 * centers_[c] + k];
-                        for (int a = 0; a < 3; ++a) r[k] += shifts_[3 * p + a] * cell_[3 * a + k];
+                        for (int a = 0; a < 3; ++a) r[k] += system.cell_shifts[3 * p + a] * cell_[3 * a + k];
                     }
                     box -= Tensor(r, derivative);
                 }
@@ -183,11 +157,11 @@ protected:
         }
     }
 
-    std::unique_ptr<atomfp_descriptor_t, DescriptorDeleter> descriptor_;
+    std::unique_ptr<const atomfp::Descriptor> descriptor_;
     std::vector<AtomNumber> atoms_;
     std::vector<int32_t> species_;
-    std::vector<int64_t> centers_, offsets_, neighbours_;
-    std::vector<int32_t> shifts_;
+    std::vector<int64_t> centers_;
+    atomfp::CentreSubset subset_;  // the centres' part of the current neighbour list
     std::vector<double> positions_, features_, gradients_;
     double cell_[9];
     bool periodic_ = false;
@@ -271,10 +245,7 @@ private:
         std::ostringstream prefix;
         prefix << "c[" << symbol << ",n=" << n << ",l=" << l << ",m=";
         for (int64_t f = 0; f < n_features_; ++f) {
-            char label[128];
-            int64_t length = 0;
-            if (atomfp_descriptor_feature_label(descriptor_.get(), f, label, sizeof label, &length) != ATOMFP_OK) continue;
-            if (std::string(label).compare(0, prefix.str().size(), prefix.str()) == 0) norm_features_.push_back(f);
+            if (descriptor_->feature_label(f).compare(0, prefix.str().size(), prefix.str()) == 0) norm_features_.push_back(f);
         }
         if (norm_features_.size() != static_cast<size_t>(2 * l + 1)) {
             error("the descriptor has no features " + prefix.str() + "...]: is it a spherical_expansion with that "
@@ -361,38 +332,23 @@ private:
     }
 
     void read_references(const std::string& path, const std::vector<int>& centers) {
-        atomfp_frames_t* frames = nullptr;
-        if (atomfp_frames_read(path.c_str(), &frames) != ATOMFP_OK) {
-            error(std::string("atomfp: reference structures: ") + atomfp_last_error());
-        }
-        int64_t n_frames = 0;
-        atomfp_frames_count(frames, &n_frames);
-        std::string failure;
-        for (int64_t index = 0; index < n_frames && failure.empty(); ++index) {
-            int64_t n_atoms = 0;
-            const double* positions = NULL;
-            const double* cell = NULL;
-            const int32_t* species = NULL;
-            const int32_t* pbc = NULL;
-            atomfp_frames_get(frames, index, &n_atoms, &positions, &species, &cell, &pbc);
-            atomfp_neighbours_t* list = NULL;
-            atomfp_system_t system;
-            std::vector<double> features(n_atoms * n_features_);
-            if (atomfp_neighbours_build(n_atoms, positions, species, cell, cell ? pbc : NULL, cutoff_, &list) != ATOMFP_OK ||
-                atomfp_neighbours_system(list, &system) != ATOMFP_OK ||
-                atomfp_descriptor_compute(descriptor_.get(), &system, features.data(), NULL) != ATOMFP_OK) {
-                failure = atomfp_last_error();
+        try {
+            const atomfp::Frames frames(path);
+            for (int64_t index = 0; index < frames.size(); ++index) {
+                const atomfp::FrameView frame = frames[index];
+                const atomfp::NeighbourList list(frame.n_atoms, frame.positions, frame.species, frame.cell,
+                                                 frame.cell ? frame.pbc : NULL, cutoff_);
+                const std::vector<double> features = descriptor_->features(list.system());
+                for (int64_t i = 0; i < frame.n_atoms; ++i) {
+                    bool wanted = centers.empty();
+                    for (size_t k = 0; k < centers.size(); ++k) wanted = wanted || centers[k] == i + 1;
+                    if (wanted) references_.insert(references_.end(), &features[i * n_features_],
+                                                   &features[(i + 1) * n_features_]);
+                }
             }
-            atomfp_neighbours_free(list);
-            for (int64_t i = 0; i < n_atoms && failure.empty(); ++i) {
-                bool wanted = centers.empty();
-                for (size_t k = 0; k < centers.size(); ++k) wanted = wanted || centers[k] == i + 1;
-                if (wanted) references_.insert(references_.end(), &features[i * n_features_],
-                                               &features[(i + 1) * n_features_]);
-            }
+        } catch (const atomfp::Error& failure) {
+            error("atomfp: reference environments from " + path + ": " + failure.what());
         }
-        atomfp_frames_free(frames);
-        if (!failure.empty()) error("atomfp: reference environments from " + path + ": " + failure);
         if (references_.empty()) error("no reference environments in " + path);
     }
 

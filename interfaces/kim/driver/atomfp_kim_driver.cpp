@@ -1,16 +1,17 @@
 // A KIM API model driver whose parameter file is an atomfp model file. It talks to atomfp only
-// through include_c/atomfp.h: the KIM neighbour list (full, ghost atoms, no image shifts) becomes an
-// atomfp_system_t whose centres are the contributing particles, and atomfp_model_predict fills
-// KIM's optional outputs. Units are Å and eV; other requested units are refused at creation. The
-// model has no mutable parameters, so there is no Refresh routine (KIM requires published parameters
-// for one).
-#include <atomfp.h>
+// through the public headers: the C++ wrapper atomfp.hpp owns the model handle and turns failures
+// into exceptions, which are logged here. The KIM neighbour list (full, ghost atoms, no image
+// shifts) becomes an atomfp_system_t whose centres are the contributing particles, and the model's
+// prediction fills KIM's optional outputs. Units are Å and eV; other requested units are refused at
+// creation. The model has no mutable parameters, so there is no Refresh routine (KIM requires
+// published parameters for one).
+#include <atomfp.hpp>
 
 #include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <map>
-#include <new>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,7 +24,8 @@ namespace {
 
 // Everything a KIM model instance owns. KIM species code k is atomic number species[k].
 struct Buffer {
-    atomfp_model_t* model = nullptr;
+    explicit Buffer(const std::string& path) : model(path), cutoff(model.cutoff()), species(model.species()) {}
+    const atomfp::Model model;
     double cutoff = 0;
     int will_not_request_ghost_neighbours = 1;
     std::vector<int32_t> species;
@@ -31,8 +33,6 @@ struct Buffer {
     std::vector<int32_t> particle_species;
     std::vector<int64_t> centers, offsets, neighbours;
     std::vector<double> center_energies, forces;
-
-    ~Buffer() { atomfp_model_free(model); }
 };
 
 // The optional second parameter file names the KIM species of some atomic numbers (for example
@@ -153,12 +153,12 @@ int compute(KIM::ModelCompute const* const model_compute, KIM::ModelComputeArgum
     buffer->center_energies.resize(n_centers);
     double total_energy = 0;
     double atomfp_virial[9];
-    const atomfp_status_t status =
-        atomfp_model_predict(buffer->model, &system, energy ? &total_energy : nullptr,
-                             particle_energy ? buffer->center_energies.data() : nullptr, forces,
-                             virial ? atomfp_virial : nullptr);
-    if (status != ATOMFP_OK) {
-        LOG_ERROR(std::string("atomfp: ") + atomfp_status_name(status) + ": " + atomfp_last_error());
+    try {
+        buffer->model.predict(system, energy ? &total_energy : nullptr,
+                              particle_energy ? buffer->center_energies.data() : nullptr, forces,
+                              virial ? atomfp_virial : nullptr);
+    } catch (const std::exception& error) {
+        LOG_ERROR(std::string("atomfp: ") + error.what());
         return true;
     }
     if (energy) *energy = total_energy;
@@ -225,30 +225,17 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const create, KIM::Le
         }
     }
 
-    Buffer* buffer = new (std::nothrow) Buffer;
-    if (!buffer) {
-        LOG_ERROR("atomfp: out of memory");
+    std::unique_ptr<Buffer> buffer;
+    try {
+        buffer.reset(new Buffer(path));
+    } catch (const std::exception& error) {
+        LOG_ERROR(std::string("atomfp: cannot use model file ") + path + ": " + error.what());
         return true;
     }
     auto fail = [&](const std::string& message) {
         LOG_ERROR(message);
-        delete buffer;
         return true;
     };
-    atomfp_status_t status = atomfp_model_load(path.c_str(), &buffer->model);
-    if (status == ATOMFP_OK) status = atomfp_model_cutoff(buffer->model, &buffer->cutoff);
-    int64_t n_species = 0;
-    if (status == ATOMFP_OK) {
-        status = atomfp_model_species(buffer->model, nullptr, 0, &n_species);
-        if (status == ATOMFP_ERROR_BUFFER_TOO_SMALL) {
-            buffer->species.resize(static_cast<size_t>(n_species));
-            status = atomfp_model_species(buffer->model, buffer->species.data(), n_species, &n_species);
-        }
-    }
-    if (status != ATOMFP_OK) {
-        return fail(std::string("atomfp: cannot use model file ") + path + ": " + atomfp_status_name(status) + ": " +
-                    atomfp_last_error());
-    }
     if (buffer->species.empty()) return fail("atomfp: the model " + path + " has no species");
 
     if (create->SetUnits(KIM::LENGTH_UNIT::A, KIM::ENERGY_UNIT::eV, KIM::CHARGE_UNIT::unused,
@@ -279,6 +266,6 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const create, KIM::Le
         create->SetRoutinePointer(Destroy, cpp, true, reinterpret_cast<KIM::Function*>(destroy))) {
         return fail("atomfp: cannot register the model routines");
     }
-    create->SetModelBufferPointer(buffer);
+    create->SetModelBufferPointer(buffer.release());
     return false;
 }
