@@ -333,12 +333,12 @@ void run_dims(const DimsOptions& inputs) {
 
 Command add_compare(CLI::App& tool) {
     auto options = std::make_shared<CompareOptions>();
-    CLI::App* app = tool.add_subcommand("compare", "feature-space reconstruction (GFRE, GFRD, LFRE) between two descriptors");
-    set_usage(app, "atomfp compare --spec A.json --spec B.json DATA.extxyz [options]");
-    app->footer("How well each descriptor's features reconstruct the other's over the environments of DATA\n"
-                "(standardised features, 2-fold train/test split, regularisation by inner cross-validation):\n"
-                "GFRE (global reconstruction error), GFRD (distortion), LFRE (local, k-neighbourhood) in both\n"
-                "directions (Goscinski et al. 2021).");
+    CLI::App* app = add_command(tool, "compare", "feature-space reconstruction (GFRE, GFRD, LFRE) between two descriptors",
+                                "atomfp compare --spec A.json --spec B.json DATA.extxyz [options]",
+                                "How well each descriptor's features reconstruct the other's over the environments of DATA\n"
+                                "(standardised features, 2-fold train/test split, regularisation by inner cross-validation):\n"
+                                "GFRE (global reconstruction error), GFRD (distortion), LFRE (local, k-neighbourhood) in both\n"
+                                "directions (Goscinski et al. 2021).");
     add_feature_space_inputs(app, options->inputs, "a descriptor specification (JSON), given twice",
                              "writes PREFIX.csv (the measures), PREFIX_pointwise.csv and\nPREFIX.svg");
     app->add_option("--k", options->lfre_neighbours, "LFRE neighbourhood size")
@@ -357,11 +357,11 @@ Command add_compare(CLI::App& tool) {
 
 Command add_select(CLI::App& tool) {
     auto options = std::make_shared<SelectOptions>();
-    CLI::App* app = tool.add_subcommand("select", "choose features of a descriptor by CUR or farthest-point sampling");
-    set_usage(app, "atomfp select --spec A.json DATA.extxyz --method cur|fps --n N [-o PREFIX] [options]");
-    app->footer("Chooses N features of a descriptor over the environments of DATA, by deterministic CUR or by\n"
-                "farthest-point sampling of the feature columns, and reports how well they reconstruct all the\n"
-                "features (GFRE).");
+    CLI::App* app = add_command(tool, "select", "choose features of a descriptor by CUR or farthest-point sampling",
+                                "atomfp select --spec A.json DATA.extxyz --method cur|fps --n N [-o PREFIX] [options]",
+                                "Chooses N features of a descriptor over the environments of DATA, by deterministic CUR or by\n"
+                                "farthest-point sampling of the feature columns, and reports how well they reconstruct all the\n"
+                                "features (GFRE).");
     add_feature_space_inputs(app, options->inputs, "a descriptor specification (JSON)",
                              "writes the selected 0-based indices and their labels to\n"
                              "PREFIX_features.txt and a descriptor specification of just those features\n"
@@ -373,11 +373,11 @@ Command add_select(CLI::App& tool) {
 
 Command add_dims(CLI::App& tool) {
     auto options = std::make_shared<DimsOptions>();
-    CLI::App* app = tool.add_subcommand("dims", "reconstruction and PCA curves against the number of features");
-    set_usage(app, "atomfp dims --spec A.json DATA.extxyz [-o PREFIX] [--points N] [options]");
-    app->footer("Dimensionality of a descriptor over the environments of DATA: the reconstruction error of all\n"
-                "features from the first n CUR- and FPS-selected features, and the variance left outside the\n"
-                "first n principal components, for n up to the feature count.");
+    CLI::App* app = add_command(tool, "dims", "reconstruction and PCA curves against the number of features",
+                                "atomfp dims --spec A.json DATA.extxyz [-o PREFIX] [--points N] [options]",
+                                "Dimensionality of a descriptor over the environments of DATA: the reconstruction error of all\n"
+                                "features from the first n CUR- and FPS-selected features, and the variance left outside the\n"
+                                "first n principal components, for n up to the feature count.");
     add_feature_space_inputs(app, options->inputs, "a descriptor specification (JSON)", "writes PREFIX.csv and PREFIX.svg");
     app->add_option("--points", options->points, "number of feature counts on the curves")
         ->type_name("N")

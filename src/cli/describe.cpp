@@ -123,10 +123,10 @@ void run_describe(const DescribeOptions& options) {
 
 Command add_describe(CLI::App& tool) {
     auto options = std::make_shared<DescribeOptions>();
-    CLI::App* app = tool.add_subcommand("describe", "compute descriptors (and gradients) of the structures in an extended XYZ file");
-    set_usage(app, "atomfp describe --spec SPEC.json INPUT.extxyz -o FEATURES.npy [options]\n       atomfp describe --list-types");
-    app->footer("Computes a descriptor for every selected atom of every frame. Features have shape [total centres\n"
-                "over all frames, n_features] in frame order.");
+    CLI::App* app = add_command(tool, "describe", "compute descriptors (and gradients) of the structures in an extended XYZ file",
+                                "atomfp describe --spec SPEC.json INPUT.extxyz -o FEATURES.npy [options]\n       atomfp describe --list-types",
+                                "Computes a descriptor for every selected atom of every frame. Features have shape [total centres\n"
+                                "over all frames, n_features] in frame order.");
     add_input(app, options->input, "INPUT", "extended XYZ file of one or more frames");
     add_spec(app, options->spec, "descriptor specification (JSON), e.g. {\"type\": \"acsf\", \"species\": [14]}")->required();
     add_output(app, options->output, "FILE", "the features, shape [centres, n_features]")->required();

@@ -93,22 +93,22 @@ void run_fit(const FitOptions& options) {
 
 Command add_fit(CLI::App& tool) {
     auto options = std::make_shared<FitOptions>();
-    CLI::App* app = tool.add_subcommand("fit", "train a sparse GPR model on energies, forces and virials");
-    set_usage(app, "atomfp fit --config FIT.json TRAIN.extxyz -o MODEL.afp [--cv K] [--seed S]");
-    app->footer("Trains a sparse Gaussian-process model (subset of regressors) on the energies, forces and\n"
-                "(optionally) virials of the training structures, or with \"method\": \"krr\" kernel ridge\n"
-                "regression on energies, and writes a model file. A progress bar appears on stderr when it is a\n"
-                "terminal.\n"
-                "\n"
-                "FIT.json keys: descriptor (a descriptor specification, required), method (\"sparse_gpr\" or\n"
-                "\"krr\"), kernel ({\"type\": \"polynomial\", \"zeta\": 4}, \"squared_exponential\" with \"gamma\", or\n"
-                "\"linear\"), sparse_per_species, sigma_energy (eV/atom), sigma_forces (eV/A), sigma_virial\n"
-                "(eV/atom), use_energies, use_forces, use_virials, baselines ({\"Si\": -158.4}; default: fitted),\n"
-                "learned_species ([\"C\"]: only these centres carry learned energies), selection (\"fps\" or\n"
-                "\"cur\"), jitter. See docs/models.md.\n"
-                "\n"
-                "Under mpirun (a build with ATOMFP_ENABLE_MPI=ON) the structures are shared between the\n"
-                "processes; rank 0 prints and writes the model.");
+    CLI::App* app = add_command(tool, "fit", "train a sparse GPR model on energies, forces and virials",
+                                "atomfp fit --config FIT.json TRAIN.extxyz -o MODEL.afp [--cv K] [--seed S]",
+                                "Trains a sparse Gaussian-process model (subset of regressors) on the energies, forces and\n"
+                                "(optionally) virials of the training structures, or with \"method\": \"krr\" kernel ridge\n"
+                                "regression on energies, and writes a model file. A progress bar appears on stderr when it is a\n"
+                                "terminal.\n"
+                                "\n"
+                                "FIT.json keys: descriptor (a descriptor specification, required), method (\"sparse_gpr\" or\n"
+                                "\"krr\"), kernel ({\"type\": \"polynomial\", \"zeta\": 4}, \"squared_exponential\" with \"gamma\", or\n"
+                                "\"linear\"), sparse_per_species, sigma_energy (eV/atom), sigma_forces (eV/A), sigma_virial\n"
+                                "(eV/atom), use_energies, use_forces, use_virials, baselines ({\"Si\": -158.4}; default: fitted),\n"
+                                "learned_species ([\"C\"]: only these centres carry learned energies), selection (\"fps\" or\n"
+                                "\"cur\"), jitter. See docs/models.md.\n"
+                                "\n"
+                                "Under mpirun (a build with ATOMFP_ENABLE_MPI=ON) the structures are shared between the\n"
+                                "processes; rank 0 prints and writes the model.");
     add_input(app, options->input, "TRAIN", "extended XYZ file of the training structures");
     app->add_option("--config", options->config, "training settings (JSON)")->type_name("FILE")->required();
     add_output(app, options->output, "FILE", "the model")->required();

@@ -229,16 +229,16 @@ void run_kim_model(const KimModelOptions& options) {
 
 Command add_kim_model(CLI::App& tool) {
     auto options = std::make_shared<KimModelOptions>();
-    CLI::App* app = tool.add_subcommand("kim-model", "a model file as a KIM portable model for LAMMPS and other KIM simulators");
-    set_usage(app, "atomfp kim-model MODEL.afp NAME [-o ITEM_DIR] [--install user|system|environment|CWD|DIR]\n"
-                   "                        [--species-map KIM_NAME=Z,...] [--driver-source DIR]");
-    app->footer("Writes a complete KIM portable-model item for an atomfp model file (CMakeLists.txt, the model as\n"
-                "its parameter file, kimspec.edn). With --install it builds and installs the item, and the\n"
-                "atomfp model driver if it is not installed yet, into a KIM collection: user, system,\n"
-                "environment (the directories named by KIM_API_MODEL_DRIVERS_DIR and\n"
-                "KIM_API_PORTABLE_MODELS_DIR), CWD, or a directory DIR that becomes an environment collection\n"
-                "(DIR/model-drivers, DIR/portable-models). An installed model of the same name is replaced.\n"
-                "It prints the LAMMPS lines that use the model.");
+    CLI::App* app = add_command(tool, "kim-model", "a model file as a KIM portable model for LAMMPS and other KIM simulators",
+                                "atomfp kim-model MODEL.afp NAME [-o ITEM_DIR] [--install user|system|environment|CWD|DIR]\n"
+                                "                        [--species-map KIM_NAME=Z,...] [--driver-source DIR]",
+                                "Writes a complete KIM portable-model item for an atomfp model file (CMakeLists.txt, the model as\n"
+                                "its parameter file, kimspec.edn). With --install it builds and installs the item, and the\n"
+                                "atomfp model driver if it is not installed yet, into a KIM collection: user, system,\n"
+                                "environment (the directories named by KIM_API_MODEL_DRIVERS_DIR and\n"
+                                "KIM_API_PORTABLE_MODELS_DIR), CWD, or a directory DIR that becomes an environment collection\n"
+                                "(DIR/model-drivers, DIR/portable-models). An installed model of the same name is replaced.\n"
+                                "It prints the LAMMPS lines that use the model.");
     add_input(app, options->model, "MODEL", "the atomfp model file");
     add_input(app, options->name, "NAME",
               "a KIM model name: <description>__MO_<12 digits>_<3 digits>, letters, digits\n"

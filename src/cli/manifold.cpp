@@ -190,23 +190,19 @@ void run_manifold(const ManifoldCommandOptions& cli_options) {
 
 Command add_manifold(CLI::App& tool) {
     auto options = std::make_shared<ManifoldCommandOptions>();
-    CLI::App* app = tool.add_subcommand("manifold", "trace a manifold of quasi-constant fingerprint from one centre's environment");
-    set_usage(app, "atomfp manifold --spec SPEC.json --centre I INPUT.extxyz -o PREFIX [options]");
-    app->footer("Traces a manifold of quasi-constant fingerprint (Parsaeifard & Goedecker 2022): starting from\n"
-                "the environment of centre I (the centre and its neighbours inside the cutoff, as an open\n"
-                "cluster), it steps along the softest non-rigid eigenvector of the sensitivity matrix with a\n"
-                "predictor-corrector step and step control. For every frame it records the displacement D from\n"
-                "the start (largest atomic deviation after superposition, modulo relabelling of like\n"
-                "neighbours), the fingerprint distance to the start of the traced and of every probe\n"
-                "descriptor, the mean distance of random displacements with the same D, and the sensitivity\n"
-                "spectrum.");
+    CLI::App* app = add_command(tool, "manifold", "trace a manifold of quasi-constant fingerprint from one centre's environment",
+                                "atomfp manifold --spec SPEC.json --centre I INPUT.extxyz -o PREFIX [options]",
+                                "Traces a manifold of quasi-constant fingerprint (Parsaeifard & Goedecker 2022): starting from\n"
+                                "the environment of centre I (the centre and its neighbours inside the cutoff, as an open\n"
+                                "cluster), it steps along the softest non-rigid eigenvector of the sensitivity matrix with a\n"
+                                "predictor-corrector step and step control. For every frame it records the displacement D from\n"
+                                "the start (largest atomic deviation after superposition, modulo relabelling of like\n"
+                                "neighbours), the fingerprint distance to the start of the traced and of every probe\n"
+                                "descriptor, the mean distance of random displacements with the same D, and the sensitivity\n"
+                                "spectrum.");
     add_input(app, options->input, "INPUT", "extended XYZ file");
     add_spec(app, options->spec, "the traced descriptor (JSON)")->required();
-    app->add_option("--probe", options->probes, "a probe descriptor (JSON); repeatable")
-        ->type_name("FILE")
-        ->expected(1)
-        ->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    repeatable(app->add_option("--probe", options->probes, "a probe descriptor (JSON); repeatable")->type_name("FILE"));
     add_centre(app, options->centre);
     add_frame(app, options->frame);
     app->add_option("--options", options->tracer,

@@ -53,13 +53,13 @@ void run_optimize_basis(const OptimizeBasisOptions& options) {
 
 Command add_optimize_basis(CLI::App& tool) {
     auto options = std::make_shared<OptimizeBasisOptions>();
-    CLI::App* app = tool.add_subcommand("optimize-basis", "build a data-driven optimal radial basis for the SOAP family from a dataset");
-    set_usage(app, "atomfp optimize-basis --spec PRIMITIVE.json --max-radial Q INPUT.extxyz -o OPTIMAL.json [options]");
-    app->footer("Builds the data-driven optimal radial basis: the Q leading principal components of the density\n"
-                "expansion coefficients of a large primitive basis (radial_basis \"gto\" or \"dvr\") over every\n"
-                "atom of every frame, per neighbour species and l. Writes the specification with the\n"
-                "contraction inline and prints the residual variance per (species, l) (Goscinski 2024,\n"
-                "thesis eq 3.12).");
+    CLI::App* app = add_command(tool, "optimize-basis", "build a data-driven optimal radial basis for the SOAP family from a dataset",
+                                "atomfp optimize-basis --spec PRIMITIVE.json --max-radial Q INPUT.extxyz -o OPTIMAL.json [options]",
+                                "Builds the data-driven optimal radial basis: the Q leading principal components of the density\n"
+                                "expansion coefficients of a large primitive basis (radial_basis \"gto\" or \"dvr\") over every\n"
+                                "atom of every frame, per neighbour species and l. Writes the specification with the\n"
+                                "contraction inline and prints the residual variance per (species, l) (Goscinski 2024,\n"
+                                "thesis eq 3.12).");
     add_input(app, options->input, "INPUT", "extended XYZ file of the dataset");
     add_spec(app, options->spec, "SOAP-family specification with the primitive basis, e.g. max_radial 20")->required();
     app->add_option("--max-radial", options->max_radial, "number of optimal radial functions to keep")

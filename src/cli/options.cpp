@@ -52,6 +52,18 @@ std::string HelpFormatter::make_subcommand(const CLI::App* sub) const {
 
 void set_usage(CLI::App* app, const std::string& synopsis) { usages()[app] = synopsis; }
 
+CLI::App* add_command(CLI::App& tool, const std::string& name, const std::string& summary, const std::string& synopsis,
+                      const std::string& details) {
+    CLI::App* app = tool.add_subcommand(name, summary);
+    set_usage(app, synopsis);
+    app->footer(details);
+    return app;
+}
+
+CLI::Option* repeatable(CLI::Option* option) {
+    return option->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 CLI::Option* add_output(CLI::App* app, std::string& target, const std::string& kind, const std::string& what) {
     return app->add_option("-o,--output", target, what)->type_name(kind);
 }
@@ -65,12 +77,7 @@ CLI::Option* add_spec(CLI::App* app, std::string& path, const std::string& what)
 }
 
 CLI::Option* add_specs(CLI::App* app, std::vector<std::string>& paths, const std::string& what) {
-    // One file per --spec; without this a vector option would also take the positional input.
-    return app->add_option("--spec", paths, what)
-        ->type_name("FILE")
-        ->expected(1)
-        ->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    return repeatable(app->add_option("--spec", paths, what)->type_name("FILE"));
 }
 
 CLI::Option* add_centre(CLI::App* app, int64_t& index) {

@@ -44,6 +44,15 @@ public:
 // The usage lines printed first by `atomfp <command> --help` (without the leading "usage: ").
 void set_usage(CLI::App* app, const std::string& synopsis);
 
+// A command of the tool: `summary` is its line in `atomfp --help`, `synopsis` its usage lines and
+// `details` the paragraphs its --help prints before the option table.
+CLI::App* add_command(CLI::App& tool, const std::string& name, const std::string& summary, const std::string& synopsis,
+                      const std::string& details);
+
+// Makes a vector option take one value per occurrence (`--spec a --spec b`); without this CLI11
+// lets it take every following word, the positional input included.
+CLI::Option* repeatable(CLI::Option* option);
+
 // -o/--output: where the command's output goes, everywhere. `kind` is FILE where the command writes
 // one file, PREFIX where it writes several (PREFIX.csv, PREFIX.svg, ...), DIR for kim-model.
 CLI::Option* add_output(CLI::App* app, std::string& target, const std::string& kind, const std::string& what);

@@ -218,21 +218,21 @@ void run_perturb(const PerturbOptions& options) {
 
 Command add_perturb(CLI::App& tool) {
     auto options = std::make_shared<PerturbOptions>();
-    CLI::App* app = tool.add_subcommand("perturb", "descriptor change along a perturbation path and its log-log slope");
-    set_usage(app, "atomfp perturb --spec SPEC.json [--spec ...] --centre I --kind KIND INPUT.extxyz -o PREFIX [options]");
-    app->footer("Moves atoms along a path R(t) through the input configuration for amplitudes t from --t-min\n"
-                "to --t-max and records |F(t) - F(0)| of the centre's features for every descriptor, with the\n"
-                "log-log slope k of |F(t) - F(0)| ~ a t^k fitted at small t: k = 1 is linear sensitivity, k = 2\n"
-                "a direction the descriptor sees only to second order.\n"
-                "\n"
-                "KIND  radial:      --atom J (a neighbour of I) moves away from I by t\n"
-                "      tangential:  --atom J moves on its sphere about I by an arc length t\n"
-                "      translation: --atom J (default I) moves by t along --direction\n"
-                "      mode:        the environment moves along the (K+1)-th softest non-rigid sensitivity\n"
-                "                   mode of the first --spec (--mode K), scaled so that t is the largest\n"
-                "                   atomic move\n"
-                "      pattern:     every atom moves by t times its row of --pattern FILE (one 'dx dy dz'\n"
-                "                   line per atom), scaled so that the largest row is 1");
+    CLI::App* app = add_command(tool, "perturb", "descriptor change along a perturbation path and its log-log slope",
+                                "atomfp perturb --spec SPEC.json [--spec ...] --centre I --kind KIND INPUT.extxyz -o PREFIX [options]",
+                                "Moves atoms along a path R(t) through the input configuration for amplitudes t from --t-min\n"
+                                "to --t-max and records |F(t) - F(0)| of the centre's features for every descriptor, with the\n"
+                                "log-log slope k of |F(t) - F(0)| ~ a t^k fitted at small t: k = 1 is linear sensitivity, k = 2\n"
+                                "a direction the descriptor sees only to second order.\n"
+                                "\n"
+                                "KIND  radial:      --atom J (a neighbour of I) moves away from I by t\n"
+                                "      tangential:  --atom J moves on its sphere about I by an arc length t\n"
+                                "      translation: --atom J (default I) moves by t along --direction\n"
+                                "      mode:        the environment moves along the (K+1)-th softest non-rigid sensitivity\n"
+                                "                   mode of the first --spec (--mode K), scaled so that t is the largest\n"
+                                "                   atomic move\n"
+                                "      pattern:     every atom moves by t times its row of --pattern FILE (one 'dx dy dz'\n"
+                                "                   line per atom), scaled so that the largest row is 1");
     const CLI::Validator positive = CLI::PositiveNumber.description("");
     add_input(app, options->input, "INPUT", "extended XYZ file");
     add_specs(app, options->specs, "a descriptor (JSON); repeatable")->required();

@@ -107,10 +107,10 @@ void run_predict(const PredictOptions& options) {
 
 Command add_predict(CLI::App& tool) {
     auto options = std::make_shared<PredictOptions>();
-    CLI::App* app = tool.add_subcommand("predict", "energies, forces and virials of a model, with errors and parity plots");
-    set_usage(app, "atomfp predict --model MODEL.afp DATA.extxyz [-o PREDICTED.extxyz] [--svg PARITY.svg]");
-    app->footer("Predicts energies, forces and (for periodic structures) virials. Where DATA carries reference\n"
-                "values it prints per-structure errors and the energy / force / virial RMSE and MAE.");
+    CLI::App* app = add_command(tool, "predict", "energies, forces and virials of a model, with errors and parity plots",
+                                "atomfp predict --model MODEL.afp DATA.extxyz [-o PREDICTED.extxyz] [--svg PARITY.svg]",
+                                "Predicts energies, forces and (for periodic structures) virials. Where DATA carries reference\n"
+                                "values it prints per-structure errors and the energy / force / virial RMSE and MAE.");
     add_input(app, options->input, "DATA", "extended XYZ file of the structures");
     app->add_option("--model", options->model, "the model file (atomfp fit -o)")->type_name("FILE")->required();
     add_output(app, options->output, "FILE", "the structures with the predicted energy, forces and virial\n(extended XYZ)");

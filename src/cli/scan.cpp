@@ -85,12 +85,12 @@ void run_scan(const ScanOptions& options) {
 
 Command add_scan(CLI::App& tool) {
     auto options = std::make_shared<ScanOptions>();
-    CLI::App* app = tool.add_subcommand("scan", "cross-validated grid over the kernel parameter and the regularisation");
-    set_usage(app, "atomfp scan --config FIT.json --kernel-values V1,V2,... --sigma-values S1,S2,... TRAIN.extxyz\n"
-                   "                   -o PREFIX [--cv K] [--seed S]");
-    app->footer("Cross-validates (K folds) a fit for every pair of a kernel parameter (zeta of the polynomial\n"
-                "kernel, gamma of the squared exponential) and an energy regularisation sigma_energy (eV/atom;\n"
-                "sigma_forces and sigma_virial scale with it from FIT.json), and prints the best pair.");
+    CLI::App* app = add_command(tool, "scan", "cross-validated grid over the kernel parameter and the regularisation",
+                                "atomfp scan --config FIT.json --kernel-values V1,V2,... --sigma-values S1,S2,... TRAIN.extxyz\n"
+                                "                   -o PREFIX [--cv K] [--seed S]",
+                                "Cross-validates (K folds) a fit for every pair of a kernel parameter (zeta of the polynomial\n"
+                                "kernel, gamma of the squared exponential) and an energy regularisation sigma_energy (eV/atom;\n"
+                                "sigma_forces and sigma_virial scale with it from FIT.json), and prints the best pair.");
     add_input(app, options->input, "TRAIN", "extended XYZ file of the training structures");
     app->add_option("--config", options->config, "training settings (JSON), as for 'atomfp fit'")->type_name("FILE")->required();
     app->add_option("--kernel-values", options->kernel_values, "kernel parameters to try, comma-separated")

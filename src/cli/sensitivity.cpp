@@ -55,12 +55,12 @@ void run_sensitivity(const SensitivityOptions& options) {
 
 Command add_sensitivity(CLI::App& tool) {
     auto options = std::make_shared<SensitivityOptions>();
-    CLI::App* app = tool.add_subcommand("sensitivity", "spectrum of S = J^T J for one centre's environment, and its condition number");
-    set_usage(app, "atomfp sensitivity --spec SPEC.json --centre I INPUT.extxyz [options]");
-    app->footer("The sensitivity spectrum of one centre's features to the motion of its environment (the centre\n"
-                "and every neighbour inside the cutoff, N atoms): the eigenvalues of S = J^T J, J the Jacobian\n"
-                "of the features with respect to the 3N coordinates, the singular values of J and the condition\n"
-                "number (largest / smallest singular value over the displacements that are not rigid motions).");
+    CLI::App* app = add_command(tool, "sensitivity", "spectrum of S = J^T J for one centre's environment, and its condition number",
+                                "atomfp sensitivity --spec SPEC.json --centre I INPUT.extxyz [options]",
+                                "The sensitivity spectrum of one centre's features to the motion of its environment (the centre\n"
+                                "and every neighbour inside the cutoff, N atoms): the eigenvalues of S = J^T J, J the Jacobian\n"
+                                "of the features with respect to the 3N coordinates, the singular values of J and the condition\n"
+                                "number (largest / smallest singular value over the displacements that are not rigid motions).");
     add_input(app, options->input, "INPUT", "extended XYZ file");
     add_spec(app, options->spec, "descriptor specification (JSON)")->required();
     add_centre(app, options->centre);
