@@ -77,6 +77,11 @@ void run_fit(const FitOptions& options) {
         for (const auto& [z, e] : summary.baselines) std::printf(" %s %.6f eV", element_symbol(z).c_str(), e);
         std::printf("\n");
         print_errors("training set", summary.training);
+        std::printf("  time per stage (wall / CPU seconds, rank 0):");
+        for (const TrainingSummary::Stage& stage : summary.stages) {
+            std::printf(" %s %.1f / %.1f;", stage.name.c_str(), stage.wall_seconds, stage.cpu_seconds);
+        }
+        std::printf("\n");
         std::printf("  wrote %s (%.1f s)\n", output.c_str(), seconds);
     } catch (const std::exception& e) {
 #ifdef ATOMFP_WITH_MPI

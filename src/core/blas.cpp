@@ -9,6 +9,10 @@ extern "C" void dgemm_(const char* transa, const char* transb, const int* m, con
                        const double* beta, double* c, const int* ldc, atomfp::FortranLength transa_length,
                        atomfp::FortranLength transb_length);
 
+extern "C" void dgemv_(const char* trans, const int* m, const int* n, const double* alpha, const double* a, const int* lda,
+                       const double* x, const int* incx, const double* beta, double* y, const int* incy,
+                       atomfp::FortranLength trans_length);
+
 namespace atomfp {
 
 namespace {
@@ -28,6 +32,14 @@ void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, d
     const int LDA = checked_int(ldb), LDB = checked_int(lda), LDC = checked_int(ldc);
     const char ta = transpose_b ? 'T' : 'N', tb = transpose_a ? 'T' : 'N';
     dgemm_(&ta, &tb, &M, &N, &K, &alpha, b, &LDA, a, &LDB, &beta, c, &LDC, 1, 1);
+}
+
+void gemv(int64_t m, int64_t n, double alpha, const double* a, int64_t lda, const double* x, double beta, double* y) {
+    if (m == 0) return;
+    // Row-major A is column-major A^T (n x m): y = (A^T)^T x.
+    const int M = checked_int(n), N = checked_int(m), LDA = checked_int(lda), one = 1;
+    const char trans = 'T';
+    dgemv_(&trans, &M, &N, &alpha, a, &LDA, x, &one, &beta, y, &one, 1);
 }
 
 }  // namespace atomfp

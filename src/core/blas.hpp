@@ -16,4 +16,8 @@ using FortranLength = std::size_t;
 void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
           int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc);
 
+// y [m] = alpha A x + beta y for row-major A (m x n, leading dimension lda). A matrix-vector
+// product through gemm would copy (pack) all of A first; this reads it once.
+void gemv(int64_t m, int64_t n, double alpha, const double* a, int64_t lda, const double* x, double beta, double* y);
+
 }  // namespace atomfp

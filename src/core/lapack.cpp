@@ -15,8 +15,8 @@ extern "C" void dpotrf_(const char* uplo, const int* n, double* a, const int* ld
 extern "C" void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda, double* b,
                         const int* ldb, int* info, FortranLength uplo_length);
 
-extern "C" void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work, const int* lwork,
-                        int* info);
+extern "C" void dtpqrt_(const int* m, const int* n, const int* l, const int* nb, double* a, const int* lda, double* b,
+                        const int* ldb, double* t, const int* ldt, double* work, int* info);
 extern "C" void dtrtrs_(const char* uplo, const char* trans, const char* diag, const int* n, const int* nrhs,
                         const double* a, const int* lda, double* b, const int* ldb, int* info, FortranLength uplo_length,
                         FortranLength trans_length, FortranLength diag_length);
@@ -114,32 +114,44 @@ void LeastSquares::add_rows(int64_t rows, const double* a, const double* y) {
     if (static_cast<int64_t>(pending_.size()) / width >= std::max<int64_t>(n_, 256)) factorise();
 }
 
+// Block size of dtpqrt's compact WY representation.
+constexpr int tpqrt_block = 32;
+
+void LeastSquares::fold(int rows, int triangular, double* b) {
+    const int n = static_cast<int>(n_ + 1), nb = std::min(tpqrt_block, n);
+    std::vector<double> t(static_cast<std::size_t>(nb) * n), work(static_cast<std::size_t>(nb) * n);
+    int info = 0;
+    dtpqrt_(&rows, &n, &triangular, &nb, r_.data(), &n, b, &rows, t.data(), &nb, work.data(), &info);
+    if (info != 0) fail(Status::linalg, "LAPACK dtpqrt failed (info = ", info, ")");
+}
+
 void LeastSquares::factorise() {
     const int64_t width = n_ + 1, pending = static_cast<int64_t>(pending_.size()) / width;
     if (pending == 0) return;
-    // Column-major [R; pending rows], (width + pending) x width.
-    const int m = static_cast<int>(width + pending), n = static_cast<int>(width);
-    std::vector<double> stacked(static_cast<std::size_t>(m) * n, 0.0);
-    for (int64_t i = 0; i < width; ++i)
-        for (int64_t j = i; j < width; ++j) stacked[j * m + i] = r_[i * width + j];
+    std::vector<double> b(static_cast<std::size_t>(pending) * width);  // column-major
     for (int64_t i = 0; i < pending; ++i)
-        for (int64_t j = 0; j < width; ++j) stacked[j * m + width + i] = pending_[i * width + j];
-    std::vector<double> tau(n);
-    int info = 0, query = -1;
-    double optimal = 0.0;
-    dgeqrf_(&m, &n, stacked.data(), &m, tau.data(), &optimal, &query, &info);
-    int lwork = std::max(static_cast<int>(optimal), n);
-    std::vector<double> work(lwork);
-    dgeqrf_(&m, &n, stacked.data(), &m, tau.data(), work.data(), &lwork, &info);
-    if (info != 0) fail(Status::linalg, "LAPACK dgeqrf failed (info = ", info, ")");
-    for (int64_t i = 0; i < width; ++i)
-        for (int64_t j = 0; j < width; ++j) r_[i * width + j] = j >= i ? stacked[j * m + i] : 0.0;
+        for (int64_t j = 0; j < width; ++j) b[j * pending + i] = pending_[i * width + j];
+    fold(static_cast<int>(pending), 0, b.data());
     pending_.clear();
+}
+
+void LeastSquares::add_factor(const double* factor) {
+    factorise();
+    const int64_t width = n_ + 1;
+    std::vector<double> b(static_cast<std::size_t>(width) * width, 0.0);  // column-major upper triangle
+    for (int64_t i = 0; i < width; ++i)
+        for (int64_t j = i; j < width; ++j) b[j * width + i] = factor[i * width + j];
+    fold(static_cast<int>(width), static_cast<int>(width), b.data());
+    rows_added_ += width;
 }
 
 std::vector<double> LeastSquares::factor() {
     factorise();
-    return r_;
+    const int64_t width = n_ + 1;
+    std::vector<double> out(static_cast<std::size_t>(width) * width, 0.0);
+    for (int64_t i = 0; i < width; ++i)
+        for (int64_t j = i; j < width; ++j) out[i * width + j] = r_[j * width + i];
+    return out;
 }
 
 std::vector<double> LeastSquares::solve() {
@@ -152,15 +164,11 @@ std::vector<double> LeastSquares::solve() {
             fail(Status::linalg, "the least-squares system is rank-deficient (unknown ", k, " is not determined); add data or regularisation");
         }
     }
-    std::vector<double> z(n_), column_major(static_cast<std::size_t>(n_) * n_);
-    for (int64_t i = 0; i < n_; ++i) {
-        z[i] = r_[i * width + n_];
-        for (int64_t j = 0; j < n_; ++j) column_major[j * n_ + i] = r_[i * width + j];
-    }
+    std::vector<double> z(r_.begin() + n_ * width, r_.begin() + n_ * width + n_);  // Q^T y: R's last column
     const char uplo = 'U', trans = 'N', diag = 'N';
-    const int n = static_cast<int>(n_), one = 1;
+    const int n = static_cast<int>(n_), lda = static_cast<int>(width), one = 1;
     int info = 0;
-    dtrtrs_(&uplo, &trans, &diag, &n, &one, column_major.data(), &n, z.data(), &n, &info, 1, 1, 1);
+    dtrtrs_(&uplo, &trans, &diag, &n, &one, r_.data(), &lda, z.data(), &n, &info, 1, 1, 1);
     if (info != 0) fail(Status::linalg, "LAPACK dtrtrs failed (info = ", info, ")");
     return z;
 }

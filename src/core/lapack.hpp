@@ -24,25 +24,32 @@ double cholesky_solve(int n, std::vector<double>& a, std::vector<double>& b, dou
 
 // Linear least squares min |A w - y|^2 over rows added block by block, kept as the triangular
 // factor R of the QR factorisation of [A | y] ((n + 1) x (n + 1)): memory independent of the
-// number of rows, and the conditioning of A rather than of A^T A (Householder QR, dgeqrf). Rows are
-// buffered until a batch of at least max(n, 256) rows is factorised with the current R.
+// number of rows, and the conditioning of A rather than of A^T A (Householder QR). Rows are
+// buffered until a batch of at least max(n, 256) rows is folded into R with LAPACK's
+// triangular-pentagonal QR (dtpqrt), which does not redo the work on R's zeros.
 class LeastSquares {
 public:
     explicit LeastSquares(int64_t n_unknowns);
     void add_rows(int64_t rows, const double* a /*[rows][n]*/, const double* y /*[rows]*/);
+    // Adds another system's factor (as factor() returns it), which stands for every row added
+    // there; merging two triangles costs a third of adding them as general rows.
+    void add_factor(const double* factor /*[(n + 1)][(n + 1)] row-major*/);
     // Solves R w = Q^T y; throws Error(linalg) if the system is rank-deficient (a diagonal entry of
     // R below 1e-15 of the largest).
     std::vector<double> solve();
     int64_t rows_added() const { return rows_added_; }
-    // The current triangular factor [(n + 1)][(n + 1)] of [A | y] (pending rows factorised first):
-    // its rows, added to another LeastSquares, stand for every row added here.
+    // The current triangular factor [(n + 1)][(n + 1)] of [A | y], row-major (pending rows
+    // factorised first): its rows, added to another LeastSquares, stand for every row added here.
     std::vector<double> factor();
 
 private:
     void factorise();
+    // Folds the rows of B [rows][n + 1] (column-major, leading dimension rows) into R; the last
+    // `triangular` rows of B are upper trapezoidal (dtpqrt's L).
+    void fold(int rows, int triangular, double* b);
 
     int64_t n_, rows_added_ = 0;
-    std::vector<double> r_;       // [(n + 1)][(n + 1)] row-major, upper triangle
+    std::vector<double> r_;        // [(n + 1)][(n + 1)] column-major, upper triangle
     std::vector<double> pending_;  // [k][n + 1] row-major rows not yet factorised
 };
 

@@ -8,6 +8,17 @@
 
 namespace atomfp {
 
+namespace {
+
+std::vector<double> squared_norms(int64_t n, int64_t d, const double* X) {
+    std::vector<double> out(n, 0.0);
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t k = 0; k < d; ++k) out[i] += X[i * d + k] * X[i * d + k];
+    return out;
+}
+
+}  // namespace
+
 std::vector<int64_t> cur_selection(int64_t n, int64_t d, const double* X, int64_t count) {
     count = std::min(count, n);
     std::vector<double> R(X, X + n * d), G(static_cast<std::size_t>(d) * d), v(d, 1.0 / std::sqrt(static_cast<double>(d))), Gv(d),
@@ -24,7 +35,7 @@ std::vector<int64_t> cur_selection(int64_t n, int64_t d, const double* X, int64_
         if (!(trace > 1e-12 * total)) break;
         // Leading eigenvector of the Gram matrix by power iteration, warm-started from the last one.
         for (int iteration = 0; iteration < 200; ++iteration) {
-            gemm(false, false, d, 1, d, 1.0, G.data(), d, v.data(), 1, 0.0, Gv.data(), 1);
+            gemv(d, d, 1.0, G.data(), d, v.data(), 0.0, Gv.data());
             double norm = 0.0, change = 0.0;
             for (double x : Gv) norm += x * x;
             norm = std::sqrt(norm);
@@ -36,7 +47,7 @@ std::vector<int64_t> cur_selection(int64_t n, int64_t d, const double* X, int64_
             }
             if (change < 1e-10) break;
         }
-        gemm(false, false, n, 1, d, 1.0, R.data(), d, v.data(), 1, 0.0, scores.data(), 1);
+        gemv(n, d, 1.0, R.data(), d, v.data(), 0.0, scores.data());
         int64_t best = -1;
         double best_score = -1.0;
         for (int64_t i = 0; i < n; ++i)
@@ -55,7 +66,7 @@ std::vector<int64_t> cur_selection(int64_t n, int64_t d, const double* X, int64_
             for (int64_t k = 0; k < d; ++k) R[i * d + k] -= along * e[k];
         }
         std::vector<double> g(d);
-        gemm(false, false, d, 1, d, 1.0, G.data(), d, e.data(), 1, 0.0, g.data(), 1);
+        gemv(d, d, 1.0, G.data(), d, e.data(), 0.0, g.data());
         double ege = 0.0;
         for (int64_t k = 0; k < d; ++k) ege += e[k] * g[k];
         for (int64_t i = 0; i < d; ++i)
@@ -68,28 +79,31 @@ std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double*
     count = std::min(count, n);
     std::vector<int64_t> selected;
     if (count <= 0) return selected;
-    std::vector<double> mean(d, 0.0), nearest(n, std::numeric_limits<double>::infinity());
+    // |x_i - y|^2 = |x_i|^2 + |y|^2 - 2 x_i . y, with the n dot products of one pick as a BLAS
+    // product: the pool is read once per pick, at memory speed.
+    std::vector<double> mean(d, 0.0), nearest(n, std::numeric_limits<double>::infinity()), dots(n);
     for (int64_t i = 0; i < n; ++i)
         for (int64_t k = 0; k < d; ++k) mean[k] += X[i * d + k] / static_cast<double>(n);
-    auto distance2 = [&](int64_t i, const double* y) {
-        double s = 0.0;
-        for (int64_t k = 0; k < d; ++k) s += (X[i * d + k] - y[k]) * (X[i * d + k] - y[k]);
-        return s;
+    const std::vector<double> norms = squared_norms(n, d, X);
+    auto distances_to = [&](const double* y, auto&& visit) {
+        gemv(n, d, 1.0, X, d, y, 0.0, dots.data());
+        double y_norm = 0.0;
+        for (int64_t k = 0; k < d; ++k) y_norm += y[k] * y[k];
+        for (int64_t i = 0; i < n; ++i) visit(i, std::max(norms[i] + y_norm - 2.0 * dots[i], 0.0));
     };
     int64_t next = 0;
     double farthest = -1.0;
-    for (int64_t i = 0; i < n; ++i) {
-        const double r = distance2(i, mean.data());
+    distances_to(mean.data(), [&](int64_t i, double r) {
         if (r > farthest) farthest = r, next = i;
-    }
+    });
     while (static_cast<int64_t>(selected.size()) < count) {
         const int64_t current = next;
         selected.push_back(current);
         farthest = -1.0;
-        for (int64_t i = 0; i < n; ++i) {
-            nearest[i] = std::min(nearest[i], distance2(i, X + current * d));
+        distances_to(X + current * d, [&](int64_t i, double r) {
+            nearest[i] = std::min(nearest[i], r);
             if (nearest[i] > farthest) farthest = nearest[i], next = i;
-        }
+        });
     }
     return selected;
 }

@@ -175,28 +175,48 @@ void Kernel::weighted_gradient(int64_t n, const double* X, int64_t m, const doub
         for (int64_t k = 0; k < d; ++k) G[i * d + k] += along[i] * X[i * d + k];
 }
 
-void Kernel::derivatives(const double* x, int64_t m, const double* S, int64_t d, double* D) const {
-    std::copy(S, S + m * d, D);
-    if (kind_ == KernelKind::linear) return;
-    std::vector<double> k(m);
-    gemm(false, true, 1, m, d, 1.0, x, d, S, d, 0.0, k.data(), m);  // x . s_m
+void Kernel::derivative_factors(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* A, double* B,
+                                double* K) const {
+    if (n == 0 || m == 0) return;
+    std::vector<double> inner(static_cast<std::size_t>(n) * m);
+    gemm(false, true, n, m, d, 1.0, X, d, S, d, 0.0, inner.data(), m);  // x_i . s_j
+    if (kind_ == KernelKind::linear) {
+        std::fill(A, A + n * m, 1.0);
+        std::fill(B, B + n * m, 0.0);
+        if (K) std::copy(inner.begin(), inner.end(), K);
+        return;
+    }
     if (kind_ == KernelKind::polynomial) {
-        double norm = 0.0;
-        for (int64_t q = 0; q < d; ++q) norm += x[q] * x[q];
-        norm = std::sqrt(norm);
-        const double inverse = norm > 0.0 ? 1.0 / norm : 0.0;
+        // k = c^zeta with c = x . s^ / |x|; dc/dx = s^ / |x| - c x / |x|^2
+        const std::vector<double> norms = row_norms(n, d, X);
         const int power = static_cast<int>(zeta_);
-        for (int64_t j = 0; j < m; ++j) {
-            const double cosine = k[j] * inverse, a = zeta_ * integer_power(cosine, power - 1) * inverse;
-            for (int64_t q = 0; q < d; ++q) D[j * d + q] = a * (S[j * d + q] - cosine * x[q] * inverse);
+        for (int64_t i = 0; i < n; ++i) {
+            const double inverse = norms[i] > 0.0 ? 1.0 / norms[i] : 0.0;
+            for (int64_t j = 0; j < m; ++j) {
+                const int64_t ij = i * m + j;
+                const double cosine = inner[ij] * inverse, lower = integer_power(cosine, power - 1);
+                A[ij] = zeta_ * lower * inverse;
+                B[ij] = -zeta_ * lower * cosine * inverse * inverse;
+                if (K) K[ij] = lower * cosine;
+            }
         }
     } else {
-        squared_distances(1, x, m, S, d, k.data(), nullptr);
-        for (int64_t j = 0; j < m; ++j) {
-            const double a = -2.0 * gamma_ * std::exp(-gamma_ * k[j]);
-            for (int64_t q = 0; q < d; ++q) D[j * d + q] = a * (x[q] - S[j * d + q]);
+        // k = exp(-gamma |x - s|^2); dk/dx = 2 gamma k s - 2 gamma k x
+        squared_distances(n, X, m, S, d, inner.data(), nullptr);
+        for (int64_t ij = 0; ij < n * m; ++ij) {
+            const double k = std::exp(-gamma_ * inner[ij]);
+            A[ij] = 2.0 * gamma_ * k;
+            B[ij] = -A[ij];
+            if (K) K[ij] = k;
         }
     }
+}
+
+void Kernel::derivatives(const double* x, int64_t m, const double* S, int64_t d, double* D) const {
+    std::vector<double> A(m), B(m);
+    derivative_factors(1, x, m, S, d, A.data(), B.data(), nullptr);
+    for (int64_t j = 0; j < m; ++j)
+        for (int64_t q = 0; q < d; ++q) D[j * d + q] = A[j] * S[j * d + q] + B[j] * x[q];
 }
 
 }  // namespace atomfp

@@ -55,6 +55,14 @@ public:
     // derivative separately). Zero rows for a zero x with the polynomial kernel.
     void derivatives(const double* x, int64_t m, const double* S, int64_t d, double* D) const;
 
+    // Every kernel's derivative has the form d k(x_i, s_j) / dx_i = A_ij s_j + B_ij x_i. This gives
+    // A, B [n][m] (and K [n][m] = k(x_i, s_j) unless K is null) for environments X [n][d], so that a
+    // feature gradient G [r][d] of environment i contracts with all m derivatives as
+    // (G S^T) diag(A_i) + (G x_i) B_i: one product with S shared by every environment, instead of
+    // forming and multiplying each environment's D. Zero factors for a zero x with the polynomial kernel.
+    void derivative_factors(int64_t n, const double* X, int64_t m, const double* S, int64_t d, double* A, double* B,
+                            double* K) const;
+
 private:
     KernelKind kind_ = KernelKind::polynomial;
     double zeta_ = 2.0, gamma_ = 1.0;

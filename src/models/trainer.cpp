@@ -7,9 +7,12 @@
 #include "core/error.hpp"
 #include "core/lapack.hpp"
 #include "core/neighbour_list.hpp"
+#include "core/small_kernels.hpp"
 #include "descriptors/factory.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -107,6 +110,28 @@ void FeatureCache::store(const std::string& descriptor_key, const Frame& frame, 
 }
 
 namespace {
+
+// Charges wall and CPU time (std::clock: every thread of the process) to the named stages of a
+// fit, in the order they first appear: charge(name) adds the time since the previous charge.
+class StageClock {
+public:
+    explicit StageClock(std::vector<TrainingSummary::Stage>& stages) : stages_(stages) {}
+    void charge(const std::string& name) {
+        const auto wall = std::chrono::steady_clock::now();
+        const std::clock_t cpu = std::clock();
+        auto stage = std::find_if(stages_.begin(), stages_.end(), [&](const TrainingSummary::Stage& s) { return s.name == name; });
+        if (stage == stages_.end()) stage = stages_.insert(stages_.end(), TrainingSummary::Stage{name, 0.0, 0.0});
+        stage->wall_seconds += std::chrono::duration<double>(wall - wall_).count();
+        stage->cpu_seconds += static_cast<double>(cpu - cpu_) / CLOCKS_PER_SEC;
+        wall_ = wall;
+        cpu_ = cpu;
+    }
+
+private:
+    std::vector<TrainingSummary::Stage>& stages_;
+    std::chrono::steady_clock::time_point wall_ = std::chrono::steady_clock::now();
+    std::clock_t cpu_ = std::clock();
+};
 
 // What both training methods start from: the validated data, the species present (sorted), the
 // baselines, and every structure's neighbour list and features.
@@ -251,7 +276,7 @@ FramePrediction energy_from_features(const Model& model, const Prepared& prepare
 // The model's errors on its training data go into the summary and the model's metadata; with
 // energies only, from the features already computed.
 Model finish(Model model, const std::vector<Frame>& frames, const TrainingData& data, const TrainingSettings& settings,
-             TrainingSummary& report, TrainingSummary* summary, const TrainingCommunicator& communicator) {
+             TrainingSummary& report, TrainingSummary* summary, const TrainingCommunicator& communicator, StageClock& clock) {
     const auto [begin, end] = slice(frames.size(), communicator);
     const std::vector<Frame> own(frames.begin() + begin, frames.begin() + end);
     std::vector<FramePrediction> predictions;
@@ -263,6 +288,7 @@ Model finish(Model model, const std::vector<Frame>& frames, const TrainingData& 
     ErrorSums sums = error_sums(own, predictions);
     communicator.sum(sums.values);
     report.training = sums.metrics();
+    clock.charge("training errors");
     if (summary) *summary = report;
     return std::move(model).with_metadata({{"training", report.to_json()}});
 }
@@ -373,8 +399,90 @@ struct DesignRows {
         }
     }
 
-    // Per structure, the design rows (energy, forces, virial) scaled by 1/sigma.
-    void add_structure_rows(std::size_t a, LeastSquares& system) const {
+    // The columns of species s in the design rows of one structure, from its centres of that species:
+    // the energy row sums k(x_c, s_j); the force and virial rows take -dE/dx from the centres'
+    // feature gradients G_c contracted with every reference's kernel derivative. That contraction
+    // is (G_c S^T) diag(A_c) + (G_c x_c) B_c (Kernel::derivative_factors), done for a batch of
+    // centres at once so that the product with S is one large GEMM. A row index of -1 skips a kind.
+    void add_species_rows(const SystemView& view, const double* features, const double* gradients, std::size_t s,
+                          const std::vector<int64_t>& centres, int64_t energy_row, int64_t force_row, int64_t virial_row,
+                          double* phi) const {
+        const int64_t m = offset[s + 1] - offset[s];
+        const double* S = references[s].data();
+        const bool derivatives = force_row >= 0 || virial_row >= 0;
+        // Batches of centres whose gradient rows fill at most this many rows of a GEMM (at least one centre).
+        constexpr int64_t batch_rows = 2048;
+        std::vector<double> X, A, B, K, G, P, q;
+        for (std::size_t first = 0; first < centres.size();) {
+            std::size_t last = first;
+            int64_t rows = 0;
+            while (last < centres.size()) {
+                const int64_t c = centres[last], block_rows = 3 * (1 + view.offsets[c + 1] - view.offsets[c]);
+                if (last > first && rows + block_rows > batch_rows) break;
+                rows += block_rows;
+                ++last;
+            }
+            const int64_t nc = static_cast<int64_t>(last - first);
+            X.resize(static_cast<std::size_t>(nc) * nf);
+            for (int64_t i = 0; i < nc; ++i) std::copy_n(features + centres[first + i] * nf, nf, X.data() + i * nf);
+            A.resize(static_cast<std::size_t>(nc) * m);
+            B.resize(A.size());
+            K.resize(A.size());
+            settings.kernel.derivative_factors(nc, X.data(), m, S, nf, A.data(), B.data(), K.data());
+            if (energy_row >= 0) {
+                double* row = phi + energy_row * M + offset[s];
+                for (int64_t i = 0; i < nc; ++i)
+                    for (int64_t j = 0; j < m; ++j) row[j] += K[i * m + j];
+            }
+            if (derivatives) {
+                // G: the batch's gradient rows [rows][nf]; P = G S^T; q = G x_c row by row.
+                G.resize(static_cast<std::size_t>(rows) * nf);
+                q.resize(rows);
+                int64_t at = 0;
+                for (int64_t i = 0; i < nc; ++i) {
+                    const int64_t c = centres[first + i], block_rows = 3 * (1 + view.offsets[c + 1] - view.offsets[c]);
+                    const double* g = gradients + 3 * (c + view.offsets[c]) * nf;
+                    std::copy_n(g, block_rows * nf, G.data() + at * nf);
+                    for (int64_t r = 0; r < block_rows; ++r) q[at + r] = dot(g + r * nf, X.data() + i * nf, nf);
+                    at += block_rows;
+                }
+                P.resize(static_cast<std::size_t>(rows) * m);
+                gemm(false, true, rows, m, nf, 1.0, G.data(), nf, S, nf, 0.0, P.data(), m);
+                at = 0;
+                for (int64_t i = 0; i < nc; ++i) {
+                    const int64_t c = centres[first + i];
+                    const double *a_c = A.data() + i * m, *b_c = B.data() + i * m;
+                    for_each_block_of_centre(view, c, [&](int64_t b, int64_t atom, const double* r) {
+                        for (int alpha = 0; alpha < 3; ++alpha) {
+                            // t_j = d(dk(x_c, s_j))/d(atom, alpha), overwritten in P
+                            double* t = P.data() + (at + 3 * b + alpha) * m;
+                            const double along = q[at + 3 * b + alpha];
+                            for (int64_t j = 0; j < m; ++j) t[j] = t[j] * a_c[j] + along * b_c[j];
+                            if (force_row >= 0) {
+                                double* row = phi + (force_row + 3 * atom + alpha) * M + offset[s];
+                                for (int64_t j = 0; j < m; ++j) row[j] -= t[j];  // F = -dE/dx
+                            }
+                            if (virial_row >= 0 && r) {
+                                for (int row_a = 0; row_a < 3; ++row_a) {
+                                    double* row = phi + (virial_row + 3 * row_a + alpha) * M + offset[s];
+                                    for (int64_t j = 0; j < m; ++j) row[j] -= r[row_a] * t[j];  // W_ab = -sum r_a dE/dr_b
+                                }
+                            }
+                        }
+                    });
+                    at += 3 * (1 + view.offsets[c + 1] - view.offsets[c]);
+                }
+            }
+            first = last;
+        }
+    }
+
+    // One structure's design rows (energy, forces, virial) scaled by 1/sigma, and their targets.
+    struct Rows {
+        int64_t count = 0;
+        std::vector<double> phi, target;  // [count][M], [count]
+    };
+    Rows structure_rows(std::size_t a) const {
         const Frame& frame = frames[a];
         const SystemView view = prepared[a]->list.view();
         const int64_t n = frame.size();
@@ -389,39 +497,14 @@ struct DesignRows {
             gradients.resize(static_cast<std::size_t>(view.n_gradient_blocks()) * 3 * nf);
             compute(descriptor, view, nullptr, gradients.data());
         }
-        std::vector<double> k, D, T;
-        for (int64_t c = 0; c < n; ++c) {
-            const std::size_t s = species_index(frame.species[c]);
-            const int64_t m = offset[s + 1] - offset[s];
-            if (m == 0) continue;  // a species not learned
-            const double* x = prepared[a]->features.data() + c * nf;
-            if (energies) {
-                k.resize(m);
-                settings.kernel.matrix(1, x, m, references[s].data(), nf, k.data());
-                for (int64_t j = 0; j < m; ++j) phi[energy_row * M + offset[s] + j] += k[j];
+        for (std::size_t s = 0; s < n_species; ++s) {
+            std::vector<int64_t> centres;
+            for (int64_t c = 0; c < n; ++c)
+                if (species_index(frame.species[c]) == s) centres.push_back(c);
+            if (offset[s + 1] > offset[s] && !centres.empty()) {
+                add_species_rows(view, prepared[a]->features.data(), gradients.data(), s, centres, energies ? energy_row : -1,
+                                 forces ? force_row : -1, virial ? virial_row : -1, phi.data());
             }
-            if (!forces && !virial) continue;
-            // T [(1 + n_c) 3][m] = the centre's gradient blocks times dk/dF for every reference.
-            const int64_t first = c + view.offsets[c], n_blocks = 1 + view.offsets[c + 1] - view.offsets[c];
-            D.resize(static_cast<std::size_t>(m) * nf);
-            T.resize(static_cast<std::size_t>(n_blocks) * 3 * m);
-            settings.kernel.derivatives(x, m, references[s].data(), nf, D.data());
-            gemm(false, true, n_blocks * 3, m, nf, 1.0, gradients.data() + first * 3 * nf, nf, D.data(), nf, 0.0, T.data(), m);
-            for_each_block_of_centre(view, c, [&](int64_t b, int64_t atom, const double* r) {
-                for (int alpha = 0; alpha < 3; ++alpha) {
-                    const double* t = T.data() + (3 * b + alpha) * m;
-                    if (forces) {
-                        double* row = phi.data() + (force_row + 3 * atom + alpha) * M + offset[s];
-                        for (int64_t j = 0; j < m; ++j) row[j] -= t[j];  // F = -dE/dx
-                    }
-                    if (virial && r) {
-                        for (int row_a = 0; row_a < 3; ++row_a) {
-                            double* row = phi.data() + (virial_row + 3 * row_a + alpha) * M + offset[s];
-                            for (int64_t j = 0; j < m; ++j) row[j] -= r[row_a] * t[j];  // W_ab = -sum r_a dE/dr_b
-                        }
-                    }
-                }
-            });
         }
         // Targets and weights.
         std::vector<double> weight(rows, 1.0);
@@ -450,16 +533,19 @@ struct DesignRows {
             target[i] *= weight[i];
             for (int64_t j = 0; j < M; ++j) phi[i * M + j] *= weight[i];
         }
-        system.add_rows(rows, phi.data(), target.data());
         if (settings.progress) settings.progress("design rows", static_cast<int64_t>(a + 1 - begin), static_cast<int64_t>(end - begin));
+        return {rows, std::move(phi), std::move(target)};
     }
 };
 
 Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary,
                        const TrainingCommunicator& communicator) {
     TrainingSummary report;
+    StageClock clock(report.stages);
     TrainingData data = prepare(frames, settings, report, communicator);
+    clock.charge("features");
     SparseSet sparse = select_sparse_points(frames, data, settings, report, communicator);
+    clock.charge("sparse selection");
     const auto [begin, end] = slice(frames.size(), communicator);
     const DesignRows design{frames, settings, data, sparse, report, begin, end};
     const int64_t M = design.M;
@@ -470,32 +556,32 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     // Slice by slice (the prior in slice 0), each slice's factor; the factors combined in slice order.
     LeastSquares system(M);
     const std::size_t width = static_cast<std::size_t>(M) + 1;
-    auto add_factor = [&](const double* factor) {
-        std::vector<double> a(width * M), y(width);
-        for (std::size_t i = 0; i < width; ++i) {
-            std::copy_n(factor + i * width, M, a.data() + i * M);
-            y[i] = factor[i * width + M];
-        }
-        system.add_rows(static_cast<int64_t>(width), a.data(), y.data());
-    };
     std::vector<double> local_factors;
     const auto [first_slice, end_slice] = process_slices(communicator);
     for (int sl = first_slice; sl < end_slice; ++sl) {
         LeastSquares part(M);
+        clock.charge("QR factorisation");  // the previous slice's merge
         if (sl == 0) design.add_prior_rows(part);
+        clock.charge("prior");
         const auto [slice_begin, slice_end] = slice_structures(frames.size(), sl, reduction_slices(communicator));
-        for (std::size_t a = slice_begin; a < slice_end; ++a) design.add_structure_rows(a, part);
+        for (std::size_t a = slice_begin; a < slice_end; ++a) {
+            const DesignRows::Rows rows = design.structure_rows(a);
+            clock.charge("design rows");
+            part.add_rows(rows.count, rows.phi.data(), rows.target.data());
+            clock.charge("QR factorisation");
+        }
         if (part.rows_added() == 0) continue;
         const std::vector<double> factor = part.factor();
+        clock.charge("QR factorisation");
         if (communicator.size() == 1) {
-            add_factor(factor.data());  // what a gather of one process's factors would give, in the same order
+            system.add_factor(factor.data());  // what a gather of one process's factors would give, in the same order
         } else {
             local_factors.insert(local_factors.end(), factor.begin(), factor.end());
         }
     }
     if (communicator.size() > 1) {
         const std::vector<double> factors = communicator.gather(local_factors);
-        for (std::size_t f = 0; f < factors.size() / (width * width); ++f) add_factor(factors.data() + f * width * width);
+        for (std::size_t f = 0; f < factors.size() / (width * width); ++f) system.add_factor(factors.data() + f * width * width);
     }
     std::vector<double> counts = {static_cast<double>(report.n_energy_rows), static_cast<double>(report.n_force_rows),
                                   static_cast<double>(report.n_virial_rows)};
@@ -503,12 +589,14 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     report.n_energy_rows = static_cast<int64_t>(counts[0]);
     report.n_force_rows = static_cast<int64_t>(counts[1]);
     report.n_virial_rows = static_cast<int64_t>(counts[2]);
+    clock.charge("QR factorisation");
     const std::vector<double> w = system.solve();
     report.jitter_used = settings.jitter;
     for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
+    clock.charge("solve");
 
     return finish(Model(data.descriptor, settings.kernel, std::move(blocks)), frames, data, settings, report, summary,
-                  communicator);
+                  communicator, clock);
 }
 
 Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
@@ -516,8 +604,10 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         fail(Status::invalid_argument, "kernel ridge regression fits energies only: set use_forces and use_virials to false");
     }
     TrainingSummary report;
+    StageClock clock(report.stages);
     const TrainingCommunicator one_process;
     TrainingData data = prepare(frames, settings, report, one_process);
+    clock.charge("features");
     const int64_t nf = data.n_features, n_structures = static_cast<int64_t>(frames.size());
     const std::size_t n_species = data.species.size();
     // Every environment is a reference; the structure kernel K_AB = sum over same-species pairs.
@@ -550,7 +640,9 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         K[a * n_structures + a] += sigma * sigma;
         ++report.n_energy_rows;
     }
+    clock.charge("kernel matrix");
     report.jitter_used = cholesky_solve(static_cast<int>(n_structures), K, y, settings.jitter);
+    clock.charge("solve");
     std::vector<SpeciesWeights> blocks(n_species);
     for (std::size_t s = 0; s < n_species; ++s) {
         blocks[s].species = data.species[s];
@@ -560,7 +652,7 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         report.n_sparse[data.species[s]] = static_cast<int64_t>(owner[s].size());
     }
     return finish(Model(data.descriptor, settings.kernel, std::move(blocks)), frames, data, settings, report, summary,
-                  one_process);
+                  one_process, clock);
 }
 
 Model train(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary,

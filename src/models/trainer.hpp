@@ -85,6 +85,13 @@ struct TrainingSummary {
     std::map<int32_t, double> baselines;
     double jitter_used = 0.0;
     ErrorMetrics training;                    // the model on its own training data
+    // Where the time went, in order (this process; wall and CPU seconds of every thread). Not part
+    // of to_json: a model file does not depend on how long its fit took.
+    struct Stage {
+        std::string name;
+        double wall_seconds = 0.0, cpu_seconds = 0.0;
+    };
+    std::vector<Stage> stages;
 
     json to_json() const;
 };

@@ -59,6 +59,37 @@ TEST(LeastSquares, SolvesAnIllConditionedConsistentSystemToItsConditioning) {
     EXPECT_THROW(singular.solve(), Error);
 }
 
+TEST(LeastSquares, MergedFactorsStandForTheirRows) {
+    // Three systems over slices of one row set, merged as factors, against one system of all rows:
+    // the same solution, and factors that agree up to the sign of each row (the QR is unique up to
+    // signs). Slices of fewer rows than unknowns leave R with zero rows, which a merge must handle.
+    const int64_t n = 30, rows = 500;
+    std::mt19937 generator(3);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> A(rows * n), y(rows);
+    for (double& x : A) x = normal(generator);
+    for (double& x : y) x = normal(generator);
+    LeastSquares whole(n), merged(n);
+    whole.add_rows(rows, A.data(), y.data());
+    const int64_t cuts[] = {0, 7, 400, rows};
+    for (int part_index = 0; part_index < 3; ++part_index) {
+        LeastSquares part(n);
+        part.add_rows(cuts[part_index + 1] - cuts[part_index], A.data() + cuts[part_index] * n, y.data() + cuts[part_index]);
+        merged.add_factor(part.factor().data());
+    }
+    const std::vector<double> expected = whole.solve(), w = merged.solve();
+    for (int64_t k = 0; k < n; ++k) EXPECT_NEAR(w[k], expected[k], 1e-12 * (1.0 + std::abs(expected[k]))) << k;
+    const std::vector<double> r_whole = whole.factor(), r_merged = merged.factor();
+    const int64_t width = n + 1;
+    for (int64_t i = 0; i < width; ++i) {
+        const double sign = (r_whole[i * width + i] < 0) == (r_merged[i * width + i] < 0) ? 1.0 : -1.0;
+        for (int64_t j = i; j < width; ++j) {
+            EXPECT_NEAR(r_merged[i * width + j], sign * r_whole[i * width + j], 1e-11 * std::abs(r_whole[i * width + i]))
+                << i << "," << j;
+        }
+    }
+}
+
 TEST(CholeskySolve, UsesJitterOnlyWhenNeeded) {
     std::vector<double> a = {4.0, 2.0, 2.0, 3.0}, b = {2.0, 1.0};
     EXPECT_EQ(cholesky_solve(2, a, b, 1e-10), 0.0);
