@@ -127,8 +127,8 @@ struct BatchScratch {
     std::vector<double> features, weights, blocks;  // grow-only
 };
 
-// Centres per batch: enough rows that the matrix product against the references is not dominated
-// by copying the references into BLAS's packed format, few enough that every thread gets work.
+}  // namespace
+
 int64_t batch_size(int64_t n_centers) {
     int threads = 1;
 #ifdef _OPENMP
@@ -138,15 +138,14 @@ int64_t batch_size(int64_t n_centers) {
     return std::clamp<int64_t>(even, 1, 256);
 }
 
-}  // namespace
+namespace {
 
-void compute_and_contract(const Descriptor& descriptor, const ValidatedSystem& validated, const BatchWeights& weigh,
-                          double* features, double* contracted) {
-    const SystemView& system = validated.view();
-    check_environments(descriptor, system);
-    if (!contracted) fail(Status::invalid_argument, "contracted is NULL");
+// The centres in batches of consecutive indices, each batch's features computed into `features`
+// (when given) or the thread's scratch, then body(first, count, batch features, scratch); batches
+// run concurrently, each thread with its own scratch.
+template <class Body>
+void for_each_batch(const Descriptor& descriptor, const SystemView& system, double* features, Body&& body) {
     const int64_t n_features = descriptor.feature_count();
-    const bool direct = descriptor.has_direct_contraction();
     const int64_t batch = batch_size(system.n_centers);
     const int64_t n_batches = (system.n_centers + batch - 1) / batch;
     parallel_items(
@@ -167,37 +166,59 @@ void compute_and_contract(const Descriptor& descriptor, const ValidatedSystem& v
                 environment.build(system, first + i, descriptor.cutoff());
                 descriptor.compute_environment(environment, f + i * n_features, nullptr, *scratch.workspace);
             }
-            weigh(first, count, f, scratch.weights.data());
-            for (int64_t i = 0; i < count; ++i) {
-                const int64_t c = first + i;
-                const Environment& environment = scratch.environments[i];
-                const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
-                const double* w = scratch.weights.data() + i * n_features;
-                double* centre = contracted + 3 * (c + system.offsets[c]);
-                std::fill(centre, centre + 3 * (1 + n_listed), 0.0);
-                double* pairs = centre + 3;
-                double* recomputed = scratch.features.data() + batch * n_features;
-                if (direct) {
-                    descriptor.contract_environment(environment, w, recomputed, pairs, *scratch.workspace);
-                } else {
-                    // Only the environment's slots are written; the others stay zero.
-                    double* blocks = sized(scratch.blocks, static_cast<std::size_t>(n_listed) * 3 * n_features);
-                    std::fill(blocks, blocks + n_listed * 3 * n_features, 0.0);
-                    descriptor.compute_environment(environment, recomputed, blocks, *scratch.workspace);
-                    for (int64_t q = 0; q < environment.size(); ++q) {
-                        const int64_t slot = environment.slots[q];
-                        const double* block = blocks + slot * 3 * n_features;
-                        for (int alpha = 0; alpha < 3; ++alpha) {
-                            double sum = 0.0;
-                            for (int64_t k = 0; k < n_features; ++k) sum += w[k] * block[alpha * n_features + k];
-                            pairs[3 * slot + alpha] = sum;
-                        }
+            body(first, count, f, scratch, batch);
+        });
+}
+
+}  // namespace
+
+void compute_in_batches(const Descriptor& descriptor, const ValidatedSystem& validated, const BatchFeatures& visit) {
+    const SystemView& system = validated.view();
+    check_environments(descriptor, system);
+    for_each_batch(descriptor, system, nullptr,
+                   [&](int64_t first, int64_t count, const double* f, BatchScratch&, int64_t) { visit(first, count, f); });
+}
+
+void compute_and_contract(const Descriptor& descriptor, const ValidatedSystem& validated, const BatchWeights& weigh,
+                          double* features, double* contracted) {
+    const SystemView& system = validated.view();
+    check_environments(descriptor, system);
+    if (!contracted) fail(Status::invalid_argument, "contracted is NULL");
+    const int64_t n_features = descriptor.feature_count();
+    const bool direct = descriptor.has_direct_contraction();
+    for_each_batch(descriptor, system, features,
+                   [&](int64_t first, int64_t count, double* f, BatchScratch& scratch, int64_t batch) {
+        weigh(first, count, f, scratch.weights.data());
+        for (int64_t i = 0; i < count; ++i) {
+            const int64_t c = first + i;
+            const Environment& environment = scratch.environments[i];
+            const int64_t n_listed = system.offsets[c + 1] - system.offsets[c];
+            const double* w = scratch.weights.data() + i * n_features;
+            double* centre = contracted + 3 * (c + system.offsets[c]);
+            std::fill(centre, centre + 3 * (1 + n_listed), 0.0);
+            double* pairs = centre + 3;
+            double* recomputed = scratch.features.data() + batch * n_features;
+            if (direct) {
+                descriptor.contract_environment(environment, w, recomputed, pairs, *scratch.workspace);
+            } else {
+                // Only the environment's slots are written; the others stay zero.
+                double* blocks = sized(scratch.blocks, static_cast<std::size_t>(n_listed) * 3 * n_features);
+                std::fill(blocks, blocks + n_listed * 3 * n_features, 0.0);
+                descriptor.compute_environment(environment, recomputed, blocks, *scratch.workspace);
+                for (int64_t q = 0; q < environment.size(); ++q) {
+                    const int64_t slot = environment.slots[q];
+                    const double* block = blocks + slot * 3 * n_features;
+                    for (int alpha = 0; alpha < 3; ++alpha) {
+                        double sum = 0.0;
+                        for (int64_t k = 0; k < n_features; ++k) sum += w[k] * block[alpha * n_features + k];
+                        pairs[3 * slot + alpha] = sum;
                     }
                 }
-                for (int64_t q = 0; q < environment.size(); ++q)
-                    for (int alpha = 0; alpha < 3; ++alpha) centre[alpha] -= pairs[3 * environment.slots[q] + alpha];
             }
-        });
+            for (int64_t q = 0; q < environment.size(); ++q)
+                for (int alpha = 0; alpha < 3; ++alpha) centre[alpha] -= pairs[3 * environment.slots[q] + alpha];
+        }
+                   });
 }
 
 }  // namespace atomfp

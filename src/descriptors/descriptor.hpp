@@ -75,6 +75,20 @@ inline void compute(const Descriptor& descriptor, const SystemView& system, doub
 void contract(const Descriptor& descriptor, const SystemView& system, const double* weights, double* features,
               double* contracted);
 
+// Centres per batch of compute_in_batches and compute_and_contract: enough rows that a matrix
+// product against a model's references is not dominated by copying the references into BLAS's
+// packed format, few enough that every thread gets work. Callers that must reproduce the batched
+// results exactly (training errors equal to predictions) use the same batches.
+int64_t batch_size(int64_t n_centers);
+
+// Called once per batch of consecutive centres [first, first + count) with their features
+// [count][n_features], concurrently from several threads on disjoint batches.
+using BatchFeatures = std::function<void(int64_t first, int64_t count, const double* features)>;
+
+// The features of every centre, batch by batch, without holding them all: what an energy needs.
+// Memory is one batch per thread, whatever the number of centres.
+void compute_in_batches(const Descriptor& descriptor, const ValidatedSystem& system, const BatchFeatures& visit);
+
 // Called once per batch of consecutive centres [first, first + count) with their features
 // [count][n_features]; writes weights [count][n_features] for them. Called concurrently from
 // several threads on disjoint batches.

@@ -102,12 +102,17 @@ void Model::evaluate(const int32_t* block_of, int64_t first, int64_t count, cons
 void Model::center_energies_from_features(const SystemView& system, const double* features, double* center_energies) const {
     if (!features || !center_energies) fail(Status::invalid_argument, "features and center_energies must not be NULL");
     const std::vector<int32_t> block_of = centre_blocks(system);
-    evaluate(block_of.data(), 0, system.n_centers, features, nullptr, center_energies);
+    // In predict()'s batches, so that the energies are the same to the last bit.
+    const int64_t batch = batch_size(system.n_centers);
+    for (int64_t first = 0; first < system.n_centers; first += batch) {
+        evaluate(block_of.data(), first, std::min(batch, system.n_centers - first), features + first * descriptor_->feature_count(),
+                 nullptr, center_energies);
+    }
 }
 
 void Model::predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const {
     const ValidatedSystem validated(system);
-    const int64_t nc = system.n_centers, nf = descriptor_->feature_count();
+    const int64_t nc = system.n_centers;
     // Every centre's block, checked before anything is computed or written.
     const std::vector<int32_t> block_of = centre_blocks(system);
     if (!energy && !center_energies && !forces && !virial) return;
@@ -124,9 +129,9 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
         contracted.resize(3 * system.n_gradient_blocks());
         compute_and_contract(*descriptor_, validated, evaluate_batch, nullptr, contracted.data());
     } else {
-        std::vector<double> features(static_cast<std::size_t>(nc) * nf);
-        compute(*descriptor_, validated, features.data(), nullptr);
-        evaluate_batch(0, nc, features.data(), nullptr);
+        // Batch by batch, so that memory does not grow with the number of centres.
+        compute_in_batches(*descriptor_, validated,
+                           [&](int64_t first, int64_t count, const double* features) { evaluate_batch(first, count, features, nullptr); });
     }
     if (energy) {
         double total = 0.0;

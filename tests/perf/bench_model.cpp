@@ -1,7 +1,9 @@
 // Prediction speed of a kernel model through the C API: energy, forces and virial of 1000-atom
 // rattled diamond Si with a SOAP power-spectrum model (n_max = 8, l_max = 6, r_c = 5 Å, 252
 // features), 2000 reference environments, polynomial kernel zeta = 4. The weights are random: the
-// cost does not depend on their values. Reported as atoms/s.
+// cost does not depend on their values. Reported as atoms/s. predict_by_size compares the energy
+// alone with energy + forces + virial from 512 to 32,768 atoms, one thread, with the process's
+// peak resident memory (run one size per process to read it: --benchmark_filter='by_size/cells:16/').
 //
 //   atomfp_bench_model --benchmark_counters_tabular=true
 #include "descriptor_throughput.hpp"
@@ -10,6 +12,7 @@
 #include "models/model_file.hpp"
 
 #include <cstdio>
+#include <sys/resource.h>
 #include <random>
 
 namespace {
@@ -69,7 +72,38 @@ void predict_energy_forces_virial_silicon(benchmark::State& state) {
     atomfp_neighbours_free(list);
 }
 
+// range(0): cells per side (8 k^3 atoms); range(1): 1 for energy, forces and virial, 0 for the energy alone.
+void predict_by_size(benchmark::State& state) {
+    static atomfp_model_t* model = silicon_model(2000);
+    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(static_cast<int>(state.range(0)), 5.431, 0.1, 42);
+    const int64_t n_atoms = static_cast<int64_t>(crystal.species.size());
+    atomfp_neighbours_t* list = nullptr;
+    check(atomfp_neighbours_build(n_atoms, crystal.positions.data(), crystal.species.data(), crystal.cell.data(), nullptr, 5.0, &list));
+    atomfp_system_t system;
+    check(atomfp_neighbours_system(list, &system));
+    const bool with_forces = state.range(1) != 0;
+    std::vector<double> forces(3 * n_atoms);
+    double energy = 0.0, virial[9];
+    omp_set_num_threads(1);
+    for (auto _ : state) {
+        check(atomfp_model_predict(model, &system, &energy, nullptr, with_forces ? forces.data() : nullptr,
+                                   with_forces ? virial : nullptr));
+        benchmark::DoNotOptimize(energy);
+    }
+    state.counters["atoms/s"] = benchmark::Counter(static_cast<double>(n_atoms), benchmark::Counter::kIsIterationInvariantRate);
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    state.counters["peak RSS MiB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+    atomfp_neighbours_free(list);
+}
+
 }  // namespace
+
+BENCHMARK(predict_by_size)
+    ->ArgNames({"cells", "forces"})
+    ->ArgsProduct({{4, 8, 16}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK(predict_energy_forces_virial_silicon)
     ->Apply(atomfp::bench::best_of_repetitions)

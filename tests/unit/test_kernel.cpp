@@ -114,6 +114,34 @@ TEST(Kernel, PerReferenceDerivativesSumToTheWeightedGradient) {
     }
 }
 
+TEST(Kernel, DerivativeFactorsOfABatchGiveEachEnvironmentsDerivativesAndValues) {
+    // A, B and K for three environments at once against the independent routes for one
+    // environment and one reference: matrix() for k, and weighted_gradient() with a unit weight on
+    // reference j for dk(x_i, s_j)/dx_i (itself checked against finite differences above).
+    const int64_t n = 3, m = 5, d = 7;
+    for (const char* spec : specs) {
+        const Kernel k = Kernel::from_json(parse_json(spec));
+        const std::vector<double> X = random_rows(n, d, 10);
+        std::vector<double> S = random_rows(m, d, 11), A(n * m), B(n * m), K(n * m);
+        k.prepare_references(m, d, S.data());
+        k.derivative_factors(n, X.data(), m, S.data(), d, A.data(), B.data(), K.data());
+        for (int64_t i = 0; i < n; ++i) {
+            std::vector<double> values(m), G(d);
+            k.matrix(1, X.data() + i * d, m, S.data(), d, values.data());
+            for (int64_t j = 0; j < m; ++j) {
+                EXPECT_NEAR(K[i * m + j], values[j], 1e-14 * (1.0 + std::abs(values[j]))) << spec;
+                std::vector<double> unit(m, 0.0);
+                unit[j] = 1.0;
+                k.weighted_gradient(1, X.data() + i * d, m, S.data(), d, unit.data(), G.data(), nullptr);
+                for (int64_t q = 0; q < d; ++q) {
+                    const double factored = A[i * m + j] * S[j * d + q] + B[i * m + j] * X[i * d + q];
+                    EXPECT_NEAR(factored, G[q], 1e-13 * (1.0 + std::abs(G[q]))) << spec;
+                }
+            }
+        }
+    }
+}
+
 TEST(Kernel, PolynomialKernelIgnoresTheFeatureScale) {
     const Kernel k = Kernel::from_json(parse_json(R"({"type": "polynomial", "zeta": 3})"));
     const int64_t d = 8;
