@@ -37,7 +37,7 @@ check(proc.returncode == 2 and "usage: atomfp <command>" in proc.stderr, "no com
 proc = run("frobnicate", expect=2)
 check("unknown command 'frobnicate'" in proc.stderr, f"an unknown command is named: {proc.stderr.strip()}")
 proc = run("--version")
-check(re.match(r"atomfp \d+\.\d+\.\d+ \(SIMD kernels: \w+\)", proc.stdout) is not None, f"--version: {proc.stdout.strip()}")
+check(re.match(r"atomfp \d+\.\d+\.\d+ \(SIMD kernels: \w+( \(dispatch disabled\))?\)$", proc.stdout.strip()) is not None, f"--version: {proc.stdout.strip()}")
 listing = run("--help").stdout
 commands = re.findall(r"^  ([a-z][a-z-]+)\s{2,}", listing.split("commands:")[1], re.M)
 check(len(commands) == 12, f"--help lists the 12 commands: {commands}")
