@@ -12,13 +12,24 @@
 
 using namespace atomfp;
 
-TEST(LeastSquares, ResidualIsOrthogonalToTheColumnsWhateverTheBlocks) {
-    const int64_t n = 12, rows = 700;
-    std::mt19937 generator(1);
+namespace {
+
+// A [rows][n] and y [rows] with independent standard normal entries.
+void random_system(int64_t rows, int64_t n, unsigned seed, std::vector<double>& A, std::vector<double>& y) {
+    std::mt19937 generator(seed);
     std::normal_distribution<double> normal(0.0, 1.0);
-    std::vector<double> A(rows * n), y(rows);
+    A.resize(rows * n);
+    y.resize(rows);
     for (double& x : A) x = normal(generator);
     for (double& x : y) x = normal(generator);
+}
+
+}  // namespace
+
+TEST(LeastSquares, ResidualIsOrthogonalToTheColumnsWhateverTheBlocks) {
+    const int64_t n = 12, rows = 700;
+    std::vector<double> A, y;
+    random_system(rows, n, 1, A, y);
     LeastSquares ls(n);
     // Uneven blocks, so that several factorisations with a carried R happen.
     for (int64_t start = 0, block = 1; start < rows; start += block, block = block * 3 % 97 + 1) {
@@ -64,11 +75,8 @@ TEST(LeastSquares, MergedFactorsStandForTheirRows) {
     // the same solution, and factors that agree up to the sign of each row (the QR is unique up to
     // signs). Slices of fewer rows than unknowns leave R with zero rows, which a merge must handle.
     const int64_t n = 30, rows = 500;
-    std::mt19937 generator(3);
-    std::normal_distribution<double> normal(0.0, 1.0);
-    std::vector<double> A(rows * n), y(rows);
-    for (double& x : A) x = normal(generator);
-    for (double& x : y) x = normal(generator);
+    std::vector<double> A, y;
+    random_system(rows, n, 3, A, y);
     LeastSquares whole(n), merged(n);
     whole.add_rows(rows, A.data(), y.data());
     const int64_t cuts[] = {0, 7, 400, rows};
