@@ -356,7 +356,7 @@ Reconstruction lfre(const FeatureMatrix& f, const FeatureMatrix& f_prime, int64_
     result.relative_cutoff = cutoff;
     result.pointwise.assign(split.test.size(), 0.0);
     const int64_t n_test = static_cast<int64_t>(split.test.size());
-    parallel_for(n_test, 1, [&](int64_t t) {
+    parallel_for(n_test, 1, n_test > 1, [&](int64_t t) {
         const int64_t i = split.test[t];
         std::vector<std::pair<double, int64_t>> distances;
         for (int64_t j : split.train) {

@@ -206,7 +206,8 @@ std::vector<std::vector<Pair>> search_pairs(int64_t n_atoms, const WrappedAtoms&
     const std::vector<int32_t>& wrap = atoms.wrap;
     std::atomic<int64_t> total_pairs{0};
     std::vector<std::vector<Pair>> pairs(n_atoms);
-    parallel_for(n_atoms, 64, [&](int64_t i) {
+    // An atom's search visits at least 27 bins, tens of pairs' work.
+    parallel_for(n_atoms, 64, worth_threads(32 * n_atoms), [&](int64_t i) {
         std::vector<Pair>& mine = pairs[i];
         const double* xi = &atoms.wrapped[3 * i];
         for (int64_t dx = -reach[0]; dx <= reach[0]; ++dx) {

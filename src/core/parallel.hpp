@@ -9,11 +9,21 @@
 
 namespace atomfp {
 
-// Calls body(item, scratch) for items [0, n) in parallel, `chunk` items at a time, with one
-// scratch per thread from make_scratch() (its failure is recorded too; that thread then skips its
-// items). Once an iteration has failed, the remaining items are skipped.
+// Below this many units of work (listed neighbour pairs plus centres, for the descriptors) a call
+// runs on the calling thread alone: waking a thread team costs tens of microseconds, and with
+// libgomp's default spin-waiting the woken threads then burn a shared machine's cores after short
+// calls (docs/hosts.md, OMP_WAIT_POLICY). 2048 pairs are a few hundred microseconds of the
+// cheapest descriptor's work.
+constexpr int64_t minimum_parallel_work = 2048;
+
+inline bool worth_threads(int64_t work) { return work >= minimum_parallel_work; }
+
+// Calls body(item, scratch) for items [0, n), `chunk` items at a time, in parallel when `threaded`,
+// with one scratch per thread from make_scratch() (its failure is recorded too; that thread then
+// skips its items). Once an iteration has failed, the remaining items are skipped.
 template <typename MakeScratch, typename Body>
-void parallel_items(int64_t n, int chunk, MakeScratch&& make_scratch, Body&& body) {
+void parallel_items(int64_t n, int chunk, bool threaded, MakeScratch&& make_scratch, Body&& body) {
+    static_cast<void>(threaded);  // used only by the OpenMP if clause
     static_cast<void>(chunk);  // used only by the OpenMP schedule
     std::exception_ptr failure;
     bool failed = false;
@@ -23,7 +33,7 @@ void parallel_items(int64_t n, int chunk, MakeScratch&& make_scratch, Body&& bod
 #pragma omp atomic write
         failed = true;
     };
-#pragma omp parallel
+#pragma omp parallel if (threaded)
     {
         std::optional<decltype(make_scratch())> scratch;
         try {
@@ -47,10 +57,10 @@ void parallel_items(int64_t n, int chunk, MakeScratch&& make_scratch, Body&& bod
     if (failure) std::rethrow_exception(failure);
 }
 
-// body(item) for items [0, n) in parallel, as parallel_items without a scratch.
+// body(item) for items [0, n), as parallel_items without a scratch.
 template <typename Body>
-void parallel_for(int64_t n, int chunk, Body&& body) {
-    parallel_items(n, chunk, [] { return 0; }, [&](int64_t item, int&) { body(item); });
+void parallel_for(int64_t n, int chunk, bool threaded, Body&& body) {
+    parallel_items(n, chunk, threaded, [] { return 0; }, [&](int64_t item, int&) { body(item); });
 }
 
 }  // namespace atomfp

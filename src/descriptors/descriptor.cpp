@@ -46,7 +46,7 @@ struct CentreScratch {
 template <typename Body>
 void for_each_centre(const Descriptor& descriptor, const SystemView& system, Body&& body) {
     parallel_items(
-        system.n_centers, 4,
+        system.n_centers, 4, worth_threads(system.n_gradient_blocks()),
         [&] {
             CentreScratch scratch;
             scratch.workspace = descriptor.make_workspace();
@@ -129,10 +129,11 @@ struct BatchScratch {
 
 }  // namespace
 
-int64_t batch_size(int64_t n_centers) {
+int64_t batch_size(const SystemView& system) {
+    const int64_t n_centers = system.n_centers;
     int threads = 1;
 #ifdef _OPENMP
-    threads = omp_get_max_threads();
+    if (worth_threads(system.n_gradient_blocks())) threads = omp_get_max_threads();
 #endif
     const int64_t even = (n_centers + 2 * threads - 1) / (2 * threads);
     return std::clamp<int64_t>(even, 1, 256);
@@ -146,10 +147,10 @@ namespace {
 template <class Body>
 void for_each_batch(const Descriptor& descriptor, const SystemView& system, double* features, Body&& body) {
     const int64_t n_features = descriptor.feature_count();
-    const int64_t batch = batch_size(system.n_centers);
+    const int64_t batch = batch_size(system);
     const int64_t n_batches = (system.n_centers + batch - 1) / batch;
     parallel_items(
-        n_batches, 1,
+        n_batches, 1, worth_threads(system.n_gradient_blocks()),
         [&] {
             BatchScratch scratch;
             scratch.environments.resize(batch);

@@ -78,8 +78,9 @@ void contract(const Descriptor& descriptor, const SystemView& system, const doub
 // Centres per batch of compute_in_batches and compute_and_contract: enough rows that a matrix
 // product against a model's references is not dominated by copying the references into BLAS's
 // packed format, few enough that every thread gets work. Callers that must reproduce the batched
-// results exactly (training errors equal to predictions) use the same batches.
-int64_t batch_size(int64_t n_centers);
+// results exactly (training errors equal to predictions) use the same batches. Small systems run
+// on one thread (core/parallel.hpp) in as few batches as possible.
+int64_t batch_size(const SystemView& system);
 
 // Called once per batch of consecutive centres [first, first + count) with their features
 // [count][n_features], concurrently from several threads on disjoint batches.

@@ -103,7 +103,7 @@ void Model::center_energies_from_features(const SystemView& system, const double
     if (!features || !center_energies) fail(Status::invalid_argument, "features and center_energies must not be NULL");
     const std::vector<int32_t> block_of = centre_blocks(system);
     // In predict()'s batches, so that the energies are the same to the last bit.
-    const int64_t batch = batch_size(system.n_centers);
+    const int64_t batch = batch_size(system);
     for (int64_t first = 0; first < system.n_centers; first += batch) {
         evaluate(block_of.data(), first, std::min(batch, system.n_centers - first), features + first * descriptor_->feature_count(),
                  nullptr, center_energies);
