@@ -109,7 +109,7 @@ module atomfp
    public :: atomfp_system_n_atoms, atomfp_system_n_centers, atomfp_system_n_pairs, atomfp_system_n_blocks
    public :: atomfp_descriptor_create, atomfp_descriptor_free, atomfp_descriptor_parameters, atomfp_descriptor_types
    public :: atomfp_descriptor_feature_count, atomfp_descriptor_cutoff, atomfp_descriptor_feature_label
-   public :: atomfp_descriptor_compute
+   public :: atomfp_descriptor_compute, atomfp_descriptor_contract
    public :: atomfp_sensitivity_size, atomfp_sensitivity_matrix, atomfp_sensitivity_spectrum
    public :: atomfp_manifold_trace
    public :: atomfp_feature_space_compare, atomfp_feature_select
@@ -253,6 +253,14 @@ module atomfp
          type(c_system), intent(in) :: system
          type(c_ptr), value :: features, gradients
          integer(c_int32_t) :: c_descriptor_compute
+      end function
+      function c_descriptor_contract(descriptor, system, energy_derivatives, features, forces, virial) &
+         bind(c, name="atomfp_descriptor_contract")
+         import :: c_ptr, c_system, c_int32_t
+         type(c_ptr), value :: descriptor
+         type(c_system), intent(in) :: system
+         type(c_ptr), value :: energy_derivatives, features, forces, virial
+         integer(c_int32_t) :: c_descriptor_contract
       end function
 
       function c_sensitivity_size(descriptor, system, center, n) bind(c, name="atomfp_sensitivity_size")
@@ -663,6 +671,39 @@ contains
          gradients_ptr = c_loc(gradients)
       end if
       call finish(c_descriptor_compute(descriptor%ptr, view%c, features_ptr, gradients_ptr), ierr)
+   end subroutine
+
+   !> Forces for a model of one's own: given energy_derivatives (n_features, n_centers) = dE/dF,
+   !> forces (3, n_atoms) = -dE/dx and virial (3, 3) without forming the feature gradients; the
+   !> features (n_features, n_centers) on the way. Every output is optional.
+   subroutine atomfp_descriptor_contract(descriptor, system, energy_derivatives, features, forces, virial, ierr)
+      type(atomfp_descriptor), intent(in) :: descriptor
+      type(atomfp_system), intent(in), target :: system
+      real(c_double), intent(in), target, contiguous :: energy_derivatives(:, :)
+      real(c_double), intent(inout), target, contiguous, optional :: features(:, :)
+      real(c_double), intent(inout), target, contiguous, optional :: forces(:, :)
+      real(c_double), intent(inout), target, optional :: virial(3, 3)
+      integer, optional, intent(out) :: ierr
+      type(system_view), target :: view
+      type(c_ptr) :: features_ptr, forces_ptr, virial_ptr
+      integer(c_int64_t) :: n_features
+      if (.not. make_view(system, view, ierr)) return
+      if (.not. finish_ok(c_descriptor_feature_count(descriptor%ptr, n_features), ierr)) return
+      if (.not. shape_is(energy_derivatives, [n_features, view%c%n_centers], "energy_derivatives", ierr)) return
+      features_ptr = c_null_ptr
+      if (present(features)) then
+         if (.not. shape_is(features, [n_features, view%c%n_centers], "features", ierr)) return
+         features_ptr = c_loc(features)
+      end if
+      forces_ptr = c_null_ptr
+      if (present(forces)) then
+         if (.not. shape_is(forces, [3_c_int64_t, view%c%n_atoms], "forces", ierr)) return
+         forces_ptr = c_loc(forces)
+      end if
+      virial_ptr = c_null_ptr
+      if (present(virial)) virial_ptr = c_loc(virial)
+      call finish(c_descriptor_contract(descriptor%ptr, view%c, c_loc(energy_derivatives), features_ptr, forces_ptr, &
+                                        virial_ptr), ierr)
    end subroutine
 
    ! ==== sensitivity analysis ============================================================================

@@ -234,6 +234,28 @@ ATOMFP_API atomfp_status_t atomfp_descriptor_compute(const atomfp_descriptor_t* 
                                                      const atomfp_system_t* system,
                                                      double* features, double* gradients);
 
+/*
+ * Forces for a model of one's own: the vector-Jacobian product of the features with the model's
+ * energy derivatives, without forming the feature gradients. For an energy E(F) of the features,
+ *
+ *  energy_derivatives  [n_centers][n_features] dE/dF_cf (finite)
+ *  features            [n_centers][n_features] out, or NULL: the features, as atomfp_descriptor_compute
+ *  forces              [n_atoms][3] out, or NULL: -dE/dx = -sum_cf dE/dF_cf dF_cf/dx for every atom,
+ *                      ghosts included (fold them back onto their owners, as for atomfp_model_predict)
+ *  virial              [3][3] out, or NULL: W = -sum over pairs of r_ij (x) dE/dr_ij, eV
+ *
+ * Memory is that of the features and one 3-vector per gradient block, not [..][3][n_features]:
+ * a model that computes dE/dF from the features calls atomfp_descriptor_compute for the features,
+ * then this; the weights may also come from any other source (a collective variable's dS/dF).
+ * Errors as for atomfp_descriptor_compute; outputs are untouched on a failed check.
+ * @since 0.1
+ */
+ATOMFP_API atomfp_status_t atomfp_descriptor_contract(const atomfp_descriptor_t* descriptor,
+                                                      const atomfp_system_t* system,
+                                                      const double* energy_derivatives,
+                                                      double* features, double* forces,
+                                                      double* virial);
+
 /* ---- sensitivity analysis ------------------------------------------------------------------- */
 
 /*

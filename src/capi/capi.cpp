@@ -128,6 +128,22 @@ using atomfp::Status;
 using atomfp::capi::borrowed_matrix;
 using atomfp::capi::checked;
 using atomfp::capi::guard;
+
+namespace {
+
+void require_finite(const double* values, int64_t n, const char* name) {
+    for (int64_t k = 0; k < n; ++k)
+        if (!std::isfinite(values[k])) fail(Status::invalid_argument, name, "[", k, "] is not finite");
+}
+
+atomfp::Mat3 matrix_of(const double* values) {
+    atomfp::Mat3 m;
+    std::copy_n(values, 9, m.begin());
+    return m;
+}
+
+}  // namespace
+
 using atomfp::capi::require_pointer;
 
 extern "C" {
@@ -236,6 +252,22 @@ atomfp_status_t atomfp_descriptor_feature_label(const atomfp_descriptor_t* descr
 atomfp_status_t atomfp_descriptor_compute(const atomfp_descriptor_t* descriptor, const atomfp_system_t* system,
                                           double* features, double* gradients) {
     return guard([&] { atomfp::compute(checked(descriptor), atomfp::capi::to_view(system), features, gradients); });
+}
+
+atomfp_status_t atomfp_descriptor_contract(const atomfp_descriptor_t* descriptor, const atomfp_system_t* system,
+                                           const double* energy_derivatives, double* features, double* forces,
+                                           double* virial) {
+    return guard([&] {
+        const atomfp::Descriptor& d = checked(descriptor);
+        const atomfp::ValidatedSystem validated(atomfp::capi::to_view(system));
+        const atomfp::SystemView& view = validated.view();
+        const int64_t n_features = d.feature_count();
+        require_pointer(energy_derivatives, "energy_derivatives");
+        require_finite(energy_derivatives, view.n_centers * n_features, "energy_derivatives");
+        std::vector<double> contracted(3 * view.n_gradient_blocks());
+        atomfp::contract(d, validated, energy_derivatives, features, contracted.data());
+        atomfp::forces_and_virial(view, contracted.data(), forces, virial);
+    });
 }
 
 atomfp_status_t atomfp_sensitivity_size(const atomfp_descriptor_t* descriptor, const atomfp_system_t* system,
@@ -445,21 +477,6 @@ atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, const atomfp_s
 }
 
 }  // extern "C"
-
-namespace {
-
-void require_finite(const double* values, int64_t n, const char* name) {
-    for (int64_t k = 0; k < n; ++k)
-        if (!std::isfinite(values[k])) fail(Status::invalid_argument, name, "[", k, "] is not finite");
-}
-
-atomfp::Mat3 matrix_of(const double* values) {
-    atomfp::Mat3 m;
-    std::copy_n(values, 9, m.begin());
-    return m;
-}
-
-}  // namespace
 
 atomfp_status_t atomfp_trainer_create(const char* config_json, atomfp_trainer_t** out) {
     return guard([&] {

@@ -106,7 +106,7 @@ void Descriptor::contract_environment(const Environment&, const double*, double*
     fail(Status::internal, type(), " has no direct contraction");
 }
 
-void contract(const Descriptor& descriptor, const SystemView& system, const double* weights, double* features,
+void contract(const Descriptor& descriptor, const ValidatedSystem& system, const double* weights, double* features,
               double* contracted) {
     if (!weights) fail(Status::invalid_argument, "weights is NULL");
     const int64_t n_features = descriptor.feature_count();

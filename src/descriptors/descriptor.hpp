@@ -72,8 +72,12 @@ inline void compute(const Descriptor& descriptor, const SystemView& system, doub
 // cutoff); weights is [n_centers][n_features]. features [n_centers][n_features] may be NULL.
 // Descriptors without a direct contraction are contracted from their gradient blocks, one centre
 // at a time.
-void contract(const Descriptor& descriptor, const SystemView& system, const double* weights, double* features,
+void contract(const Descriptor& descriptor, const ValidatedSystem& system, const double* weights, double* features,
               double* contracted);
+inline void contract(const Descriptor& descriptor, const SystemView& system, const double* weights, double* features,
+                     double* contracted) {
+    contract(descriptor, ValidatedSystem(system), weights, features, contracted);
+}
 
 // Centres per batch of compute_in_batches and compute_and_contract: enough rows that a matrix
 // product against a model's references is not dominated by copying the references into BLAS's

@@ -157,9 +157,10 @@ contains
       type(atomfp_neighbours) :: list
       type(atomfp_system) :: system
       real(c_double), allocatable, target :: features(:, :), gradients(:, :, :), ref_features(:, :), &
-                                             ref_gradients(:, :, :)
-      integer(c_int64_t) :: n_features
-      integer :: ierr, i
+                                             ref_gradients(:, :, :), weights(:, :), forces(:, :), explicit_forces(:, :)
+      real(c_double) :: virial(3, 3)
+      integer(c_int64_t) :: n_features, block, atom, k
+      integer :: ierr, i, c
 
       call silicon(positions, species, cell, 1)
       call atomfp_descriptor_create(soap_si, descriptor, ierr)
@@ -198,6 +199,29 @@ contains
                  "centre block = -sum of pair blocks")
       call atomfp_descriptor_compute(descriptor, system, features=features, ierr=ierr)
       call check(ierr == ATOMFP_OK .and. all(features == ref_features), "features without gradients")
+
+      ! The vector-Jacobian product against the explicit gradient blocks summed per atom.
+      allocate (weights(n_features, 8), forces(3, 8), explicit_forces(3, 8))
+      weights = reshape([(sin(0.37d0 * i), i=1, int(8 * n_features))], [n_features, 8_c_int64_t])
+      explicit_forces = 0
+      do c = 1, 8
+         block = c + system%offsets(c)
+         atom = system%centers(c)
+         do k = 0, system%offsets(c + 1) - system%offsets(c)
+            if (k > 0) atom = system%neighbours(system%offsets(c) + k)
+            explicit_forces(:, atom) = explicit_forces(:, atom) - matmul(weights(:, c), gradients(:, :, block + k))
+         end do
+      end do
+      features = 0
+      call atomfp_descriptor_contract(descriptor, system, weights, features=features, forces=forces, virial=virial, &
+                                      ierr=ierr)
+      call check(ierr == ATOMFP_OK .and. all(features == ref_features), "descriptor_contract: features")
+      call check(maxval(abs(forces - explicit_forces)) < 1d-11 * maxval(abs(explicit_forces)), &
+                 "descriptor_contract: forces = -weights . gradients, summed per atom")
+      call check(maxval(abs(virial - transpose(virial))) < 1d-10 * maxval(abs(virial)), &
+                 "descriptor_contract: the virial of a rotation-invariant function is symmetric")
+      call atomfp_descriptor_contract(descriptor, system, weights(:, 1:7), forces=forces, ierr=ierr)
+      call check(ierr == ATOMFP_ERROR_INVALID_ARGUMENT, "descriptor_contract: weights of the wrong shape")
       call atomfp_descriptor_free(descriptor)
    end subroutine
 
