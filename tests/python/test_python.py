@@ -514,6 +514,89 @@ class BatchTests(unittest.TestCase):
         self.assertTrue(np.all(np.isfinite(acsf["eta"])) and np.all(np.isnan(acsf["zeta"][~g9])))
 
 
+class BuffersAndContractionTests(unittest.TestCase):
+    def test_output_buffers_are_filled_in_place_and_checked(self):
+        descriptor = atomfp.Descriptor(SOAP_SIC)
+        atoms = silicon_carbide()
+        system = atomfp.neighbour_list(atoms.positions, atoms.numbers, descriptor.cutoff, cell=atoms.cell.array)
+        fresh, fresh_gradients = descriptor.compute(system, gradients=True)
+        out = np.full((system.n_centers, descriptor.n_features), np.nan)
+        gradients_out = np.full((system.n_blocks, 3, descriptor.n_features), np.nan)
+        for _ in range(2):
+            features, gradients = descriptor.compute(system, gradients=True, out=out, gradients_out=gradients_out)
+            self.assertIs(features, out)
+            self.assertIs(gradients.values, gradients_out)
+            self.assertTrue(np.array_equal(out, fresh))
+            self.assertTrue(np.array_equal(gradients_out, fresh_gradients.values))
+        bad = {
+            "shape": np.empty((system.n_centers + 1, descriptor.n_features)),
+            "float64": np.empty((system.n_centers, descriptor.n_features), dtype=np.float32),
+            "C-contiguous": np.empty((descriptor.n_features, system.n_centers)).T,
+            "array": [[0.0] * descriptor.n_features] * system.n_centers,
+        }
+        readonly = np.empty((system.n_centers, descriptor.n_features))
+        readonly.flags.writeable = False
+        bad["writeable"] = readonly
+        for message, array in bad.items():
+            with self.assertRaisesRegex(atomfp.AtomfpError, message if message != "array" else "float64"):
+                descriptor.compute(system, out=array)
+        with self.assertRaisesRegex(atomfp.AtomfpError, "gradients_out"):
+            descriptor.compute(system, gradients=True, gradients_out=np.empty((3, 3, 3)))
+
+    def test_a_system_moves_in_place(self):
+        descriptor = atomfp.Descriptor(SOAP_SIC)
+        atoms = silicon_carbide()
+        skin = 0.5
+        system = atomfp.neighbour_list(atoms.positions, atoms.numbers, descriptor.cutoff + skin, cell=atoms.cell.array)
+        moved = atoms.copy()
+        moved.positions += np.random.default_rng(2).uniform(-0.1, 0.1, size=moved.positions.shape)
+        system.set_positions(moved.positions)
+        np.testing.assert_allclose(descriptor.compute(system), descriptor.compute(moved), rtol=0, atol=1e-12)
+        with self.assertRaisesRegex(atomfp.AtomfpError, "shape"):
+            system.set_positions(moved.positions[:-1])
+
+    def test_contraction_gives_the_forces_and_virial_of_a_users_energy(self):
+        """E = sum_c 0.5 |F_c - t|^2 + a . F_c, so dE/dF_c = F_c - t + a: forces and virial against
+        central differences of E in the positions and in a symmetric strain."""
+        descriptor = atomfp.Descriptor(SOAP_SIC)
+        atoms = silicon_carbide()
+        rng = np.random.default_rng(5)
+        target, linear = rng.normal(size=descriptor.n_features), rng.normal(size=descriptor.n_features)
+
+        def energy(a):
+            f = descriptor.compute(a)
+            return 0.5 * ((f - target) ** 2).sum() + (f @ linear).sum()
+
+        features = descriptor.compute(atoms)
+        returned, forces, virial = descriptor.contract(atoms, features - target + linear, features=True)
+        self.assertTrue(np.array_equal(returned, features))
+        h = 1e-5
+        for atom, k in [(0, 0), (3, 1), (9, 2)]:
+            plus, minus = atoms.copy(), atoms.copy()
+            plus.positions[atom, k] += h
+            minus.positions[atom, k] -= h
+            numeric = -(energy(plus) - energy(minus)) / (2 * h)
+            self.assertAlmostEqual(forces[atom, k], numeric, delta=1e-6 * np.abs(forces).max())
+        for i, j in [(0, 0), (1, 2), (0, 1)]:
+            step = np.zeros((3, 3))
+            step[i, j] = step[j, i] = h / 2
+
+            def strained(e):
+                moved = atoms.copy()
+                moved.set_cell(atoms.cell.array @ (np.eye(3) + e), scale_atoms=True)
+                return energy(moved)
+
+            numeric = -(strained(step) - strained(-step)) / h
+            expected = virial[i, j] if i == j else virial[i, j] + virial[j, i]
+            self.assertAlmostEqual(expected, numeric, delta=1e-6 * np.abs(virial).max())
+        with self.assertRaisesRegex(atomfp.AtomfpError, "energy_derivatives has shape"):
+            descriptor.contract(atoms, features[:-1])
+        broken = features.copy()
+        broken[2, 3] = np.nan
+        with self.assertRaisesRegex(atomfp.AtomfpError, "not finite"):
+            descriptor.contract(atoms, broken)
+
+
 class BindingValidationTests(unittest.TestCase):
     """Lengths the library cannot see are checked by the binding: these used to overflow heap
     buffers or free garbage handles."""

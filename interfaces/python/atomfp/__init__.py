@@ -139,6 +139,15 @@ class System:
             _capi.pointer(self.offsets, ctypes.c_int64), _capi.pointer(self.neighbours, ctypes.c_int64),
             _capi.pointer(self.cell_shifts, ctypes.c_int32))
 
+    def set_positions(self, positions):
+        """Moves the atoms in place, keeping the neighbour list: for a list built with a skin
+        (cutoff + skin), valid while no atom has moved more than skin / 2 since it was built. No
+        memory is allocated, so a loop of set_positions and compute reuses everything."""
+        positions = np.asarray(positions, dtype=np.float64)
+        if positions.shape != self.positions.shape:
+            raise AtomfpError(1, f"positions has shape {positions.shape} but the system has {self.positions.shape}")
+        self.positions[...] = positions
+
     def pair_blocks(self):
         """A mask over the gradient blocks: True for the blocks of pairs, False for each centre's own."""
         pair_slots = np.ones(self.n_blocks, dtype=bool)
@@ -237,6 +246,17 @@ class Gradients:
         return result
 
 
+def _output(array, shape, name):
+    """A fresh output array, or the caller's after checking that the library may write it as is."""
+    if array is None:
+        return np.empty(shape)
+    if not isinstance(array, np.ndarray) or array.dtype != np.float64 or array.shape != shape:
+        raise AtomfpError(1, f"{name} must be a float64 array of shape {shape}")
+    if not array.flags.c_contiguous or not array.flags.writeable:
+        raise AtomfpError(1, f"{name} must be C-contiguous and writeable")
+    return array
+
+
 class Descriptor(_OwnedHandle):
     """A descriptor from a JSON specification (a dict or a JSON string), e.g.
     {"type": "acsf", "species": [14], "cutoff": 6.0}."""
@@ -283,26 +303,32 @@ class Descriptor(_OwnedHandle):
         lambda, r_s for ACSF; NaN where absent)."""
         return _batch.feature_metadata(self.labels)
 
-    def _compute_system(self, system, gradients):
-        features = np.zeros((system.n_centers, self.n_features))
-        values = np.zeros((system.n_blocks, 3, self.n_features)) if gradients else None
+    def _compute_system(self, system, gradients, out=None, gradients_out=None):
+        # np.empty: the library writes every element (features, and every gradient block, zero
+        # beyond the cutoff), so zero-filling would only add page faults.
+        features = _output(out, (system.n_centers, self.n_features), "out")
+        values = _output(gradients_out, (system.n_blocks, 3, self.n_features), "gradients_out") if gradients else None
         c_system = system.c_struct()
         _capi.check(lib.atomfp_descriptor_compute(self._handle, ctypes.byref(c_system),
                                                   _capi.pointer(features, ctypes.c_double),
                                                   _capi.pointer(values, ctypes.c_double)))
         return features, values
 
-    def compute(self, atoms, gradients=False, centers=None, strain=False):
+    def compute(self, atoms, gradients=False, centers=None, strain=False, out=None, gradients_out=None):
         """Features (n_centers, n_features) of ase.Atoms or a System.
 
         centers: indices of the centres to describe (default: all). gradients=True adds a
         Gradients object; strain=True adds dF/d(strain) (n_centers, 3, 3, n_features), the
         derivative under x -> (1 + e) x of positions and cell, from which a linear model's virial
-        W = -dE/de follows. Returned in that order: features[, gradients][, strain]."""
+        W = -dE/de follows. Returned in that order: features[, gradients][, strain].
+
+        out, gradients_out: C-contiguous float64 arrays (n_centers, n_features) and
+        (n_blocks, 3, n_features) to write into instead of fresh ones; reusing them from call to
+        call (with a reused System) makes repeated calls allocate nothing."""
         system = _as_system(atoms, self.cutoff)
         if centers is not None:
             system = _batch.restrict(system, centers)
-        features, values = self._compute_system(system, gradients or strain)
+        features, values = self._compute_system(system, gradients or strain, out, gradients_out)
         if not gradients and not strain:
             return features
         result = (features,)
@@ -311,6 +337,27 @@ class Descriptor(_OwnedHandle):
         if strain:
             result += (_batch.strain_gradients(system, values),)
         return result
+
+    def contract(self, atoms, energy_derivatives, features=False):
+        """Forces and virial of a model of one's own, E(F): given energy_derivatives = dE/dF
+        (n_centers, n_features) for every centre of `atoms` (ase.Atoms or a System), returns
+        forces (n_atoms, 3) = -dE/dx and the virial (3, 3) = -sum r_ij (x) dE/dr_ij, without
+        forming the feature gradients (memory of the features, not of the gradients). With
+        features=True the features come first: features, forces, virial."""
+        system = _as_system(atoms, self.cutoff)
+        weights = np.ascontiguousarray(energy_derivatives, dtype=np.float64)
+        if weights.shape != (system.n_centers, self.n_features):
+            raise AtomfpError(1, f"energy_derivatives has shape {weights.shape} but "
+                                 f"({system.n_centers}, {self.n_features}) is needed")
+        values = np.empty((system.n_centers, self.n_features)) if features else None
+        forces, virial = np.empty((system.n_atoms, 3)), np.empty((3, 3))
+        c_system = system.c_struct()
+        _capi.check(lib.atomfp_descriptor_contract(self._handle, ctypes.byref(c_system),
+                                                   _capi.pointer(weights, ctypes.c_double),
+                                                   _capi.pointer(values, ctypes.c_double),
+                                                   _capi.pointer(forces, ctypes.c_double),
+                                                   _capi.pointer(virial, ctypes.c_double)))
+        return (values, forces, virial) if features else (forces, virial)
 
     def compute_many(self, frames, gradients=False, centers=None):
         """Features of several structures (ase.Atoms or Systems) in one call, threaded over all

@@ -87,6 +87,7 @@ _SIGNATURES = {
     "atomfp_descriptor_cutoff": [_P, c_double_p],
     "atomfp_descriptor_feature_label": [_P, _I64, ctypes.c_char_p, _I64, c_int64_p],
     "atomfp_descriptor_compute": [_P, _SYS, c_double_p, c_double_p],
+    "atomfp_descriptor_contract": [_P, _SYS, c_double_p, c_double_p, c_double_p, c_double_p],
     "atomfp_sensitivity_size": [_P, _SYS, _I64, c_int64_p],
     "atomfp_sensitivity_matrix": [_P, _SYS, _I64, _I32, c_double_p],
     "atomfp_sensitivity_spectrum": [_P, _SYS, _I64, _I32, c_double_p, c_double_p],
