@@ -1,7 +1,9 @@
 /*
- * Energies and forces of a linear model on ACSF features, E = sum_c w . F_c, computed from the
- * gradient blocks of atomfp_descriptor_compute. This is the pattern an MD code uses: contract
- * dE/dF with each [3][n_features] block and add the result to the force on that block's atom.
+ * Energies and forces of a linear model on ACSF features, E = sum_c w . F_c, two ways: from the
+ * gradient blocks of atomfp_descriptor_compute (contract dE/dF with each [3][n_features] block and
+ * add the result to the force on that block's atom), and from atomfp_descriptor_contract, which
+ * does that contraction without forming the blocks (the route for production: memory of the
+ * features only, and faster).
  *
  * The program checks its forces against central differences of the energy and exits non-zero if
  * they disagree, so it doubles as a test.
@@ -54,6 +56,20 @@ static double energy_and_forces(const atomfp_descriptor_t* d, const double* weig
                     for (int64_t f = 0; f < nf; ++f) forces[3 * atom + k] -= weights[f] * block[k * nf + f];
             }
         }
+    }
+    if (forces) {
+        /* The same forces without the gradient blocks: dE/dF_c = w for every centre. */
+        double* energy_derivatives = malloc(sizeof(double) * system.n_centers * nf);
+        double contracted[3 * N_ATOMS];
+        for (int64_t c = 0; c < system.n_centers; ++c)
+            for (int64_t f = 0; f < nf; ++f) energy_derivatives[c * nf + f] = weights[f];
+        if (atomfp_descriptor_contract(d, &system, energy_derivatives, NULL, contracted, NULL) != ATOMFP_OK)
+            fail("descriptor_contract");
+        double difference = 0.0;
+        for (int a = 0; a < 3 * N_ATOMS; ++a) difference = fmax(difference, fabs(contracted[a] - forces[a]));
+        printf("forces from the blocks and from atomfp_descriptor_contract differ by %.1e\n", difference);
+        if (difference > 1e-12) exit(1);
+        free(energy_derivatives);
     }
     free(features);
     free(gradients);
