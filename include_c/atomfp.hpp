@@ -152,6 +152,13 @@ private:
     atomfp_system_t system_ = {};
 };
 
+/* What a model predicts for one system (or a contraction: energy unset); virial W = -dE/d(strain) as in atomfp.h. */
+struct Prediction {
+    double energy = 0.0;
+    std::vector<double> forces;  /* [n_atoms][3], eV/Å */
+    double virial[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+};
+
 class Descriptor {
 public:
     /* From a JSON specification, e.g. {"type": "acsf", "species": [14], "cutoff": 6.0}. */
@@ -195,18 +202,25 @@ public:
         gradients.resize(static_cast<std::size_t>(n_blocks * 3 * n_features));
         check(atomfp_descriptor_compute(handle_.get(), &system, features.data(), gradients.data()), "descriptor");
     }
+    /* Forces [n_atoms][3] = -dE/dx and the virial of an energy E(F) of the features, from
+       energy_derivatives = dE/dF [n_centers][n_features], without the gradient blocks. */
+    Prediction contract(const atomfp_system_t& system, const std::vector<double>& energy_derivatives) const;
     const atomfp_descriptor_t* get() const { return handle_.get(); }
 
 private:
     detail::Handle<atomfp_descriptor_t, atomfp_descriptor_free> handle_;
 };
 
-/* What a model predicts for one system; virial W = -dE/d(strain) as in atomfp.h. */
-struct Prediction {
-    double energy = 0.0;
-    std::vector<double> forces;  /* [n_atoms][3], eV/Å */
-    double virial[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-};
+inline Prediction Descriptor::contract(const atomfp_system_t& system, const std::vector<double>& energy_derivatives) const {
+    if (static_cast<int64_t>(energy_derivatives.size()) != system.n_centers * feature_count()) {
+        throw std::invalid_argument("atomfp: contract: energy_derivatives must hold n_centers * n_features values");
+    }
+    Prediction out;
+    out.forces.resize(static_cast<std::size_t>(3 * system.n_atoms));
+    check(atomfp_descriptor_contract(handle_.get(), &system, energy_derivatives.data(), nullptr, out.forces.data(), out.virial),
+          "descriptor contraction");
+    return out;
+}
 
 class Model {
 public:

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -146,3 +147,33 @@ TEST(CppWrapper, ModelPredictionAgreesWithTheCentreEnergiesAndTheForceSum) {
 }
 
 }  // namespace
+
+TEST(CppWrapper, ContractionEqualsTheGradientBlocksContracted) {
+    const atomfp::Descriptor soap(soap_spec);
+    Structure s;
+    const atomfp::NeighbourList list(s.size(), s.positions.data(), s.species.data(), s.cell, nullptr, soap.cutoff());
+    const atomfp_system_t& system = list.system();
+    std::vector<double> features, gradients;
+    soap.compute(system, features, gradients);
+    const int64_t nf = soap.feature_count();
+    std::vector<double> weights(features.size());
+    for (std::size_t k = 0; k < weights.size(); ++k) weights[k] = std::sin(0.1 * static_cast<double>(k));
+    const atomfp::Prediction contracted = soap.contract(system, weights);
+    std::vector<double> expected(3 * static_cast<std::size_t>(system.n_atoms), 0.0);
+    double largest = 0.0;
+    for (int64_t c = 0; c < system.n_centers; ++c) {
+        for (int64_t b = 0; b <= system.offsets[c + 1] - system.offsets[c]; ++b) {
+            const int64_t atom = b == 0 ? system.centers[c] : system.neighbours[system.offsets[c] + b - 1];
+            const double* block = gradients.data() + (c + system.offsets[c] + b) * 3 * nf;
+            for (int a = 0; a < 3; ++a)
+                for (int64_t f = 0; f < nf; ++f) expected[3 * atom + a] -= weights[c * nf + f] * block[a * nf + f];
+        }
+    }
+    for (double x : expected) largest = std::max(largest, std::abs(x));
+    ASSERT_GT(largest, 0.0);
+    for (std::size_t k = 0; k < expected.size(); ++k) EXPECT_NEAR(contracted.forces[k], expected[k], 1e-12 * largest);
+    weights.pop_back();
+    EXPECT_THROW(soap.contract(system, weights), std::invalid_argument);
+    weights.push_back(std::nan(""));
+    EXPECT_THROW(soap.contract(system, weights), atomfp::Error);
+}
