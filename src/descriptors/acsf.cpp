@@ -3,6 +3,7 @@
 #include "core/blas.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/simd.hpp"
 #include "core/small_kernels.hpp"
 
 #include <algorithm>
@@ -153,6 +154,10 @@ void Acsf::build_groups() {
     for (int g = 0; g < static_cast<int>(gaussian_groups_.size()); ++g) {
         (gaussian_groups_[g].narrow ? narrow_groups_ : wide_groups_).push_back(g);
     }
+    for (int g : narrow_groups_) {
+        narrow_etas_.push_back(gaussian_groups_[g].eta);
+        narrow_r_shifts_.push_back(gaussian_groups_[g].r_shift);
+    }
     for (const auto& [g, a] : group_of_feature) feature_cell_.push_back(g * angular_stride_ + a);
 }
 
@@ -210,9 +215,15 @@ public:
     std::vector<double> gauss;     // [n][n_g] exp(-eta (r - r_s)^2) f_c(r)
     std::vector<double> gauss_d;   // [n][n_g] its r-derivative
     std::vector<std::vector<int64_t>> by_species;  // neighbours of each species
-    std::vector<double> power;     // [n][n][n_a] prefactor * (1 + lambda cos)^zeta, kept for narrow groups
-    std::vector<double> power_d;   // [n][n][n_a] its cos-derivative
+    std::vector<double> power;     // [n][n][table stride] prefactor * (1 + lambda cos)^zeta, kept for narrow groups
+    std::vector<double> power_d;   // [n][n][table stride] its cos-derivative
     std::vector<double> cosines;   // [n][n]
+    std::vector<double> pair_h, pair_dh;  // [n_narrow][n][n] h(r_jk) and h'(r_jk) / r_jk of narrow groups
+    std::vector<double> pair_values;       // [table stride] sums of one neighbour's partners
+    std::vector<int64_t> unique_pairs;     // j * n + k of the pairs j < k inside the cutoff
+    std::vector<double> unique_distances;  // their r_jk
+    std::vector<double> pair_exponentials; // [unique pairs][n_narrow] exp(-eta (r_jk - r_s)^2)
+    std::vector<int64_t> near_start, near;  // CSR over (j, species s): partners k of j with r_jk inside the cutoff
     std::vector<double> pair_power, pair_power_d;  // [n_a] of the current pair
     std::vector<double> partner_rows;  // [n][n][columns]: rows grouped by species, right-hand side of the wide-group product
     std::vector<double> partner_gauss; // [members][n_wide]
@@ -225,8 +236,9 @@ public:
 std::unique_ptr<Descriptor::Workspace> Acsf::make_workspace() const {
     auto ws = std::make_unique<AcsfWorkspace>();
     ws->by_species.resize(species_.size());
-    ws->pair_power.assign(angular_stride_, 0.0);
-    ws->pair_power_d.assign(angular_stride_, 0.0);
+    ws->pair_power.assign(narrow_table_stride(), 0.0);
+    ws->pair_power_d.assign(narrow_table_stride(), 0.0);
+    ws->pair_values.assign(narrow_table_stride(), 0.0);
     ws->values.resize(static_cast<std::size_t>(n_pair_blocks_) * gaussian_groups_.size() * angular_stride_);
     return ws;
 }
@@ -324,20 +336,35 @@ void Acsf::tabulate_angular_terms(const Environment& env, AcsfWorkspace& ws, boo
     const int64_t columns = with_gradients ? 5 * angular_stride_ : angular_stride_;
     const int n_groups = static_cast<int>(angular_groups_.size());
     const bool keep_pair_tables = !narrow_groups_.empty();
-    ws.partner_rows.resize(static_cast<std::size_t>(n * n * columns));
+    const bool keep_partner_rows = !wide_groups_.empty();
+    const int64_t stride = narrow_table_stride();
+    if (keep_partner_rows) {
+        ws.partner_rows.resize(static_cast<std::size_t>(n * n * columns));
+        for (int64_t k = 0; k < n; ++k) {  // k is never its own partner
+            std::fill_n(&ws.partner_rows[(ws.position[k] * n + k) * columns], columns, 0.0);
+        }
+    }
     if (keep_pair_tables) {
-        ws.power.assign(static_cast<std::size_t>(n * n) * n_a, 0.0);
-        ws.power_d.assign(static_cast<std::size_t>(n * n) * n_a, 0.0);
-        ws.cosines.assign(static_cast<std::size_t>(n * n), 0.0);
+        // Every entry read is written below (the diagonal is never read), the padding included.
+        ws.power.resize(static_cast<std::size_t>(n * n * stride));
+        ws.power_d.resize(static_cast<std::size_t>(n * n * stride));
+        ws.cosines.resize(static_cast<std::size_t>(n * n));
     }
-    for (int64_t k = 0; k < n; ++k) {  // k is never its own partner
-        std::fill_n(&ws.partner_rows[(ws.position[k] * n + k) * columns], columns, 0.0);
-    }
-    double* A = ws.pair_power.data();
-    double* dA = ws.pair_power_d.data();
+    // Without wide groups only pairs inside the cutoff contribute (through h(r_jk)).
+    const double pair_reach2 = keep_partner_rows ? HUGE_VAL : cutoff_function_.cutoff() * cutoff_function_.cutoff();
     for (int64_t j = 0; j < n; ++j) {
         const double* uj = &ws.unit[3 * j];
         for (int64_t k = j + 1; k < n; ++k) {
+            if (!keep_partner_rows) {
+                double r2 = 0.0;
+                for (int x = 0; x < 3; ++x) {
+                    const double d = env.displacements[3 * k + x] - env.displacements[3 * j + x];
+                    r2 += d * d;
+                }
+                if (r2 >= pair_reach2) continue;
+            }
+            double* A = keep_pair_tables ? &ws.power[(j * n + k) * stride] : ws.pair_power.data();
+            double* dA = keep_pair_tables ? &ws.power_d[(j * n + k) * stride] : ws.pair_power_d.data();
             const double* uk = &ws.unit[3 * k];
             const double cos_theta = uj[0] * uk[0] + uj[1] * uk[1] + uj[2] * uk[2];
             for (int a = 0; a < n_groups; ++a) {
@@ -351,8 +378,9 @@ void Acsf::tabulate_angular_terms(const Environment& env, AcsfWorkspace& ws, boo
                 A[a] = t.prefactor * p * base;
                 dA[a] = t.prefactor * t.zeta * t.lambda * p;
             }
+            for (int a = n_groups; a < stride; ++a) A[a] = dA[a] = 0.0;
             // The row of partner k seen from j, and of partner j seen from k.
-            for (int side = 0; side < 2; ++side) {
+            for (int side = 0; side < 2 && keep_partner_rows; ++side) {
                 const int64_t partner = side ? j : k, other = side ? k : j;
                 double* row = &ws.partner_rows[(ws.position[partner] * n + other) * columns];
                 std::copy_n(A, n_a, row);
@@ -367,10 +395,8 @@ void Acsf::tabulate_angular_terms(const Environment& env, AcsfWorkspace& ws, boo
             }
             if (keep_pair_tables) {
                 ws.cosines[j * n + k] = ws.cosines[k * n + j] = cos_theta;
-                std::copy_n(A, n_a, &ws.power[(j * n + k) * n_a]);
-                std::copy_n(dA, n_a, &ws.power_d[(j * n + k) * n_a]);
-                std::copy_n(A, n_a, &ws.power[(k * n + j) * n_a]);
-                std::copy_n(dA, n_a, &ws.power_d[(k * n + j) * n_a]);
+                std::copy_n(A, stride, &ws.power[(k * n + j) * stride]);
+                std::copy_n(dA, stride, &ws.power_d[(k * n + j) * stride]);
             }
         }
     }
@@ -425,55 +451,236 @@ void Acsf::add_wide_groups(const Environment& env, AcsfWorkspace& ws, bool with_
     }
 }
 
-// Narrow groups carry the pair-specific factor h(r_jk) and are summed pair by pair. For the
-// ordered pair (j, k): d(term)/dx_j = u u_j + v u_k.
+// The pair factors of the narrow groups, h(r_jk) = exp(-eta (r_jk - r_s)^2) f_c(r_jk) and its
+// derivative over r_jk: the distance and the cutoff function once per unordered pair, one
+// exponential per pair and group. Also, for every neighbour j, its partners inside the cutoff
+// grouped by species (only they contribute; without gradients only partners k > j).
+namespace {
+
+// out[p][w] = exp(-eta_w (r_p - shift_w)^2) for every pair p and group w: one vector loop over all.
+ATOMFP_DISPATCHED void pair_gaussians(int64_t n_pairs, const double* distances, int64_t n_groups, const double* etas,
+                                      const double* shifts, double* out) {
+    for (int64_t p = 0; p < n_pairs; ++p) {
+        for (int64_t w = 0; w < n_groups; ++w) {
+            const double dr = distances[p] - shifts[w];
+            out[p * n_groups + w] = -etas[w] * dr * dr;
+        }
+    }
+    for (int64_t i = 0; i < n_pairs * n_groups; ++i) out[i] = exp_of_nonpositive(out[i]);
+}
+
+}  // namespace
+
+void Acsf::tabulate_pair_factors(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const {
+    const int64_t n = env.size();
+    const int64_t n_narrow = static_cast<int64_t>(narrow_groups_.size());
+    const int n_sp = static_cast<int>(n_species_);
+    ws.pair_h.resize(static_cast<std::size_t>(n_narrow * n * n));
+    if (with_gradients) ws.pair_dh.resize(static_cast<std::size_t>(n_narrow * n * n));
+    ws.near_start.assign(static_cast<std::size_t>(n * n_sp + 1), 0);
+    ws.near.clear();
+    ws.unique_pairs.clear();
+    ws.unique_distances.clear();
+    const double reach2 = cutoff_function_.cutoff() * cutoff_function_.cutoff();
+    for (int64_t j = 0; j < n; ++j) {
+        for (int s = 0; s < n_sp; ++s) {
+            for (int64_t k : ws.by_species[s]) {
+                if (k == j) continue;
+                double r2 = 0.0;
+                for (int x = 0; x < 3; ++x) {
+                    const double d = env.displacements[3 * k + x] - env.displacements[3 * j + x];
+                    r2 += d * d;
+                }
+                if (r2 >= reach2) continue;
+                // Features alone need each unordered pair once; gradients need both orders.
+                if (with_gradients || k > j) ws.near.push_back(k);
+                if (k > j) {
+                    ws.unique_pairs.push_back(j * n + k);
+                    ws.unique_distances.push_back(std::sqrt(r2));
+                }
+            }
+            ws.near_start[j * n_sp + s + 1] = static_cast<int64_t>(ws.near.size());
+        }
+    }
+    const int64_t n_pairs = static_cast<int64_t>(ws.unique_pairs.size());
+    ws.pair_exponentials.resize(static_cast<std::size_t>(n_pairs * n_narrow));
+    pair_gaussians(n_pairs, ws.unique_distances.data(), n_narrow, narrow_etas_.data(), narrow_r_shifts_.data(),
+                   ws.pair_exponentials.data());
+    for (int64_t p = 0; p < n_pairs; ++p) {
+        const int64_t j = ws.unique_pairs[p] / n, k = ws.unique_pairs[p] % n;
+        const double r_jk = ws.unique_distances[p];
+        double fc_jk, dfc_jk;
+        cutoff_function_.evaluate(r_jk, fc_jk, dfc_jk);
+        const double* e = &ws.pair_exponentials[p * n_narrow];
+        for (int64_t w = 0; w < n_narrow; ++w) {
+            const std::size_t jk = static_cast<std::size_t>((w * n + j) * n + k);
+            const std::size_t kj = static_cast<std::size_t>((w * n + k) * n + j);
+            ws.pair_h[jk] = ws.pair_h[kj] = e[w] * fc_jk;
+            if (with_gradients) {
+                const double dr = r_jk - narrow_r_shifts_[w];
+                ws.pair_dh[jk] = ws.pair_dh[kj] = (dfc_jk - 2.0 * narrow_etas_[w] * dr * fc_jk) * e[w] / r_jk;
+            }
+        }
+    }
+}
+
+namespace {
+
+// The sums over the partners k of one neighbour j (one narrow group, one partner species) for four
+// consecutive angular groups a, with c1 = G_k h(r_jk) and c2 = G_k h'(r_jk) / r_jk:
+//   sums[0] = sum c1 A_jk          sums[1] = sum c1 cos_jk A'_jk    sums[2 + x] = sum c1 u_k,x A'_jk
+//   sums[5] = sum c2 A_jk          sums[6 + x] = sum c2 d_k,x A_jk  (d_k = r_k u_k)
+// The nine accumulators of four lanes stay in vector registers; only sums[0] without gradients.
+template <int Lanes>
+inline void narrow_partner_sums_lanes(int64_t count, const int64_t* partners, const double* gauss, int64_t gauss_stride,
+                                      const double* h, const double* dh, const double* cosines, const double* unit,
+                                      const double* displacements, const double* power, const double* power_d,
+                                      int64_t stride, double sums[9][4]) {
+    using Vector = typename DoubleLanes<Lanes>::type;
+    constexpr int V = 4 / Lanes;
+    Vector acc[9][V];
+    for (auto& quantity : acc)
+        for (Vector& v : quantity) v = Vector{};
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t k = partners[i];
+        const double c1 = gauss[k * gauss_stride] * h[k];
+        const double* A = power + k * stride;
+        if (!dh) {
+            for (int v = 0; v < V; ++v) {
+                Vector a;
+                __builtin_memcpy(&a, A + Lanes * v, sizeof a);
+                acc[0][v] += c1 * a;
+            }
+            continue;
+        }
+        const double* dA = power_d + k * stride;
+        const double c2 = gauss[k * gauss_stride] * dh[k];
+        const double factor[9] = {c1,
+                                  c1 * cosines[k],
+                                  c1 * unit[3 * k],
+                                  c1 * unit[3 * k + 1],
+                                  c1 * unit[3 * k + 2],
+                                  c2,
+                                  c2 * displacements[3 * k],
+                                  c2 * displacements[3 * k + 1],
+                                  c2 * displacements[3 * k + 2]};
+        for (int v = 0; v < V; ++v) {
+            Vector a, da;
+            __builtin_memcpy(&a, A + Lanes * v, sizeof a);
+            __builtin_memcpy(&da, dA + Lanes * v, sizeof da);
+            acc[0][v] += factor[0] * a;
+            for (int q = 1; q < 5; ++q) acc[q][v] += factor[q] * da;
+            for (int q = 5; q < 9; ++q) acc[q][v] += factor[q] * a;
+        }
+    }
+    for (int q = 0; q < 9; ++q)
+        for (int v = 0; v < V; ++v)
+            for (int l = 0; l < Lanes; ++l) sums[q][Lanes * v + l] = acc[q][v][l];
+}
+
+// Without gradients: values[0 .. Lanes V) = sum c1 A_jk over the partners, V accumulators.
+template <int Lanes, int V>
+inline void narrow_partner_values_block(int64_t count, const int64_t* partners, const double* gauss, int64_t gauss_stride,
+                                        const double* h, const double* power, int64_t stride, double* values) {
+    using Vector = typename DoubleLanes<Lanes>::type;
+    Vector acc[V];
+    for (Vector& v : acc) v = Vector{};
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t k = partners[i];
+        const double c1 = gauss[k * gauss_stride] * h[k];
+        const double* A = power + k * stride;
+        for (int v = 0; v < V; ++v) {
+            Vector a;
+            __builtin_memcpy(&a, A + Lanes * v, sizeof a);
+            acc[v] += c1 * a;
+        }
+    }
+    for (int v = 0; v < V; ++v)
+        for (int l = 0; l < Lanes; ++l) values[Lanes * v + l] = acc[v][l];
+}
+
+// The same for every angular group (the table stride is a multiple of four): eight at a time.
+template <int Lanes>
+inline void narrow_partner_values_lanes(int64_t count, const int64_t* partners, const double* gauss, int64_t gauss_stride,
+                                        const double* h, const double* power, int64_t stride, double* values) {
+    int64_t a0 = 0;
+    for (; a0 + 8 <= stride; a0 += 8)
+        narrow_partner_values_block<Lanes, 8 / Lanes>(count, partners, gauss, gauss_stride, h, power + a0, stride, values + a0);
+    if (a0 < stride)
+        narrow_partner_values_block<Lanes, 4 / Lanes>(count, partners, gauss, gauss_stride, h, power + a0, stride, values + a0);
+}
+
+ATOMFP_DISPATCHED void narrow_partner_values(int64_t count, const int64_t* partners, const double* gauss, int64_t gauss_stride,
+                                             const double* h, const double* power, int64_t stride, double* values) {
+    if (avx2_kernels_selected()) {
+        narrow_partner_values_lanes<4>(count, partners, gauss, gauss_stride, h, power, stride, values);
+    } else {
+        narrow_partner_values_lanes<2>(count, partners, gauss, gauss_stride, h, power, stride, values);
+    }
+}
+
+ATOMFP_DISPATCHED void narrow_partner_sums(int64_t count, const int64_t* partners, const double* gauss, int64_t gauss_stride,
+                                           const double* h, const double* dh, const double* cosines, const double* unit,
+                                           const double* displacements, const double* power, const double* power_d,
+                                           int64_t stride, double sums[9][4]) {
+    if (avx2_kernels_selected()) {
+        narrow_partner_sums_lanes<4>(count, partners, gauss, gauss_stride, h, dh, cosines, unit, displacements, power, power_d,
+                                     stride, sums);
+    } else {
+        narrow_partner_sums_lanes<2>(count, partners, gauss, gauss_stride, h, dh, cosines, unit, displacements, power, power_d,
+                                     stride, sums);
+    }
+}
+
+}  // namespace
+
+// Narrow groups carry the pair-specific factor h(r_jk). For neighbour j and partner species s,
+// with the partner sums of narrow_partner_sums over ordered pairs (each pair counted twice):
+//   value += G_j S0 / 2,
+//   d/dx_j = (G'_j S0 - G_j S1 / r_j + G_j r_j T0) u_j + (G_j / r_j) (Sx, Sy, Sz) - G_j (Tx, Ty, Tz),
+// the last term from h(r_jk) moving with x_j against each partner.
 void Acsf::add_narrow_groups(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const {
-    const int n_groups = static_cast<int>(angular_groups_.size());
     const int64_t n = env.size();
     const int n_g = static_cast<int>(gaussian_groups_.size());
     const int n_a = angular_stride_;
     const int n_cells = n_cells_per_block();
     const int n_sp = static_cast<int>(n_species_);
-    for (int g : narrow_groups_) {
-        const double eta = gaussian_groups_[g].eta, r_shift = gaussian_groups_[g].r_shift;
+    const int64_t stride = narrow_table_stride();
+    if (narrow_groups_.empty()) return;
+    tabulate_pair_factors(env, ws, with_gradients);
+    double sums[9][4];
+    for (int64_t w = 0; w < static_cast<int64_t>(narrow_groups_.size()); ++w) {
+        const int g = narrow_groups_[w];
         for (int64_t j = 0; j < n; ++j) {
-            const double rj = env.distances[j];
+            const double rj = env.distances[j], inverse_rj = 1.0 / rj;
             const double gj = ws.gauss[j * n_g + g], gdj = ws.gauss_d[j * n_g + g];
-            for (int64_t k = 0; k < n; ++k) {
-                if (k == j || (!with_gradients && k < j)) continue;
-                double d[3];
-                for (int x = 0; x < 3; ++x) d[x] = env.displacements[3 * k + x] - env.displacements[3 * j + x];
-                const double r_jk = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
-                double fc_jk, dfc_jk;
-                cutoff_function_.evaluate(r_jk, fc_jk, dfc_jk);
-                if (fc_jk == 0.0) continue;
-                const double dr = r_jk - r_shift;
-                const double e = std::exp(-eta * dr * dr);
-                const double h = e * fc_jk;
-                const double dh = (dfc_jk - 2.0 * eta * dr * fc_jk) * e / r_jk;
-                const double gk = ws.gauss[k * n_g + g];
-                const int s = ws.species[k];
+            const double* h_row = &ws.pair_h[static_cast<std::size_t>((w * n + j) * n)];
+            const double* dh_row = with_gradients ? &ws.pair_dh[static_cast<std::size_t>((w * n + j) * n)] : nullptr;
+            for (int s = 0; s < n_sp; ++s) {
+                const int64_t first = ws.near_start[j * n_sp + s], count = ws.near_start[j * n_sp + s + 1] - first;
+                if (count == 0) continue;
                 double* value = &ws.values[static_cast<std::size_t>(pair_block(ws.species[j], s)) * n_cells + g * n_a];
-                const double* table_power = &ws.power[(j * n + k) * n_a];
+                const std::size_t cell = static_cast<std::size_t>(g * n_a);
+                double* along = with_gradients ? &ws.along[(static_cast<std::size_t>(j) * n_sp + s) * n_cells + cell] : nullptr;
+                double* across = with_gradients ? &ws.across[(static_cast<std::size_t>(j) * n_sp + s) * 3 * n_cells + cell] : nullptr;
                 if (!with_gradients) {
-                    for (int a = 0; a < n_groups; ++a) value[a] += table_power[a] * gj * gk * h;
+                    // Unordered pairs: each counted once.
+                    narrow_partner_values(count, &ws.near[first], &ws.gauss[g], n_g, h_row, &ws.power[j * n * stride], stride,
+                                          ws.pair_values.data());
+                    for (int a = 0; a < n_a; ++a) value[a] += gj * ws.pair_values[a];
                     continue;
                 }
-                const double* table_power_d = &ws.power_d[(j * n + k) * n_a];
-                const double rk = env.distances[k];
-                const double p0 = gj * gk * h, p1 = gdj * gk * h, p3 = gj * gk * dh;
-                const double u0 = -p0 * ws.cosines[j * n + k] / rj, u1 = p1 + p3 * rj;
-                const double v0 = p0 / rj, v1 = -p3 * rk;
-                const double* uk = &ws.unit[3 * k];
-                const std::size_t cell = static_cast<std::size_t>(g * n_a);
-                double* along = &ws.along[(static_cast<std::size_t>(j) * n_sp + s) * n_cells + cell];
-                double* across = &ws.across[(static_cast<std::size_t>(j) * n_sp + s) * 3 * n_cells + cell];
-                for (int a = 0; a < n_groups; ++a) {
-                    const double u = table_power_d[a] * u0 + table_power[a] * u1;
-                    const double v = table_power_d[a] * v0 + table_power[a] * v1;
-                    value[a] += 0.5 * table_power[a] * p0;
-                    along[a] += u;
-                    for (int x = 0; x < 3; ++x) across[x * n_cells + a] += v * uk[x];
+                for (int a0 = 0; a0 < n_a; a0 += 4) {
+                    narrow_partner_sums(count, &ws.near[first], &ws.gauss[g], n_g, h_row, dh_row, &ws.cosines[j * n],
+                                        ws.unit.data(), env.displacements.data(), &ws.power[j * n * stride + a0],
+                                        &ws.power_d[j * n * stride + a0], stride, sums);
+                    const int width = std::min(4, n_a - a0);
+                    for (int l = 0; l < width; ++l) {
+                        const int a = a0 + l;
+                        value[a] += 0.5 * gj * sums[0][l];
+                        along[a] += gdj * sums[0][l] - gj * inverse_rj * sums[1][l] + gj * rj * sums[5][l];
+                        for (int x = 0; x < 3; ++x) across[x * n_cells + a] += gj * inverse_rj * sums[2 + x][l] - gj * sums[6 + x][l];
+                    }
                 }
             }
         }

@@ -49,12 +49,15 @@ private:
     int pair_block(int a, int b) const;
     // (Gaussian group, angular group) cells of one pair block.
     int n_cells_per_block() const { return static_cast<int>(gaussian_groups_.size()) * angular_stride_; }
+    // Angular groups per pair in the narrow groups' tables, padded for four-lane sums.
+    int64_t narrow_table_stride() const { return (angular_stride_ + 3) / 4 * 4; }
     // The steps of compute_environment.
     void prepare_neighbours(const Environment& env, AcsfWorkspace& ws) const;
     void add_radial_functions(const Environment& env, AcsfWorkspace& ws, double* features, double* gradients) const;
     void prepare_angular_tables(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const;
     void tabulate_angular_terms(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const;
     void add_wide_groups(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const;
+    void tabulate_pair_factors(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const;
     void add_narrow_groups(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const;
     void write_angular_functions(const Environment& env, AcsfWorkspace& ws, double* features, double* gradients) const;
 
@@ -81,6 +84,7 @@ private:
     // Cells of one Gaussian group are contiguous: cell = g * angular_stride_ + a.
     int angular_stride_ = 0;
     std::vector<int> wide_groups_, narrow_groups_;  // Gaussian groups without / with the r_jk factor
+    std::vector<double> narrow_etas_, narrow_r_shifts_;  // of each narrow group, contiguous for vector loops
     std::vector<int> feature_cell_;  // [n_angular] -> g * angular_stride_ + a
 
     int64_t n_species_ = 0, n_radial_ = 0, n_angular_ = 0, n_pair_blocks_ = 0;

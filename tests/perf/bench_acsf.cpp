@@ -1,5 +1,7 @@
 // Throughput of ACSF features and features + gradients on rattled diamond Si (r_c = 6 Å, the
-// default 10 radial + 48 angular set), through the public C API. Reported as centres/s.
+// default 10 radial + 48 angular set), through the public C API. Reported as centres/s. The same
+// 48 angular functions in the narrow form (G3, with the r_jk factor, as n2p2 and DScribe define
+// them) are measured next to the wide form (G9), alternately.
 //
 //   atomfp_bench_acsf --benchmark_counters_tabular=true
 #include "descriptor_throughput.hpp"
@@ -13,6 +15,14 @@ void acsf_silicon(benchmark::State& state) {
     atomfp::bench::descriptor_throughput(state, R"({"type": "acsf", "species": [14], "cutoff": 6.0})",
                                          static_cast<int>(state.range(0)), static_cast<int>(state.range(1)),
                                          state.range(2) != 0);
+}
+
+// range(0): 0 wide, 1 narrow angular form; range(1): gradients. 1000 atoms, one thread.
+void acsf_angular_form(benchmark::State& state) {
+    const std::string form = state.range(0) ? "narrow" : "wide";
+    atomfp::bench::descriptor_throughput(
+        state, R"({"type": "acsf", "species": [14], "cutoff": 6.0, "preset_angular_form": ")" + form + R"("})", 5, 1,
+        state.range(1) != 0);
 }
 
 void neighbour_list_silicon(benchmark::State& state) {
@@ -34,6 +44,12 @@ BENCHMARK(acsf_silicon)
     ->Apply(atomfp::bench::best_of_repetitions)
     ->ArgNames({"cells", "threads", "gradients"})
     ->ArgsProduct({{3, 5}, {1, 2}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(acsf_angular_form)
+    ->Apply(atomfp::bench::best_of_repetitions)
+    ->ArgNames({"narrow", "gradients"})
+    ->ArgsProduct({{0, 1}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(neighbour_list_silicon)->ArgNames({"cells"})->Args({3})->Args({5})->Args({10})->Unit(benchmark::kMillisecond);

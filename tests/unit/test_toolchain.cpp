@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -36,7 +38,35 @@ TEST_CLONES void products(bool four_lanes, int64_t n, const double* y, const dou
     }
 }
 
+// exp_of_nonpositive in a loop the compiler may turn into vector code, as the library's are.
+TEST_CLONES void exponentials(int64_t n, const double* x, double* out) {
+    for (int64_t i = 0; i < n; ++i) out[i] = atomfp::exp_of_nonpositive(x[i]);
+}
+
 }  // namespace
+
+TEST(Toolchain, ExponentialOfNonpositiveArgumentsAgreesWithTheLibraryExp) {
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> wide(-707.9, 0.0), narrow(-2.0, 0.0);
+    std::vector<double> x;
+    for (int i = 0; i < 200000; ++i) x.push_back(i % 2 ? wide(rng) : narrow(rng));
+    for (double special : {0.0, -0.0, -1e-300, -1e-17, -0.5 * 0.6931471805599453, -0.6931471805599453, -1.0, -700.0})
+        x.push_back(special);
+    std::vector<double> y(x.size());
+    exponentials(static_cast<int64_t>(x.size()), x.data(), y.data());
+    double worst = 0.0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double expected = std::exp(x[i]);
+        worst = std::max(worst, std::abs(y[i] - expected) / expected);
+    }
+    EXPECT_LE(worst, 3 * 2.220446049250313e-16);
+    EXPECT_EQ(atomfp::exp_of_nonpositive(0.0), 1.0);
+    // Below -708 the result is 0 rather than a subnormal number.
+    const double far[4] = {-708.5, -745.2, -1e6, -HUGE_VAL};
+    double out[4] = {1, 1, 1, 1};
+    exponentials(4, far, out);
+    for (double v : out) EXPECT_EQ(v, 0.0);
+}
 
 TEST(Toolchain, VectorLiteralsKeepTheirValues) {
     const std::vector<double> v = occupations();
