@@ -212,11 +212,4 @@ void Kernel::derivative_factors(int64_t n, const double* X, int64_t m, const dou
     }
 }
 
-void Kernel::derivatives(const double* x, int64_t m, const double* S, int64_t d, double* D) const {
-    std::vector<double> A(m), B(m);
-    derivative_factors(1, x, m, S, d, A.data(), B.data(), nullptr);
-    for (int64_t j = 0; j < m; ++j)
-        for (int64_t q = 0; q < d; ++q) D[j * d + q] = A[j] * S[j * d + q] + B[j] * x[q];
-}
-
 }  // namespace atomfp

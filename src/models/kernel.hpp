@@ -51,10 +51,6 @@ public:
     void weighted_gradient(int64_t n, const double* X, int64_t m, const double* S, int64_t d, const double* alpha,
                            double* G, double* values, std::vector<double>& scratch, const double* s_squared_norms) const;
 
-    // D [m][d] = d k(x, s_m) / dx for one environment x [d] (training needs each reference's
-    // derivative separately). Zero rows for a zero x with the polynomial kernel.
-    void derivatives(const double* x, int64_t m, const double* S, int64_t d, double* D) const;
-
     // Every kernel's derivative has the form d k(x_i, s_j) / dx_i = A_ij s_j + B_ij x_i. This gives
     // A, B [n][m] (and K [n][m] = k(x_i, s_j) unless K is null) for environments X [n][d], so that a
     // feature gradient G [r][d] of environment i contracts with all m derivatives as

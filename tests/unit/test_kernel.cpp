@@ -92,9 +92,12 @@ TEST(Kernel, PerReferenceDerivativesSumToTheWeightedGradient) {
     for (const char* spec : specs) {
         const Kernel k = Kernel::from_json(parse_json(spec));
         const std::vector<double> x = random_rows(1, d, 8);
-        std::vector<double> S = random_rows(m, d, 9), D(m * d), G(d);
+        std::vector<double> S = random_rows(m, d, 9), D(m * d), G(d), A(m), B(m);
         k.prepare_references(m, d, S.data());
-        k.derivatives(x.data(), m, S.data(), d, D.data());
+        // D[j] = dk(x, s_j)/dx = A_j s_j + B_j x, from the factors training uses.
+        k.derivative_factors(1, x.data(), m, S.data(), d, A.data(), B.data(), nullptr);
+        for (int64_t j = 0; j < m; ++j)
+            for (int64_t q = 0; q < d; ++q) D[j * d + q] = A[j] * S[j * d + q] + B[j] * x[q];
         k.weighted_gradient(1, x.data(), m, S.data(), d, alpha.data(), G.data(), nullptr);
         for (int64_t q = 0; q < d; ++q) {
             double sum = 0.0;
