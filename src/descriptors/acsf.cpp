@@ -252,6 +252,7 @@ void Acsf::compute_environment(const Environment& env, double* features, double*
     if (n_angular_ == 0 || env.size() < 2) return;
     const bool with_gradients = gradients != nullptr;
     prepare_angular_tables(env, ws, with_gradients);
+    if (!narrow_groups_.empty()) tabulate_pair_factors(env, ws, with_gradients);
     tabulate_angular_terms(env, ws, with_gradients);
     add_wide_groups(env, ws, with_gradients);
     add_narrow_groups(env, ws, with_gradients);
@@ -350,55 +351,51 @@ void Acsf::tabulate_angular_terms(const Environment& env, AcsfWorkspace& ws, boo
         ws.power_d.resize(static_cast<std::size_t>(n * n * stride));
         ws.cosines.resize(static_cast<std::size_t>(n * n));
     }
-    // Without wide groups only pairs inside the cutoff contribute (through h(r_jk)).
-    const double pair_reach2 = keep_partner_rows ? HUGE_VAL : cutoff_function_.cutoff() * cutoff_function_.cutoff();
-    for (int64_t j = 0; j < n; ++j) {
+    // Without wide groups only the pairs inside the cutoff contribute (through h(r_jk)), and
+    // tabulate_pair_factors has listed them (it runs first when there are narrow groups).
+    auto tabulate_pair = [&](int64_t j, int64_t k) {
         const double* uj = &ws.unit[3 * j];
-        for (int64_t k = j + 1; k < n; ++k) {
-            if (!keep_partner_rows) {
-                double r2 = 0.0;
-                for (int x = 0; x < 3; ++x) {
-                    const double d = env.displacements[3 * k + x] - env.displacements[3 * j + x];
-                    r2 += d * d;
-                }
-                if (r2 >= pair_reach2) continue;
+        double* A = keep_pair_tables ? &ws.power[(j * n + k) * stride] : ws.pair_power.data();
+        double* dA = keep_pair_tables ? &ws.power_d[(j * n + k) * stride] : ws.pair_power_d.data();
+        const double* uk = &ws.unit[3 * k];
+        const double cos_theta = uj[0] * uk[0] + uj[1] * uk[1] + uj[2] * uk[2];
+        for (int a = 0; a < n_groups; ++a) {
+            const AngularGroup& t = angular_groups_[a];
+            const double base = 1.0 + t.lambda * cos_theta;
+            if (base <= 0.0) {
+                A[a] = dA[a] = 0.0;
+                continue;
             }
-            double* A = keep_pair_tables ? &ws.power[(j * n + k) * stride] : ws.pair_power.data();
-            double* dA = keep_pair_tables ? &ws.power_d[(j * n + k) * stride] : ws.pair_power_d.data();
-            const double* uk = &ws.unit[3 * k];
-            const double cos_theta = uj[0] * uk[0] + uj[1] * uk[1] + uj[2] * uk[2];
-            for (int a = 0; a < n_groups; ++a) {
-                const AngularGroup& t = angular_groups_[a];
-                const double base = 1.0 + t.lambda * cos_theta;
-                if (base <= 0.0) {
-                    A[a] = dA[a] = 0.0;
-                    continue;
-                }
-                const double p = t.integer_zeta ? integer_power(base, t.integer_zeta - 1) : std::pow(base, t.zeta - 1.0);
-                A[a] = t.prefactor * p * base;
-                dA[a] = t.prefactor * t.zeta * t.lambda * p;
-            }
-            for (int a = n_groups; a < stride; ++a) A[a] = dA[a] = 0.0;
-            // The row of partner k seen from j, and of partner j seen from k.
-            for (int side = 0; side < 2 && keep_partner_rows; ++side) {
-                const int64_t partner = side ? j : k, other = side ? k : j;
-                double* row = &ws.partner_rows[(ws.position[partner] * n + other) * columns];
-                std::copy_n(A, n_a, row);
-                if (!with_gradients) continue;
-                const double* u = &ws.unit[3 * partner];
-                for (int a = 0; a < n_a; ++a) {
-                    row[n_a + a] = cos_theta * dA[a];
-                    row[2 * n_a + a] = u[0] * dA[a];
-                    row[3 * n_a + a] = u[1] * dA[a];
-                    row[4 * n_a + a] = u[2] * dA[a];
-                }
-            }
-            if (keep_pair_tables) {
-                ws.cosines[j * n + k] = ws.cosines[k * n + j] = cos_theta;
-                std::copy_n(A, stride, &ws.power[(k * n + j) * stride]);
-                std::copy_n(dA, stride, &ws.power_d[(k * n + j) * stride]);
+            const double p = t.integer_zeta ? integer_power(base, t.integer_zeta - 1) : std::pow(base, t.zeta - 1.0);
+            A[a] = t.prefactor * p * base;
+            dA[a] = t.prefactor * t.zeta * t.lambda * p;
+        }
+        for (int a = n_groups; a < stride; ++a) A[a] = dA[a] = 0.0;
+        // The row of partner k seen from j, and of partner j seen from k.
+        for (int side = 0; side < 2 && keep_partner_rows; ++side) {
+            const int64_t partner = side ? j : k, other = side ? k : j;
+            double* row = &ws.partner_rows[(ws.position[partner] * n + other) * columns];
+            std::copy_n(A, n_a, row);
+            if (!with_gradients) continue;
+            const double* u = &ws.unit[3 * partner];
+            for (int a = 0; a < n_a; ++a) {
+                row[n_a + a] = cos_theta * dA[a];
+                row[2 * n_a + a] = u[0] * dA[a];
+                row[3 * n_a + a] = u[1] * dA[a];
+                row[4 * n_a + a] = u[2] * dA[a];
             }
         }
+        if (keep_pair_tables) {
+            ws.cosines[j * n + k] = ws.cosines[k * n + j] = cos_theta;
+            std::copy_n(A, stride, &ws.power[(k * n + j) * stride]);
+            std::copy_n(dA, stride, &ws.power_d[(k * n + j) * stride]);
+        }
+    };
+    if (keep_partner_rows) {
+        for (int64_t j = 0; j < n; ++j)
+            for (int64_t k = j + 1; k < n; ++k) tabulate_pair(j, k);
+    } else {
+        for (int64_t pair : ws.unique_pairs) tabulate_pair(pair / n, pair % n);
     }
 }
 
@@ -647,7 +644,6 @@ void Acsf::add_narrow_groups(const Environment& env, AcsfWorkspace& ws, bool wit
     const int n_sp = static_cast<int>(n_species_);
     const int64_t stride = narrow_table_stride();
     if (narrow_groups_.empty()) return;
-    tabulate_pair_factors(env, ws, with_gradients);
     double sums[9][4];
     for (int64_t w = 0; w < static_cast<int64_t>(narrow_groups_.size()); ++w) {
         const int g = narrow_groups_[w];
