@@ -22,18 +22,18 @@ struct DoubleLanes<4> {
     typedef double type __attribute__((vector_size(32)));
 };
 
-// out[0 .. Lanes V) += sum_j y[j * y_stride] * w[j * w_stride + (0 .. Lanes V)], V accumulators.
-template <int Lanes, int V>
-inline void accumulate_product_block(int64_t n, const double* y, std::ptrdiff_t y_stride, const double* w,
-                                     std::ptrdiff_t w_stride, double* out) {
+// out[0 .. Lanes V) += sum_j coefficient(j) * row(j)[0 .. Lanes V), V accumulators; row(j) points
+// at Lanes V doubles (any layout: strided, or rows picked by an index list).
+template <int Lanes, int V, class Coefficient, class Row>
+inline void accumulate_weighted_rows(int64_t n, Coefficient&& coefficient, Row&& row, double* out) {
     using Vector = typename DoubleLanes<Lanes>::type;
     Vector acc[V];
     for (int v = 0; v < V; ++v) acc[v] = Vector{};
     for (int64_t j = 0; j < n; ++j) {
-        const double yj = y[j * y_stride];
+        const double yj = coefficient(j);
         Vector yy;
         for (int i = 0; i < Lanes; ++i) yy[i] = yj;
-        const double* wj = w + j * w_stride;
+        const double* wj = row(j);
         for (int v = 0; v < V; ++v) {
             Vector x;
             __builtin_memcpy(&x, wj + Lanes * v, sizeof x);
@@ -42,6 +42,14 @@ inline void accumulate_product_block(int64_t n, const double* y, std::ptrdiff_t 
     }
     for (int v = 0; v < V; ++v)
         for (int i = 0; i < Lanes; ++i) out[Lanes * v + i] += acc[v][i];
+}
+
+// out[0 .. Lanes V) += sum_j y[j * y_stride] * w[j * w_stride + (0 .. Lanes V)].
+template <int Lanes, int V>
+inline void accumulate_product_block(int64_t n, const double* y, std::ptrdiff_t y_stride, const double* w,
+                                     std::ptrdiff_t w_stride, double* out) {
+    accumulate_weighted_rows<Lanes, V>(
+        n, [&](int64_t j) { return y[j * y_stride]; }, [&](int64_t j) { return w + j * w_stride; }, out);
 }
 
 // out[0 .. width) += sum_j y[j * y_stride] * w[j * w_stride + (0 .. width)], eight columns at a time.

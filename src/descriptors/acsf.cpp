@@ -575,36 +575,22 @@ inline void narrow_partner_sums_lanes(int64_t count, const int64_t* partners, co
             for (int l = 0; l < Lanes; ++l) sums[q][Lanes * v + l] = acc[q][v][l];
 }
 
-// Without gradients: values[0 .. Lanes V) = sum c1 A_jk over the partners, V accumulators.
-template <int Lanes, int V>
-inline void narrow_partner_values_block(int64_t count, const int64_t* partners, const double* gauss, int64_t gauss_stride,
-                                        const double* h, const double* power, int64_t stride, double* values) {
-    using Vector = typename DoubleLanes<Lanes>::type;
-    Vector acc[V];
-    for (Vector& v : acc) v = Vector{};
-    for (int64_t i = 0; i < count; ++i) {
-        const int64_t k = partners[i];
-        const double c1 = gauss[k * gauss_stride] * h[k];
-        const double* A = power + k * stride;
-        for (int v = 0; v < V; ++v) {
-            Vector a;
-            __builtin_memcpy(&a, A + Lanes * v, sizeof a);
-            acc[v] += c1 * a;
-        }
-    }
-    for (int v = 0; v < V; ++v)
-        for (int l = 0; l < Lanes; ++l) values[Lanes * v + l] = acc[v][l];
-}
-
-// The same for every angular group (the table stride is a multiple of four): eight at a time.
+// Without gradients: values[a] = sum over the partners of c1 A_jk[a] for every angular group (the
+// table stride is a multiple of four), eight at a time.
 template <int Lanes>
 inline void narrow_partner_values_lanes(int64_t count, const int64_t* partners, const double* gauss, int64_t gauss_stride,
                                         const double* h, const double* power, int64_t stride, double* values) {
+    std::fill(values, values + stride, 0.0);
+    auto c1 = [&](int64_t i) { return gauss[partners[i] * gauss_stride] * h[partners[i]]; };
     int64_t a0 = 0;
-    for (; a0 + 8 <= stride; a0 += 8)
-        narrow_partner_values_block<Lanes, 8 / Lanes>(count, partners, gauss, gauss_stride, h, power + a0, stride, values + a0);
-    if (a0 < stride)
-        narrow_partner_values_block<Lanes, 4 / Lanes>(count, partners, gauss, gauss_stride, h, power + a0, stride, values + a0);
+    for (; a0 + 8 <= stride; a0 += 8) {
+        accumulate_weighted_rows<Lanes, 8 / Lanes>(
+            count, c1, [&](int64_t i) { return power + partners[i] * stride + a0; }, values + a0);
+    }
+    if (a0 < stride) {
+        accumulate_weighted_rows<Lanes, 4 / Lanes>(
+            count, c1, [&](int64_t i) { return power + partners[i] * stride + a0; }, values + a0);
+    }
 }
 
 ATOMFP_DISPATCHED void narrow_partner_values(int64_t count, const int64_t* partners, const double* gauss, int64_t gauss_stride,

@@ -36,6 +36,16 @@ struct Structure {
     int64_t size() const { return static_cast<int64_t>(species.size()); }
 };
 
+// The SOAP descriptor on the structure's neighbour list, with its features and gradient blocks.
+struct Described {
+    const atomfp::Descriptor soap{soap_spec};
+    Structure s;
+    const atomfp::NeighbourList list{s.size(), s.positions.data(), s.species.data(), s.cell, nullptr, soap.cutoff()};
+    std::vector<double> features, gradients;
+    const int64_t nf = soap.feature_count();
+    Described() { soap.compute(list.system(), features, gradients); }
+};
+
 template <typename Call>
 atomfp_status_t status_of(Call call) {
     try {
@@ -98,13 +108,13 @@ TEST(CppWrapper, StringsLongerThanTheFirstBufferRoundTrip) {
 }
 
 TEST(CppWrapper, CentreSubsetMatchesTheRowsAndBlocksOfTheFullSystem) {
-    const atomfp::Descriptor soap(soap_spec);
-    Structure s;
-    const atomfp::NeighbourList list(s.size(), s.positions.data(), s.species.data(), s.cell, nullptr, soap.cutoff());
+    const Described d;
+    const atomfp::Descriptor& soap = d.soap;
+    const atomfp::NeighbourList& list = d.list;
     const atomfp_system_t& full = list.system();
-    std::vector<double> all_features, all_gradients;
-    soap.compute(full, all_features, all_gradients);
-    const int64_t nf = soap.feature_count();
+    const std::vector<double>& all_features = d.features;
+    const std::vector<double>& all_gradients = d.gradients;
+    const int64_t nf = d.nf;
 
     const std::vector<int64_t> chosen = {5, 1};
     const atomfp::CentreSubset subset = list.centres(chosen);
@@ -149,13 +159,12 @@ TEST(CppWrapper, ModelPredictionAgreesWithTheCentreEnergiesAndTheForceSum) {
 }  // namespace
 
 TEST(CppWrapper, ContractionEqualsTheGradientBlocksContracted) {
-    const atomfp::Descriptor soap(soap_spec);
-    Structure s;
-    const atomfp::NeighbourList list(s.size(), s.positions.data(), s.species.data(), s.cell, nullptr, soap.cutoff());
-    const atomfp_system_t& system = list.system();
-    std::vector<double> features, gradients;
-    soap.compute(system, features, gradients);
-    const int64_t nf = soap.feature_count();
+    const Described d;
+    const atomfp::Descriptor& soap = d.soap;
+    const atomfp_system_t& system = d.list.system();
+    const std::vector<double>& features = d.features;
+    const std::vector<double>& gradients = d.gradients;
+    const int64_t nf = d.nf;
     std::vector<double> weights(features.size());
     for (std::size_t k = 0; k < weights.size(); ++k) weights[k] = std::sin(0.1 * static_cast<double>(k));
     const atomfp::Prediction contracted = soap.contract(system, weights);
