@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/simd.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace atomfp {
@@ -48,61 +49,84 @@ SphericalHarmonics::SphericalHarmonics(int max_angular) : max_l_(max_angular) {
     }
 }
 
-ATOMFP_DISPATCHED void SphericalHarmonics::evaluate(const double u[3], double* values, double* gradients) const {
-    const double x = u[0], y = u[1], z = u[2];
-    const int L = max_l_;
-    double p[max_table];  // normalised P_l^m without the sin^m factor, [triangle(l, m)]
-    // Row by row in l: the entries of one row are independent of each other, so the recurrence
-    // vectorises over m instead of forming one long dependency chain per m.
-    p[0] = diagonal_[0];
-    for (int l = 1; l <= L; ++l) {
-        const int row = triangle(l, 0), previous = row - l, before = previous - (l - 1);
-        const double* a = recurrence_a_.data() + row;
-        const double* b = recurrence_b_.data() + row;
-        for (int m = 0; m <= l - 2; ++m) p[row + m] = a[m] * z * p[previous + m] - b[m] * p[before + m];
-        p[row + l - 1] = subdiagonal_[l - 1] * z * p[previous + l - 1];
-        p[row + l] = diagonal_[l];
-    }
-    // (x + i y)^m = c[m] + i s[m]
-    double c[max_spherical_harmonic_degree + 2], s[max_spherical_harmonic_degree + 2];
-    c[0] = 1.0;
-    s[0] = 0.0;
-    for (int m = 1; m <= L; ++m) {
-        c[m] = x * c[m - 1] - y * s[m - 1];
-        s[m] = x * s[m - 1] + y * c[m - 1];
-    }
-    const int n = size();
-    for (int l = 0; l <= L; ++l) {
-        const int centre = l * l + l, row = triangle(l, 0);
-        values[centre] = p[row];
-        for (int m = 1; m <= l; ++m) {
-            values[centre + m] = p[row + m] * c[m];
-            values[centre - m] = p[row + m] * s[m];
+void SphericalHarmonics::evaluate(const double u[3], double* values, double* gradients) const {
+    evaluate_many(1, u, values, gradients);
+}
+
+// Row by row in l: the entries of one row are independent of each other, and each runs over the
+// pass's vectors, so the recurrence vectorises instead of forming one long dependency chain per m.
+ATOMFP_DISPATCHED void SphericalHarmonics::evaluate_many(int64_t n, const double* units, double* values,
+                                                         double* gradients) const {
+    constexpr int B = 4;  // vectors per pass: the inner loops run over them and vectorise
+    const int L = max_l_, LM = size();
+    double p[max_table][B];
+    double c[max_spherical_harmonic_degree + 2][B], s[max_spherical_harmonic_degree + 2][B];
+    double x[B], y[B], z[B];
+    for (int64_t j0 = 0; j0 < n; j0 += B) {
+        const int lanes = static_cast<int>(std::min<int64_t>(B, n - j0));
+        for (int b = 0; b < B; ++b) {  // idle lanes repeat the last vector
+            const double* u = units + 3 * (j0 + std::min(b, lanes - 1));
+            x[b] = u[0];
+            y[b] = u[1];
+            z[b] = u[2];
         }
-    }
-    if (!gradients) return;
-    double* gx = gradients;
-    double* gy = gradients + n;
-    double* gz = gradients + 2 * n;
-    for (int l = 0; l <= L; ++l) {
-        const int centre = l * l + l, row = triangle(l, 0);
-        for (int m = 0; m <= l; ++m) {
-            const double nq = p[row + m];
-            const double dq = m < l ? derivative_ratio_[row + m] * p[row + m + 1] : 0.0;  // N_lm dQ_l^m/dz
-            // d(x+iy)^m/dx = m (x+iy)^(m-1), d/dy = i m (x+iy)^(m-1)
-            const double mc = m > 0 ? m * c[m - 1] : 0.0, ms = m > 0 ? m * s[m - 1] : 0.0;
-            const double cos_grad[3] = {nq * mc, -nq * ms, dq * c[m]};
-            // Keep only the tangential component: the extension is arbitrary off the sphere.
-            const double radial_c = x * cos_grad[0] + y * cos_grad[1] + z * cos_grad[2];
-            gx[centre + m] = cos_grad[0] - radial_c * x;
-            gy[centre + m] = cos_grad[1] - radial_c * y;
-            gz[centre + m] = cos_grad[2] - radial_c * z;
-            if (m > 0) {
-                const double sin_grad[3] = {nq * ms, nq * mc, dq * s[m]};
-                const double radial_s = x * sin_grad[0] + y * sin_grad[1] + z * sin_grad[2];
-                gx[centre - m] = sin_grad[0] - radial_s * x;
-                gy[centre - m] = sin_grad[1] - radial_s * y;
-                gz[centre - m] = sin_grad[2] - radial_s * z;
+        for (int b = 0; b < B; ++b) p[0][b] = diagonal_[0];
+        for (int l = 1; l <= L; ++l) {
+            const int row = triangle(l, 0), previous = row - l, before = previous - (l - 1);
+            const double* a = recurrence_a_.data() + row;
+            const double* bb = recurrence_b_.data() + row;
+            for (int m = 0; m <= l - 2; ++m)
+                for (int b = 0; b < B; ++b) p[row + m][b] = a[m] * z[b] * p[previous + m][b] - bb[m] * p[before + m][b];
+            for (int b = 0; b < B; ++b) {
+                p[row + l - 1][b] = subdiagonal_[l - 1] * z[b] * p[previous + l - 1][b];
+                p[row + l][b] = diagonal_[l];
+            }
+        }
+        for (int b = 0; b < B; ++b) {
+            c[0][b] = 1.0;
+            s[0][b] = 0.0;
+        }
+        for (int m = 1; m <= L; ++m) {
+            for (int b = 0; b < B; ++b) {
+                c[m][b] = x[b] * c[m - 1][b] - y[b] * s[m - 1][b];
+                s[m][b] = x[b] * s[m - 1][b] + y[b] * c[m - 1][b];
+            }
+        }
+        for (int b = 0; b < lanes; ++b) {
+            double* v = values + (j0 + b) * LM;
+            for (int l = 0; l <= L; ++l) {
+                const int centre = l * l + l, row = triangle(l, 0);
+                v[centre] = p[row][b];
+                for (int m = 1; m <= l; ++m) {
+                    v[centre + m] = p[row + m][b] * c[m][b];
+                    v[centre - m] = p[row + m][b] * s[m][b];
+                }
+            }
+        }
+        if (!gradients) continue;
+        for (int b = 0; b < lanes; ++b) {
+            double* gx = gradients + (j0 + b) * 3 * LM;
+            double* gy = gx + LM;
+            double* gz = gx + 2 * LM;
+            for (int l = 0; l <= L; ++l) {
+                const int centre = l * l + l, row = triangle(l, 0);
+                for (int m = 0; m <= l; ++m) {
+                    const double nq = p[row + m][b];
+                    const double dq = m < l ? derivative_ratio_[row + m] * p[row + m + 1][b] : 0.0;
+                    const double mc = m > 0 ? m * c[m - 1][b] : 0.0, ms = m > 0 ? m * s[m - 1][b] : 0.0;
+                    const double cos_grad[3] = {nq * mc, -nq * ms, dq * c[m][b]};
+                    const double radial_c = x[b] * cos_grad[0] + y[b] * cos_grad[1] + z[b] * cos_grad[2];
+                    gx[centre + m] = cos_grad[0] - radial_c * x[b];
+                    gy[centre + m] = cos_grad[1] - radial_c * y[b];
+                    gz[centre + m] = cos_grad[2] - radial_c * z[b];
+                    if (m > 0) {
+                        const double sin_grad[3] = {nq * ms, nq * mc, dq * s[m][b]};
+                        const double radial_s = x[b] * sin_grad[0] + y[b] * sin_grad[1] + z[b] * sin_grad[2];
+                        gx[centre - m] = sin_grad[0] - radial_s * x[b];
+                        gy[centre - m] = sin_grad[1] - radial_s * y[b];
+                        gz[centre - m] = sin_grad[2] - radial_s * z[b];
+                    }
+                }
             }
         }
     }

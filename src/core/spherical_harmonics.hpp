@@ -7,6 +7,7 @@
 // the z axis are ordinary.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 namespace atomfp {
@@ -24,6 +25,10 @@ public:
     // u must be a unit vector. values[size()]; if gradients is not NULL it receives
     // gradients[3][size()] = d Y_lm(r / |r|) / d r at |r| = 1 (divide by |r| for other lengths).
     void evaluate(const double u[3], double* values, double* gradients) const;
+    // evaluate() for n unit vectors units[n][3] at once, values[n][size()] and, unless NULL,
+    // gradients[n][3][size()]: four vectors per pass, one per vector lane (the same results as n
+    // single calls, bit for bit).
+    void evaluate_many(int64_t n, const double* units, double* values, double* gradients) const;
 
 private:
     int max_l_;

@@ -213,7 +213,6 @@ ATOMFP_DISPATCHED void DensityExpansion::expand(const Environment& environment, 
     for (int64_t j = 0; j < n; ++j) {
         double* R = radial_all + j * radial_size;
         double* dR = radial_derivative_all + j * radial_size;
-        double* Y = harmonics_all + j * LM;
         double* u = unit_all + 3 * j;
         const int a = species_.index(environment.species[j]);
         const double r = environment.distances[j], inverse_r = 1.0 / r;
@@ -235,12 +234,15 @@ ATOMFP_DISPATCHED void DensityExpansion::expand(const Environment& environment, 
             for (std::size_t q = 0; q < radial_size; ++q) dR[q] = weight_derivative * R[q] + weight * dR[q];
         }
         for (std::size_t q = 0; q < radial_size; ++q) R[q] *= weight;
-        double* dY = with_gradients ? gradients_all + j * 3 * LM : nullptr;
-        harmonics_.evaluate(u, Y, dY);
-        if (dY) {
+        f.first_channel[j] = channel_offset_[a];
+    }
+    harmonics_.evaluate_many(n, unit_all, harmonics_all, gradients_all);
+    if (gradients_all) {
+        for (int64_t j = 0; j < n; ++j) {
+            const double inverse_r = 1.0 / environment.distances[j];
+            double* dY = gradients_all + j * 3 * LM;
             for (int q = 0; q < 3 * LM; ++q) dY[q] *= inverse_r;
         }
-        f.first_channel[j] = channel_offset_[a];
     }
     // c[lm][first_j + k] += Y_j[lm] R_j[l][k]: for one species block, eight channels at a time are
     // summed over all neighbours in vector registers (four-lane ones in the AVX2 copy).

@@ -111,3 +111,33 @@ TEST(SphericalHarmonics, RejectsDegreesAboveTwenty) {
     EXPECT_THROW(SphericalHarmonics(21), Error);
     EXPECT_THROW(SphericalHarmonics(-1), Error);
 }
+
+TEST(SphericalHarmonics, ManyVectorsAtOnceEqualSingleCallsBitForBit) {
+    // Counts around the four-vector pass: partial passes repeat their last vector in idle lanes,
+    // which must not leak into the outputs.
+    SphericalHarmonics sh(7);
+    std::mt19937 rng(3);
+    std::normal_distribution<double> normal;
+    const int lm = sh.size();
+    for (int n : {1, 3, 4, 5, 11}) {
+        std::vector<double> units(3 * n);
+        for (int j = 0; j < n; ++j) {
+            for (int k = 0; k < 3; ++k) units[3 * j + k] = normal(rng);
+            unit(&units[3 * j]);
+        }
+        if (n == 11) units[3 * 10] = units[3 * 10 + 1] = 0.0, units[3 * 10 + 2] = 1.0;  // on the z axis
+        std::vector<double> values(n * lm + 1, -7.0), gradients(3 * n * lm + 1, -7.0);
+        sh.evaluate_many(n, units.data(), values.data(), gradients.data());
+        EXPECT_EQ(values.back(), -7.0);
+        EXPECT_EQ(gradients.back(), -7.0);
+        for (int j = 0; j < n; ++j) {
+            std::vector<double> y(lm), g(3 * lm);
+            sh.evaluate(&units[3 * j], y.data(), g.data());
+            for (int q = 0; q < lm; ++q) EXPECT_EQ(values[j * lm + q], y[q]) << n << " " << j << " " << q;
+            for (int q = 0; q < 3 * lm; ++q) EXPECT_EQ(gradients[j * 3 * lm + q], g[q]) << n << " " << j << " " << q;
+        }
+        std::vector<double> values_only(n * lm);
+        sh.evaluate_many(n, units.data(), values_only.data(), nullptr);
+        for (int q = 0; q < n * lm; ++q) EXPECT_EQ(values_only[q], values[q]);
+    }
+}
