@@ -59,8 +59,8 @@ ATOMFP_DISPATCHED void SphericalHarmonics::evaluate_many(int64_t n, const double
                                                          double* gradients) const {
     constexpr int B = 4;  // vectors per pass: the inner loops run over them and vectorise
     const int L = max_l_, LM = size();
-    double p[max_table][B];
-    double c[max_spherical_harmonic_degree + 2][B], s[max_spherical_harmonic_degree + 2][B];
+    double p[max_table][B];  // normalised P_l^m without the sin^m factor, [triangle(l, m)]
+    double c[max_spherical_harmonic_degree + 2][B], s[max_spherical_harmonic_degree + 2][B];  // (x + i y)^m = c + i s
     double x[B], y[B], z[B];
     for (int64_t j0 = 0; j0 < n; j0 += B) {
         const int lanes = static_cast<int>(std::min<int64_t>(B, n - j0));
@@ -112,9 +112,11 @@ ATOMFP_DISPATCHED void SphericalHarmonics::evaluate_many(int64_t n, const double
                 const int centre = l * l + l, row = triangle(l, 0);
                 for (int m = 0; m <= l; ++m) {
                     const double nq = p[row + m][b];
-                    const double dq = m < l ? derivative_ratio_[row + m] * p[row + m + 1][b] : 0.0;
+                    const double dq = m < l ? derivative_ratio_[row + m] * p[row + m + 1][b] : 0.0;  // N_lm dQ_l^m/dz
+                    // d(x+iy)^m/dx = m (x+iy)^(m-1), d/dy = i m (x+iy)^(m-1)
                     const double mc = m > 0 ? m * c[m - 1][b] : 0.0, ms = m > 0 ? m * s[m - 1][b] : 0.0;
                     const double cos_grad[3] = {nq * mc, -nq * ms, dq * c[m][b]};
+                    // Keep only the tangential component: the extension is arbitrary off the sphere.
                     const double radial_c = x[b] * cos_grad[0] + y[b] * cos_grad[1] + z[b] * cos_grad[2];
                     gx[centre + m] = cos_grad[0] - radial_c * x[b];
                     gy[centre + m] = cos_grad[1] - radial_c * y[b];

@@ -224,7 +224,7 @@ public:
     std::vector<double> unique_distances;  // their r_jk
     std::vector<double> pair_exponentials; // [unique pairs][n_narrow] exp(-eta (r_jk - r_s)^2)
     std::vector<int64_t> near_start, near;  // CSR over (j, species s): partners k of j with r_jk inside the cutoff
-    std::vector<double> pair_power, pair_power_d;  // [n_a] of the current pair
+    std::vector<double> pair_power, pair_power_d;  // [table stride] of the current pair (no narrow groups)
     std::vector<double> partner_rows;  // [n][n][columns]: rows grouped by species, right-hand side of the wide-group product
     std::vector<double> partner_gauss; // [members][n_wide]
     std::vector<double> sums;          // [n_wide][n][columns]: the product
@@ -448,10 +448,6 @@ void Acsf::add_wide_groups(const Environment& env, AcsfWorkspace& ws, bool with_
     }
 }
 
-// The pair factors of the narrow groups, h(r_jk) = exp(-eta (r_jk - r_s)^2) f_c(r_jk) and its
-// derivative over r_jk: the distance and the cutoff function once per unordered pair, one
-// exponential per pair and group. Also, for every neighbour j, its partners inside the cutoff
-// grouped by species (only they contribute; without gradients only partners k > j).
 namespace {
 
 // out[p][w] = exp(-eta_w (r_p - shift_w)^2) for every pair p and group w: one vector loop over all.
@@ -468,6 +464,10 @@ ATOMFP_DISPATCHED void pair_gaussians(int64_t n_pairs, const double* distances, 
 
 }  // namespace
 
+// The pair factors of the narrow groups, h(r_jk) = exp(-eta (r_jk - r_s)^2) f_c(r_jk) and its
+// derivative over r_jk: the distance and the cutoff function once per unordered pair, one
+// exponential per pair and group. Also, for every neighbour j, its partners inside the cutoff
+// grouped by species (only they contribute; without gradients only partners k > j).
 void Acsf::tabulate_pair_factors(const Environment& env, AcsfWorkspace& ws, bool with_gradients) const {
     const int64_t n = env.size();
     const int64_t n_narrow = static_cast<int64_t>(narrow_groups_.size());
@@ -527,7 +527,8 @@ namespace {
 // consecutive angular groups a, with c1 = G_k h(r_jk) and c2 = G_k h'(r_jk) / r_jk:
 //   sums[0] = sum c1 A_jk          sums[1] = sum c1 cos_jk A'_jk    sums[2 + x] = sum c1 u_k,x A'_jk
 //   sums[5] = sum c2 A_jk          sums[6 + x] = sum c2 d_k,x A_jk  (d_k = r_k u_k)
-// The nine accumulators of four lanes stay in vector registers; only sums[0] without gradients.
+// The nine accumulators of four lanes stay in vector registers. (Features alone need only sums[0]:
+// narrow_partner_values.)
 template <int Lanes>
 inline void narrow_partner_sums_lanes(int64_t count, const int64_t* partners, const double* gauss, int64_t gauss_stride,
                                       const double* h, const double* dh, const double* cosines, const double* unit,
@@ -542,14 +543,6 @@ inline void narrow_partner_sums_lanes(int64_t count, const int64_t* partners, co
         const int64_t k = partners[i];
         const double c1 = gauss[k * gauss_stride] * h[k];
         const double* A = power + k * stride;
-        if (!dh) {
-            for (int v = 0; v < V; ++v) {
-                Vector a;
-                __builtin_memcpy(&a, A + Lanes * v, sizeof a);
-                acc[0][v] += c1 * a;
-            }
-            continue;
-        }
         const double* dA = power_d + k * stride;
         const double c2 = gauss[k * gauss_stride] * dh[k];
         const double factor[9] = {c1,
