@@ -57,6 +57,7 @@ public:
     double cutoff() const { return cutoff_.cutoff(); }
     bool mixed_species() const { return mixed_; }
     bool handles_species(int32_t z) const { return species_.contains(z); }
+    int species_index(int32_t z) const { return species_.index(z); }
     const std::vector<int32_t>& species() const { return species_.atomic_numbers(); }
 
     // Writes the shared keys of the canonical specification into `out`.

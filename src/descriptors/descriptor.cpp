@@ -1,9 +1,11 @@
 #include "descriptors/descriptor.hpp"
 
+#include "core/blas.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/scratch.hpp"
+#include "core/small_kernels.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -104,6 +106,37 @@ void compute(const Descriptor& descriptor, const ValidatedSystem& validated, dou
 
 void Descriptor::contract_environment(const Environment&, const double*, double*, double*, Workspace&) const {
     fail(Status::internal, type(), " has no direct contraction");
+}
+
+std::unique_ptr<Descriptor::Projection> Descriptor::make_projection(int64_t m, const double* S) const {
+    return std::make_unique<Projection>(m, S, feature_count());
+}
+
+void Descriptor::project_environments(int64_t count, const Environment* environments, const Projection& projection,
+                                      double* rows, double* along, Workspace& workspace) const {
+    const int64_t nf = feature_count(), block = 3 * nf;
+    int64_t n_rows = 0;
+    for (int64_t i = 0; i < count; ++i) n_rows += 3 * environments[i].size();
+    double* G = sized(workspace.projection_rows, static_cast<std::size_t>(n_rows) * nf);
+    int64_t at = 0;
+    for (int64_t i = 0; i < count; ++i) {
+        const Environment& environment = environments[i];
+        const int64_t n = environment.size();
+        if (n == 0) continue;
+        // compute_environment writes by list slot; the slots of the entries are increasing.
+        const int64_t n_slots = environment.slots[n - 1] + 1;
+        double* F = sized(workspace.projection_features, nf);
+        double* blocks = sized(workspace.projection_blocks, static_cast<std::size_t>(n_slots) * block);
+        if (!overwrites_neighbour_blocks()) std::fill(blocks, blocks + n_slots * block, 0.0);
+        compute_environment(environment, F, blocks, workspace);
+        for (int64_t q = 0; q < n; ++q) {
+            const double* b = blocks + environment.slots[q] * block;
+            std::copy_n(b, block, G + at * nf);
+            for (int alpha = 0; alpha < 3; ++alpha) along[at + alpha] = dot(b + alpha * nf, F, nf);
+            at += 3;
+        }
+    }
+    if (n_rows > 0) gemm(false, true, n_rows, projection.m(), nf, 1.0, G, nf, projection.S(), nf, 0.0, rows, projection.m());
 }
 
 void contract(const Descriptor& descriptor, const ValidatedSystem& system, const double* weights, double* features,

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace atomfp {
 
@@ -20,6 +21,23 @@ public:
     class Workspace {
     public:
         virtual ~Workspace() = default;
+        // Grow-only scratch of the generic project_environments: one environment's features and
+        // gradient blocks, and the batch's gradient rows.
+        std::vector<double> projection_features, projection_blocks, projection_rows;
+    };
+
+    // Fixed vectors S [m][n_features] on which project_environments projects gradient blocks, as
+    // the descriptor prepares them once (a descriptor may split them by neighbour species).
+    class Projection {
+    public:
+        Projection(int64_t m, const double* S, int64_t n_features) : m_(m), S_(S, S + m * n_features) {}
+        virtual ~Projection() = default;
+        int64_t m() const { return m_; }
+        const double* S() const { return S_.data(); }
+
+    private:
+        int64_t m_;
+        std::vector<double> S_;
     };
 
     virtual ~Descriptor() = default;
@@ -57,6 +75,19 @@ public:
     // has_direct_contraction(). Must not throw for valid input.
     virtual void contract_environment(const Environment& environment, const double* weights, double* features,
                                       double* contracted, Workspace& workspace) const;
+
+    // The gradient blocks of many environments projected on fixed vectors S, what the force rows of
+    // a kernel model's fit need (models/trainer.cpp): one matrix product against S for a whole
+    // batch, without keeping the blocks of a structure.
+    virtual std::unique_ptr<Projection> make_projection(int64_t m, const double* S) const;
+
+    // For environments [count] with features F_i (as compute() gives them), three rows per
+    // environment entry q (environment by environment, entry by entry, then x, y, z):
+    // rows [3 n][m] = (dF_i/dx_q,alpha) . s_j and along [3 n] = (dF_i/dx_q,alpha) . F_i, with n the
+    // total number of entries. The centre's own block is minus the sum over its entries (translation
+    // invariance), so it has no rows. `projection` is make_projection's. Must not throw for valid input.
+    virtual void project_environments(int64_t count, const Environment* environments, const Projection& projection,
+                                      double* rows, double* along, Workspace& workspace) const;
 };
 
 // Validates the whole input first (so outputs are untouched on error), then fills features

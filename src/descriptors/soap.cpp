@@ -31,6 +31,39 @@ public:
     // Contraction scratch: weights after the normalisation's projection, and dE/dc.
     std::vector<double> projected_weights, coefficient_weights;
     std::vector<double*> blocks;  // per neighbour: its [3][n_features] gradient block
+    // Projection scratch: per species group its gathered rows and their products with S; the
+    // unnormalised blocks of one environment; the batch's features, their products with S, and
+    // per row its group, place and F . dp.
+    std::vector<std::vector<double>> group_rows, group_products;
+    std::vector<double> raw_blocks, batch_features, feature_products, row_along, inverse_norms;
+    std::vector<int64_t> row_group, row_place;
+};
+
+// The fixed vectors split by neighbour species: group g gathers the features a neighbour of its
+// species can move (all of them with one species or the mixed basis) and S restricted to them.
+class SoapFamilyDescriptor::SpeciesProjection final : public Descriptor::Projection {
+public:
+    SpeciesProjection(const SoapFamilyDescriptor& descriptor, int64_t m, const double* S)
+        : Projection(m, S, descriptor.feature_count()) {
+        const DensityExpansion& expansion = descriptor.expansion_;
+        const int64_t nf = descriptor.feature_count();
+        const int groups = expansion.mixed_species() ? 1 : expansion.n_species();
+        const int N = expansion.n_radial();
+        support.resize(groups);
+        restricted.resize(groups);
+        for (int g = 0; g < groups; ++g) {
+            for (int64_t f = 0; f < nf; ++f)
+                if (groups == 1 || descriptor.feature_uses_channels(f, g * N, N)) support[g].push_back(f);
+            const int64_t width = static_cast<int64_t>(support[g].size());
+            restricted[g].resize(static_cast<std::size_t>(m) * width);
+            for (int64_t j = 0; j < m; ++j)
+                for (int64_t c = 0; c < width; ++c) restricted[g][j * width + c] = S[j * nf + support[g][c]];
+        }
+    }
+    int group_of(int species_index) const { return support.size() == 1 ? 0 : species_index; }
+
+    std::vector<std::vector<int64_t>> support;   // [group]: feature indices, increasing
+    std::vector<std::vector<double>> restricted;  // [group][m][support size]
 };
 
 namespace {
@@ -261,6 +294,99 @@ void SoapFamilyDescriptor::contract_environment(const Environment& environment, 
     }
 }
 
+std::unique_ptr<Descriptor::Projection> SoapFamilyDescriptor::make_projection(int64_t m, const double* S) const {
+    return std::make_unique<SpeciesProjection>(*this, m, S);
+}
+
+void SoapFamilyDescriptor::project_environments(int64_t count, const Environment* environments,
+                                                const Projection& projection, double* rows, double* along,
+                                                Workspace& workspace) const {
+    auto& ws = static_cast<SoapWorkspace&>(workspace);
+    const auto& split = static_cast<const SpeciesProjection&>(projection);
+    const int64_t nf = n_features_, m = split.m();
+    const std::size_t groups = split.support.size();
+    std::vector<int64_t> group_size(groups, 0);
+    int64_t n_rows = 0;
+    for (int64_t i = 0; i < count; ++i) {
+        for (int32_t z : environments[i].species) group_size[split.group_of(expansion_.species_index(z))] += 3;
+        n_rows += 3 * environments[i].size();
+    }
+    if (ws.group_rows.size() < groups) {
+        ws.group_rows.resize(groups);
+        ws.group_products.resize(groups);
+    }
+    for (std::size_t g = 0; g < groups; ++g) sized(ws.group_rows[g], group_size[g] * split.support[g].size());
+    double* F = sized(ws.batch_features, static_cast<std::size_t>(count) * nf);
+    double* inverse_norm = sized(ws.inverse_norms, count);
+    double* row_along = sized(ws.row_along, n_rows);
+    if (ws.row_group.size() < static_cast<std::size_t>(n_rows)) {
+        ws.row_group.resize(n_rows);
+        ws.row_place.resize(n_rows);
+    }
+    std::fill(group_size.begin(), group_size.end(), 0);  // from here: the rows gathered so far
+    int64_t at = 0;
+    for (int64_t i = 0; i < count; ++i) {
+        const Environment& environment = environments[i];
+        const int64_t n = environment.size();
+        double* Fi = F + i * nf;
+        double* raw = sized(ws.raw_blocks, static_cast<std::size_t>(n) * 3 * nf);
+        if (ws.blocks.size() < static_cast<std::size_t>(n)) ws.blocks.resize(n);
+        for (int64_t j = 0; j < n; ++j) ws.blocks[j] = raw + j * 3 * nf;
+        expansion_.expand(environment, ws.coefficients.data(), ws.factors, true);
+        invariants(ws.coefficients.data(), n, Fi, ws.blocks.data(), ws);
+        // As compute_environment: p / |p| unless the vector is zero.
+        const double norm2 = normalize_ ? dot(Fi, Fi, nf) : 0.0;
+        inverse_norm[i] = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 0.0;
+        if (norm2 > 0.0)
+            for (int64_t f = 0; f < nf; ++f) Fi[f] *= inverse_norm[i];
+        for (int64_t j = 0; j < n; ++j) {
+            const int64_t g = split.group_of(expansion_.species_index(environment.species[j]));
+            const std::vector<int64_t>& support = split.support[g];
+            const int64_t width = static_cast<int64_t>(support.size());
+            for (int alpha = 0; alpha < 3; ++alpha, ++at) {
+                const double* dp = raw + (3 * j + alpha) * nf;
+                double* gathered = ws.group_rows[g].data() + group_size[g] * width;
+                double a = 0.0;
+                for (int64_t c = 0; c < width; ++c) {
+                    gathered[c] = dp[support[c]];
+                    a += gathered[c] * Fi[support[c]];
+                }
+                row_along[at] = a;
+                ws.row_group[at] = g;
+                ws.row_place[at] = group_size[g]++;
+            }
+        }
+    }
+    for (std::size_t g = 0; g < groups; ++g) {
+        if (group_size[g] == 0) continue;
+        const int64_t width = static_cast<int64_t>(split.support[g].size());
+        double* P = sized(ws.group_products[g], static_cast<std::size_t>(group_size[g]) * m);
+        gemm(false, true, group_size[g], m, width, 1.0, ws.group_rows[g].data(), width, split.restricted[g].data(), width,
+             0.0, P, m);
+    }
+    // Normalised: d(p/|p|) . s = (dp . s - (F . dp)(F . s)) / |p| and d(p/|p|) . F = (F . dp)(1 - F . F) / |p|.
+    double* FS = normalize_ ? sized(ws.feature_products, static_cast<std::size_t>(count) * m) : nullptr;
+    if (FS && count > 0) gemm(false, true, count, m, nf, 1.0, F, nf, split.S(), nf, 0.0, FS, m);
+    at = 0;
+    for (int64_t i = 0; i < count; ++i) {
+        const double inverse = inverse_norm[i];
+        const double unit = inverse > 0.0 ? dot(F + i * nf, F + i * nf, nf) : 0.0;
+        for (int64_t r = 0; r < 3 * environments[i].size(); ++r, ++at) {
+            const double* P = ws.group_products[ws.row_group[at]].data() + ws.row_place[at] * m;
+            double* out = rows + at * m;
+            const double a = row_along[at];
+            if (inverse > 0.0) {
+                const double* fs = FS + i * m;
+                for (int64_t j = 0; j < m; ++j) out[j] = (P[j] - a * fs[j]) * inverse;
+                along[at] = a * (1.0 - unit) * inverse;
+            } else {
+                std::copy_n(P, m, out);
+                along[at] = a;
+            }
+        }
+    }
+}
+
 // ---- spherical expansion ---------------------------------------------------------------------
 
 SphericalExpansionDescriptor::SphericalExpansionDescriptor(const json& spec)
@@ -273,6 +399,11 @@ std::string SphericalExpansionDescriptor::feature_label(int64_t index) const {
     const int channel = static_cast<int>(index / LM), lm = static_cast<int>(index % LM);
     const int l = static_cast<int>(std::sqrt(static_cast<double>(lm)) + 1e-9);
     return "c[" + expansion_.channel_label(channel) + ",l=" + std::to_string(l) + ",m=" + std::to_string(lm - l * l - l) + "]";
+}
+
+bool SphericalExpansionDescriptor::feature_uses_channels(int64_t f, int first, int count) const {
+    const int64_t channel = f / expansion_.lm_size();
+    return channel >= first && channel < first + count;
 }
 
 void SphericalExpansionDescriptor::invariants(const double* c, int64_t n, double* features, double* const* blocks,
@@ -303,6 +434,8 @@ SoapRadialSpectrum::SoapRadialSpectrum(const json& spec) : SoapFamilyDescriptor(
 std::string SoapRadialSpectrum::feature_label(int64_t index) const {
     return "c[" + expansion_.channel_label(static_cast<int>(index)) + ",l=0,m=0]";
 }
+
+bool SoapRadialSpectrum::feature_uses_channels(int64_t f, int first, int count) const { return f >= first && f < first + count; }
 
 void SphericalExpansionDescriptor::coefficient_weights(const double*, const double* weights, double* dE_dc,
                                                        SoapWorkspace&) const {
@@ -338,6 +471,11 @@ std::string SoapPowerSpectrum::feature_label(int64_t index) const {
     const int L1 = expansion_.max_angular() + 1;
     const auto& [k, kk] = pairs_[index / L1];
     return "p[" + expansion_.channel_label(k) + ";" + expansion_.channel_label(kk) + ",l=" + std::to_string(index % L1) + "]";
+}
+
+bool SoapPowerSpectrum::feature_uses_channels(int64_t f, int first, int count) const {
+    const auto& [k, kk] = pairs_[f / (expansion_.max_angular() + 1)];
+    return (k >= first && k < first + count) || (kk >= first && kk < first + count);
 }
 
 void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features, double* const* blocks,
@@ -550,6 +688,11 @@ std::string SoapBispectrum::feature_label(int64_t index) const {
         out += expansion_.channel_label(t.k[i]) + ",l=" + std::to_string(t.l[i]) + (i < 2 ? ";" : "]");
     }
     return out;
+}
+
+bool SoapBispectrum::feature_uses_channels(int64_t f, int first, int count) const {
+    const Triple& t = triples_[f];
+    return std::any_of(t.k, t.k + 3, [&](int k) { return k >= first && k < first + count; });
 }
 
 void SoapBispectrum::invariants(const double* c, int64_t n, double* features, double* const* blocks,

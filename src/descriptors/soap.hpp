@@ -32,10 +32,22 @@ public:
     void contract_environment(const Environment& environment, const double* weights, double* features,
                               double* contracted, Workspace& workspace) const final;
 
+    // Projections that use the sparsity of the unnormalised blocks: a neighbour feeds only its
+    // species' channels, so its block is zero on every feature without one of them (for a power
+    // spectrum of two species, the pairs of the other species alone), and its rows are multiplied
+    // with those columns of S only. The normalisation is applied to the projections afterwards.
+    std::unique_ptr<Projection> make_projection(int64_t m, const double* S) const override;
+    void project_environments(int64_t count, const Environment* environments, const Projection& projection,
+                              double* rows, double* along, Workspace& workspace) const override;
+
     const DensityExpansion& expansion() const { return expansion_; }
 
 protected:
     class SoapWorkspace;
+    class SpeciesProjection;
+
+    // True if feature f is built from at least one of the channels [first, first + count).
+    virtual bool feature_uses_channels(int64_t f, int first, int count) const = 0;
 
     SoapFamilyDescriptor(const json& spec, std::string type, bool angular, bool normalize_by_default);
 
@@ -60,6 +72,7 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
+    bool feature_uses_channels(int64_t f, int first, int count) const override;
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
     void coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& workspace) const override;
@@ -71,6 +84,7 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
+    bool feature_uses_channels(int64_t f, int first, int count) const override;
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
     void coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& workspace) const override;
@@ -82,6 +96,7 @@ public:
     std::string feature_label(int64_t index) const override;
 
 private:
+    bool feature_uses_channels(int64_t f, int first, int count) const override;
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
     void power_spectrum(const double* c, int64_t n, double* features, double* const* blocks,
@@ -107,6 +122,7 @@ public:
     bool has_direct_contraction() const override { return false; }
 
 private:
+    bool feature_uses_channels(int64_t f, int first, int count) const override;
     void invariants(const double* c, int64_t n, double* features, double* const* blocks,
                     SoapWorkspace& workspace) const override;
     void coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& workspace) const override;

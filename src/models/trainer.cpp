@@ -399,27 +399,39 @@ struct DesignRows {
         }
     }
 
+    // Per species, its references as the descriptor projects gradient blocks on them.
+    std::vector<std::unique_ptr<Descriptor::Projection>> projections = [this] {
+        std::vector<std::unique_ptr<Descriptor::Projection>> out;
+        for (std::size_t s = 0; s < n_species; ++s) out.push_back(descriptor.make_projection(offset[s + 1] - offset[s], references[s].data()));
+        return out;
+    }();
+    // Scratch reused from structure to structure.
+    std::unique_ptr<Descriptor::Workspace> workspace = descriptor.make_workspace();
+    mutable std::vector<Environment> environments = {};
+
     // The columns of species s in the design rows of one structure, from its centres of that species:
     // the energy row sums k(x_c, s_j); the force and virial rows take -dE/dx from the centres'
-    // feature gradients G_c contracted with every reference's kernel derivative. That contraction
-    // is (G_c S^T) diag(A_c) + (G_c x_c) B_c (Kernel::derivative_factors), done for a batch of
-    // centres at once so that the product with S is one large GEMM. A row index of -1 skips a kind.
-    void add_species_rows(const SystemView& view, const double* features, const double* gradients, std::size_t s,
-                          const std::vector<int64_t>& centres, int64_t energy_row, int64_t force_row, int64_t virial_row,
-                          double* phi) const {
+    // feature gradients contracted with every reference's kernel derivative. That contraction is
+    // (G_c S^T) diag(A_c) + (G_c x_c) B_c (Kernel::derivative_factors), where the descriptor
+    // projects the gradient blocks G_c of a batch of centres on S in large matrix products
+    // (Descriptor::project_environments). A row index of -1 skips a kind.
+    void add_species_rows(const SystemView& view, const double* features, std::size_t s, const std::vector<int64_t>& centres,
+                          int64_t energy_row, int64_t force_row, int64_t virial_row, double* phi) const {
         const int64_t m = offset[s + 1] - offset[s];
         const double* S = references[s].data();
         const bool derivatives = force_row >= 0 || virial_row >= 0;
-        // Batches of centres whose gradient rows fill at most this many rows of a GEMM (at least one centre).
+        // Batches of centres with at most this many projected rows (at least one centre).
         constexpr int64_t batch_rows = 2048;
-        std::vector<double> X, A, B, K, G, P, q;
+        if (environments.size() < centres.size()) environments.resize(centres.size());
+        std::vector<double> X, A, B, K, P, q;
         for (std::size_t first = 0; first < centres.size();) {
             std::size_t last = first;
             int64_t rows = 0;
             while (last < centres.size()) {
-                const int64_t c = centres[last], block_rows = 3 * (1 + view.offsets[c + 1] - view.offsets[c]);
-                if (last > first && rows + block_rows > batch_rows) break;
-                rows += block_rows;
+                Environment& environment = environments[last - first];
+                environment.build(view, centres[last], descriptor.cutoff());
+                if (last > first && rows + 3 * environment.size() > batch_rows) break;
+                rows += 3 * environment.size();
                 ++last;
             }
             const int64_t nc = static_cast<int64_t>(last - first);
@@ -434,43 +446,37 @@ struct DesignRows {
                 for (int64_t i = 0; i < nc; ++i)
                     for (int64_t j = 0; j < m; ++j) row[j] += K[i * m + j];
             }
-            if (derivatives) {
-                // G: the batch's gradient rows [rows][nf]; P = G S^T; q = G x_c row by row.
-                G.resize(static_cast<std::size_t>(rows) * nf);
+            if (derivatives && rows > 0) {
+                P.resize(static_cast<std::size_t>(rows) * m);
                 q.resize(rows);
+                descriptor.project_environments(nc, environments.data(), *projections[s], P.data(), q.data(), *workspace);
                 int64_t at = 0;
                 for (int64_t i = 0; i < nc; ++i) {
-                    const int64_t c = centres[first + i], block_rows = 3 * (1 + view.offsets[c + 1] - view.offsets[c]);
-                    const double* g = gradients + 3 * (c + view.offsets[c]) * nf;
-                    std::copy_n(g, block_rows * nf, G.data() + at * nf);
-                    for (int64_t r = 0; r < block_rows; ++r) q[at + r] = dot(g + r * nf, X.data() + i * nf, nf);
-                    at += block_rows;
-                }
-                P.resize(static_cast<std::size_t>(rows) * m);
-                gemm(false, true, rows, m, nf, 1.0, G.data(), nf, S, nf, 0.0, P.data(), m);
-                at = 0;
-                for (int64_t i = 0; i < nc; ++i) {
-                    const int64_t c = centres[first + i];
+                    const Environment& environment = environments[i];
+                    const int64_t centre_atom = view.centers[centres[first + i]];
                     const double *a_c = A.data() + i * m, *b_c = B.data() + i * m;
-                    for_each_block_of_centre(view, c, [&](int64_t b, int64_t atom, const double* r) {
-                        for (int alpha = 0; alpha < 3; ++alpha) {
-                            // t_j = d(dk(x_c, s_j))/d(atom, alpha), overwritten in P
-                            double* t = P.data() + (at + 3 * b + alpha) * m;
-                            const double along = q[at + 3 * b + alpha];
-                            for (int64_t j = 0; j < m; ++j) t[j] = t[j] * a_c[j] + along * b_c[j];
+                    for (int64_t e = 0; e < environment.size(); ++e) {
+                        const double* r = environment.displacements.data() + 3 * e;
+                        for (int alpha = 0; alpha < 3; ++alpha, ++at) {
+                            // t_j = d(k(x_c, s_j))/d(neighbour, alpha), overwritten in P; the centre's is -t.
+                            double* t = P.data() + at * m;
+                            for (int64_t j = 0; j < m; ++j) t[j] = t[j] * a_c[j] + q[at] * b_c[j];
                             if (force_row >= 0) {
-                                double* row = phi + (force_row + 3 * atom + alpha) * M + offset[s];
-                                for (int64_t j = 0; j < m; ++j) row[j] -= t[j];  // F = -dE/dx
+                                double* row = phi + (force_row + 3 * environment.atoms[e] + alpha) * M + offset[s];
+                                double* centre = phi + (force_row + 3 * centre_atom + alpha) * M + offset[s];
+                                for (int64_t j = 0; j < m; ++j) {
+                                    row[j] -= t[j];  // F = -dE/dx
+                                    centre[j] += t[j];
+                                }
                             }
-                            if (virial_row >= 0 && r) {
+                            if (virial_row >= 0) {
                                 for (int row_a = 0; row_a < 3; ++row_a) {
                                     double* row = phi + (virial_row + 3 * row_a + alpha) * M + offset[s];
                                     for (int64_t j = 0; j < m; ++j) row[j] -= r[row_a] * t[j];  // W_ab = -sum r_a dE/dr_b
                                 }
                             }
                         }
-                    });
-                    at += 3 * (1 + view.offsets[c + 1] - view.offsets[c]);
+                    }
                 }
             }
             first = last;
@@ -492,17 +498,12 @@ struct DesignRows {
         const int64_t energy_row = 0, force_row = energies ? 1 : 0, virial_row = force_row + (forces ? 3 * n : 0);
         const int64_t rows = virial_row + (virial ? 9 : 0);
         std::vector<double> phi(static_cast<std::size_t>(rows) * M, 0.0), target(rows, 0.0);
-        std::vector<double> gradients;
-        if (forces || virial) {
-            gradients.resize(static_cast<std::size_t>(view.n_gradient_blocks()) * 3 * nf);
-            compute(descriptor, view, nullptr, gradients.data());
-        }
         for (std::size_t s = 0; s < n_species; ++s) {
             std::vector<int64_t> centres;
             for (int64_t c = 0; c < n; ++c)
                 if (species_index(frame.species[c]) == s) centres.push_back(c);
             if (offset[s + 1] > offset[s] && !centres.empty()) {
-                add_species_rows(view, prepared[a]->features.data(), gradients.data(), s, centres, energies ? energy_row : -1,
+                add_species_rows(view, prepared[a]->features.data(), s, centres, energies ? energy_row : -1,
                                  forces ? force_row : -1, virial ? virial_row : -1, phi.data());
             }
         }

@@ -9,6 +9,8 @@
 
 #include <cmath>
 #include <random>
+#include <string>
+#include <vector>
 
 using namespace atomfp;
 using namespace atomfp::test;
@@ -117,4 +119,56 @@ TEST(Contraction, RejectsMissingBuffersAndUnknownSpecies) {
     s.species[0] = 8;
     const NeighbourList oxygen = neighbour_list(s, 4.6);
     EXPECT_THROW(contract(*d, oxygen.view(), weights.data(), nullptr, contracted.data()), Error);
+}
+
+// The projections of gradient blocks on fixed vectors (the force rows of a fit) against the
+// explicit blocks: rows (dF_c/dx_q) . s_j and (dF_c/dx_q) . F_c for every environment entry, for
+// every descriptor, species-separated and one-species SOAP, several centres in one batch.
+TEST(Projection, MatchesTheGradientBlocksForEveryDescriptor) {
+    Structure periodic = diamond(1, 5.431, 0.15, 3);
+    periodic.species[2] = periodic.species[5] = 6;
+    const NeighbourList list = neighbour_list(periodic, 4.6);
+    const GhostSystem ghosts = with_ghosts(list);
+    std::vector<std::string> all(std::begin(specs), std::end(specs));
+    all.push_back(R"({"type": "soap_power_spectrum", "species": [6, 14, 8], "cutoff": 4.5, "max_radial": 3, "max_angular": 2})");
+    for (const std::string& spec : all) {
+        SCOPED_TRACE(spec);
+        auto d = create_descriptor(spec);
+        const int64_t nf = d->feature_count(), m = 7;
+        std::mt19937 generator(11);
+        std::normal_distribution<double> normal(0.0, 1.0);
+        std::vector<double> fixed(m * nf);
+        for (double& x : fixed) x = normal(generator);
+        std::vector<double> S = fixed;
+        const auto projection = d->make_projection(m, S.data());
+        std::fill(S.begin(), S.end(), NAN);  // the projection keeps its own copy
+        for (const SystemView& s : {list.view(), ghosts.view()}) {
+            const std::vector<double> blocks = gradients_of(*d, s), features = features_of(*d, s);
+            std::vector<Environment> environments(s.n_centers);
+            int64_t n_rows = 0;
+            for (int64_t c = 0; c < s.n_centers; ++c) {
+                environments[c].build(s, c, d->cutoff());
+                n_rows += 3 * environments[c].size();
+            }
+            std::vector<double> rows(n_rows * m, NAN), along(n_rows, NAN);
+            auto workspace = d->make_workspace();
+            d->project_environments(s.n_centers, environments.data(), *projection, rows.data(), along.data(), *workspace);
+            int64_t at = 0;
+            double scale = 0.0;
+            for (double x : blocks) scale = std::max(scale, std::abs(x));
+            for (int64_t c = 0; c < s.n_centers; ++c)
+                for (int64_t e = 0; e < environments[c].size(); ++e)
+                    for (int alpha = 0; alpha < 3; ++alpha, ++at) {
+                        const double* g = blocks.data() + ((c + s.offsets[c] + 1 + environments[c].slots[e]) * 3 + alpha) * nf;
+                        double expected_along = 0.0;
+                        for (int64_t f = 0; f < nf; ++f) expected_along += g[f] * features[c * nf + f];
+                        ASSERT_NEAR(along[at], expected_along, 1e-11 * scale) << c << " " << e;
+                        for (int64_t j = 0; j < m; ++j) {
+                            double expected = 0.0;
+                            for (int64_t f = 0; f < nf; ++f) expected += g[f] * fixed[j * nf + f];
+                            ASSERT_NEAR(rows[at * m + j], expected, 1e-11 * scale * nf) << c << " " << e << " " << j;
+                        }
+                    }
+        }
+    }
 }
