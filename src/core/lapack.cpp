@@ -2,6 +2,7 @@
 
 #include "core/blas.hpp"
 #include "core/error.hpp"
+#include "core/scratch.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,9 @@ using atomfp::FortranLength;
 extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
                        double* work, const int* lwork, int* info, FortranLength jobz_length, FortranLength uplo_length);
 
+extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
+                        double* work, const int* lwork, int* iwork, const int* liwork, int* info,
+                        FortranLength jobz_length, FortranLength uplo_length);
 extern "C" void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, FortranLength uplo_length);
 extern "C" void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda, double* b,
                         const int* ldb, int* info, FortranLength uplo_length);
@@ -51,6 +55,9 @@ void singular_value_decomposition(int rows, int cols, std::vector<double> matrix
     if (info != 0) fail(Status::linalg, "LAPACK dgesdd failed (info = ", info, ")");
 }
 
+// Above this size symmetric_eigen uses divide and conquer.
+constexpr int divide_and_conquer_size = 128;
+
 void symmetric_eigen(int n, std::vector<double>& matrix, std::vector<double>& eigenvalues) {
     if (n <= 0) return;
     if (matrix.size() != static_cast<std::size_t>(n) * n) fail(Status::internal, "symmetric_eigen: matrix has the wrong size");
@@ -58,6 +65,18 @@ void symmetric_eigen(int n, std::vector<double>& matrix, std::vector<double>& ei
     const char jobz = 'V', uplo = 'U';
     int info = 0, query = -1;
     double optimal = 0.0;
+    // Divide and conquer is several times faster for large matrices (a fit's reference kernel);
+    // the QR iteration keeps the small ones exactly as they always were.
+    if (n > divide_and_conquer_size) {
+        int optimal_integer = 0;
+        dsyevd_(&jobz, &uplo, &n, matrix.data(), &n, eigenvalues.data(), &optimal, &query, &optimal_integer, &query, &info, 1, 1);
+        std::vector<double> work(std::max(static_cast<int>(optimal), 1 + 6 * n + 2 * n * n));
+        std::vector<int> iwork(std::max(optimal_integer, 3 + 5 * n));
+        const int lwork = static_cast<int>(work.size()), liwork = static_cast<int>(iwork.size());
+        dsyevd_(&jobz, &uplo, &n, matrix.data(), &n, eigenvalues.data(), work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1);
+        if (info != 0) fail(Status::linalg, "LAPACK dsyevd failed (info = ", info, ")");
+        return;
+    }
     dsyev_(&jobz, &uplo, &n, matrix.data(), &n, eigenvalues.data(), &optimal, &query, &info, 1, 1);
     int lwork = static_cast<int>(optimal);
     std::vector<double> work(lwork > 0 ? lwork : 3 * n);
@@ -128,21 +147,41 @@ void LeastSquares::fold(int rows, int triangular, double* b) {
 void LeastSquares::factorise() {
     const int64_t width = n_ + 1, pending = static_cast<int64_t>(pending_.size()) / width;
     if (pending == 0) return;
-    std::vector<double> b(static_cast<std::size_t>(pending) * width);  // column-major
+    double* b = sized(folded_, static_cast<std::size_t>(pending) * width);  // column-major
     for (int64_t i = 0; i < pending; ++i)
         for (int64_t j = 0; j < width; ++j) b[j * pending + i] = pending_[i * width + j];
-    fold(static_cast<int>(pending), 0, b.data());
+    fold(static_cast<int>(pending), 0, b);
     pending_.clear();
 }
 
 void LeastSquares::add_factor(const double* factor) {
     factorise();
     const int64_t width = n_ + 1;
-    std::vector<double> b(static_cast<std::size_t>(width) * width, 0.0);  // column-major upper triangle
+    double* b = sized(folded_, static_cast<std::size_t>(width) * width);  // column-major upper triangle
+    std::fill(b, b + width * width, 0.0);
     for (int64_t i = 0; i < width; ++i)
         for (int64_t j = i; j < width; ++j) b[j * width + i] = factor[i * width + j];
-    fold(static_cast<int>(width), static_cast<int>(width), b.data());
+    fold(static_cast<int>(width), static_cast<int>(width), b);
     rows_added_ += width;
+}
+
+void LeastSquares::add_factor(LeastSquares& other) {
+    if (other.n_ != n_) fail(Status::internal, "add_factor: systems of different sizes");
+    other.factorise();
+    factorise();
+    const int64_t width = n_ + 1;
+    double* b = sized(folded_, static_cast<std::size_t>(width) * width);
+    std::fill(b, b + width * width, 0.0);
+    for (int64_t j = 0; j < width; ++j)
+        for (int64_t i = 0; i <= j; ++i) b[j * width + i] = other.r_[j * width + i];
+    fold(static_cast<int>(width), static_cast<int>(width), b);
+    rows_added_ += width;
+}
+
+void LeastSquares::clear() {
+    std::fill(r_.begin(), r_.end(), 0.0);
+    pending_.clear();
+    rows_added_ = 0;
 }
 
 std::vector<double> LeastSquares::factor() {

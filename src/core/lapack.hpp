@@ -6,7 +6,7 @@
 
 namespace atomfp {
 
-// Eigen-decomposition of a symmetric n x n matrix (dsyev). On return `matrix` holds the
+// Eigen-decomposition of a symmetric n x n matrix (dsyev; dsyevd above 128). On return `matrix` holds the
 // eigenvectors as rows (row k belongs to eigenvalue k) and `eigenvalues` is ascending.
 // Throws Error(linalg) if LAPACK fails.
 void symmetric_eigen(int n, std::vector<double>& matrix, std::vector<double>& eigenvalues);
@@ -41,6 +41,10 @@ public:
     // The current triangular factor [(n + 1)][(n + 1)] of [A | y], row-major (pending rows
     // factorised first): its rows, added to another LeastSquares, stand for every row added here.
     std::vector<double> factor();
+    // add_factor(other.factor()) without the copy.
+    void add_factor(LeastSquares& other);
+    // Forgets every row, keeping the memory (a fresh system of this size would page it in again).
+    void clear();
 
 private:
     void factorise();
@@ -51,6 +55,7 @@ private:
     int64_t n_, rows_added_ = 0;
     std::vector<double> r_;        // [(n + 1)][(n + 1)] column-major, upper triangle
     std::vector<double> pending_;  // [k][n + 1] row-major rows not yet factorised
+    std::vector<double> folded_;   // what fold() gets: pending rows or a factor, column-major
 };
 
 }  // namespace atomfp

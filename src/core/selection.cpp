@@ -1,6 +1,7 @@
 #include "core/selection.hpp"
 
 #include "core/blas.hpp"
+#include "core/small_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -79,31 +80,72 @@ std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double*
     count = std::min(count, n);
     std::vector<int64_t> selected;
     if (count <= 0) return selected;
-    // |x_i - y|^2 = |x_i|^2 + |y|^2 - 2 x_i . y, with the n dot products of one pick as a BLAS
-    // product: the pool is read once per pick, at memory speed.
+    // |x_i - y|^2 = |x_i|^2 + |y|^2 - 2 x_i . y. Every point belongs to the cluster of its nearest
+    // pick so far. A new pick y can only come nearer to the points of cluster c if
+    // |y - c| < 2 max_i |x_i - c| (triangle inequality), so most clusters are skipped once there
+    // are many picks, and the pool is no longer read in full for every pick.
     std::vector<double> mean(d, 0.0), nearest(n, std::numeric_limits<double>::infinity()), dots(n);
     for (int64_t i = 0; i < n; ++i)
         for (int64_t k = 0; k < d; ++k) mean[k] += X[i * d + k] / static_cast<double>(n);
     const std::vector<double> norms = squared_norms(n, d, X);
-    auto distances_to = [&](const double* y, auto&& visit) {
-        gemv(n, d, 1.0, X, d, y, 0.0, dots.data());
-        double y_norm = 0.0;
-        for (int64_t k = 0; k < d; ++k) y_norm += y[k] * y[k];
-        for (int64_t i = 0; i < n; ++i) visit(i, std::max(norms[i] + y_norm - 2.0 * dots[i], 0.0));
+    auto squared_distance = [&](int64_t i, const double* y, double y_norm) {
+        return std::max(norms[i] + y_norm - 2.0 * dot(X + i * d, y, d), 0.0);
     };
     int64_t next = 0;
-    double farthest = -1.0;
-    distances_to(mean.data(), [&](int64_t i, double r) {
-        if (r > farthest) farthest = r, next = i;
-    });
+    {
+        gemv(n, d, 1.0, X, d, mean.data(), 0.0, dots.data());
+        const double mean_norm = dot(mean.data(), mean.data(), d);
+        double farthest = -1.0;
+        for (int64_t i = 0; i < n; ++i) {
+            const double r = std::max(norms[i] + mean_norm - 2.0 * dots[i], 0.0);
+            if (r > farthest) farthest = r, next = i;
+        }
+    }
+    std::vector<std::vector<int64_t>> members;  // [pick]: the points nearest to it, increasing
+    std::vector<double> radius;                 // [pick]: the largest distance of its members
+    std::vector<int64_t> all(n);
+    for (int64_t i = 0; i < n; ++i) all[i] = i;
     while (static_cast<int64_t>(selected.size()) < count) {
         const int64_t current = next;
+        const double* y = X + current * d;
+        const double y_norm = norms[current];
+        std::vector<int64_t> joined;
+        auto visit = [&](const std::vector<int64_t>& points, std::vector<int64_t>& stay) {
+            for (int64_t i : points) {
+                const double r = squared_distance(i, y, y_norm);
+                if (r < nearest[i]) {
+                    nearest[i] = r;
+                    joined.push_back(i);
+                } else {
+                    stay.push_back(i);
+                }
+            }
+        };
+        if (selected.empty()) {
+            std::vector<int64_t> none;
+            visit(all, none);
+        } else {
+            for (std::size_t c = 0; c < selected.size(); ++c) {
+                const double separation = std::sqrt(squared_distance(selected[c], y, y_norm));
+                // The margin keeps rounding in the distances from skipping a point that would move.
+                if (separation > 2.0 * radius[c] * (1.0 + 1e-9) + 1e-12) continue;
+                std::vector<int64_t> stay;
+                visit(members[c], stay);
+                members[c] = std::move(stay);
+                double largest = 0.0;
+                for (int64_t i : members[c]) largest = std::max(largest, nearest[i]);
+                radius[c] = std::sqrt(largest);
+            }
+        }
+        std::sort(joined.begin(), joined.end());
+        double largest = 0.0;
+        for (int64_t i : joined) largest = std::max(largest, nearest[i]);
         selected.push_back(current);
-        farthest = -1.0;
-        distances_to(X + current * d, [&](int64_t i, double r) {
-            nearest[i] = std::min(nearest[i], r);
+        members.push_back(std::move(joined));
+        radius.push_back(std::sqrt(largest));
+        double farthest = -1.0;
+        for (int64_t i = 0; i < n; ++i)
             if (nearest[i] > farthest) farthest = nearest[i], next = i;
-        });
     }
     return selected;
 }

@@ -405,9 +405,14 @@ struct DesignRows {
         for (std::size_t s = 0; s < n_species; ++s) out.push_back(descriptor.make_projection(offset[s + 1] - offset[s], references[s].data()));
         return out;
     }();
-    // Scratch reused from structure to structure.
+    // Scratch reused from structure to structure (fresh buffers of this size would be page-faulted
+    // in on every use).
     std::unique_ptr<Descriptor::Workspace> workspace = descriptor.make_workspace();
     mutable std::vector<Environment> environments = {};
+    struct BatchScratch {
+        std::vector<double> X, A, B, K, P, q;
+    };
+    mutable BatchScratch batch_scratch = {};
 
     // The columns of species s in the design rows of one structure, from its centres of that species:
     // the energy row sums k(x_c, s_j); the force and virial rows take -dE/dx from the centres'
@@ -423,7 +428,7 @@ struct DesignRows {
         // Batches of centres with at most this many projected rows (at least one centre).
         constexpr int64_t batch_rows = 2048;
         if (environments.size() < centres.size()) environments.resize(centres.size());
-        std::vector<double> X, A, B, K, P, q;
+        auto& [X, A, B, K, P, q] = batch_scratch;
         for (std::size_t first = 0; first < centres.size();) {
             std::size_t last = first;
             int64_t rows = 0;
@@ -488,7 +493,9 @@ struct DesignRows {
         int64_t count = 0;
         std::vector<double> phi, target;  // [count][M], [count]
     };
-    Rows structure_rows(std::size_t a) const {
+    mutable Rows reused = {};
+    // The rows stay valid until the next call.
+    const Rows& structure_rows(std::size_t a) const {
         const Frame& frame = frames[a];
         const SystemView view = prepared[a]->list.view();
         const int64_t n = frame.size();
@@ -497,7 +504,11 @@ struct DesignRows {
         const std::optional<Mat3> virial = settings.use_virials ? reference_virial(frame) : std::nullopt;
         const int64_t energy_row = 0, force_row = energies ? 1 : 0, virial_row = force_row + (forces ? 3 * n : 0);
         const int64_t rows = virial_row + (virial ? 9 : 0);
-        std::vector<double> phi(static_cast<std::size_t>(rows) * M, 0.0), target(rows, 0.0);
+        std::vector<double>& phi = reused.phi;
+        std::vector<double>& target = reused.target;
+        phi.assign(static_cast<std::size_t>(rows) * M, 0.0);
+        target.assign(rows, 0.0);
+        reused.count = rows;
         for (std::size_t s = 0; s < n_species; ++s) {
             std::vector<int64_t> centres;
             for (int64_t c = 0; c < n; ++c)
@@ -535,7 +546,7 @@ struct DesignRows {
             for (int64_t j = 0; j < M; ++j) phi[i * M + j] *= weight[i];
         }
         if (settings.progress) settings.progress("design rows", static_cast<int64_t>(a + 1 - begin), static_cast<int64_t>(end - begin));
-        return {rows, std::move(phi), std::move(target)};
+        return reused;
     }
 };
 
@@ -559,24 +570,24 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     const std::size_t width = static_cast<std::size_t>(M) + 1;
     std::vector<double> local_factors;
     const auto [first_slice, end_slice] = process_slices(communicator);
+    LeastSquares part(M);
     for (int sl = first_slice; sl < end_slice; ++sl) {
-        LeastSquares part(M);
+        part.clear();
         clock.charge("QR factorisation");  // the previous slice's merge
         if (sl == 0) design.add_prior_rows(part);
         clock.charge("prior");
         const auto [slice_begin, slice_end] = slice_structures(frames.size(), sl, reduction_slices(communicator));
         for (std::size_t a = slice_begin; a < slice_end; ++a) {
-            const DesignRows::Rows rows = design.structure_rows(a);
+            const DesignRows::Rows& rows = design.structure_rows(a);
             clock.charge("design rows");
             part.add_rows(rows.count, rows.phi.data(), rows.target.data());
             clock.charge("QR factorisation");
         }
         if (part.rows_added() == 0) continue;
-        const std::vector<double> factor = part.factor();
-        clock.charge("QR factorisation");
         if (communicator.size() == 1) {
-            system.add_factor(factor.data());  // what a gather of one process's factors would give, in the same order
+            system.add_factor(part);  // what a gather of one process's factors would give, in the same order
         } else {
+            const std::vector<double> factor = part.factor();
             local_factors.insert(local_factors.end(), factor.begin(), factor.end());
         }
     }

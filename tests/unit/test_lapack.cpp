@@ -110,26 +110,31 @@ TEST(CholeskySolve, UsesJitterOnlyWhenNeeded) {
 }
 
 // The n x n second-difference matrix (2 on the diagonal, -1 beside it) has eigenvalues
-// 2 - 2 cos(k pi / (n + 1)) and eigenvectors sin(j k pi / (n + 1)), k = 1..n.
+// 2 - 2 cos(k pi / (n + 1)) and eigenvectors sin(j k pi / (n + 1)), k = 1..n: a small size (QR
+// iteration) and a large one (divide and conquer).
 TEST(SymmetricEigen, SecondDifferenceMatrixHasItsKnownSpectrum) {
-    const int n = 9;
-    std::vector<double> matrix(n * n, 0.0), eigenvalues;
-    for (int i = 0; i < n; ++i) {
-        matrix[i * n + i] = 2.0;
-        if (i + 1 < n) matrix[i * n + i + 1] = matrix[(i + 1) * n + i] = -1.0;
-    }
-    symmetric_eigen(n, matrix, eigenvalues);
-    ASSERT_EQ(eigenvalues.size(), static_cast<std::size_t>(n));
-    for (int k = 1; k <= n; ++k) {
-        EXPECT_NEAR(eigenvalues[k - 1], 2.0 - 2.0 * std::cos(k * M_PI / (n + 1)), 1e-14);
-        // The eigenvector (row k - 1) is parallel to sin(j k pi / (n + 1)).
-        double dot = 0.0, norm = 0.0;
-        for (int j = 0; j < n; ++j) {
-            const double expected = std::sin((j + 1) * k * M_PI / (n + 1));
-            dot += expected * matrix[(k - 1) * n + j];
-            norm += expected * expected;
+    for (const int n : {9, 300}) {
+        SCOPED_TRACE(n);
+        std::vector<double> matrix(n * n, 0.0), eigenvalues;
+        for (int i = 0; i < n; ++i) {
+            matrix[i * n + i] = 2.0;
+            if (i + 1 < n) matrix[i * n + i + 1] = matrix[(i + 1) * n + i] = -1.0;
         }
-        EXPECT_NEAR(std::abs(dot) / std::sqrt(norm), 1.0, 1e-13) << "eigenvector " << k;
+        symmetric_eigen(n, matrix, eigenvalues);
+        ASSERT_EQ(eigenvalues.size(), static_cast<std::size_t>(n));
+        for (int k = 1; k <= n; ++k) {
+            EXPECT_NEAR(eigenvalues[k - 1], 2.0 - 2.0 * std::cos(k * M_PI / (n + 1)), 1e-13);
+            // The eigenvector (row k - 1) is parallel to sin(j k pi / (n + 1)).
+            double dot = 0.0, norm = 0.0, row_norm = 0.0;
+            for (int j = 0; j < n; ++j) {
+                const double expected = std::sin((j + 1) * k * M_PI / (n + 1));
+                dot += expected * matrix[(k - 1) * n + j];
+                norm += expected * expected;
+                row_norm += matrix[(k - 1) * n + j] * matrix[(k - 1) * n + j];
+            }
+            EXPECT_NEAR(row_norm, 1.0, 1e-12) << "eigenvector " << k;
+            EXPECT_NEAR(std::abs(dot) / std::sqrt(norm), 1.0, 1e-11) << "eigenvector " << k;
+        }
     }
 }
 

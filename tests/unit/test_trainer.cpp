@@ -152,6 +152,36 @@ TEST(Trainer, FarthestPointSamplingMatchesBruteForce) {
     EXPECT_EQ(farthest_point_sampling(n, d, X.data(), 100).size(), 40u);
 }
 
+// Clustered points, many picks: the clusters a pick cannot reach are skipped, and the picks are
+// still those of the plain algorithm (a direct implementation here).
+TEST(Trainer, FarthestPointSamplingOfClusteredPointsEqualsThePlainAlgorithm) {
+    std::mt19937 generator(9);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    const int64_t n = 3000, d = 20, blobs = 30, picks = 400;
+    std::vector<double> centres(blobs * d), X(n * d);
+    for (double& x : centres) x = 10.0 * normal(generator);
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t k = 0; k < d; ++k) X[i * d + k] = centres[(i % blobs) * d + k] + (0.2 + 0.1 * (i % 7)) * normal(generator);
+    auto squared = [&](const double* a, const double* b) {
+        double s = 0.0;
+        for (int64_t k = 0; k < d; ++k) s += (a[k] - b[k]) * (a[k] - b[k]);
+        return s;
+    };
+    std::vector<double> mean(d, 0.0), nearest(n, INFINITY);
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t k = 0; k < d; ++k) mean[k] += X[i * d + k] / n;
+    std::vector<int64_t> expected;
+    int64_t next = 0;
+    for (int64_t i = 1; i < n; ++i)
+        if (squared(&X[i * d], mean.data()) > squared(&X[next * d], mean.data())) next = i;
+    while (static_cast<int64_t>(expected.size()) < picks) {
+        expected.push_back(next);
+        for (int64_t i = 0; i < n; ++i) nearest[i] = std::min(nearest[i], squared(&X[i * d], &X[next * d]));
+        next = static_cast<int64_t>(std::max_element(nearest.begin(), nearest.end()) - nearest.begin());
+    }
+    EXPECT_EQ(farthest_point_sampling(n, d, X.data(), picks), expected);
+}
+
 TEST(Trainer, RefusesInconsistentData) {
     auto d = create_descriptor(acsf);
     std::vector<double> zero(d->feature_count(), 0.0);
@@ -633,5 +663,83 @@ TEST(Trainer, EnergyOnlyCrossValidationEqualsFoldsPredictedFromScratch) {
         const ErrorMetrics direct = compare(held_out, predict_frames(model, held_out, false, false));
         EXPECT_NEAR(cv.folds[k].energy_rmse_per_atom, direct.energy_rmse_per_atom, 1e-12 * (1.0 + direct.energy_rmse_per_atom));
         EXPECT_EQ(cv.folds[k].n_energies, direct.n_energies);
+    }
+}
+
+// A target linear in normalised SOAP features with its own vector per species, on zincblende SiC
+// cells: energies, forces (from the gradient blocks) and virials (from central differences of the
+// energy under strain, W = -dE/d(strain)) are recovered on structures not trained on. The force and
+// virial rows of this descriptor come from projections split by neighbour species.
+TEST(Trainer, RecoversASoapTargetWithForcesAndVirialsOfTwoSpecies) {
+    const char* spec = R"({"type": "soap_power_spectrum", "species": [6, 14], "cutoff": 4.0, "max_radial": 2, "max_angular": 2})";
+    auto d = create_descriptor(spec);
+    const int64_t nf = d->feature_count();
+    std::vector<double> a_carbon(nf), a_silicon(nf);
+    for (int64_t k = 0; k < nf; ++k) {
+        a_carbon[k] = std::sin(0.7 * static_cast<double>(k) + 0.3);
+        a_silicon[k] = std::cos(1.1 * static_cast<double>(k));
+    }
+    auto energy_of = [&](const Frame& f) {
+        const NeighbourList list = neighbours_of(f, d->cutoff());
+        const auto features = features_of(*d, list.view());
+        double e = 0.0;
+        for (int64_t c = 0; c < f.size(); ++c) {
+            const std::vector<double>& a = f.species[c] == 6 ? a_carbon : a_silicon;
+            for (int64_t k = 0; k < nf; ++k) e += a[k] * features[c * nf + k];
+        }
+        return e;
+    };
+    auto labelled = [&](int i, uint32_t seed) {
+        Structure s = diamond(1, 4.6 + 0.04 * (i % 8), 0.2, seed + i);
+        for (int atom = 0; atom < 8; atom += 2) s.species[atom] = 6;
+        Frame f = frame_of(s);
+        f.energy = energy_of(f);
+        const NeighbourList list = neighbours_of(f, d->cutoff());
+        const int64_t n = f.size();
+        const auto per_atom = per_atom_gradients(list.view(), gradients_of(*d, list.view()), nf, n);
+        f.forces.assign(3 * n, 0.0);
+        for (int64_t c = 0; c < n; ++c) {
+            const std::vector<double>& a = f.species[c] == 6 ? a_carbon : a_silicon;
+            for (int64_t j = 0; j < n; ++j)
+                for (int alpha = 0; alpha < 3; ++alpha)
+                    for (int64_t k = 0; k < nf; ++k) f.forces[3 * j + alpha] -= a[k] * per_atom[((c * n + j) * 3 + alpha) * nf + k];
+        }
+        Mat3 virial{};
+        const double h = 1e-5;
+        for (int p = 0; p < 3; ++p)
+            for (int q = 0; q < 3; ++q) {
+                double e[2];
+                for (int side = 0; side < 2; ++side) {
+                    Frame strained = f;
+                    const double eps = side == 0 ? h : -h;
+                    for (int64_t atom = 0; atom < n; ++atom) strained.positions[3 * atom + p] += eps * f.positions[3 * atom + q];
+                    for (int row = 0; row < 3; ++row) (*strained.cell)[3 * row + p] += eps * (*f.cell)[3 * row + q];
+                    e[side] = energy_of(strained);
+                }
+                virial[3 * p + q] = -(e[0] - e[1]) / (2.0 * h);
+            }
+        f.virial = virial;
+        return f;
+    };
+    std::vector<Frame> train_set, test_set;
+    for (int i = 0; i < 40; ++i) train_set.push_back(labelled(i, 300));
+    for (int i = 0; i < 4; ++i) test_set.push_back(labelled(i, 900));
+
+    const std::string config = std::string(R"({"descriptor": )") + spec +
+                               R"(, "kernel": {"type": "linear"}, "sparse_per_species": 80, "sigma_energy": 1e-7,
+                                   "sigma_forces": 1e-7, "sigma_virial": 1e-7, "use_virials": true, "baselines": {"Si": 0, "C": 0}})";
+    TrainingSummary summary;
+    const Model model = train(train_set, TrainingSettings::parse(json::parse(config)), &summary);
+    EXPECT_EQ(summary.n_virial_rows, 40 * 9);
+    for (const Frame& f : test_set) {
+        const NeighbourList list = neighbours_of(f, model.cutoff());
+        double energy = 0.0, virial[9];
+        std::vector<double> forces(f.forces.size());
+        model.predict(list.view(), &energy, nullptr, forces.data(), virial);
+        EXPECT_NEAR(energy, *f.energy, 1e-6 * std::abs(*f.energy));
+        double scale = 0.0;
+        for (double x : f.forces) scale = std::max(scale, std::abs(x));
+        for (std::size_t k = 0; k < forces.size(); ++k) EXPECT_NEAR(forces[k], f.forces[k], 1e-5 * scale) << k;
+        for (int k = 0; k < 9; ++k) EXPECT_NEAR(virial[k], (*f.virial)[k], 1e-5 * scale) << k;
     }
 }
