@@ -277,6 +277,10 @@ FramePrediction energy_from_features(const Model& model, const Prepared& prepare
 // energies only, from the features already computed.
 Model finish(Model model, const std::vector<Frame>& frames, const TrainingData& data, const TrainingSettings& settings,
              TrainingSummary& report, TrainingSummary* summary, const TrainingCommunicator& communicator, StageClock& clock) {
+    if (!settings.training_errors) {
+        if (summary) *summary = report;
+        return std::move(model).with_metadata({{"training", report.to_json()}});
+    }
     const auto [begin, end] = slice(frames.size(), communicator);
     const std::vector<Frame> own(frames.begin() + begin, frames.begin() + end);
     std::vector<FramePrediction> predictions;
@@ -550,8 +554,15 @@ struct DesignRows {
     }
 };
 
-Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary,
-                       const TrainingCommunicator& communicator) {
+namespace {
+
+// Sparse-GPR models for several common scales of the data rows' sigmas (sigma_energy, sigma_forces
+// and sigma_virial all multiplied by each scale) from one set of design rows: the data rows are
+// reduced once, slice by slice in slice order, to a triangular factor R, and the system of each
+// scale is the prior rows followed by R / scale. A scan over sigma_energy costs one fit.
+std::vector<Model> train_sparse_gpr_scaled(const std::vector<Frame>& frames, const TrainingSettings& settings,
+                                           const std::vector<double>& scales, TrainingSummary* summary,
+                                           const TrainingCommunicator& communicator) {
     TrainingSummary report;
     StageClock clock(report.stages);
     TrainingData data = prepare(frames, settings, report, communicator);
@@ -562,20 +573,15 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     const DesignRows design{frames, settings, data, sparse, report, begin, end};
     const int64_t M = design.M;
     const std::size_t n_species = data.species.size();
-    std::vector<SpeciesWeights>& blocks = sparse.blocks;
     const std::vector<int64_t>& offset = sparse.offset;
 
-    // Slice by slice (the prior in slice 0), each slice's factor; the factors combined in slice order.
-    LeastSquares system(M);
+    LeastSquares data_rows(M), part(M);
     const std::size_t width = static_cast<std::size_t>(M) + 1;
     std::vector<double> local_factors;
     const auto [first_slice, end_slice] = process_slices(communicator);
-    LeastSquares part(M);
     for (int sl = first_slice; sl < end_slice; ++sl) {
         part.clear();
         clock.charge("QR factorisation");  // the previous slice's merge
-        if (sl == 0) design.add_prior_rows(part);
-        clock.charge("prior");
         const auto [slice_begin, slice_end] = slice_structures(frames.size(), sl, reduction_slices(communicator));
         for (std::size_t a = slice_begin; a < slice_end; ++a) {
             const DesignRows::Rows& rows = design.structure_rows(a);
@@ -585,7 +591,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
         }
         if (part.rows_added() == 0) continue;
         if (communicator.size() == 1) {
-            system.add_factor(part);  // what a gather of one process's factors would give, in the same order
+            data_rows.add_factor(part);  // what a gather of one process's factors would give, in the same order
         } else {
             const std::vector<double> factor = part.factor();
             local_factors.insert(local_factors.end(), factor.begin(), factor.end());
@@ -593,7 +599,7 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     }
     if (communicator.size() > 1) {
         const std::vector<double> factors = communicator.gather(local_factors);
-        for (std::size_t f = 0; f < factors.size() / (width * width); ++f) system.add_factor(factors.data() + f * width * width);
+        for (std::size_t f = 0; f < factors.size() / (width * width); ++f) data_rows.add_factor(factors.data() + f * width * width);
     }
     std::vector<double> counts = {static_cast<double>(report.n_energy_rows), static_cast<double>(report.n_force_rows),
                                   static_cast<double>(report.n_virial_rows)};
@@ -602,13 +608,36 @@ Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings&
     report.n_force_rows = static_cast<int64_t>(counts[1]);
     report.n_virial_rows = static_cast<int64_t>(counts[2]);
     clock.charge("QR factorisation");
-    const std::vector<double> w = system.solve();
+    LeastSquares prior(M);
+    design.add_prior_rows(prior);
+    clock.charge("prior");
     report.jitter_used = settings.jitter;
-    for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
-    clock.charge("solve");
 
-    return finish(Model(data.descriptor, settings.kernel, std::move(blocks)), frames, data, settings, report, summary,
-                  communicator, clock);
+    std::vector<Model> models;
+    for (const double scale : scales) {
+        LeastSquares system = prior;
+        if (scale == 1.0) {
+            system.add_factor(data_rows);
+        } else {
+            std::vector<double> scaled = data_rows.factor();
+            for (double& x : scaled) x /= scale;
+            system.add_factor(scaled.data());
+        }
+        const std::vector<double> w = system.solve();
+        std::vector<SpeciesWeights> blocks = sparse.blocks;
+        for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
+        clock.charge("solve");
+        models.push_back(finish(Model(data.descriptor, settings.kernel, std::move(blocks)), frames, data, settings, report,
+                                summary, communicator, clock));
+    }
+    return models;
+}
+
+}  // namespace
+
+Model train_sparse_gpr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary,
+                       const TrainingCommunicator& communicator) {
+    return std::move(train_sparse_gpr_scaled(frames, settings, {1.0}, summary, communicator).front());
 }
 
 Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary* summary) {
@@ -673,8 +702,13 @@ Model train(const std::vector<Frame>& frames, const TrainingSettings& settings, 
                                                    : train_sparse_gpr(frames, settings, summary, communicator);
 }
 
-CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed,
-                               const TrainingCommunicator& communicator) {
+namespace {
+
+// Cross-validation of the fits for several common scales of the sigmas (see
+// train_sparse_gpr_scaled): one set of design rows per fold serves every scale.
+std::vector<CrossValidation> cross_validate_scaled(const std::vector<Frame>& frames, const TrainingSettings& settings,
+                                                   const std::vector<double>& scales, int folds, uint64_t seed,
+                                                   const TrainingCommunicator& communicator) {
     if (folds < 2) fail(Status::invalid_argument, "cross-validation needs at least 2 folds, got ", folds);
     if (static_cast<int64_t>(frames.size()) < folds) {
         fail(Status::invalid_argument, "cross-validation with ", folds, " folds needs at least ", folds, " structures, got ", frames.size());
@@ -685,52 +719,73 @@ CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingS
     std::shuffle(order.begin(), order.end(), generator);
     TrainingSettings cached = settings;
     if (!cached.feature_cache) cached.feature_cache = std::make_shared<FeatureCache>();
-    CrossValidation result;
+    cached.training_errors = false;
+    std::vector<CrossValidation> results(scales.size());
     std::vector<Frame> held_out_all;
-    std::vector<FramePrediction> predictions_all;
+    std::vector<std::vector<FramePrediction>> predictions_all(scales.size());
     for (int k = 0; k < folds; ++k) {
         std::vector<Frame> train, held_out;
         for (std::size_t r = 0; r < order.size(); ++r) (static_cast<int>(r % folds) == k ? held_out : train).push_back(frames[order[r]]);
-        const Model model = atomfp::train(train, cached, nullptr, communicator);
-        const bool forces = std::any_of(held_out.begin(), held_out.end(), [](const Frame& f) { return !f.forces.empty(); });
-        const bool virials = std::any_of(held_out.begin(), held_out.end(), [](const Frame& f) { return reference_virial(f).has_value(); });
-        std::vector<FramePrediction> predictions;
-        if (forces || virials) {
-            predictions = predict_frames(model, held_out, forces, virials);
+        std::vector<Model> models;
+        if (settings.method == TrainingMethod::sparse_gpr) {
+            models = train_sparse_gpr_scaled(train, cached, scales, nullptr, communicator);
         } else {
-            // Energies only: from the cached features of the held-out structures.
-            const std::string descriptor_key = model.descriptor().parameters().dump();
-            for (const Frame& frame : held_out) {
-                const auto prepared = prepared_of(model.descriptor(), descriptor_key, frame, cached.feature_cache.get());
-                predictions.push_back(energy_from_features(model, *prepared, frame.size()));
+            for (const double scale : scales) {
+                TrainingSettings scaled = cached;
+                scaled.sigma_energy *= scale;
+                models.push_back(train_krr(train, scaled));
             }
         }
-        result.folds.push_back(compare(held_out, predictions));
+        const bool forces = std::any_of(held_out.begin(), held_out.end(), [](const Frame& f) { return !f.forces.empty(); });
+        const bool virials = std::any_of(held_out.begin(), held_out.end(), [](const Frame& f) { return reference_virial(f).has_value(); });
+        for (std::size_t i = 0; i < scales.size(); ++i) {
+            const Model& model = models[i];
+            std::vector<FramePrediction> predictions;
+            if (forces || virials) {
+                predictions = predict_frames(model, held_out, forces, virials);
+            } else {
+                // Energies only: from the cached features of the held-out structures.
+                const std::string descriptor_key = model.descriptor().parameters().dump();
+                for (const Frame& frame : held_out) {
+                    const auto prepared = prepared_of(model.descriptor(), descriptor_key, frame, cached.feature_cache.get());
+                    predictions.push_back(energy_from_features(model, *prepared, frame.size()));
+                }
+            }
+            results[i].folds.push_back(compare(held_out, predictions));
+            predictions_all[i].insert(predictions_all[i].end(), predictions.begin(), predictions.end());
+        }
         held_out_all.insert(held_out_all.end(), held_out.begin(), held_out.end());
-        predictions_all.insert(predictions_all.end(), predictions.begin(), predictions.end());
     }
-    result.pooled = compare(held_out_all, predictions_all);
-    return result;
+    for (std::size_t i = 0; i < scales.size(); ++i) results[i].pooled = compare(held_out_all, predictions_all[i]);
+    return results;
+}
+
+}  // namespace
+
+CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed,
+                               const TrainingCommunicator& communicator) {
+    return std::move(cross_validate_scaled(frames, settings, {1.0}, folds, seed, communicator).front());
 }
 
 std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, const TrainingSettings& settings,
                                             const std::vector<double>& kernel_values, const std::vector<double>& sigma_values,
                                             int folds, uint64_t seed, const TrainingCommunicator& communicator) {
     if (kernel_values.empty() || sigma_values.empty()) fail(Status::invalid_argument, "a scan needs at least one value on each axis");
+    // sigma_forces and sigma_virial keep their ratio to sigma_energy: every sigma is a common scale.
+    std::vector<double> scales;
+    for (double sigma : sigma_values) {
+        if (!(sigma > 0.0)) fail(Status::invalid_argument, "sigma_energy values must be positive, got ", sigma);
+        scales.push_back(sigma / settings.sigma_energy);
+    }
     std::vector<ScanPoint> points;
     TrainingSettings cached = settings;
     if (!cached.feature_cache) cached.feature_cache = std::make_shared<FeatureCache>();
-    for (double kernel_value : kernel_values)
-        for (double sigma : sigma_values) {
-            if (!(sigma > 0.0)) fail(Status::invalid_argument, "sigma_energy values must be positive, got ", sigma);
-            TrainingSettings point = cached;
-            point.kernel = settings.kernel.with_parameter(kernel_value);
-            const double ratio = sigma / settings.sigma_energy;
-            point.sigma_energy = sigma;
-            point.sigma_forces = settings.sigma_forces * ratio;
-            point.sigma_virial = settings.sigma_virial * ratio;
-            points.push_back({kernel_value, sigma, cross_validate(frames, point, folds, seed, communicator).pooled});
-        }
+    for (double kernel_value : kernel_values) {
+        TrainingSettings point = cached;
+        point.kernel = settings.kernel.with_parameter(kernel_value);
+        const std::vector<CrossValidation> errors = cross_validate_scaled(frames, point, scales, folds, seed, communicator);
+        for (std::size_t i = 0; i < sigma_values.size(); ++i) points.push_back({kernel_value, sigma_values[i], errors[i].pooled});
+    }
     return points;
 }
 

@@ -70,6 +70,9 @@ struct TrainingSettings {
     // Features computed by earlier fits on the same structures (cross_validate and
     // scan_hyperparameters make one); not set from JSON.
     std::shared_ptr<FeatureCache> feature_cache;
+    // The model's errors on its own training data, in the summary and the model's metadata; not set
+    // from JSON (cross-validation folds turn it off: only their held-out errors are reported).
+    bool training_errors = true;
     double jitter = 1e-10;                // ridge jitter * mean diag(K_MM) added to the prior, so that a
                                           // singular K_MM (duplicate references) stays solvable
 

@@ -288,6 +288,33 @@ TEST(Trainer, CrossValidationPredictsEveryStructureOnce) {
     EXPECT_THROW(cross_validate(frames, settings, 8, 5), Error);
 }
 
+// A scan reduces each fold's design rows once for all sigma values: every point must give the
+// cross-validation errors of its own separate fit (sigma_forces keeping its ratio to sigma_energy).
+TEST(Trainer, ScanPointsEqualSeparateCrossValidations) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> a(d->feature_count());
+    for (std::size_t k = 0; k < a.size(); ++k) a[k] = 0.01 * std::sin(0.9 * static_cast<double>(k));
+    std::vector<Frame> frames = dataset(12, 70, *d, a);
+    for (std::size_t i = 0; i < frames.size(); ++i) *frames[i].energy += 0.02 * std::cos(3.0 * static_cast<double>(i));
+    const TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
+        R"(, "kernel": {"type": "polynomial", "zeta": 2}, "sparse_per_species": 15, "sigma_energy": 0.004, "sigma_forces": 0.1})"));
+    const std::vector<double> zetas = {2.0, 3.0}, sigmas = {0.001, 0.004, 0.03};
+    const std::vector<ScanPoint> points = scan_hyperparameters(frames, settings, zetas, sigmas, 3, 7);
+    ASSERT_EQ(points.size(), 6u);
+    for (const ScanPoint& p : points) {
+        TrainingSettings separate = settings;
+        separate.kernel = settings.kernel.with_parameter(p.kernel_parameter);
+        separate.sigma_energy = p.sigma_energy;
+        separate.sigma_forces = settings.sigma_forces * p.sigma_energy / settings.sigma_energy;
+        const CrossValidation expected = cross_validate(frames, separate, 3, 7);
+        EXPECT_NEAR(p.errors.energy_rmse_per_atom, expected.pooled.energy_rmse_per_atom, 1e-8 * expected.pooled.energy_rmse_per_atom);
+        EXPECT_NEAR(p.errors.force_rmse, expected.pooled.force_rmse, 1e-8 * expected.pooled.force_rmse);
+    }
+    // The sigmas matter (the test would pass trivially otherwise).
+    EXPECT_GT(std::abs(points[0].errors.energy_rmse_per_atom - points[2].errors.energy_rmse_per_atom),
+              1e-3 * points[0].errors.energy_rmse_per_atom);
+}
+
 namespace {
 
 // K threads standing in for K processes: sum and gather meet at a barrier, as MPI collectives would.
