@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/scratch.hpp"
+#include "core/simd.hpp"
 #include "core/small_kernels.hpp"
 
 #include <algorithm>
@@ -62,6 +63,18 @@ void for_each_centre(const Descriptor& descriptor, const SystemView& system, Bod
 
 }  // namespace
 
+namespace {
+
+// centre_block[0 .. block) -= the block of every environment entry (they follow the centre's, by slot).
+ATOMFP_DISPATCHED void subtract_neighbour_blocks(const Environment& environment, int64_t block, double* centre_block) {
+    for (int64_t q = 0; q < environment.size(); ++q) {
+        const double* g = centre_block + (1 + environment.slots[q]) * block;
+        for (int64_t k = 0; k < block; ++k) centre_block[k] -= g[k];
+    }
+}
+
+}  // namespace
+
 void compute(const Descriptor& descriptor, const ValidatedSystem& validated, double* features, double* gradients) {
     const SystemView& system = validated.view();
     check_environments(descriptor, system);
@@ -94,13 +107,8 @@ void compute(const Descriptor& descriptor, const ValidatedSystem& validated, dou
             }
         }
         descriptor.compute_environment(environment, f, centre_block ? centre_block + block : nullptr, *scratch.workspace);
-        if (centre_block) {
-            // Every feature depends on the centre only through r_ij = x_j - x_i.
-            for (int64_t q = 0; q < environment.size(); ++q) {
-                const double* g = centre_block + (1 + environment.slots[q]) * block;
-                for (int64_t k = 0; k < block; ++k) centre_block[k] -= g[k];
-            }
-        }
+        // Every feature depends on the centre only through r_ij = x_j - x_i.
+        if (centre_block) subtract_neighbour_blocks(environment, block, centre_block);
     });
 }
 

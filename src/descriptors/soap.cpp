@@ -236,6 +236,20 @@ std::unique_ptr<Descriptor::Workspace> SoapFamilyDescriptor::make_workspace() co
     return ws;
 }
 
+namespace {
+
+// d(p/|p|) = (dp - p_hat (p_hat . dp)) / |p| in place, for the rows of the blocks (three per block).
+ATOMFP_DISPATCHED void normalise_gradient_rows(int64_t n_rows, double* const* blocks, int64_t n_features,
+                                               const double* unit_features, double inverse_norm) {
+    for (int64_t r = 0; r < n_rows; ++r) {
+        double* g = blocks[r / 3] + (r % 3) * n_features;
+        const double projection = dot(unit_features, g, n_features);
+        for (int64_t f = 0; f < n_features; ++f) g[f] = (g[f] - projection * unit_features[f]) * inverse_norm;
+    }
+}
+
+}  // namespace
+
 void SoapFamilyDescriptor::compute_environment(const Environment& environment, double* features,
                                                double* neighbour_gradients, Workspace& workspace) const {
     auto& ws = static_cast<SoapWorkspace&>(workspace);
@@ -254,14 +268,7 @@ void SoapFamilyDescriptor::compute_environment(const Environment& environment, d
     if (norm2 == 0.0) return;
     const double inverse_norm = 1.0 / std::sqrt(norm2);
     for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
-    // d(p/|p|) = (dp - p_hat (p_hat . dp)) / |p|, in place.
-    for (int64_t j = 0; blocks && j < n; ++j) {
-        for (int alpha = 0; alpha < 3; ++alpha) {
-            double* g = blocks[j] + alpha * n_features_;
-            const double projection = dot(features, g, n_features_);
-            for (int64_t f = 0; f < n_features_; ++f) g[f] = (g[f] - projection * features[f]) * inverse_norm;
-        }
-    }
+    if (blocks) normalise_gradient_rows(3 * n, blocks, n_features_, features, inverse_norm);
 }
 
 void SoapFamilyDescriptor::contract_environment(const Environment& environment, const double* weights, double* features,
@@ -465,6 +472,10 @@ SoapPowerSpectrum::SoapPowerSpectrum(const json& spec) : SoapFamilyDescriptor(sp
     n_features_ = static_cast<int64_t>(pairs_.size()) * L1;
     for (const auto& [k, kk] : pairs_)
         for (int l = 0; l < L1; ++l) scale_.push_back((k == kk ? 1.0 : std::sqrt(2.0)) * M_PI * std::sqrt(8.0 / (2 * l + 1)));
+    padded_l_ = (L1 + 3) / 4 * 4;
+    padded_scale_.assign(pairs_.size() * padded_l_, 0.0);
+    for (std::size_t p = 0; p < pairs_.size(); ++p)
+        for (int l = 0; l < L1; ++l) padded_scale_[p * padded_l_ + l] = scale_[p * L1 + l];
 }
 
 std::string SoapPowerSpectrum::feature_label(int64_t index) const {
@@ -483,13 +494,58 @@ void SoapPowerSpectrum::invariants(const double* c, int64_t n, double* features,
     power_spectrum(c, n, features, blocks, ws);
 }
 
+namespace {
+
+// One neighbour's three gradient rows of the power spectrum, `Lanes` values of l at a time:
+// row_a[p][l] = scale (u_a t + G2[k] B_a[k'] + G2[k'] B_a[k]) with t = G1[k] A[k'] + G1[k'] A[k] for
+// pair p = (k, k'). Every input is [channel][Lp] (scale [pair][Lp]), Lp a multiple of Lanes; the
+// rows are [pair][L1].
+template <int Lanes>
+inline void power_spectrum_rows(std::size_t n_pairs, const std::pair<int, int>* pairs, int L1, int Lp, const double* scale,
+                                const double* G1, const double* G2, const double* A, const double* const B[3],
+                                const double* u, double* const rows[3]) {
+    using Vector = typename DoubleLanes<Lanes>::type;
+    // Copies rather than returned vectors: no vector crosses a call boundary (see load above).
+    Vector s, g2k, g2kk, g1k, g1kk, ak, akk, bk, bkk;
+    auto fill = [](Vector& v, const double* p) { __builtin_memcpy(&v, p, sizeof v); };
+    for (std::size_t p = 0; p < n_pairs; ++p) {
+        const int k = pairs[p].first * Lp, kk = pairs[p].second * Lp;
+        for (int l = 0; l < Lp; l += Lanes) {
+            fill(s, scale + p * Lp + l);
+            fill(g2k, G2 + k + l);
+            fill(g2kk, G2 + kk + l);
+            fill(g1k, G1 + k + l);
+            fill(g1kk, G1 + kk + l);
+            fill(ak, A + k + l);
+            fill(akk, A + kk + l);
+            const Vector t = g1k * akk + g1kk * ak;
+            // A whole vector may run past the pair's L1 values into the next pair's, which are
+            // written after it; only the last pair's end is stored lane by lane.
+            const bool whole = p + 1 < n_pairs || l + Lanes <= L1;
+            for (int a = 0; a < 3; ++a) {
+                fill(bk, B[a] + k + l);
+                fill(bkk, B[a] + kk + l);
+                const Vector value = s * (u[a] * t + g2k * bkk + g2kk * bk);
+                double* out = rows[a] + p * L1 + l;
+                if (whole) {
+                    __builtin_memcpy(out, &value, sizeof value);
+                } else {
+                    for (int i = 0; i < L1 - l; ++i) out[i] = value[i];
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
 // Virtual functions cannot be multiversioned: the work is in this non-virtual one.
 ATOMFP_DISPATCHED void SoapPowerSpectrum::power_spectrum(const double* c, int64_t n, double* features,
                                                          double* const* blocks, SoapWorkspace& ws) const {
     const int K = expansion_.n_channels(), L1 = expansion_.max_angular() + 1, N = expansion_.n_radial();
     const std::size_t n_pairs = pairs_.size();
     const double* scale = scale_.data();  // [p][l]
-    double* full = sized(ws.dot_products, 2 * static_cast<std::size_t>(K) * K + 6 * static_cast<std::size_t>(K) * L1);
+    double* full = sized(ws.dot_products, 2 * static_cast<std::size_t>(K) * K + 6 * static_cast<std::size_t>(K) * padded_l_);
     const bool wide = avx2_kernels_selected();
     for (int l = 0; l < L1; ++l) {
         // full[k][k'] = sum_m c_klm c_k'lm, one row at a time with the row in registers.
@@ -508,11 +564,16 @@ ATOMFP_DISPATCHED void SoapPowerSpectrum::power_spectrum(const double* c, int64_
     // dp_{kk'l}/dr_j = scale (u G1[k] A[k'] + G2[k] B[k'] + (k <-> k')), with G1 = d(wI)/dr and G2 = wI of
     // neighbour j (zero outside its channels), A[k][l] = sum_m Y_lm c_klm and B = sum_m dY_lm/dr c_klm.
     // All arrays are [channel][l] so the innermost loops run over l.
+    // The per-channel arrays are [channel][Lp], l padded to whole vectors (the padding lanes are
+    // computed and never stored).
+    const int Lp = padded_l_;
+    const std::size_t channel_block = static_cast<std::size_t>(K) * Lp;
     double* A = full + 2 * static_cast<std::size_t>(K) * K;
-    double* B = A + static_cast<std::size_t>(K) * L1;  // [3][K][L1]
-    double* G1 = B + 3 * static_cast<std::size_t>(K) * L1;
-    double* G2 = G1 + static_cast<std::size_t>(K) * L1;
+    double* B = A + channel_block;  // [3][K][Lp]
+    double* G1 = B + 3 * channel_block;
+    double* G2 = G1 + channel_block;
     double* staging = sized(ws.staging, 4 * static_cast<std::size_t>(K) * L1);
+    std::fill(A, A + 6 * channel_block, 0.0);
     const int LM = expansion_.lm_size();
     const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
     for (int64_t j = 0; j < n; ++j) {
@@ -526,7 +587,7 @@ ATOMFP_DISPATCHED void SoapPowerSpectrum::power_spectrum(const double* c, int64_
         double* A_lk = staging;
         double* B_lk = staging + static_cast<std::size_t>(K) * L1;
         std::fill(A_lk, A_lk + 4 * static_cast<std::size_t>(K) * L1, 0.0);
-        std::fill(G1, G1 + 2 * static_cast<std::size_t>(K) * L1, 0.0);  // G1 and G2
+        std::fill(G1, G1 + 2 * channel_block, 0.0);  // G1 and G2
         for (int l = 0; l < L1; ++l) {
             double* al = A_lk + l * K;
             double* bx = B_lk + l * K;
@@ -543,34 +604,23 @@ ATOMFP_DISPATCHED void SoapPowerSpectrum::power_spectrum(const double* c, int64_
                 }
             }
             for (int q = 0; q < N; ++q) {
-                G1[(first + q) * L1 + l] = dR[l * N + q];
-                G2[(first + q) * L1 + l] = R[l * N + q];
+                G1[(first + q) * Lp + l] = dR[l * N + q];
+                G2[(first + q) * Lp + l] = R[l * N + q];
             }
         }
         for (int l = 0; l < L1; ++l) {
             for (int k = 0; k < K; ++k) {
-                A[k * L1 + l] = A_lk[l * K + k];
-                for (int alpha = 0; alpha < 3; ++alpha) B[(alpha * K + k) * L1 + l] = B_lk[(alpha * L1 + l) * K + k];
+                A[k * Lp + l] = A_lk[l * K + k];
+                for (int alpha = 0; alpha < 3; ++alpha) B[alpha * channel_block + k * Lp + l] = B_lk[(alpha * L1 + l) * K + k];
             }
         }
         // All three directions in one pass: they share G1[k] A[k'] + G1[k'] A[k], G2 and the scales.
-        double* row_x = blocks[j];
-        double* row_y = row_x + n_features_;
-        double* row_z = row_y + n_features_;
-        const double* Bx = B;
-        const double* By = B + static_cast<std::size_t>(K) * L1;
-        const double* Bz = B + 2 * static_cast<std::size_t>(K) * L1;
-        for (std::size_t p = 0; p < n_pairs; ++p) {
-            const int k = pairs_[p].first * L1, kk = pairs_[p].second * L1;
-            const double* sc = scale + p * L1;
-            const std::size_t o = p * L1;
-            for (int l = 0; l < L1; ++l) {
-                const double g2k = G2[k + l], g2kk = G2[kk + l], s = sc[l];
-                const double tl = G1[k + l] * A[kk + l] + G1[kk + l] * A[k + l];
-                row_x[o + l] = s * (u[0] * tl + g2k * Bx[kk + l] + g2kk * Bx[k + l]);
-                row_y[o + l] = s * (u[1] * tl + g2k * By[kk + l] + g2kk * By[k + l]);
-                row_z[o + l] = s * (u[2] * tl + g2k * Bz[kk + l] + g2kk * Bz[k + l]);
-            }
+        const double* directions[3] = {B, B + channel_block, B + 2 * channel_block};
+        double* const rows[3] = {blocks[j], blocks[j] + n_features_, blocks[j] + 2 * n_features_};
+        if (wide) {
+            power_spectrum_rows<4>(n_pairs, pairs_.data(), L1, Lp, padded_scale_.data(), G1, G2, A, directions, u, rows);
+        } else {
+            power_spectrum_rows<2>(n_pairs, pairs_.data(), L1, Lp, padded_scale_.data(), G1, G2, A, directions, u, rows);
         }
     }
 }

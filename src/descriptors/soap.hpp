@@ -104,6 +104,8 @@ private:
     void coefficient_weights(const double* c, const double* weights, double* dE_dc, SoapWorkspace& workspace) const override;
     std::vector<std::pair<int, int>> pairs_;  // channel pairs k <= k'
     std::vector<double> scale_;               // [pair][l]: pi sqrt(8/(2l+1)), times sqrt(2) off the diagonal
+    std::vector<double> padded_scale_;        // the same as [pair][padded_l_], zero in the padding
+    int padded_l_ = 0;                        // l_max + 1 rounded up to a whole number of 4-wide vectors
 };
 
 // Real Gaunt coefficients int Y_{l1 m1} Y_{l2 m2} Y_{l3 m3} dOmega for l1 <= l2 <= l3 <= max_angular,
