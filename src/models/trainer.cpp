@@ -575,10 +575,11 @@ std::vector<Model> train_sparse_gpr_scaled(const std::vector<Frame>& frames, con
     const std::size_t n_species = data.species.size();
     const std::vector<int64_t>& offset = sparse.offset;
 
-    LeastSquares data_rows(M), part(M);
+    LeastSquares data_rows(M);
     const std::size_t width = static_cast<std::size_t>(M) + 1;
     std::vector<double> local_factors;
     const auto [first_slice, end_slice] = process_slices(communicator);
+    LeastSquares part(M);
     for (int sl = first_slice; sl < end_slice; ++sl) {
         part.clear();
         clock.charge("QR factorisation");  // the previous slice's merge
@@ -597,6 +598,7 @@ std::vector<Model> train_sparse_gpr_scaled(const std::vector<Frame>& frames, con
             local_factors.insert(local_factors.end(), factor.begin(), factor.end());
         }
     }
+    part = LeastSquares(1);  // its memory back before the solves
     if (communicator.size() > 1) {
         const std::vector<double> factors = communicator.gather(local_factors);
         for (std::size_t f = 0; f < factors.size() / (width * width); ++f) data_rows.add_factor(factors.data() + f * width * width);
@@ -614,8 +616,10 @@ std::vector<Model> train_sparse_gpr_scaled(const std::vector<Frame>& frames, con
     report.jitter_used = settings.jitter;
 
     std::vector<Model> models;
-    for (const double scale : scales) {
-        LeastSquares system = prior;
+    for (std::size_t i = 0; i < scales.size(); ++i) {
+        const double scale = scales[i];
+        // The last scale takes the prior's system itself.
+        LeastSquares system = i + 1 < scales.size() ? prior : std::move(prior);
         if (scale == 1.0) {
             system.add_factor(data_rows);
         } else {

@@ -39,21 +39,46 @@ Frame frame_of(const Structure& s) {
     return f;
 }
 
-// E = sum_c a . F_c and F_j = -dE/dx_j from the explicit gradient blocks.
-void label_linear(Frame& f, const Descriptor& d, const std::vector<double>& a) {
+// E = sum_c a(Z_c) . F_c and F_j = -dE/dx_j from the explicit gradient blocks, with a vector of
+// weights per central species (a_of(Z) returns it).
+template <class WeightsOf>
+void label_linear_by_species(Frame& f, const Descriptor& d, WeightsOf&& a_of) {
     const NeighbourList list = neighbours_of(f, d.cutoff());
     const int64_t nf = d.feature_count(), n = f.size();
     const auto features = features_of(d, list.view());
     const auto per_atom = per_atom_gradients(list.view(), gradients_of(d, list.view()), nf, n);
     double e = 0.0;
     for (int64_t c = 0; c < n; ++c)
-        for (int64_t k = 0; k < nf; ++k) e += a[k] * features[c * nf + k];
+        for (int64_t k = 0; k < nf; ++k) e += a_of(f.species[c])[k] * features[c * nf + k];
     f.energy = e;
     f.forces.assign(3 * n, 0.0);
-    for (int64_t c = 0; c < n; ++c)
+    for (int64_t c = 0; c < n; ++c) {
+        const std::vector<double>& a = a_of(f.species[c]);
         for (int64_t j = 0; j < n; ++j)
             for (int alpha = 0; alpha < 3; ++alpha)
                 for (int64_t k = 0; k < nf; ++k) f.forces[3 * j + alpha] -= a[k] * per_atom[((c * n + j) * 3 + alpha) * nf + k];
+    }
+}
+
+void label_linear(Frame& f, const Descriptor& d, const std::vector<double>& a) {
+    label_linear_by_species(f, d, [&](int32_t) -> const std::vector<double>& { return a; });
+}
+
+// The model reproduces the labels of `frames`: energies to 1e-6 relative, forces (and virials when
+// the frames have them) to 1e-5 of the largest force component.
+void expect_predicts_labels(const Model& model, const std::vector<Frame>& frames) {
+    for (const Frame& f : frames) {
+        const NeighbourList list = neighbours_of(f, model.cutoff());
+        double energy = 0.0, virial[9];
+        std::vector<double> forces(f.forces.size());
+        model.predict(list.view(), &energy, nullptr, forces.data(), f.virial ? virial : nullptr);
+        EXPECT_NEAR(energy, *f.energy, 1e-6 * std::abs(*f.energy));
+        double scale = 0.0;
+        for (double x : f.forces) scale = std::max(scale, std::abs(x));
+        for (std::size_t k = 0; k < forces.size(); ++k) EXPECT_NEAR(forces[k], f.forces[k], 1e-5 * scale) << k;
+        if (f.virial)
+            for (int k = 0; k < 9; ++k) EXPECT_NEAR(virial[k], (*f.virial)[k], 1e-5 * scale) << k;
+    }
 }
 
 // Rattled 8-atom Si cells; with `carbon`, one atom of each is carbon.
@@ -91,16 +116,7 @@ TEST(Trainer, RecoversATargetLinearInTheFeatures) {
     EXPECT_EQ(summary.n_sparse.at(14), 150);
     EXPECT_EQ(summary.n_force_rows, 30 * 24);
     EXPECT_LT(summary.training.energy_rmse_per_atom, 1e-6);
-    for (const Frame& f : test) {
-        const NeighbourList list = neighbours_of(f, model.cutoff());
-        double energy = 0.0;
-        std::vector<double> forces(f.forces.size());
-        model.predict(list.view(), &energy, nullptr, forces.data(), nullptr);
-        EXPECT_NEAR(energy, *f.energy, 1e-6 * std::abs(*f.energy));
-        double scale = 0.0;
-        for (double x : f.forces) scale = std::max(scale, std::abs(x));
-        for (std::size_t k = 0; k < forces.size(); ++k) EXPECT_NEAR(forces[k], f.forces[k], 1e-5 * scale) << k;
-    }
+    expect_predicts_labels(model, test);
     EXPECT_EQ(model.metadata().at("training").at("structures"), 30);
 }
 
@@ -706,31 +722,12 @@ TEST(Trainer, RecoversASoapTargetWithForcesAndVirialsOfTwoSpecies) {
         a_carbon[k] = std::sin(0.7 * static_cast<double>(k) + 0.3);
         a_silicon[k] = std::cos(1.1 * static_cast<double>(k));
     }
-    auto energy_of = [&](const Frame& f) {
-        const NeighbourList list = neighbours_of(f, d->cutoff());
-        const auto features = features_of(*d, list.view());
-        double e = 0.0;
-        for (int64_t c = 0; c < f.size(); ++c) {
-            const std::vector<double>& a = f.species[c] == 6 ? a_carbon : a_silicon;
-            for (int64_t k = 0; k < nf; ++k) e += a[k] * features[c * nf + k];
-        }
-        return e;
-    };
+    auto a_of = [&](int32_t z) -> const std::vector<double>& { return z == 6 ? a_carbon : a_silicon; };
     auto labelled = [&](int i, uint32_t seed) {
         Structure s = diamond(1, 4.6 + 0.04 * (i % 8), 0.2, seed + i);
         for (int atom = 0; atom < 8; atom += 2) s.species[atom] = 6;
         Frame f = frame_of(s);
-        f.energy = energy_of(f);
-        const NeighbourList list = neighbours_of(f, d->cutoff());
-        const int64_t n = f.size();
-        const auto per_atom = per_atom_gradients(list.view(), gradients_of(*d, list.view()), nf, n);
-        f.forces.assign(3 * n, 0.0);
-        for (int64_t c = 0; c < n; ++c) {
-            const std::vector<double>& a = f.species[c] == 6 ? a_carbon : a_silicon;
-            for (int64_t j = 0; j < n; ++j)
-                for (int alpha = 0; alpha < 3; ++alpha)
-                    for (int64_t k = 0; k < nf; ++k) f.forces[3 * j + alpha] -= a[k] * per_atom[((c * n + j) * 3 + alpha) * nf + k];
-        }
+        label_linear_by_species(f, *d, a_of);
         Mat3 virial{};
         const double h = 1e-5;
         for (int p = 0; p < 3; ++p)
@@ -739,9 +736,10 @@ TEST(Trainer, RecoversASoapTargetWithForcesAndVirialsOfTwoSpecies) {
                 for (int side = 0; side < 2; ++side) {
                     Frame strained = f;
                     const double eps = side == 0 ? h : -h;
-                    for (int64_t atom = 0; atom < n; ++atom) strained.positions[3 * atom + p] += eps * f.positions[3 * atom + q];
+                    for (int64_t atom = 0; atom < f.size(); ++atom) strained.positions[3 * atom + p] += eps * f.positions[3 * atom + q];
                     for (int row = 0; row < 3; ++row) (*strained.cell)[3 * row + p] += eps * (*f.cell)[3 * row + q];
-                    e[side] = energy_of(strained);
+                    label_linear_by_species(strained, *d, a_of);
+                    e[side] = *strained.energy;
                 }
                 virial[3 * p + q] = -(e[0] - e[1]) / (2.0 * h);
             }
@@ -758,15 +756,5 @@ TEST(Trainer, RecoversASoapTargetWithForcesAndVirialsOfTwoSpecies) {
     TrainingSummary summary;
     const Model model = train(train_set, TrainingSettings::parse(json::parse(config)), &summary);
     EXPECT_EQ(summary.n_virial_rows, 40 * 9);
-    for (const Frame& f : test_set) {
-        const NeighbourList list = neighbours_of(f, model.cutoff());
-        double energy = 0.0, virial[9];
-        std::vector<double> forces(f.forces.size());
-        model.predict(list.view(), &energy, nullptr, forces.data(), virial);
-        EXPECT_NEAR(energy, *f.energy, 1e-6 * std::abs(*f.energy));
-        double scale = 0.0;
-        for (double x : f.forces) scale = std::max(scale, std::abs(x));
-        for (std::size_t k = 0; k < forces.size(); ++k) EXPECT_NEAR(forces[k], f.forces[k], 1e-5 * scale) << k;
-        for (int k = 0; k < 9; ++k) EXPECT_NEAR(virial[k], (*f.virial)[k], 1e-5 * scale) << k;
-    }
+    expect_predicts_labels(model, test_set);
 }
