@@ -506,33 +506,53 @@ inline void power_spectrum_rows(std::size_t n_pairs, const std::pair<int, int>* 
                                 const double* u, double* const rows[3]) {
     using Vector = typename DoubleLanes<Lanes>::type;
     // Copies rather than returned vectors: no vector crosses a call boundary (see load above).
-    Vector s, g2k, g2kk, g1k, g1kk, ak, akk, bk, bkk;
     auto fill = [](Vector& v, const double* p) { __builtin_memcpy(&v, p, sizeof v); };
-    for (std::size_t p = 0; p < n_pairs; ++p) {
-        const int k = pairs[p].first * Lp, kk = pairs[p].second * Lp;
+    double* const row_x = rows[0];
+    double* const row_y = rows[1];
+    double* const row_z = rows[2];
+    const double ux = u[0], uy = u[1], uz = u[2];
+    // Values for l = l0 .. l0 + Lanes of pair p into x, y, z.
+    auto pair_values = [&](std::size_t p, int l0, Vector& x, Vector& y, Vector& z) {
+        const int k = pairs[p].first * Lp + l0, kk = pairs[p].second * Lp + l0;
+        Vector s, g2k, g2kk, g1k, g1kk, ak, akk, bk, bkk;
+        fill(s, scale + p * Lp + l0);
+        fill(g2k, G2 + k);
+        fill(g2kk, G2 + kk);
+        fill(g1k, G1 + k);
+        fill(g1kk, G1 + kk);
+        fill(ak, A + k);
+        fill(akk, A + kk);
+        const Vector t = g1k * akk + g1kk * ak;
+        fill(bk, B[0] + k);
+        fill(bkk, B[0] + kk);
+        x = s * (ux * t + g2k * bkk + g2kk * bk);
+        fill(bk, B[1] + k);
+        fill(bkk, B[1] + kk);
+        y = s * (uy * t + g2k * bkk + g2kk * bk);
+        fill(bk, B[2] + k);
+        fill(bkk, B[2] + kk);
+        z = s * (uz * t + g2k * bkk + g2kk * bk);
+    };
+    Vector x, y, z;
+    // A whole vector may run past a pair's L1 values into the next pair's, which are written after
+    // it; only the last pair's end is stored lane by lane.
+    for (std::size_t p = 0; p + 1 < n_pairs; ++p) {
+        const std::size_t o = p * L1;
         for (int l = 0; l < Lp; l += Lanes) {
-            fill(s, scale + p * Lp + l);
-            fill(g2k, G2 + k + l);
-            fill(g2kk, G2 + kk + l);
-            fill(g1k, G1 + k + l);
-            fill(g1kk, G1 + kk + l);
-            fill(ak, A + k + l);
-            fill(akk, A + kk + l);
-            const Vector t = g1k * akk + g1kk * ak;
-            // A whole vector may run past the pair's L1 values into the next pair's, which are
-            // written after it; only the last pair's end is stored lane by lane.
-            const bool whole = p + 1 < n_pairs || l + Lanes <= L1;
-            for (int a = 0; a < 3; ++a) {
-                fill(bk, B[a] + k + l);
-                fill(bkk, B[a] + kk + l);
-                const Vector value = s * (u[a] * t + g2k * bkk + g2kk * bk);
-                double* out = rows[a] + p * L1 + l;
-                if (whole) {
-                    __builtin_memcpy(out, &value, sizeof value);
-                } else {
-                    for (int i = 0; i < L1 - l; ++i) out[i] = value[i];
-                }
-            }
+            pair_values(p, l, x, y, z);
+            __builtin_memcpy(row_x + o + l, &x, sizeof x);
+            __builtin_memcpy(row_y + o + l, &y, sizeof y);
+            __builtin_memcpy(row_z + o + l, &z, sizeof z);
+        }
+    }
+    if (n_pairs == 0) return;
+    const std::size_t last = n_pairs - 1, o = last * L1;
+    for (int l = 0; l < Lp; l += Lanes) {
+        pair_values(last, l, x, y, z);
+        for (int i = 0; i < Lanes && l + i < L1; ++i) {
+            row_x[o + l + i] = x[i];
+            row_y[o + l + i] = y[i];
+            row_z[o + l + i] = z[i];
         }
     }
 }
