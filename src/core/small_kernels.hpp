@@ -66,6 +66,51 @@ inline void accumulate_products(int64_t n, const double* y, std::ptrdiff_t y_str
     }
 }
 
+// Rows r < R at once: out[r * out_step + (0 .. Lanes V)] += sum_j y[j * y_stride + r] *
+// w[j * w_stride + (0 .. Lanes V)]: each w row is loaded once for all R (the m of one l in the
+// density expansion, which share their radial row). R V accumulators.
+template <int Lanes, int V, int R>
+__attribute__((always_inline)) inline void accumulate_product_rows(int64_t n, const double* y, std::ptrdiff_t y_stride, const double* w,
+                                    std::ptrdiff_t w_stride, double* out, std::ptrdiff_t out_step) {
+    using Vector = typename DoubleLanes<Lanes>::type;
+    Vector acc[R][V];
+    for (int r = 0; r < R; ++r)
+        for (int v = 0; v < V; ++v) acc[r][v] = Vector{};
+    for (int64_t j = 0; j < n; ++j) {
+        Vector x[V];
+        for (int v = 0; v < V; ++v) __builtin_memcpy(&x[v], w + j * w_stride + Lanes * v, sizeof x[v]);
+        for (int r = 0; r < R; ++r) {
+            const double yj = y[j * y_stride + r];
+            Vector yy;
+            for (int i = 0; i < Lanes; ++i) yy[i] = yj;
+            for (int v = 0; v < V; ++v) acc[r][v] += yy * x[v];
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int v = 0; v < V; ++v) {
+            Vector o;
+            __builtin_memcpy(&o, out + r * out_step + Lanes * v, sizeof o);
+            o += acc[r][v];
+            __builtin_memcpy(out + r * out_step + Lanes * v, &o, sizeof o);
+        }
+}
+
+// accumulate_products for `rows` consecutive y columns (y + r, out + r * out_step), up to four at a
+// time on each block of eight output columns.
+template <int Lanes = 2>
+__attribute__((always_inline)) inline void accumulate_products_for_rows(int64_t n, const double* y, std::ptrdiff_t y_stride, int rows, const double* w,
+                                         std::ptrdiff_t w_stride, double* out, std::ptrdiff_t out_step, int width) {
+    int k0 = 0;
+    for (; k0 + 8 <= width; k0 += 8) {
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) accumulate_product_rows<Lanes, 8 / Lanes, 4>(n, y + r, y_stride, w + k0, w_stride, out + r * out_step + k0, out_step);
+        for (; r + 2 <= rows; r += 2) accumulate_product_rows<Lanes, 8 / Lanes, 2>(n, y + r, y_stride, w + k0, w_stride, out + r * out_step + k0, out_step);
+        for (; r < rows; ++r) accumulate_product_rows<Lanes, 8 / Lanes, 1>(n, y + r, y_stride, w + k0, w_stride, out + r * out_step + k0, out_step);
+    }
+    if (k0 < width)
+        for (int r = 0; r < rows; ++r) accumulate_products<Lanes>(n, y + r, y_stride, w + k0, w_stride, out + r * out_step + k0, width - k0);
+}
+
 // x^p for an integer p >= 0 by repeated squaring (std::pow is far slower).
 inline double integer_power(double x, int p) {
     double result = 1.0;

@@ -249,18 +249,22 @@ ATOMFP_DISPATCHED void DensityExpansion::expand(const Environment& environment, 
     const bool one_block = n_species() == 1 || mixed_;
     const bool wide = avx2_kernels_selected();
     for (int l = 0; l < L1; ++l) {
+        if (one_block) {
+            // The 2l + 1 values of m share the radial row R_j[l]: loaded once for up to four of them.
+            double* c = coefficients + static_cast<std::size_t>(l * l) * K;
+            const double* y = harmonics_all + l * l;
+            const double* w = radial_all + l * N;
+            if (wide) {
+                accumulate_products_for_rows<4>(n, y, LM, 2 * l + 1, w, static_cast<std::ptrdiff_t>(radial_size), c, K, N);
+            } else {
+                accumulate_products_for_rows<2>(n, y, LM, 2 * l + 1, w, static_cast<std::ptrdiff_t>(radial_size), c, K, N);
+            }
+            continue;
+        }
         for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
             double* c = coefficients + static_cast<std::size_t>(lm) * K;
             const double* y = harmonics_all + lm;
             const double* w = radial_all + l * N;
-            if (one_block) {
-                if (wide) {
-                    accumulate_products<4>(n, y, LM, w, static_cast<std::ptrdiff_t>(radial_size), c, N);
-                } else {
-                    accumulate_products<2>(n, y, LM, w, static_cast<std::ptrdiff_t>(radial_size), c, N);
-                }
-                continue;
-            }
             for (int64_t j = 0; j < n; ++j) {
                 const double yj = y[j * LM];
                 const double* wj = w + j * radial_size;

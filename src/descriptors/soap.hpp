@@ -116,6 +116,18 @@ struct GauntEntry {
 };
 std::vector<GauntEntry> real_gaunt_coefficients(int l1, int l2, int l3);
 
+// The same for every l <= max_l from one quadrature (exact to degree 3 max_l), whose harmonics are
+// evaluated once: what a bispectrum with many couplings needs.
+class RealGauntTable {
+public:
+    explicit RealGauntTable(int max_l);
+    std::vector<GauntEntry> coefficients(int l1, int l2, int l3) const;
+
+private:
+    int max_l_ = 0, points_ = 0;
+    std::vector<double> weighted_, harmonics_;  // [lm][point]: w_q Y_lm(q) and Y_lm(q)
+};
+
 class SoapBispectrum final : public SoapFamilyDescriptor {
 public:
     explicit SoapBispectrum(const json& spec);

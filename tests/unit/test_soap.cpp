@@ -471,6 +471,7 @@ TEST(SoapSpec, BadSpecificationsAreClearErrors) {
         {R"({"type": "soap_power_spectrum", "species": [14], "spline_accuracy": 1e-20})", "spline_accuracy"},
         {R"({"type": "soap_power_spectrum", "species": [14], "normalize": "yes"})", "normalize"},
         {R"({"type": "soap_radial_spectrum", "species": [14], "max_angular": 2})", "max_angular"},
+        {R"({"type": "soap_bispectrum", "species": [1, 6], "cutoff": 1.0, "max_radial": 2, "max_angular": 11})", "max_angular"},
         {R"({"type": "soap_power_spectrum", "species": []})", "species"},
         {R"({"type": "soap_power_spectrum", "species": [14], "radial_scaling": {"r0": 2}})", "exponent"},
         {R"({"type": "soap_bispectrum", "species": [1, 6, 7, 8], "max_radial": 12, "max_angular": 10, "spline_accuracy": 1e-6})",
