@@ -154,28 +154,23 @@ void LeastSquares::factorise() {
     pending_.clear();
 }
 
-void LeastSquares::add_factor(const double* factor) {
+void LeastSquares::fold_triangle(const double* factor, int64_t row_step, int64_t column_step) {
     factorise();
     const int64_t width = n_ + 1;
     double* b = sized(folded_, static_cast<std::size_t>(width) * width);  // column-major upper triangle
     std::fill(b, b + width * width, 0.0);
-    for (int64_t i = 0; i < width; ++i)
-        for (int64_t j = i; j < width; ++j) b[j * width + i] = factor[i * width + j];
+    for (int64_t j = 0; j < width; ++j)
+        for (int64_t i = 0; i <= j; ++i) b[j * width + i] = factor[i * row_step + j * column_step];
     fold(static_cast<int>(width), static_cast<int>(width), b);
     rows_added_ += width;
 }
 
+void LeastSquares::add_factor(const double* factor) { fold_triangle(factor, n_ + 1, 1); }
+
 void LeastSquares::add_factor(LeastSquares& other) {
     if (other.n_ != n_) fail(Status::internal, "add_factor: systems of different sizes");
     other.factorise();
-    factorise();
-    const int64_t width = n_ + 1;
-    double* b = sized(folded_, static_cast<std::size_t>(width) * width);
-    std::fill(b, b + width * width, 0.0);
-    for (int64_t j = 0; j < width; ++j)
-        for (int64_t i = 0; i <= j; ++i) b[j * width + i] = other.r_[j * width + i];
-    fold(static_cast<int>(width), static_cast<int>(width), b);
-    rows_added_ += width;
+    fold_triangle(other.r_.data(), 1, n_ + 1);  // r_ is column-major
 }
 
 void LeastSquares::clear() {

@@ -51,6 +51,8 @@ private:
     // Folds the rows of B [rows][n + 1] (column-major, leading dimension rows) into R; the last
     // `triangular` rows of B are upper trapezoidal (dtpqrt's L).
     void fold(int rows, int triangular, double* b);
+    // Folds an upper triangular factor whose (i, j) entry is factor[i * row_step + j * column_step].
+    void fold_triangle(const double* factor, int64_t row_step, int64_t column_step);
 
     int64_t n_, rows_added_ = 0;
     std::vector<double> r_;        // [(n + 1)][(n + 1)] column-major, upper triangle

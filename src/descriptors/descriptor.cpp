@@ -61,10 +61,6 @@ void for_each_centre(const Descriptor& descriptor, const SystemView& system, Bod
         });
 }
 
-}  // namespace
-
-namespace {
-
 // centre_block[0 .. block) -= the block of every environment entry (they follow the centre's, by slot).
 ATOMFP_DISPATCHED void subtract_neighbour_blocks(const Environment& environment, int64_t block, double* centre_block) {
     for (int64_t q = 0; q < environment.size(); ++q) {

@@ -271,12 +271,16 @@ void SoapFamilyDescriptor::compute_environment(const Environment& environment, d
     expansion_.expand(environment, ws.coefficients.data(), ws.factors, blocks != nullptr);
     invariants(ws.coefficients.data(), n, features, blocks, ws);
 
-    if (!normalize_) return;
-    const double norm2 = dot(features, features, n_features_);
-    if (norm2 == 0.0) return;
+    const double inverse_norm = normalise_features(features);
+    if (blocks && inverse_norm > 0.0) normalise_gradient_rows(3 * n, blocks, n_features_, features, inverse_norm);
+}
+
+double SoapFamilyDescriptor::normalise_features(double* features) const {
+    const double norm2 = normalize_ ? dot(features, features, n_features_) : 0.0;
+    if (norm2 == 0.0) return 0.0;
     const double inverse_norm = 1.0 / std::sqrt(norm2);
     for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
-    if (blocks) normalise_gradient_rows(3 * n, blocks, n_features_, features, inverse_norm);
+    return inverse_norm;
 }
 
 void SoapFamilyDescriptor::contract_environment(const Environment& environment, const double* weights, double* features,
@@ -285,11 +289,9 @@ void SoapFamilyDescriptor::contract_environment(const Environment& environment, 
     expansion_.expand(environment, ws.coefficients.data(), ws.factors, true);
     invariants(ws.coefficients.data(), environment.size(), features, nullptr, ws);
     const double* w = weights;
-    const double norm2 = normalize_ ? dot(features, features, n_features_) : 0.0;
-    if (norm2 > 0.0) {
+    const double inverse_norm = normalise_features(features);
+    if (inverse_norm > 0.0) {
         // dE/dp = (w - p_hat (p_hat . w)) / |p| for the normalised features p_hat = p / |p|.
-        const double inverse_norm = 1.0 / std::sqrt(norm2);
-        for (int64_t f = 0; f < n_features_; ++f) features[f] *= inverse_norm;
         const double projection = dot(features, weights, n_features_);
         double* projected = sized(ws.projected_weights, n_features_);
         for (int64_t f = 0; f < n_features_; ++f) projected[f] = (weights[f] - projection * features[f]) * inverse_norm;
@@ -349,11 +351,7 @@ void SoapFamilyDescriptor::project_environments(int64_t count, const Environment
         for (int64_t j = 0; j < n; ++j) ws.blocks[j] = raw + j * 3 * nf;
         expansion_.expand(environment, ws.coefficients.data(), ws.factors, true);
         invariants(ws.coefficients.data(), n, Fi, ws.blocks.data(), ws);
-        // As compute_environment: p / |p| unless the vector is zero.
-        const double norm2 = normalize_ ? dot(Fi, Fi, nf) : 0.0;
-        inverse_norm[i] = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 0.0;
-        if (norm2 > 0.0)
-            for (int64_t f = 0; f < nf; ++f) Fi[f] *= inverse_norm[i];
+        inverse_norm[i] = normalise_features(Fi);
         for (int64_t j = 0; j < n; ++j) {
             const int64_t g = split.group_of(expansion_.species_index(environment.species[j]));
             const std::vector<int64_t>& support = split.support[g];
@@ -591,9 +589,8 @@ ATOMFP_DISPATCHED void SoapPowerSpectrum::power_spectrum(const double* c, int64_
     if (!blocks) return;
     // dp_{kk'l}/dr_j = scale (u G1[k] A[k'] + G2[k] B[k'] + (k <-> k')), with G1 = d(wI)/dr and G2 = wI of
     // neighbour j (zero outside its channels), A[k][l] = sum_m Y_lm c_klm and B = sum_m dY_lm/dr c_klm.
-    // All arrays are [channel][l] so the innermost loops run over l.
-    // The per-channel arrays are [channel][Lp], l padded to whole vectors (the padding lanes are
-    // computed and never stored).
+    // The per-channel arrays are [channel][Lp], l padded to whole vectors, so the innermost loops
+    // run over l (the padding lanes are computed and never stored).
     const int Lp = padded_l_;
     const std::size_t channel_block = static_cast<std::size_t>(K) * Lp;
     double* A = full + 2 * static_cast<std::size_t>(K) * K;

@@ -51,6 +51,9 @@ protected:
 
     SoapFamilyDescriptor(const json& spec, std::string type, bool angular, bool normalize_by_default);
 
+    // p / |p| in place when normalising and p is not zero; returns 1/|p|, or 0 if nothing was divided.
+    double normalise_features(double* features) const;
+
     // Features from the coefficients c [lm][channel]; if neighbour_blocks is not NULL, also each
     // neighbour's gradient block [3][n_features] (overwritten) from the factors in the workspace.
     virtual void invariants(const double* coefficients, int64_t n_neighbours, double* features,

@@ -277,22 +277,20 @@ FramePrediction energy_from_features(const Model& model, const Prepared& prepare
 // energies only, from the features already computed.
 Model finish(Model model, const std::vector<Frame>& frames, const TrainingData& data, const TrainingSettings& settings,
              TrainingSummary& report, TrainingSummary* summary, const TrainingCommunicator& communicator, StageClock& clock) {
-    if (!settings.training_errors) {
-        if (summary) *summary = report;
-        return std::move(model).with_metadata({{"training", report.to_json()}});
+    if (settings.training_errors) {
+        const auto [begin, end] = slice(frames.size(), communicator);
+        const std::vector<Frame> own(frames.begin() + begin, frames.begin() + end);
+        std::vector<FramePrediction> predictions;
+        if (settings.use_forces || settings.use_virials) {
+            predictions = predict_frames(model, own, settings.use_forces, settings.use_virials);
+        } else {
+            for (std::size_t a = begin; a < end; ++a) predictions.push_back(energy_from_features(model, *data.prepared[a], frames[a].size()));
+        }
+        ErrorSums sums = error_sums(own, predictions);
+        communicator.sum(sums.values);
+        report.training = sums.metrics();
+        clock.charge("training errors");
     }
-    const auto [begin, end] = slice(frames.size(), communicator);
-    const std::vector<Frame> own(frames.begin() + begin, frames.begin() + end);
-    std::vector<FramePrediction> predictions;
-    if (settings.use_forces || settings.use_virials) {
-        predictions = predict_frames(model, own, settings.use_forces, settings.use_virials);
-    } else {
-        for (std::size_t a = begin; a < end; ++a) predictions.push_back(energy_from_features(model, *data.prepared[a], frames[a].size()));
-    }
-    ErrorSums sums = error_sums(own, predictions);
-    communicator.sum(sums.values);
-    report.training = sums.metrics();
-    clock.charge("training errors");
     if (summary) *summary = report;
     return std::move(model).with_metadata({{"training", report.to_json()}});
 }
