@@ -22,6 +22,7 @@ namespace {
 
 struct FitOptions {
     std::string config, input, output;
+    LabelKeyOptions labels;
     int folds = 0;  // no cross-validation
     uint64_t seed = 1;
 };
@@ -45,13 +46,14 @@ void run_fit(const FitOptions& options) {
     const bool root = communicator.rank() == 0;
     try {
         TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(options.config)));
+        options.labels.apply_to(settings.labels);
         const std::string& output = options.output;
         if (root) check_writable(output);  // before the fit, not after it
         const ProgressBar bar("structures");
         if (root && bar.enabled()) {
             settings.progress = [&bar](const std::string& stage, int64_t done, int64_t total) { bar.show(stage, done, total); };
         }
-        const std::vector<Frame> frames = read_extxyz(options.input);
+        const std::vector<Frame> frames = read_extxyz(options.input, settings.labels);
         const auto start = std::chrono::steady_clock::now();
         // Only rank 0 speaks and writes.
         if (!root) std::freopen("/dev/null", "w", stdout);
@@ -121,6 +123,7 @@ Command add_fit(CLI::App& tool) {
         ->type_name("K")
         ->check(CLI::Range(2, 1000000).description(""));
     add_seed(app, options->seed, "shuffles the structures into cross-validation folds");
+    add_label_keys(app, options->labels);
     return {app, [options] { run_fit(*options); }};
 }
 

@@ -95,6 +95,27 @@ CLI::Option* add_seed(CLI::App* app, uint64_t& seed, const std::string& what) {
     return app->add_option("--seed", seed, what)->type_name("S")->check(non_negative_integer())->capture_default_str();
 }
 
+void LabelKeyOptions::apply_to(LabelKeys& keys) const {
+    if (!energy.empty()) keys.energy = energy;
+    if (!forces.empty()) keys.forces = forces;
+    if (!stress.empty()) keys.stress = stress;
+    if (!virial.empty()) keys.virial = virial;
+}
+
+void add_label_keys(CLI::App* app, LabelKeyOptions& options) {
+    const LabelKeys defaults;
+    auto add = [app](const char* name, std::string& target, const std::string& fallback, const char* what) {
+        app->add_option(name, target, std::string("the comment-line key of the reference ") + what + " (default \"" + fallback + "\")")
+            ->type_name("KEY");
+    };
+    add("--energy-key", options.energy, defaults.energy, "energy");
+    app->add_option("--forces-key", options.forces,
+                    "the per-atom column of the reference forces (default \"" + defaults.forces + "\")")
+        ->type_name("KEY");
+    add("--stress-key", options.stress, defaults.stress, "stress");
+    add("--virial-key", options.virial, defaults.virial, "virial");
+}
+
 const CLI::Validator& non_negative_integer() {
     static const CLI::Validator validator(
         [](std::string& text) -> std::string {

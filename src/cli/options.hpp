@@ -3,6 +3,8 @@
 // the small parsers for list-valued options.
 #pragma once
 
+#include "io/frame.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -66,6 +68,14 @@ CLI::Option* add_centre(CLI::App* app, int64_t& index);
 CLI::Option* add_frame(CLI::App* app, int64_t& index);
 // --seed S: a non-negative integer.
 CLI::Option* add_seed(CLI::App* app, uint64_t& seed, const std::string& what);
+
+// --energy-key, --forces-key, --stress-key, --virial-key: the names of the labels in the input
+// file. Each given option replaces the matching key of `keys` (which may hold a configuration's).
+struct LabelKeyOptions {
+    std::string energy, forces, stress, virial;  // empty: not given
+    void apply_to(LabelKeys& keys) const;
+};
+void add_label_keys(CLI::App* app, LabelKeyOptions& options);
 
 // Validators with messages that name the value: a 0-based index (non-negative integer), and a
 // finite number.

@@ -18,7 +18,35 @@ namespace {
 
 struct PredictOptions {
     std::string model, input, output, svg;
+    std::string prefix = "atomfp_";
+    LabelKeyOptions labels;
 };
+
+// The predictions join a frame under their own keys (PREFIXenergy, PREFIXforces, and for a frame
+// with a cell PREFIXvirial and PREFIXstress = -virial / V): its references and every other
+// property stay as they were read.
+void add_predictions(Frame& frame, const FramePrediction& p, const std::string& prefix) {
+    auto text = [](const double* values, std::size_t count) {
+        std::ostringstream out;
+        out.precision(17);
+        for (std::size_t i = 0; i < count; ++i) out << (i ? " " : "") << values[i];
+        return out.str();
+    };
+    frame.info[prefix + "energy"] = text(&p.energy, 1);
+    if (frame.cell && p.virial) {
+        frame.info[prefix + "virial"] = text(p.virial->data(), 9);
+        const double volume = std::abs(determinant(*frame.cell));
+        Mat3 stress = *p.virial;
+        for (double& x : stress) x /= -volume;
+        frame.info[prefix + "stress"] = text(stress.data(), 9);
+    }
+    ExtraColumn forces{prefix + "forces", 'R', 3, {}};
+    for (double f : p.forces) forces.values.push_back(text(&f, 1));
+    auto same_name = [&](const ExtraColumn& c) { return c.name == forces.name; };
+    frame.extra_columns.erase(std::remove_if(frame.extra_columns.begin(), frame.extra_columns.end(), same_name),
+                              frame.extra_columns.end());
+    frame.extra_columns.push_back(std::move(forces));
+}
 
 // The diagonal y = x over the range of both coordinates.
 Series diagonal(const std::vector<double>& x, const std::vector<double>& y) {
@@ -33,7 +61,16 @@ void run_predict(const PredictOptions& options) {
     if (!output.empty()) check_writable(output);
     if (!options.svg.empty()) check_writable(options.svg);
     const Model model = load_model(options.model);
-    std::vector<Frame> frames = read_extxyz(options.input);
+    LabelKeys labels;
+    options.labels.apply_to(labels);
+    std::vector<Frame> frames = read_extxyz(options.input, labels);
+    const bool reference_energies = std::any_of(frames.begin(), frames.end(), [](const Frame& f) { return f.energy.has_value(); });
+    const bool reference_forces = std::any_of(frames.begin(), frames.end(), [](const Frame& f) { return !f.forces.empty(); });
+    if (!options.svg.empty() && !reference_energies && !reference_forces) {
+        fail(Status::invalid_argument, "--svg draws predictions against reference values, and ", options.input,
+             " has neither an energy key '", labels.energy, "' nor a forces column '", labels.forces,
+             "' (name them with --energy-key / --forces-key)");
+    }
     const std::vector<FramePrediction> predictions = predict_frames(model, frames, true, true);
     const ErrorMetrics errors = compare(frames, predictions);
 
@@ -76,13 +113,17 @@ void run_predict(const PredictOptions& options) {
         }
         char title[160];
         Figure figure;
-        std::snprintf(title, sizeof title, "Energy per atom (RMSE %.2f meV/atom)", 1e3 * errors.energy_rmse_per_atom);
-        figure.panels.push_back({title, "reference / eV", "predicted / eV", false, false, false,
-                                 {diagonal(energies.x, energies.y), energies}});
-        std::snprintf(title, sizeof title, "Force components (RMSE %.3f eV/Å)", errors.force_rmse);
-        figure.panels.push_back({title, "reference / eV/Å", "predicted / eV/Å", false, false, false,
-                                 {diagonal(forces.x, forces.y), forces}});
-        figure.columns = 2;
+        if (reference_energies) {
+            std::snprintf(title, sizeof title, "Energy per atom (RMSE %.2f meV/atom)", 1e3 * errors.energy_rmse_per_atom);
+            figure.panels.push_back({title, "reference / eV", "predicted / eV", false, false, false,
+                                     {diagonal(energies.x, energies.y), energies}});
+        }
+        if (reference_forces) {
+            std::snprintf(title, sizeof title, "Force components (RMSE %.3f eV/Å)", errors.force_rmse);
+            figure.panels.push_back({title, "reference / eV/Å", "predicted / eV/Å", false, false, false,
+                                     {diagonal(forces.x, forces.y), forces}});
+        }
+        figure.columns = static_cast<int>(figure.panels.size());
         figure.panel_width = figure.panel_height = 420.0;
         figure.title = "Parity: " + options.model + " on " + options.input;
         write_svg(options.svg, figure);
@@ -92,11 +133,8 @@ void run_predict(const PredictOptions& options) {
         AtomicOutput file(output, false);
         std::ostream& out = file.stream();
         for (std::size_t a = 0; a < frames.size(); ++a) {
-            frames[a].energy = predictions[a].energy;
-            frames[a].forces = predictions[a].forces;
-            frames[a].virial = predictions[a].virial;
-            frames[a].stress.reset();
-            write_extxyz(out, frames[a]);
+            add_predictions(frames[a], predictions[a], options.prefix);
+            write_extxyz(out, frames[a], labels);
         }
         file.commit();
         std::printf("  wrote %s\n", output.c_str());
@@ -113,9 +151,12 @@ Command add_predict(CLI::App& tool) {
                                 "values it prints per-structure errors and the energy / force / virial RMSE and MAE.");
     add_input(app, options->input, "DATA", "extended XYZ file of the structures");
     app->add_option("--model", options->model, "the model file (atomfp fit -o)")->type_name("FILE")->required();
-    add_output(app, options->output, "FILE", "the structures with the predicted energy, forces and virial\n(extended XYZ)");
+    add_output(app, options->output, "FILE",
+               "the structures as read, with the predictions added under\nPREFIXenergy, PREFIXforces and, with a cell, PREFIXvirial and\nPREFIXstress (extended XYZ)");
+    app->add_option("--prefix", options->prefix, "the prefix of the prediction keys in -o")->type_name("PREFIX")->capture_default_str();
+    add_label_keys(app, options->labels);
     app->add_option("--svg", options->svg,
-                    "parity plots of predicted against reference energies per atom and force\ncomponents")
+                    "parity plots of predicted against reference energies per atom and force\ncomponents (refused for data without references)")
         ->type_name("FILE");
     return {app, [options] { run_predict(*options); }};
 }

@@ -15,6 +15,7 @@ namespace {
 
 struct ScanOptions {
     std::string config, input, output, kernel_values, sigma_values;
+    LabelKeyOptions labels;
     int folds = 5;
     uint64_t seed = 1;
 };
@@ -26,10 +27,11 @@ std::string label(double v) {
 }
 
 void run_scan(const ScanOptions& options) {
-    const TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(options.config)));
+    TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(options.config)));
+    options.labels.apply_to(settings.labels);
     const std::vector<double> kernel_values = parse_number_list(options.kernel_values, "--kernel-values");
     const std::vector<double> sigma_values = parse_number_list(options.sigma_values, "--sigma-values");
-    const std::vector<Frame> frames = read_extxyz(options.input);
+    const std::vector<Frame> frames = read_extxyz(options.input, settings.labels);
     const std::vector<ScanPoint> points =
         scan_hyperparameters(frames, settings, kernel_values, sigma_values, options.folds, options.seed);
 
@@ -104,6 +106,7 @@ Command add_scan(CLI::App& tool) {
         ->check(CLI::Range(2, 1000000).description(""))
         ->capture_default_str();
     add_seed(app, options->seed, "shuffles the structures into folds");
+    add_label_keys(app, options->labels);
     add_output(app, options->output, "PREFIX", "writes PREFIX.csv and a heat map PREFIX.svg of the\ncross-validated energy (and force) RMSE")
         ->required();
     return {app, [options] { run_scan(*options); }};

@@ -160,7 +160,7 @@ std::vector<Column> parse_properties(const LineReader& reader, const std::string
 
 }  // namespace
 
-std::vector<Frame> parse_extxyz(std::istream& input, const std::string& source_name) {
+std::vector<Frame> parse_extxyz(std::istream& input, const std::string& source_name, const LabelKeys& labels) {
     LineReader reader(input, source_name);
     std::vector<Frame> frames;
     std::string line;
@@ -186,11 +186,11 @@ std::vector<Frame> parse_extxyz(std::istream& input, const std::string& source_n
                 for (int k = 0; k < 3; ++k) {
                     if (!parse_bool(flags[k], frame.pbc[k])) reader.error("pbc flag '", flags[k], "' is not T or F");
                 }
-            } else if (key == "energy") {
+            } else if (key == labels.energy) {
                 frame.energy = parse_real(reader, value, key);
-            } else if (key == "stress") {
+            } else if (key == labels.stress) {
                 frame.stress = parse_matrix(reader, key, value, true);
-            } else if (key == "virial") {
+            } else if (key == labels.virial) {
                 frame.virial = parse_matrix(reader, key, value, true);
             } else {
                 frame.info[key] = value;
@@ -200,6 +200,8 @@ std::vector<Frame> parse_extxyz(std::istream& input, const std::string& source_n
         if (!frame.cell && (frame.pbc[0] || frame.pbc[1] || frame.pbc[2])) reader.error("pbc is set but there is no Lattice");
 
         int species_column = -1, position_column = -1, force_column = -1;
+        const bool default_forces = labels.forces == LabelKeys().forces;
+        std::vector<int> extra_of_column(columns.size(), -1);
         int64_t n_tokens = 0;
         for (std::size_t c = 0; c < columns.size(); ++c) {
             const Column& col = columns[c];
@@ -209,9 +211,12 @@ std::vector<Frame> parse_extxyz(std::istream& input, const std::string& source_n
             } else if (col.name == "pos") {
                 if (col.type != 'R' || col.count != 3) reader.error("column 'pos' must be R:3");
                 position_column = static_cast<int>(c);
-            } else if (col.name == "forces" || col.name == "force") {
+            } else if (col.name == labels.forces || (default_forces && col.name == "force")) {
                 if (col.type != 'R' || col.count != 3) reader.error("column '", col.name, "' must be R:3");
                 force_column = static_cast<int>(c);
+            } else {
+                extra_of_column[c] = static_cast<int>(frame.extra_columns.size());
+                frame.extra_columns.push_back({col.name, col.type, col.count, {}});
             }
             n_tokens += col.count;
         }
@@ -245,6 +250,9 @@ std::vector<Frame> parse_extxyz(std::istream& input, const std::string& source_n
                 } else if (col == position_column || col == force_column) {
                     std::vector<double>& target = col == position_column ? frame.positions : frame.forces;
                     for (int k = 0; k < 3; ++k) target.push_back(parse_real(reader, tokens[t + k], columns[c].name));
+                } else if (extra_of_column[c] >= 0) {
+                    std::vector<std::string>& values = frame.extra_columns[extra_of_column[c]].values;
+                    values.insert(values.end(), tokens.begin() + t, tokens.begin() + t + columns[c].count);
                 }
                 t += static_cast<std::size_t>(columns[c].count);
             }
@@ -254,9 +262,9 @@ std::vector<Frame> parse_extxyz(std::istream& input, const std::string& source_n
     return frames;
 }
 
-std::vector<Frame> read_extxyz(const std::string& path) {
+std::vector<Frame> read_extxyz(const std::string& path, const LabelKeys& labels) {
     std::ifstream input = open_input_file(path, "structure file");
-    std::vector<Frame> frames = parse_extxyz(input, path);
+    std::vector<Frame> frames = parse_extxyz(input, path, labels);
     if (frames.empty()) fail(Status::format, "'", path, "' holds no structures");
     return frames;
 }
@@ -269,14 +277,23 @@ void write_matrix(std::ostream& out, const char* key, const Mat3& m) {
 }
 }  // namespace
 
-void write_extxyz(std::ostream& out, const Frame& frame) {
+void write_extxyz(std::ostream& out, const Frame& frame, const LabelKeys& labels) {
     const auto precision = out.precision(17);
-    out << frame.size() << '\n';
+    const int64_t n = frame.size();
+    for (const ExtraColumn& column : frame.extra_columns) {
+        if (static_cast<int64_t>(column.values.size()) != n * column.count) {
+            fail(Status::invalid_argument, "column '", column.name, "' has ", column.values.size(), " values for ", n,
+                 " atoms x ", column.count);
+        }
+    }
+    out << n << '\n';
     if (frame.cell) write_matrix(out, "Lattice", *frame.cell);
-    out << " Properties=species:S:1:pos:R:3" << (frame.forces.empty() ? "" : ":forces:R:3");
-    if (frame.energy) out << " energy=" << *frame.energy;
-    if (frame.stress) write_matrix(out, "stress", *frame.stress);
-    if (frame.virial) write_matrix(out, "virial", *frame.virial);
+    out << " Properties=species:S:1:pos:R:3";
+    if (!frame.forces.empty()) out << ':' << labels.forces << ":R:3";
+    for (const ExtraColumn& column : frame.extra_columns) out << ':' << column.name << ':' << column.type << ':' << column.count;
+    if (frame.energy) out << ' ' << labels.energy << '=' << *frame.energy;
+    if (frame.stress) write_matrix(out, labels.stress.c_str(), *frame.stress);
+    if (frame.virial) write_matrix(out, labels.virial.c_str(), *frame.virial);
     for (const auto& [key, value] : frame.info) out << ' ' << key << "=\"" << value << '"';
     out << " pbc=\"" << (frame.pbc[0] ? 'T' : 'F') << ' ' << (frame.pbc[1] ? 'T' : 'F') << ' '
         << (frame.pbc[2] ? 'T' : 'F') << "\"\n";
@@ -285,6 +302,9 @@ void write_extxyz(std::ostream& out, const Frame& frame) {
         for (int k = 0; k < 3; ++k) out << ' ' << frame.positions[3 * a + k];
         if (!frame.forces.empty()) {
             for (int k = 0; k < 3; ++k) out << ' ' << frame.forces[3 * a + k];
+        }
+        for (const ExtraColumn& column : frame.extra_columns) {
+            for (int64_t k = 0; k < column.count; ++k) out << ' ' << column.values[a * column.count + k];
         }
         out << '\n';
     }

@@ -15,6 +15,21 @@
 
 namespace atomfp {
 
+// The property names under which a file carries the reference labels (as GAP's
+// energy_parameter_name and friends). Every other key and per-atom column is kept as raw text.
+struct LabelKeys {
+    std::string energy = "energy", forces = "forces", stress = "stress", virial = "virial";
+};
+
+// A per-atom column that is not a label (e.g. a charge, a tag, another code's forces), kept as the
+// file's text so that it can be written back unchanged.
+struct ExtraColumn {
+    std::string name;
+    char type = 'R';                  // extended-XYZ type letter: S, R, I or L
+    int64_t count = 1;                // values per atom
+    std::vector<std::string> values;  // [n_atoms][count]
+};
+
 struct Frame {
     std::vector<int32_t> species;  // atomic numbers
     std::vector<double> positions;  // [n][3] Å
@@ -25,6 +40,7 @@ struct Frame {
     std::optional<Mat3> stress;    // eV/Å^3, ASE sign convention
     std::optional<Mat3> virial;    // eV
     std::map<std::string, std::string> info;  // every other comment-line key, raw text
+    std::vector<ExtraColumn> extra_columns;    // every other per-atom column, in file order
 
     int64_t size() const { return static_cast<int64_t>(species.size()); }
 };

@@ -44,12 +44,41 @@ TrainingSettings TrainingSettings::parse(const json& config) {
     if (r.has("kernel")) s.kernel = Kernel::from_json(r.value("kernel"));
     s.sparse_per_species = r.integer("sparse_per_species", s.sparse_per_species, 1, 1000000);
     s.cur_selection = r.string("selection", std::string("fps"), {"fps", "cur"}) == "cur";
-    s.sigma_energy = r.number("sigma_energy", s.sigma_energy, 0.0, 1e6, true);
-    s.sigma_forces = r.number("sigma_forces", s.sigma_forces, 0.0, 1e6, true);
-    s.sigma_virial = r.number("sigma_virial", s.sigma_virial, 0.0, 1e6, true);
     s.use_energies = r.boolean("use_energies", s.use_energies);
     s.use_forces = r.boolean("use_forces", s.use_forces);
     s.use_virials = r.boolean("use_virials", s.use_virials);
+    // A sigma for a quantity that is not fitted is refused: it would be silently ignored.
+    auto sigma = [&s](SpecReader& reader, const char* key, double fallback) {
+        const bool used = std::string(key) == "sigma_energy" ? s.use_energies
+                        : std::string(key) == "sigma_forces" ? s.use_forces
+                                                             : s.use_virials;
+        if (reader.has(key) && !used) {
+            const std::string quantity = std::string(key).substr(6);
+            fail(Status::json_error, "key '", reader.key_name(key), "' is given but ", quantity,
+                 " are not fitted (use_", quantity == "virial" ? "virials" : quantity, " is false): set it to true or remove the key");
+        }
+        return reader.number(key, fallback, 0.0, 1e6, true);
+    };
+    s.sigma_energy = sigma(r, "sigma_energy", s.sigma_energy);
+    s.sigma_forces = sigma(r, "sigma_forces", s.sigma_forces);
+    s.sigma_virial = sigma(r, "sigma_virial", s.sigma_virial);
+    if (r.has("config_type_sigma")) {
+        const json& types = r.value("config_type_sigma");
+        if (!types.is_object()) fail(Status::json_error, "training: 'config_type_sigma' must map config_type names to sigmas");
+        for (const auto& [type, value] : types.items()) {
+            if (!value.is_object()) fail(Status::json_error, "training: config_type_sigma['", type, "'] must be an object of sigmas");
+            SpecReader t(value, "config_type_sigma." + type);
+            Sigmas& sigmas = s.config_type_sigmas[type];
+            sigmas.energy = sigma(t, "sigma_energy", s.sigma_energy);
+            sigmas.forces = sigma(t, "sigma_forces", s.sigma_forces);
+            sigmas.virial = sigma(t, "sigma_virial", s.sigma_virial);
+            t.finish();
+        }
+    }
+    s.labels.energy = r.string("energy_key", s.labels.energy, {});
+    s.labels.forces = r.string("forces_key", s.labels.forces, {});
+    s.labels.stress = r.string("stress_key", s.labels.stress, {});
+    s.labels.virial = r.string("virial_key", s.labels.virial, {});
     s.jitter = r.number("jitter", s.jitter, 0.0, 1e-6);
     if (r.has("baselines")) {
         const json& baselines = r.value("baselines");
@@ -69,6 +98,32 @@ TrainingSettings TrainingSettings::parse(const json& config) {
     r.finish();
     if (!s.use_energies && !s.use_forces && !s.use_virials) fail(Status::json_error, "training: no quantity to fit");
     return s;
+}
+
+Sigmas TrainingSettings::sigmas_of(const Frame& frame, std::size_t index) const {
+    Sigmas sigmas = global_sigmas();
+    const auto type = frame.info.find("config_type");
+    if (type != frame.info.end()) {
+        const auto found = config_type_sigmas.find(type->second);
+        if (found != config_type_sigmas.end()) sigmas = found->second;
+    }
+    auto own = [&](const char* key, double& target) {
+        const auto it = frame.info.find(key);
+        if (it == frame.info.end()) return;
+        char* end = nullptr;
+        const double value = std::strtod(it->second.c_str(), &end);
+        if (it->second.empty() || *end != '\0' || !(value > 0.0) || !std::isfinite(value)) {
+            fail(Status::invalid_argument, "structure ", index, ": ", key, "='", it->second, "' is not a positive number");
+        }
+        target = value;
+    };
+    own("energy_sigma", sigmas.energy);
+    own("force_sigma", sigmas.forces);
+    own("virial_sigma", sigmas.virial);
+    sigmas.energy *= sigma_scale;
+    sigmas.forces *= sigma_scale;
+    sigmas.virial *= sigma_scale;
+    return sigmas;
 }
 
 json TrainingSummary::to_json() const {
@@ -141,6 +196,7 @@ struct TrainingData {
     std::vector<int32_t> species;
     std::map<int32_t, double> baselines;
     std::vector<std::shared_ptr<const Prepared>> prepared;
+    std::vector<Sigmas> sigmas;  // per structure
 
     std::vector<int32_t> learned_species;  // empty: all
 
@@ -192,6 +248,29 @@ std::shared_ptr<const Prepared> prepared_of(const Descriptor& descriptor, const 
     return fresh;
 }
 
+// " (config_type md300)" or nothing: where a message names a structure, users look for its type.
+std::string type_of(const Frame& frame) {
+    const auto it = frame.info.find("config_type");
+    return it == frame.info.end() ? std::string() : " (config_type " + it->second + ")";
+}
+
+// The labels a fit needs, each named by its key in the file when it is missing.
+void check_labels(const Frame& f, std::size_t a, const TrainingSettings& settings) {
+    if (f.size() == 0) fail(Status::invalid_argument, "structure ", a, type_of(f), " has no atoms");
+    if (settings.use_energies && !f.energy) {
+        fail(Status::invalid_argument, "structure ", a, type_of(f), " has no energy: no key '", settings.labels.energy,
+             "' (set energy_key to the file's name for it)");
+    }
+    if (settings.use_forces && f.forces.empty()) {
+        fail(Status::invalid_argument, "structure ", a, type_of(f), " has no forces: no per-atom column '", settings.labels.forces,
+             "' (set forces_key to the file's name for it)");
+    }
+    if (settings.use_forces && static_cast<int64_t>(f.forces.size()) != 3 * f.size()) {
+        fail(Status::invalid_argument, "structure ", a, type_of(f), ": forces has ", f.forces.size(), " values for ", f.size(),
+             " atoms (", 3 * f.size(), " expected)");
+    }
+}
+
 TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& settings, TrainingSummary& report,
                      const TrainingCommunicator& communicator) {
     if (frames.empty()) fail(Status::invalid_argument, "no training structures");
@@ -205,19 +284,18 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
     std::vector<int32_t>& species = data.species;
     for (std::size_t a = 0; a < frames.size(); ++a) {
         const Frame& f = frames[a];
-        if (f.size() == 0) fail(Status::invalid_argument, "structure ", a, " has no atoms");
-        if (settings.use_energies && !f.energy) fail(Status::invalid_argument, "structure ", a, " has no energy");
-        if (settings.use_forces && static_cast<int64_t>(f.forces.size()) != 3 * f.size()) {
-            fail(Status::invalid_argument, "structure ", a, ": forces has ", f.forces.size(), " values for ", f.size(),
-                 " atoms (", 3 * f.size(), " expected)");
-        }
-        if (settings.use_virials && !reference_virial(f)) fail(Status::invalid_argument, "structure ", a, " has neither virial nor stress");
+        check_labels(f, a, settings);
+        data.sigmas.push_back(settings.sigmas_of(f, a));
         for (int32_t z : f.species) {
             if (!descriptor.handles_species(z)) {
                 fail(Status::species, "structure ", a, " contains ", element_symbol(z), ", which the descriptor does not handle");
             }
             if (std::find(species.begin(), species.end(), z) == species.end()) species.push_back(z);
         }
+    }
+    if (settings.use_virials && std::none_of(frames.begin(), frames.end(), [](const Frame& f) { return reference_virial(f).has_value(); })) {
+        fail(Status::invalid_argument, "use_virials is true but no structure has a '", settings.labels.virial, "' or a '",
+             settings.labels.stress, "' (with a Lattice)");
     }
     std::sort(species.begin(), species.end());
     const std::size_t n_species = species.size();
@@ -373,6 +451,7 @@ struct DesignRows {
     const std::size_t n_species = data.species.size();
     const std::vector<std::shared_ptr<const Prepared>>& prepared = data.prepared;
     std::map<int32_t, double>& baselines = data.baselines;
+    const std::vector<Sigmas>& sigmas = data.sigmas;
     const std::vector<std::vector<double>>& references = sparse.references;
     const std::vector<int64_t>& offset = sparse.offset;
     const int64_t M = sparse.offset.back();
@@ -502,6 +581,7 @@ struct DesignRows {
         const SystemView view = prepared[a]->list.view();
         const int64_t n = frame.size();
         const double sqrt_n = std::sqrt(static_cast<double>(n));
+        const Sigmas& sigma = sigmas[a];
         const bool energies = settings.use_energies, forces = settings.use_forces;
         const std::optional<Mat3> virial = settings.use_virials ? reference_virial(frame) : std::nullopt;
         const int64_t energy_row = 0, force_row = energies ? 1 : 0, virial_row = force_row + (forces ? 3 * n : 0);
@@ -526,20 +606,20 @@ struct DesignRows {
             double reference = 0.0;
             for (int32_t z : frame.species) reference += baselines[z];
             target[energy_row] = *frame.energy - reference;
-            weight[energy_row] = 1.0 / (settings.sigma_energy * sqrt_n);
+            weight[energy_row] = 1.0 / (sigma.energy * sqrt_n);
             ++report.n_energy_rows;
         }
         if (forces) {
             for (int64_t i = 0; i < 3 * n; ++i) {
                 target[force_row + i] = frame.forces[i];
-                weight[force_row + i] = 1.0 / settings.sigma_forces;
+                weight[force_row + i] = 1.0 / sigma.forces;
             }
             report.n_force_rows += 3 * n;
         }
         if (virial) {
             for (int i = 0; i < 9; ++i) {
                 target[virial_row + i] = (*virial)[i];
-                weight[virial_row + i] = 1.0 / (settings.sigma_virial * sqrt_n);
+                weight[virial_row + i] = 1.0 / (sigma.virial * sqrt_n);
             }
             report.n_virial_rows += 9;
         }
@@ -679,7 +759,7 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         double reference = 0.0;
         for (int32_t z : frames[a].species) reference += data.baselines[z];
         y[a] = *frames[a].energy - reference;
-        const double sigma = settings.sigma_energy * std::sqrt(static_cast<double>(frames[a].size()));
+        const double sigma = data.sigmas[a].energy * std::sqrt(static_cast<double>(frames[a].size()));
         K[a * n_structures + a] += sigma * sigma;
         ++report.n_energy_rows;
     }
@@ -734,7 +814,7 @@ std::vector<CrossValidation> cross_validate_scaled(const std::vector<Frame>& fra
         } else {
             for (const double scale : scales) {
                 TrainingSettings scaled = cached;
-                scaled.sigma_energy *= scale;
+                scaled.sigma_scale = scale;
                 models.push_back(train_krr(train, scaled));
             }
         }

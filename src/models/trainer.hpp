@@ -50,6 +50,12 @@ private:
     std::map<std::string, std::shared_ptr<const Prepared>> entries_;
 };
 
+// The regularisation of one structure's rows: the expected errors of its energy per atom (eV),
+// force components (eV/Å) and virial per atom (eV).
+struct Sigmas {
+    double energy = 0.002, forces = 0.05, virial = 0.05;
+};
+
 struct TrainingSettings {
     TrainingMethod method = TrainingMethod::sparse_gpr;
     json descriptor;                      // a descriptor specification
@@ -60,7 +66,16 @@ struct TrainingSettings {
     double sigma_energy = 0.002;          // expected energy error per atom, eV (rows scaled by 1/(sigma sqrt N))
     double sigma_forces = 0.05;           // eV/Å
     double sigma_virial = 0.05;           // per atom, eV (rows scaled by 1/(sigma sqrt N))
+    // Per config_type (the frame's "config_type" key): sigmas that replace the ones above for the
+    // structures of that type, as GAP's config_type_sigma. A structure's own energy_sigma,
+    // force_sigma and virial_sigma keys (GAP's names) replace both.
+    std::map<std::string, Sigmas> config_type_sigmas;
+    // Multiplies every sigma above (scans over a common scale); not set from JSON.
+    double sigma_scale = 1.0;
+    // Virials (or stresses, W = -V sigma) are fitted where a structure carries one when use_virials
+    // is true; structures without one contribute energy and force rows only.
     bool use_energies = true, use_forces = true, use_virials = false;
+    LabelKeys labels;                     // the property names of the labels in the training files
     std::map<int32_t, double> baselines;  // isolated-atom energies, eV; empty: least-squares fit on composition
     std::vector<int32_t> learned_species; // central species whose environments carry learned energies;
                                           // the others contribute only their baseline. Empty: all.
@@ -77,9 +92,16 @@ struct TrainingSettings {
                                           // singular K_MM (duplicate references) stays solvable
 
     // Keys: method ("sparse_gpr" or "krr"), descriptor (required), kernel, selection ("fps" or "cur"), sparse_per_species, sigma_energy, sigma_forces,
-    // sigma_virial, use_energies, use_forces, use_virials, baselines ({"Si": -158.5} or {"14": ...}),
-    // learned_species (["C"] or [6]), jitter. Unknown keys are errors.
+    // sigma_virial, config_type_sigma ({"liquid": {"sigma_forces": 0.3}}), use_energies, use_forces,
+    // use_virials, energy_key, forces_key, stress_key, virial_key, baselines ({"Si": -158.5} or
+    // {"14": ...}), learned_species (["C"] or [6]), jitter. Unknown keys are errors, and so is a sigma
+    // of a quantity that is not fitted (it would silently do nothing).
     static TrainingSettings parse(const json& config);
+
+    Sigmas global_sigmas() const { return {sigma_energy, sigma_forces, sigma_virial}; }
+    // The sigmas of structure `index`: its own keys, else its config_type's, else the global ones.
+    // Throws Error naming the structure for a key that is not a positive number.
+    Sigmas sigmas_of(const Frame& frame, std::size_t index) const;
 };
 
 struct TrainingSummary {

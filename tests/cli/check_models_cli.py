@@ -13,6 +13,7 @@ import warnings
 import xml.etree.ElementTree as ElementTree
 
 import numpy as np
+from ase import Atoms
 from ase.io import read, write
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,9 +49,9 @@ predicted = read(predicted_path, ":")
 reference = frames[17:]
 n = np.array([len(a) for a in reference])
 e_ref = np.array([a.get_potential_energy() for a in reference])
-e_pred = np.array([a.get_potential_energy() for a in predicted])
+e_pred = np.array([a.info["atomfp_energy"] for a in predicted])
 f_ref = np.concatenate([a.get_forces() for a in reference]).ravel()
-f_pred = np.concatenate([a.get_forces() for a in predicted]).ravel()
+f_pred = np.concatenate([a.arrays["atomfp_forces"] for a in predicted]).ravel()
 energy_rmse = 1e3 * np.sqrt(np.mean(((e_pred - e_ref) / n) ** 2))
 force_rmse = np.sqrt(np.mean((f_pred - f_ref) ** 2))
 printed = re.search(r"energy\s+RMSE ([0-9.]+) meV/atom", proc.stdout)
@@ -77,9 +78,9 @@ for atom, axis in ((0, 0), (5, 2), (17, 1)):
 write(os.path.join(work, "displaced.extxyz"), [atoms] + displaced, format="extxyz")
 run("predict", "--model", model, os.path.join(work, "displaced.extxyz"), "-o", os.path.join(work, "displaced_out.extxyz"))
 out = read(os.path.join(work, "displaced_out.extxyz"), ":")
-forces = out[0].get_forces()
+forces = out[0].arrays["atomfp_forces"]
 for k, (atom, axis) in enumerate(((0, 0), (5, 2), (17, 1))):
-    fd = -(out[1 + 2 * k].get_potential_energy() - out[2 + 2 * k].get_potential_energy()) / 2e-4
+    fd = -(out[1 + 2 * k].info["atomfp_energy"] - out[2 + 2 * k].info["atomfp_energy"]) / 2e-4
     check(abs(fd - forces[atom, axis]) < 1e-5 * max(1.0, abs(fd)),
           f"force on atom {atom} axis {axis} equals -dE/dx ({forces[atom, axis]:.6f} vs {fd:.6f})")
 
@@ -98,6 +99,68 @@ check(len(table) == 4 and f"zeta = {best['zeta']:g}, sigma_energy = {best['sigma
 check(ElementTree.parse(scan_prefix + ".svg").getroot().tag.endswith("svg"), "the scan heat map is SVG")
 run("scan", "--config", small_path, "--kernel-values", "2.5", "--sigma-values", "0.01", train_path, "-o", scan_prefix,
     expect=1)  # zeta must be an integer
+
+# predict -o keeps the input: references under their keys, other info keys and per-atom columns,
+# and adds the predictions under atomfp_*; the stress is -virial / V.
+tagged = read(test_path, ":")
+for i, a in enumerate(tagged):
+    a.info["config_type"] = f"kind{i % 2}"
+    a.arrays["charges_in"] = np.arange(len(a), dtype=float) * 0.5
+tagged_path = os.path.join(work, "tagged.extxyz")
+write(tagged_path, tagged, format="extxyz")
+kept_path = os.path.join(work, "kept_predicted.extxyz")
+run("predict", "--model", model, tagged_path, "-o", kept_path)
+kept = read(kept_path, ":")
+untouched = read(test_path, ":")
+check(all(abs(k.get_potential_energy() - r.get_potential_energy()) < 1e-9 for k, r in zip(kept, untouched)) and
+      all(np.allclose(k.get_forces(), r.get_forces(), atol=1e-12, rtol=0) for k, r in zip(kept, untouched)),
+      "predict -o keeps the reference energies and forces")
+check(all(k.info["config_type"] == t.info["config_type"] and np.array_equal(k.arrays["charges_in"], t.arrays["charges_in"])
+          for k, t in zip(kept, tagged)), "predict -o keeps other info keys and per-atom columns")
+check(np.allclose([k.info["atomfp_energy"] for k in kept], e_pred, atol=1e-9, rtol=0),
+      "the predictions are under atomfp_energy")
+virial = np.array(kept[0].info["atomfp_virial"]).reshape(3, 3)
+stress = np.array(kept[0].info["atomfp_stress"]).reshape(3, 3)
+check(np.allclose(stress, -virial / kept[0].get_volume(), rtol=1e-12, atol=1e-15), "atomfp_stress = -atomfp_virial / V")
+bare = [Atoms(a.numbers, a.positions, cell=a.cell, pbc=a.pbc) for a in reference]
+bare_path = os.path.join(work, "bare.extxyz")
+write(bare_path, bare, format="extxyz")
+proc = run("predict", "--model", model, bare_path, "--svg", os.path.join(work, "bare.svg"), expect=1)
+check("neither an energy key 'energy'" in proc.stderr, f"--svg on data without references is refused: {proc.stderr.strip()}")
+
+# Label keys: a file that keeps its labels under other names fits through energy_key (in the
+# configuration) and --forces-key (on the command line) to the model of the standard file.
+renamed = []
+for a in frames[:17]:
+    b = Atoms(a.numbers, a.positions, cell=a.cell, pbc=a.pbc)
+    b.info["REF_energy"] = a.get_potential_energy()
+    b.arrays["REF_forces"] = a.get_forces()
+    renamed.append(b)
+renamed_path = os.path.join(work, "renamed.extxyz")
+write(renamed_path, renamed, format="extxyz")
+standard_model, renamed_model = os.path.join(work, "standard.afp"), os.path.join(work, "renamed.afp")
+run("fit", "--config", small_path, train_path, "-o", standard_model)
+keyed_path = os.path.join(work, "keyed.json")
+with open(keyed_path, "w") as f:
+    json.dump({**small, "energy_key": "REF_energy"}, f)
+run("fit", "--config", keyed_path, renamed_path, "--forces-key", "REF_forces", "-o", renamed_model)
+outputs = []
+for m in (standard_model, renamed_model):
+    out_path = m + ".extxyz"
+    run("predict", "--model", m, test_path, "-o", out_path)
+    outputs.append([a.info["atomfp_energy"] for a in read(out_path, ":")])
+check(np.array_equal(outputs[0], outputs[1]), "fits through renamed label keys equal the standard file's fit")
+proc = run("fit", "--config", small_path, renamed_path, "-o", renamed_model, expect=1)
+check("structure 0" in proc.stderr and "'energy'" in proc.stderr and "energy_key" in proc.stderr,
+      f"a missing label names the structure and the key: {proc.stderr.strip()}")
+proc = run("predict", "--model", standard_model, renamed_path, "--energy-key", "REF_energy", "--forces-key", "REF_forces")
+check("energy  RMSE" in proc.stdout and "forces  RMSE" in proc.stdout, "predict reads references under --energy-key/--forces-key")
+unused = os.path.join(work, "unused.json")
+with open(unused, "w") as f:
+    json.dump({**small, "sigma_virial": 0.01}, f)
+proc = run("fit", "--config", unused, train_path, "-o", standard_model, expect=1)
+check("sigma_virial" in proc.stderr and "use_virials" in proc.stderr,
+      f"a sigma for a quantity that is not fitted is refused: {proc.stderr.strip()}")
 
 # Bad input.
 bad = os.path.join(work, "bad.json")

@@ -74,7 +74,7 @@ def lammps_against_predict(tag, kim_name, model, atoms, kim_species, species, en
     if run(atomfp, "predict", "--model", model, "frame.extxyz", "-o", "predicted.extxyz", cwd=case).returncode:
         return None
     predicted = ase.io.read(case / "predicted.extxyz")
-    energy, forces = predicted.get_potential_energy(), predicted.get_forces()
+    energy, forces = float(predicted.info["atomfp_energy"]), predicted.arrays["atomfp_forces"]
     energy_error = abs(lammps_energy - energy) / abs(energy)
     force_error = np.abs(dumped.get_forces() - forces).max() / np.abs(forces).max()
     checks.check(energy_error <= 1e-10, f"{tag}: LAMMPS energy {lammps_energy:.10f} eV, atomfp predict "

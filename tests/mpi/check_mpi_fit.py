@@ -79,8 +79,9 @@ def energies_and_forces(path):
     energies, forces, k = [], [], 0
     while k < len(lines) and lines[k].strip():
         n = int(lines[k])
-        energies.append(float(lines[k + 1].split("energy=")[1].split()[0]))
-        forces += [float(x) for line in lines[k + 2:k + 2 + n] for x in line.split()[4:7]]
+        # predict -o keeps the references and adds atomfp_energy and an atomfp_forces column (the last)
+        energies.append(float(lines[k + 1].split('atomfp_energy="')[1].split('"')[0]))
+        forces += [float(x) for line in lines[k + 2:k + 2 + n] for x in line.split()[-3:]]
         k += n + 2
     return np.array(energies), np.array(forces)
 

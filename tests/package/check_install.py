@@ -110,7 +110,7 @@ def check_kim(prefix, tag):
             "si_sw_soap.afp", "frame.extxyz", "-o", "predicted.extxyz"], cwd=case, what="atomfp predict") is None:
         return
     predicted = ase.io.read(case / "predicted.extxyz")
-    energy = predicted.get_potential_energy()
+    energy = float(predicted.info["atomfp_energy"])
     checks.check(abs(lammps_energy - energy) <= 1e-10 * abs(energy),
                  f"{tag}: installed KIM driver in LAMMPS: E = {lammps_energy:.10f} eV, atomfp predict {energy:.10f} eV")
 
