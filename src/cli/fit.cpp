@@ -1,12 +1,15 @@
+#include "atomfp_version.h"
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "io/atomic_output.hpp"
+#include "io/sha256.hpp"
 #include "models/model_file.hpp"
 #include "models/trainer.hpp"
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <memory>
 
@@ -19,6 +22,16 @@
 namespace atomfp::cli {
 
 namespace {
+
+// "2026-12-02T23:41:07Z"
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
 
 struct FitOptions {
     std::string config, input, output;
@@ -59,16 +72,35 @@ void run_fit(const FitOptions& options) {
         if (!root) std::freopen("/dev/null", "w", stdout);
         std::printf("atomfp fit: %zu structures from %s, %d process(es)\n", frames.size(), options.input.c_str(),
                     communicator.size());
+        json provenance = {{"training_files", {{{"path", options.input},
+                                                {"sha256", sha256_of_file(options.input)},
+                                                {"structures", frames.size()}}}},
+                           {"created", utc_now()},
+                           {"library", std::string("atomfp ") + ATOMFP_VERSION_STRING}};
         if (options.folds > 0) {
             const CrossValidation cv = cross_validate(frames, settings, options.folds, options.seed, communicator);
+            json per_fold = json::array(), per_type = json::object();
             for (std::size_t k = 0; k < cv.folds.size(); ++k) {
                 const std::string label = "fold " + std::to_string(k + 1);
                 print_errors(label.c_str(), cv.folds[k]);
+                per_fold.push_back(cv.folds[k].to_json());
             }
             print_errors((std::to_string(options.folds) + "-fold CV").c_str(), cv.pooled);
+            if (cv.by_config_type.size() > 1) {
+                std::printf("  %d-fold CV per config_type:\n", options.folds);
+                for (const auto& [type, errors] : cv.by_config_type) {
+                    print_errors(("  " + type).c_str(), errors);
+                    per_type[type] = errors.to_json();
+                }
+            }
+            provenance["cross_validation"] = {{"folds", options.folds}, {"seed", options.seed}, {"pooled", cv.pooled.to_json()},
+                                              {"per_fold", per_fold}, {"per_config_type", per_type}};
         }
         TrainingSummary summary;
-        const Model model = train(frames, settings, &summary, communicator);
+        Model model = train(frames, settings, &summary, communicator);
+        json metadata = model.metadata();
+        metadata.update(provenance);
+        model = std::move(model).with_metadata(metadata);
         if (root) save_model(model, output);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::printf("  %lld environments, %lld energy, %lld force and %lld virial rows; sparse points:",

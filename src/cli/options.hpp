@@ -28,6 +28,7 @@ Command add_manifold(CLI::App& tool);
 Command add_perturb(CLI::App& tool);
 Command add_fit(CLI::App& tool);
 Command add_predict(CLI::App& tool);
+Command add_info(CLI::App& tool);
 Command add_scan(CLI::App& tool);
 Command add_compare(CLI::App& tool);
 Command add_select(CLI::App& tool);

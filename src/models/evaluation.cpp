@@ -94,4 +94,18 @@ ErrorMetrics compare(const std::vector<Frame>& frames, const std::vector<FramePr
     return error_sums(frames, predictions).metrics();
 }
 
+std::map<std::string, ErrorMetrics> compare_by_config_type(const std::vector<Frame>& frames,
+                                                           const std::vector<FramePrediction>& predictions) {
+    std::map<std::string, std::pair<std::vector<Frame>, std::vector<FramePrediction>>> groups;
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        const auto it = frames[a].info.find("config_type");
+        auto& group = groups[it == frames[a].info.end() ? "(none)" : it->second];
+        group.first.push_back(frames[a]);
+        group.second.push_back(predictions.at(a));
+    }
+    std::map<std::string, ErrorMetrics> out;
+    for (const auto& [type, group] : groups) out[type] = compare(group.first, group.second);
+    return out;
+}
+
 }  // namespace atomfp

@@ -85,20 +85,24 @@ private:
 
 }  // namespace
 
-std::string serialize_model(const Model& model) {
-    const int64_t nf = model.descriptor().feature_count();
+json model_header(const Model& model) {
     json header = {{"format", "atomfp model"},
                    {"version", model_file_version},
                    {"created_by", std::string("atomfp ") + ATOMFP_VERSION_STRING},
                    {"descriptor", model.descriptor().parameters()},
                    {"kernel", model.kernel().to_json()},
                    {"units", {{"energy", "eV"}, {"length", "Å"}}},
-                   {"n_features", nf},
+                   {"n_features", model.descriptor().feature_count()},
                    {"blocks", json::array()},
                    {"metadata", model.metadata()}};
     for (const SpeciesWeights& b : model.blocks()) {
         header["blocks"].push_back({{"species", b.species}, {"baseline", b.baseline}, {"n_references", b.weights.size()}});
     }
+    return header;
+}
+
+std::string serialize_model(const Model& model) {
+    const json header = model_header(model);
     const std::string text = header.dump();
     std::string out(magic, magic + 8);
     put_u32(out, model_file_version);

@@ -25,6 +25,8 @@ constexpr uint32_t model_file_version = 1;
 // More features than any descriptor a model may use (the descriptor specifications bound theirs).
 constexpr int64_t max_model_features = int64_t(1) << 24;
 
+// The JSON header the file of `model` has (everything but the references and weights).
+json model_header(const Model& model);
 std::string serialize_model(const Model& model);
 // Throws Error(format) naming the problem for anything but a complete, intact file of a version
 // this library reads: wrong magic, newer version, truncation, checksum mismatch, malformed header.

@@ -48,14 +48,12 @@ TrainingSettings TrainingSettings::parse(const json& config) {
     s.use_forces = r.boolean("use_forces", s.use_forces);
     s.use_virials = r.boolean("use_virials", s.use_virials);
     // A sigma for a quantity that is not fitted is refused: it would be silently ignored.
-    auto sigma = [&s](SpecReader& reader, const char* key, double fallback) {
-        const bool used = std::string(key) == "sigma_energy" ? s.use_energies
-                        : std::string(key) == "sigma_forces" ? s.use_forces
-                                                             : s.use_virials;
+    auto sigma = [&s](SpecReader& reader, const std::string& key, double fallback) {
+        const std::string quantity = key == "sigma_energy" ? "energies" : key == "sigma_forces" ? "forces" : "virials";
+        const bool used = key == "sigma_energy" ? s.use_energies : key == "sigma_forces" ? s.use_forces : s.use_virials;
         if (reader.has(key) && !used) {
-            const std::string quantity = std::string(key).substr(6);
-            fail(Status::json_error, "key '", reader.key_name(key), "' is given but ", quantity,
-                 " are not fitted (use_", quantity == "virial" ? "virials" : quantity, " is false): set it to true or remove the key");
+            fail(Status::json_error, "key '", reader.key_name(key), "' is given but ", quantity, " are not fitted (use_", quantity,
+                 " is false): set it to true or remove the key");
         }
         return reader.number(key, fallback, 0.0, 1e6, true);
     };
@@ -98,6 +96,45 @@ TrainingSettings TrainingSettings::parse(const json& config) {
     r.finish();
     if (!s.use_energies && !s.use_forces && !s.use_virials) fail(Status::json_error, "training: no quantity to fit");
     return s;
+}
+
+json TrainingSettings::to_json() const {
+    json out = {{"method", method == TrainingMethod::krr ? "krr" : "sparse_gpr"},
+                {"descriptor", descriptor},
+                {"kernel", kernel.to_json()},
+                {"sparse_per_species", sparse_per_species},
+                {"selection", cur_selection ? "cur" : "fps"},
+                {"use_energies", use_energies},
+                {"use_forces", use_forces},
+                {"use_virials", use_virials},
+                {"energy_key", labels.energy},
+                {"forces_key", labels.forces},
+                {"stress_key", labels.stress},
+                {"virial_key", labels.virial},
+                {"jitter", jitter}};
+    // Sigmas only of the quantities fitted: parse refuses the others.
+    auto put_sigmas = [this](json& target, const Sigmas& sigmas) {
+        if (use_energies) target["sigma_energy"] = sigmas.energy;
+        if (use_forces) target["sigma_forces"] = sigmas.forces;
+        if (use_virials) target["sigma_virial"] = sigmas.virial;
+    };
+    put_sigmas(out, global_sigmas());
+    if (!config_type_sigmas.empty()) {
+        json types = json::object();
+        for (const auto& [type, sigmas] : config_type_sigmas) put_sigmas(types[type], sigmas);
+        out["config_type_sigma"] = types;
+    }
+    if (!baselines.empty()) {
+        json base = json::object();
+        for (const auto& [z, e] : baselines) base[element_symbol(z)] = e;
+        out["baselines"] = base;
+    }
+    if (!learned_species.empty()) {
+        json learned = json::array();
+        for (int32_t z : learned_species) learned.push_back(element_symbol(z));
+        out["learned_species"] = learned;
+    }
+    return out;
 }
 
 Sigmas TrainingSettings::sigmas_of(const Frame& frame, std::size_t index) const {
@@ -341,7 +378,6 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
     return data;
 }
 
-// The model's errors on its training data go into the summary and the model's metadata.
 // Energies from features computed beforehand: what Model::predict gives for the energy alone.
 FramePrediction energy_from_features(const Model& model, const Prepared& prepared, int64_t n_atoms) {
     std::vector<double> local(n_atoms);
@@ -370,7 +406,15 @@ Model finish(Model model, const std::vector<Frame>& frames, const TrainingData& 
         clock.charge("training errors");
     }
     if (summary) *summary = report;
-    return std::move(model).with_metadata({{"training", report.to_json()}});
+    json training = report.to_json();
+    json types = json::object();
+    for (const Frame& frame : frames) {
+        const auto it = frame.info.find("config_type");
+        const std::string type = it == frame.info.end() ? "(none)" : it->second;
+        types[type] = types.value(type, 0) + 1;
+    }
+    training["config_types"] = types;
+    return std::move(model).with_metadata({{"training", training}, {"settings", settings.to_json()}});
 }
 
 }  // namespace
@@ -838,7 +882,10 @@ std::vector<CrossValidation> cross_validate_scaled(const std::vector<Frame>& fra
         }
         held_out_all.insert(held_out_all.end(), held_out.begin(), held_out.end());
     }
-    for (std::size_t i = 0; i < scales.size(); ++i) results[i].pooled = compare(held_out_all, predictions_all[i]);
+    for (std::size_t i = 0; i < scales.size(); ++i) {
+        results[i].pooled = compare(held_out_all, predictions_all[i]);
+        results[i].by_config_type = compare_by_config_type(held_out_all, predictions_all[i]);
+    }
     return results;
 }
 

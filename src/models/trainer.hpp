@@ -98,6 +98,9 @@ struct TrainingSettings {
     // of a quantity that is not fitted (it would silently do nothing).
     static TrainingSettings parse(const json& config);
 
+    // Every setting that decides the fit (parse(to_json()) reproduces them), for the model's metadata.
+    json to_json() const;
+
     Sigmas global_sigmas() const { return {sigma_energy, sigma_forces, sigma_virial}; }
     // The sigmas of structure `index`: its own keys, else its config_type's, else the global ones.
     // Throws Error naming the structure for a key that is not a positive number.
@@ -161,6 +164,7 @@ Model train(const std::vector<Frame>& frames, const TrainingSettings& settings, 
 struct CrossValidation {
     ErrorMetrics pooled;
     std::vector<ErrorMetrics> folds;
+    std::map<std::string, ErrorMetrics> by_config_type;  // pooled over the folds
 };
 CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed,
                                const TrainingCommunicator& communicator = TrainingCommunicator());

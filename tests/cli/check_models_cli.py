@@ -5,6 +5,8 @@ model, the parity SVG parses, and bad configurations and damaged model files fai
 
 usage: check_models_cli.py ATOMFP_EXECUTABLE DATA_DIR WORK_DIR
 """
+import collections
+import hashlib
 import json
 import os
 import re
@@ -41,6 +43,29 @@ with open(os.path.join(work, "spec.json"), "w") as f:
 model = os.path.join(work, "model.afp")
 proc = run("fit", "--config", config_path, train_path, "-o", model, "--cv", "2")
 check("2-fold CV" in proc.stdout and "training set" in proc.stdout, "fit prints cross-validation and training errors")
+
+# The model records how it was made; `atomfp info --json` shows it, checked against the inputs.
+info = json.loads(run("info", model, "--json").stdout)
+metadata = info["metadata"]
+record = metadata["training_files"][0]
+check(record["sha256"] == hashlib.sha256(open(train_path, "rb").read()).hexdigest() and record["structures"] == 17,
+      "the model records the training file's SHA-256 and size")
+types = collections.Counter(a.info.get("config_type", "(none)") for a in frames[:17])
+check(metadata["training"]["config_types"] == dict(types), f"the model records structures per config_type {dict(types)}")
+settings = metadata["settings"]
+check(all(settings[key] == config[key] for key in ("sparse_per_species", "sigma_energy", "sigma_forces", "kernel")) and
+      settings["use_virials"] is False and settings["energy_key"] == "energy",
+      "the model records the fit configuration with its defaults")
+cv = metadata["cross_validation"]
+printed_cv = re.search(r"2-fold CV\s+energy RMSE\s+([0-9.]+) meV/atom", proc.stdout)
+check(cv["folds"] == 2 and set(cv["per_config_type"]) == set(types) and printed_cv is not None and
+      abs(1e3 * cv["pooled"]["energy_rmse_eV_per_atom"] - float(printed_cv.group(1))) < 0.006,
+      "the model records the cross-validation errors, pooled and per config_type")
+check(metadata["library"].startswith("atomfp ") and re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", metadata["created"]),
+      "the model records the library version and the date")
+text = run("info", model).stdout
+check(record["sha256"] in text and "2-fold CV" in text and "config_type" in text, "atomfp info prints the record")
+run("info", os.path.join(work, "missing.afp"), expect=1)
 
 predicted_path = os.path.join(work, "predicted.extxyz")
 svg = os.path.join(work, "parity.svg")

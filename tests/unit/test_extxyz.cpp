@@ -151,3 +151,50 @@ TEST(Frame, ReferenceVirialFromStressOrVirial) {
     frame.virial = Mat3{1, 2, 3, 4, 5, 6, 7, 8, 9};
     EXPECT_EQ(*reference_virial(frame), *frame.virial);
 }
+
+TEST(Extxyz, LabelKeysChooseWhichPropertiesAreTheLabels) {
+    const std::string text =
+        "2\n"
+        "Lattice=\"5 0 0 0 5 0 0 0 5\" Properties=species:S:1:pos:R:3:forces:R:3:REF_forces:R:3:tags:I:1 energy=-1.0 "
+        "REF_energy=-2.5 REF_virial=\"1 2 3 4 5 6 7 8 9\"\n"
+        "Si 0 0 0 1 2 3 10 20 30 7\n"
+        "C  1 1 1 4 5 6 40 50 60 8\n";
+    std::istringstream in(text);
+    LabelKeys keys;
+    keys.energy = "REF_energy";
+    keys.forces = "REF_forces";
+    keys.virial = "REF_virial";
+    const Frame f = parse_extxyz(in, "test.xyz", keys).at(0);
+    EXPECT_EQ(*f.energy, -2.5);
+    EXPECT_EQ(f.forces, (std::vector<double>{10, 20, 30, 40, 50, 60}));
+    EXPECT_EQ((*f.virial)[7], 8.0);
+    // What is not a label stays as it was read: the other energy key and both other columns.
+    EXPECT_EQ(f.info.at("energy"), "-1.0");
+    ASSERT_EQ(f.extra_columns.size(), 2u);
+    EXPECT_EQ(f.extra_columns[0].name, "forces");
+    EXPECT_EQ(f.extra_columns[0].values, (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
+    EXPECT_EQ(f.extra_columns[1].type, 'I');
+    EXPECT_EQ(f.extra_columns[1].values, (std::vector<std::string>{"7", "8"}));
+
+    // Written under the same keys and read back: the same labels, info and columns.
+    std::ostringstream out;
+    write_extxyz(out, f, keys);
+    std::istringstream again(out.str());
+    const Frame back = parse_extxyz(again, "again.xyz", keys).at(0);
+    EXPECT_EQ(*back.energy, *f.energy);
+    EXPECT_EQ(back.forces, f.forces);
+    EXPECT_EQ(*back.virial, *f.virial);
+    EXPECT_EQ(back.info, f.info);
+    ASSERT_EQ(back.extra_columns.size(), 2u);
+    for (int c = 0; c < 2; ++c) {
+        EXPECT_EQ(back.extra_columns[c].name, f.extra_columns[c].name);
+        EXPECT_EQ(back.extra_columns[c].values, f.extra_columns[c].values);
+    }
+    // Under the default keys the same file has other labels.
+    std::istringstream plain(text);
+    const Frame standard = parse_extxyz(plain, "test.xyz").at(0);
+    EXPECT_EQ(*standard.energy, -1.0);
+    EXPECT_EQ(standard.forces[0], 1.0);
+    EXPECT_FALSE(standard.virial);
+    EXPECT_EQ(standard.info.at("REF_virial"), "1 2 3 4 5 6 7 8 9");
+}

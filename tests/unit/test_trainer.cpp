@@ -573,6 +573,132 @@ TEST(TrainerCApi, FitsWhatTheLibraryFitsAndRefusesBadInput) {
 // With learned_species only the carbon environments of CH4-like clusters carry learned energies:
 // a target linear in the carbon features is recovered, hydrogen gets an empty block (its
 // baseline only), and data without any learned species is refused.
+// Two kinds of structures labelled by two different linear targets cannot both be fitted: the
+// sigmas decide which one the model follows. In the limit of a tiny sigma for one kind and a huge
+// one for the other, the model reproduces the first kind's target exactly.
+TEST(Trainer, SigmasPerConfigTypeAndPerStructureDecideWhichLabelsAreFitted) {
+    auto d = create_descriptor(acsf);
+    const int64_t nf = d->feature_count();
+    std::vector<double> a(nf), b(nf);
+    for (int64_t k = 0; k < nf; ++k) {
+        a[k] = std::sin(0.7 * static_cast<double>(k) + 0.3);
+        b[k] = std::cos(1.1 * static_cast<double>(k));
+    }
+    std::vector<Frame> frames = dataset(30, 300, *d, a, false);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        frames[i].info["config_type"] = i % 2 ? "odd" : "even";
+        if (i % 2) label_linear(frames[i], *d, b);
+    }
+    const std::vector<Frame> test_a = dataset(3, 900, *d, a, false), test_b = dataset(3, 900, *d, b, false);
+    const std::string base = std::string(R"({"descriptor": )") + acsf +
+                             R"(, "kernel": {"type": "linear"}, "sparse_per_species": 150, "baselines": {"Si": 0},
+                                "sigma_energy": 1e-7, "sigma_forces": 1e-7)";
+    const Model follows_even = train_sparse_gpr(
+        frames, TrainingSettings::parse(json::parse(base + R"(, "config_type_sigma": {"odd": {"sigma_energy": 1e3, "sigma_forces": 1e3}}})")));
+    expect_predicts_labels(follows_even, test_a);
+    const Model follows_odd = train_sparse_gpr(
+        frames, TrainingSettings::parse(json::parse(base + R"(, "config_type_sigma": {"even": {"sigma_energy": 1e3, "sigma_forces": 1e3}}})")));
+    expect_predicts_labels(follows_odd, test_b);
+    EXPECT_EQ(follows_odd.metadata().at("training").at("config_types"), json({{"even", 15}, {"odd", 15}}));
+    EXPECT_EQ(follows_odd.metadata().at("settings").at("config_type_sigma").at("even").at("sigma_energy"), 1e3);
+
+    // The same sigmas as keys of the structures (GAP's energy_sigma, force_sigma) give the same fit.
+    std::vector<Frame> keyed = frames;
+    for (std::size_t i = 1; i < keyed.size(); i += 2) {
+        keyed[i].info["energy_sigma"] = "1e3";
+        keyed[i].info["force_sigma"] = "1e3";
+    }
+    const Model from_keys = train_sparse_gpr(keyed, TrainingSettings::parse(json::parse(base + "}")));
+    for (const Frame& f : test_a) {
+        const NeighbourList list = neighbours_of(f, d->cutoff());
+        double by_type = 0.0, by_key = 0.0;
+        follows_even.predict(list.view(), &by_type, nullptr, nullptr, nullptr);
+        from_keys.predict(list.view(), &by_key, nullptr, nullptr, nullptr);
+        EXPECT_EQ(by_type, by_key);
+    }
+    // A structure's key beats its type's entry.
+    TrainingSettings settings = TrainingSettings::parse(json::parse(base + R"(, "config_type_sigma": {"odd": {"sigma_forces": 0.5}}})"));
+    EXPECT_EQ(settings.sigmas_of(keyed[1], 1).forces, 1e3);
+    EXPECT_EQ(settings.sigmas_of(frames[1], 1).forces, 0.5);
+    EXPECT_EQ(settings.sigmas_of(frames[1], 1).energy, 1e-7);  // not given for the type: the global one
+    EXPECT_EQ(settings.sigmas_of(frames[0], 0).forces, 1e-7);
+    keyed[3].info["force_sigma"] = "-1";
+    try {
+        train_sparse_gpr(keyed, settings);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("structure 3: force_sigma='-1' is not a positive number"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Trainer, SettingsNameLabelKeysAndRefuseSigmasOfUnfittedQuantities) {
+    const std::string base = std::string(R"({"descriptor": )") + acsf;
+    const TrainingSettings keyed = TrainingSettings::parse(json::parse(
+        base + R"(, "energy_key": "REF_energy", "forces_key": "REF_forces", "stress_key": "REF_stress", "virial_key": "REF_virial"})"));
+    EXPECT_EQ(keyed.labels.energy, "REF_energy");
+    EXPECT_EQ(keyed.labels.forces, "REF_forces");
+    EXPECT_EQ(keyed.labels.stress, "REF_stress");
+    EXPECT_EQ(keyed.labels.virial, "REF_virial");
+    auto message = [&](const std::string& rest) {
+        try {
+            TrainingSettings::parse(json::parse(base + rest));
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(message(R"(, "sigma_virial": 0.01})").find("'training.sigma_virial' is given but virials are not fitted (use_virials is false)"),
+              std::string::npos)
+        << message(R"(, "sigma_virial": 0.01})");
+    EXPECT_NE(message(R"(, "use_forces": false, "sigma_forces": 0.1})").find("use_forces is false"), std::string::npos);
+    EXPECT_NE(message(R"(, "config_type_sigma": {"liquid": {"sigma_virial": 0.1}}})").find("config_type_sigma.liquid.sigma_virial"),
+              std::string::npos)
+        << message(R"(, "config_type_sigma": {"liquid": {"sigma_virial": 0.1}}})");
+    EXPECT_NE(message(R"(, "config_type_sigma": {"liquid": {"sigma_force": 0.1}}})").find("sigma_force"), std::string::npos);
+    EXPECT_NE(message(R"(, "config_type_sigma": {"liquid": {"sigma_forces": -1}}})"), "no error");
+    EXPECT_NE(message(R"(, "config_type_sigma": [1]})"), "no error");
+    EXPECT_EQ(message(R"(, "use_virials": true, "sigma_virial": 0.01, "config_type_sigma": {"liquid": {"sigma_virial": 0.1}}})"),
+              "no error");
+
+    // The settings a model records parse back to the same settings.
+    const TrainingSettings rich = TrainingSettings::parse(json::parse(
+        base + R"(, "use_virials": true, "sigma_virial": 0.02, "selection": "cur", "kernel": {"type": "polynomial", "zeta": 3},
+                  "config_type_sigma": {"liquid": {"sigma_forces": 0.3}}, "baselines": {"C": -1.5}, "learned_species": ["Si"],
+                  "energy_key": "E", "jitter": 1e-9})"));
+    const json recorded = rich.to_json();
+    EXPECT_EQ(TrainingSettings::parse(recorded).to_json(), recorded);
+    EXPECT_EQ(recorded.at("config_type_sigma").at("liquid").at("sigma_forces"), 0.3);
+    EXPECT_EQ(recorded.at("config_type_sigma").at("liquid").at("sigma_virial"), 0.02);
+    EXPECT_EQ(recorded.at("energy_key"), "E");
+
+    // Virials are fitted where a structure has one; none at all is an error naming the keys.
+    auto d = create_descriptor(acsf);
+    std::vector<double> zero(d->feature_count(), 0.0);
+    std::vector<Frame> frames = dataset(4, 1, *d, zero);
+    const TrainingSettings with_virials = TrainingSettings::parse(json::parse(base + R"(, "use_virials": true, "sparse_per_species": 4})"));
+    try {
+        train_sparse_gpr(frames, with_virials);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("no structure has a 'virial' or a 'stress'"), std::string::npos) << e.what();
+    }
+    frames[1].virial = Mat3{};
+    frames[3].stress = Mat3{};
+    TrainingSummary summary;
+    train_sparse_gpr(frames, with_virials, &summary);
+    EXPECT_EQ(summary.n_virial_rows, 18);
+    // A missing label names the structure, its type and the key.
+    frames[2].energy.reset();
+    frames[2].info["config_type"] = "slab";
+    try {
+        train_sparse_gpr(frames, keyed);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("structure 2 (config_type slab) has no energy: no key 'REF_energy'"), std::string::npos)
+            << e.what();
+    }
+}
+
 TEST(Trainer, LearnsOnlyTheListedCentralSpecies) {
     const char* spec = R"({"type": "acsf", "species": [1, 6], "cutoff": 3.5, "preset": "imbalzano2018"})";
     auto d = create_descriptor(spec);
