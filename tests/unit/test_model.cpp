@@ -3,6 +3,7 @@
 // species checks and concurrent prediction.
 #include "core/error.hpp"
 #include "descriptors/factory.hpp"
+#include "io/frame.hpp"
 #include "models/model.hpp"
 #include "structures.hpp"
 
@@ -227,5 +228,55 @@ TEST(Model, ConcurrentPredictionsOnOneModelAgree) {
     for (int t = 0; t < 4; ++t) {
         EXPECT_EQ(energies[t], e0);
         EXPECT_EQ(forces[t], reference);
+    }
+}
+
+// A slab periodic in x and y: open along z ("T T F", as LAMMPS' boundary p p f writes it) and
+// periodic along z with a vacuum wider than the cutoff are the same physics; a narrower vacuum
+// lets the slab see its images, and the energies must then differ.
+TEST(Model, SlabWithOpenZEqualsAPeriodicCellWithVacuumBeyondTheCutoff) {
+    for (const char* dspec : descriptor_specs) {
+        SCOPED_TRACE(dspec);
+        const Model model = random_model(dspec, kernel_specs[0]);
+        const Structure crystal = two_species_crystal(21);
+        const double a = crystal.cell[0];
+        auto slab = [&](double vacuum, std::array<bool, 3> pbc, double shift_z) {
+            Frame f;
+            f.species = crystal.species;
+            f.positions = crystal.positions;
+            for (int64_t i = 0; i < f.size(); ++i) f.positions[3 * i + 2] += shift_z;
+            f.cell = Mat3{a, 0, 0, 0, a, 0, 0, 0, a + vacuum};
+            f.pbc = pbc;
+            return f;
+        };
+        struct Result {
+            double energy = 0.0;
+            std::vector<double> forces;
+            double virial[9];
+        };
+        auto predict = [&](const Frame& f) {
+            const NeighbourList list = neighbours_of(f, model.cutoff());
+            Result r;
+            r.forces.resize(3 * f.size());
+            model.predict(list.view(), &r.energy, nullptr, r.forces.data(), r.virial);
+            return r;
+        };
+        const double cutoff = model.cutoff();
+        // The rattled atoms reach ~0.5 Å beyond the cell face: vacuum 1.5 cutoffs clears it.
+        const Result open = predict(slab(1.5 * cutoff, {true, true, false}, 0.0));
+        const Result periodic = predict(slab(1.5 * cutoff, {true, true, true}, 0.0));
+        // Along an open direction nothing is wrapped: a rigid shift far outside the cell changes nothing.
+        const Result shifted = predict(slab(1.5 * cutoff, {true, true, false}, 37.0));
+        EXPECT_NEAR(open.energy, periodic.energy, 1e-10 * std::abs(open.energy));
+        EXPECT_NEAR(open.energy, shifted.energy, 1e-10 * std::abs(open.energy));
+        for (std::size_t k = 0; k < open.forces.size(); ++k) {
+            EXPECT_NEAR(open.forces[k], periodic.forces[k], 1e-10) << k;
+            EXPECT_NEAR(open.forces[k], shifted.forces[k], 1e-10) << k;
+        }
+        for (int k = 0; k < 9; ++k) EXPECT_NEAR(open.virial[k], periodic.virial[k], 1e-9) << k;
+        const Result narrow = predict(slab(0.3 * cutoff, {true, true, true}, 0.0));
+        const Result narrow_open = predict(slab(0.3 * cutoff, {true, true, false}, 0.0));
+        EXPECT_NEAR(narrow_open.energy, open.energy, 1e-10 * std::abs(open.energy));
+        EXPECT_GT(std::abs(narrow.energy - open.energy), 1e-3) << "images across a narrow vacuum must interact";
     }
 }
