@@ -95,7 +95,7 @@ module atomfp
 
    ! The C functions that return strings, for query_string.
    integer, parameter :: DESCRIPTOR_PARAMETERS = 1, DESCRIPTOR_FEATURE_LABEL = 2, TRAINER_SUMMARY = 3, &
-                         DESCRIPTOR_TYPES = 4
+                         DESCRIPTOR_TYPES = 4, MODEL_HEADER = 5
 
    ! The message of the last failure detected by this module itself (array shapes, missing
    ! components); C-side failures keep theirs in the library.
@@ -114,7 +114,7 @@ module atomfp
    public :: atomfp_manifold_trace
    public :: atomfp_feature_space_compare, atomfp_feature_select
    public :: atomfp_model_load, atomfp_model_save, atomfp_model_free, atomfp_model_cutoff
-   public :: atomfp_model_species, atomfp_model_predict
+   public :: atomfp_model_species, atomfp_model_predict, atomfp_model_header
    public :: atomfp_trainer_create, atomfp_trainer_free, atomfp_trainer_add_structure, atomfp_trainer_size
    public :: atomfp_trainer_train, atomfp_trainer_summary
    public :: atomfp_associated
@@ -396,6 +396,13 @@ module atomfp
          type(c_ptr), value :: trainer
          type(c_ptr), intent(out) :: out
          integer(c_int32_t) :: c_trainer_train
+      end function
+      function c_model_header(model, buffer, buffer_len, required_len) bind(c, name="atomfp_model_header")
+         import :: c_ptr, c_int64_t, c_int32_t
+         type(c_ptr), value :: model, buffer
+         integer(c_int64_t), value :: buffer_len
+         integer(c_int64_t), intent(out) :: required_len
+         integer(c_int32_t) :: c_model_header
       end function
       function c_trainer_summary(trainer, buffer, buffer_len, required_len) bind(c, name="atomfp_trainer_summary")
          import :: c_ptr, c_int64_t, c_int32_t
@@ -1055,6 +1062,14 @@ contains
       call finish(c_trainer_train(trainer%ptr, model%ptr), ierr)
    end subroutine
 
+   !> The model file's header as JSON: descriptor, kernel, species blocks and what the fit recorded.
+   function atomfp_model_header(model, ierr) result(header)
+      type(atomfp_model), intent(in) :: model
+      integer, optional, intent(out) :: ierr
+      character(len=:), allocatable :: header
+      header = query_string(MODEL_HEADER, model%ptr, 0_c_int64_t, ierr)
+   end function
+
    !> The last fit's summary as JSON.
    function atomfp_trainer_summary(trainer, ierr) result(summary)
       type(atomfp_trainer), intent(in) :: trainer
@@ -1241,6 +1256,8 @@ contains
          status = c_descriptor_feature_label(handle, index, buffer, buffer_len, required_len)
       case (DESCRIPTOR_TYPES)
          status = c_descriptor_types(buffer, buffer_len, required_len)
+      case (MODEL_HEADER)
+         status = c_model_header(handle, buffer, buffer_len, required_len)
       case default
          status = c_trainer_summary(handle, buffer, buffer_len, required_len)
       end select

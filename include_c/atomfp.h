@@ -402,6 +402,13 @@ ATOMFP_API atomfp_status_t atomfp_model_cutoff(const atomfp_model_t* model, doub
 ATOMFP_API atomfp_status_t atomfp_model_species(const atomfp_model_t* model, int32_t* species,
                                                 int64_t capacity, int64_t* n_species);
 
+/* The model file's JSON header (docs/model_file.md) without the writer's version: descriptor,
+ * kernel, units, species blocks and the metadata of its fit (settings, training files with their
+ * SHA-256, structures per config_type, training and cross-validation errors, library version,
+ * date). Strings as atomfp_descriptor_parameters. @since 0.1 */
+ATOMFP_API atomfp_status_t atomfp_model_header(const atomfp_model_t* model, char* buffer, int64_t buffer_len,
+                                               int64_t* required_len);
+
 /*
  * Predicts for every centre of `system` (each optional, NULL to skip):
  *  energy           the sum of the centres' energies, eV

@@ -468,6 +468,15 @@ atomfp_status_t atomfp_model_species(const atomfp_model_t* model, int32_t* speci
     });
 }
 
+atomfp_status_t atomfp_model_header(const atomfp_model_t* model, char* buffer, int64_t buffer_len, int64_t* required_len) {
+    return guard([&] {
+        require_pointer(model, "model");
+        atomfp::json header = atomfp::model_header(model->impl);
+        header.erase("created_by");  // this library, not necessarily the one that wrote the file
+        atomfp::capi::copy_string(header.dump(), buffer, buffer_len, required_len);
+    });
+}
+
 atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, const atomfp_system_t* system, double* energy,
                                      double* center_energies, double* forces, double* virial) {
     return guard([&] {

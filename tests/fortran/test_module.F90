@@ -413,6 +413,9 @@ contains
       call check(ierr == ATOMFP_OK, "trainer_train")
       summary = atomfp_trainer_summary(trainer)
       call check(index(summary, "{") == 1, "trainer_summary is JSON")
+      summary = atomfp_model_header(model, ierr)
+      call check(ierr == ATOMFP_OK .and. index(summary, '"settings"') > 0 .and. index(summary, '"config_types"') > 0, &
+                 "model_header holds the recorded settings and config_type counts")
 
       call atomfp_neighbours_build(positions(:, :, 1), species, atomfp_model_cutoff(model), list, cell=cell)
       call atomfp_neighbours_system(list, system)

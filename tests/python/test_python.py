@@ -10,6 +10,7 @@ import ctypes
 import json
 import os
 import sys
+import tempfile
 import unittest
 
 import ase.build
@@ -266,6 +267,13 @@ class TrainerTests(unittest.TestCase):
         self.assertEqual(predicted["energy"], energy[0])
         self.assertTrue(np.array_equal(predicted["forces"], ref_forces))
         self.assertLess(abs(predicted["energy"] - energies[0]) / n, 0.01)
+        # What the fit recorded travels with the model, through a file too.
+        self.assertEqual(model.metadata["settings"]["sparse_per_species"], 30)
+        self.assertEqual(model.metadata["training"]["structures"], 3)
+        self.assertEqual(model.header["blocks"][0]["n_references"], 30)
+        with tempfile.TemporaryDirectory() as work:
+            model.save(os.path.join(work, "m.afp"))
+            self.assertEqual(atomfp.Model.load(os.path.join(work, "m.afp")).metadata, model.metadata)
 
 
 class SensitivityTests(unittest.TestCase):

@@ -509,6 +509,16 @@ TEST(TrainerCApi, FitsWhatTheLibraryFitsAndRefusesBadInput) {
     std::string summary(static_cast<std::size_t>(needed), '\0');
     ASSERT_EQ(atomfp_trainer_summary(trainer, summary.data(), needed, nullptr), ATOMFP_OK);
     EXPECT_EQ(json::parse(summary.c_str()).at("structures"), 12);
+    // The model's header carries the fit's record; bad arguments are status codes.
+    ASSERT_EQ(atomfp_model_header(fitted, nullptr, 0, &needed), ATOMFP_ERROR_BUFFER_TOO_SMALL);
+    std::string header(static_cast<std::size_t>(needed), '\0');
+    ASSERT_EQ(atomfp_model_header(fitted, header.data(), needed, nullptr), ATOMFP_OK);
+    const json parsed = json::parse(header.c_str());
+    EXPECT_EQ(parsed.at("metadata").at("training").at("structures"), 12);
+    EXPECT_EQ(parsed.at("metadata").at("settings"), TrainingSettings::parse(json::parse(config)).to_json());
+    EXPECT_FALSE(parsed.contains("created_by"));
+    EXPECT_EQ(atomfp_model_header(nullptr, nullptr, 0, &needed), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_model_header(fitted, nullptr, 5, &needed), ATOMFP_ERROR_INVALID_ARGUMENT);
 
     const Model direct = train(frames, TrainingSettings::parse(json::parse(config)));
     Structure s = diamond(1, 5.2, 0.3, 999);

@@ -573,6 +573,17 @@ class Model(_OwnedHandle):
                                              ctypes.byref(n)))
         return species
 
+    @property
+    def header(self):
+        """The model file's header as a dict: descriptor, kernel, units, species blocks and metadata."""
+        return json.loads(_capi.query_string(lib.atomfp_model_header, self._handle))
+
+    @property
+    def metadata(self):
+        """What the fit recorded: settings, training files with their SHA-256, structures per
+        config_type, training and cross-validation errors, library version and date."""
+        return self.header["metadata"]
+
     def predict(self, atoms, forces=True, virial=True):
         """A dict with energy (eV), energies (n_centers,), and unless switched off forces
         (n_atoms, 3) in eV/Å and virial (3, 3) in eV; for a periodic ase.Atoms also stress (3, 3),
