@@ -50,6 +50,16 @@ Model Model::with_metadata(json metadata) && {
     return out;
 }
 
+Model Model::with_repulsion(std::shared_ptr<const CoreRepulsion> repulsion) && {
+    if (repulsion && repulsion->max_outer() > cutoff()) {
+        fail(Status::invalid_argument, "the core repulsion reaches ", repulsion->max_outer(), " Å, beyond the descriptor's cutoff ",
+             cutoff(), " Å");
+    }
+    Model out = std::move(*this);
+    out.repulsion_ = std::move(repulsion);
+    return out;
+}
+
 std::vector<int32_t> Model::species() const {
     std::vector<int32_t> out;
     for (const SpeciesWeights& b : blocks_) out.push_back(b.species);
@@ -108,6 +118,7 @@ void Model::center_energies_from_features(const SystemView& system, const double
         evaluate(block_of.data(), first, std::min(batch, system.n_centers - first), features + first * descriptor_->feature_count(),
                  nullptr, center_energies);
     }
+    if (repulsion_) repulsion_->add(system, center_energies, nullptr);
 }
 
 void Model::predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const {
@@ -133,6 +144,7 @@ void Model::predict(const SystemView& system, double* energy, double* center_ene
         compute_in_batches(*descriptor_, validated,
                            [&](int64_t first, int64_t count, const double* features) { evaluate_batch(first, count, features, nullptr); });
     }
+    if (repulsion_) repulsion_->add(system, local.data(), need_gradient ? contracted.data() : nullptr);
     if (energy) {
         double total = 0.0;
         for (double e : local) total += e;

@@ -1,12 +1,13 @@
 // A kernel model of the energy: E = sum over centres c of e(c), with
-// e(c) = baseline[s] + sum_m w[s][m] k(F_c, S[s][m]) for the central species s, F_c the centre's
-// features and S[s] the reference (sparse) environments. Forces and the virial follow from the
+// e(c) = baseline[s] + sum_m w[s][m] k(F_c, S[s][m]) (+ half of each listed pair's core repulsion)
+// for the central species s, F_c the centre's features and S[s] the reference (sparse) environments. Forces and the virial follow from the
 // contraction of dE/dF with the descriptor's gradients (contract first, differentiate second).
 #pragma once
 
 #include "core/system.hpp"
 #include "descriptors/descriptor.hpp"
 #include "models/kernel.hpp"
+#include "models/repulsion.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -43,6 +44,10 @@ public:
     // This model with `metadata` in place of its own; the descriptor and references move instead of
     // being rebuilt.
     Model with_metadata(json metadata) &&;
+    // This model plus a core repulsion (or without one, for NULL); its reach must not exceed the
+    // descriptor's cutoff, so that the neighbour lists the model asks for cover it.
+    Model with_repulsion(std::shared_ptr<const CoreRepulsion> repulsion) &&;
+    const CoreRepulsion* repulsion() const { return repulsion_.get(); }
 
     // Energy (eV), per-centre energies [n_centers], forces [n_atoms][3] (eV/Å, on every atom of
     // the system including ghosts, accumulated: images fold onto their atom through the list) and
@@ -67,6 +72,7 @@ private:
     Kernel kernel_;
     std::vector<SpeciesWeights> blocks_;
     json metadata_;
+    std::shared_ptr<const CoreRepulsion> repulsion_;
     std::vector<std::vector<double>> prepared_;  // per block, the kernel's form of the references
     std::vector<std::vector<double>> reference_squared_norms_;  // per block, of the prepared references
 };

@@ -85,9 +85,11 @@ private:
 
 }  // namespace
 
+uint32_t model_file_version_of(const Model& model) { return model.repulsion() ? 2 : 1; }
+
 json model_header(const Model& model) {
     json header = {{"format", "atomfp model"},
-                   {"version", model_file_version},
+                   {"version", model_file_version_of(model)},
                    {"created_by", std::string("atomfp ") + ATOMFP_VERSION_STRING},
                    {"descriptor", model.descriptor().parameters()},
                    {"kernel", model.kernel().to_json()},
@@ -98,6 +100,7 @@ json model_header(const Model& model) {
     for (const SpeciesWeights& b : model.blocks()) {
         header["blocks"].push_back({{"species", b.species}, {"baseline", b.baseline}, {"n_references", b.weights.size()}});
     }
+    if (model.repulsion()) header["repulsion"] = model.repulsion()->to_json();
     return header;
 }
 
@@ -105,7 +108,7 @@ std::string serialize_model(const Model& model) {
     const json header = model_header(model);
     const std::string text = header.dump();
     std::string out(magic, magic + 8);
-    put_u32(out, model_file_version);
+    put_u32(out, model_file_version_of(model));
     put_u32(out, 0);
     put_u64(out, text.size());
     out += text;
@@ -177,6 +180,10 @@ Model deserialize_model(const std::string& bytes, const std::string& source) {
         if (r.position() != body) fail(Status::format, source, ": ", body - r.position(), " unexplained bytes after the weights");
         Model model(header.at("descriptor"), Kernel::from_json(header.at("kernel")), std::move(blocks),
                     header.value("metadata", json::object()));
+        if (header.contains("repulsion")) {
+            if (version < 2) fail(Status::format, source, ": a version-1 model file cannot hold a core repulsion");
+            model = std::move(model).with_repulsion(std::make_shared<const CoreRepulsion>(header.at("repulsion"), model.cutoff()));
+        }
         if (model.descriptor().feature_count() != nf) {
             fail(Status::format, source, ": the descriptor has ", model.descriptor().feature_count(),
                  " features but the file stores ", nf);

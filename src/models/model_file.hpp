@@ -2,12 +2,13 @@
 // across machines. Layout (every integer and real little-endian, whatever the host):
 //
 //   8 bytes   magic "ATOMFPM\0"
-//   u32       format version (1)
+//   u32       format version (1, or 2 for a model with a core repulsion)
 //   u32       reserved, 0
 //   u64       length L of the header
 //   L bytes   header: UTF-8 JSON {"format": "atomfp model", "version": 1, "created_by",
 //             "descriptor": canonical spec, "kernel", "units": {"energy": "eV", "length": "Å"},
-//             "n_features", "blocks": [{"species", "baseline", "n_references"}...], "metadata"}
+//             "n_features", "blocks": [{"species", "baseline", "n_references"}...], "metadata",
+//             version 2: "repulsion"}
 //   then per block in header order: n_references x n_features f64 references (row-major),
 //             n_references f64 weights
 //   u64       FNV-1a 64-bit hash of every preceding byte
@@ -21,7 +22,11 @@
 
 namespace atomfp {
 
-constexpr uint32_t model_file_version = 1;
+// The newest format this library reads and writes. Version 2 adds the header key "repulsion"; a
+// model without one is written as version 1, so that older readers keep reading it.
+constexpr uint32_t model_file_version = 2;
+// The version of the file `model` is written as.
+uint32_t model_file_version_of(const Model& model);
 // More features than any descriptor a model may use (the descriptor specifications bound theirs).
 constexpr int64_t max_model_features = int64_t(1) << 24;
 

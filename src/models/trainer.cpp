@@ -73,6 +73,10 @@ TrainingSettings TrainingSettings::parse(const json& config) {
             t.finish();
         }
     }
+    if (r.has("repulsion")) {
+        s.repulsion = r.value("repulsion");
+        CoreRepulsion(s.repulsion, std::numeric_limits<double>::infinity());  // checked now; the cutoff bound in the fit
+    }
     s.labels.energy = r.string("energy_key", s.labels.energy, {});
     s.labels.forces = r.string("forces_key", s.labels.forces, {});
     s.labels.stress = r.string("stress_key", s.labels.stress, {});
@@ -129,6 +133,7 @@ json TrainingSettings::to_json() const {
         for (const auto& [z, e] : baselines) base[element_symbol(z)] = e;
         out["baselines"] = base;
     }
+    if (!repulsion.is_null()) out["repulsion"] = repulsion;
     if (!learned_species.empty()) {
         json learned = json::array();
         for (int32_t z : learned_species) learned.push_back(element_symbol(z));
@@ -234,6 +239,25 @@ struct TrainingData {
     std::map<int32_t, double> baselines;
     std::vector<std::shared_ptr<const Prepared>> prepared;
     std::vector<Sigmas> sigmas;  // per structure
+    // The core repulsion's share of every structure's labels (empty without one): the kernel model
+    // is fitted to the labels minus these.
+    struct Share {
+        double energy = 0.0;
+        std::vector<double> forces;
+        Mat3 virial{};
+    };
+    std::shared_ptr<const CoreRepulsion> repulsion;
+    std::vector<Share> repulsion_share;
+
+    double energy_label(const Frame& f, std::size_t a) const {
+        return *f.energy - (repulsion ? repulsion_share[a].energy : 0.0);
+    }
+    double force_label(const Frame& f, std::size_t a, int64_t i) const {
+        return f.forces[i] - (repulsion ? repulsion_share[a].forces[i] : 0.0);
+    }
+    double virial_label(const Mat3& virial, std::size_t a, int i) const {
+        return virial[i] - (repulsion ? repulsion_share[a].virial[i] : 0.0);
+    }
 
     std::vector<int32_t> learned_species;  // empty: all
 
@@ -341,6 +365,21 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
         fail(Status::invalid_argument, "none of the species in the data is in learned_species");
     }
 
+    if (!settings.repulsion.is_null()) {
+        data.repulsion = std::make_shared<const CoreRepulsion>(settings.repulsion, descriptor.cutoff());
+        data.repulsion_share.resize(frames.size());
+        for (std::size_t a = 0; a < frames.size(); ++a) {
+            const NeighbourList list = neighbours_of(frames[a], data.repulsion->max_outer());
+            const SystemView view = list.view();
+            std::vector<double> local(view.n_centers, 0.0), contracted(3 * view.n_gradient_blocks(), 0.0);
+            data.repulsion->add(view, local.data(), contracted.data());
+            TrainingData::Share& share = data.repulsion_share[a];
+            for (double e : local) share.energy += e;
+            share.forces.resize(3 * view.n_atoms);
+            forces_and_virial(view, contracted.data(), share.forces.data(), share.virial.data());
+        }
+    }
+
     // Baselines: given, or the least-squares fit of the energies on the composition.
     std::map<int32_t, double>& baselines = data.baselines;
     baselines = settings.baselines;
@@ -352,13 +391,14 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
     if (baselines.empty()) {
         std::vector<double> normal(n_species * n_species, 0.0), rhs(n_species, 0.0);
         bool any = false;
-        for (const Frame& f : frames) {
+        for (std::size_t a = 0; a < frames.size(); ++a) {
+            const Frame& f = frames[a];
             if (!f.energy) continue;
             any = true;
             std::vector<double> count(n_species, 0.0);
             for (int32_t z : f.species) count[data.species_index(z)] += 1.0;
             for (std::size_t i = 0; i < n_species; ++i) {
-                rhs[i] += count[i] * *f.energy;
+                rhs[i] += count[i] * data.energy_label(f, a);
                 for (std::size_t j = 0; j < n_species; ++j) normal[i * n_species + j] += count[i] * count[j];
             }
         }
@@ -391,6 +431,7 @@ FramePrediction energy_from_features(const Model& model, const Prepared& prepare
 // energies only, from the features already computed.
 Model finish(Model model, const std::vector<Frame>& frames, const TrainingData& data, const TrainingSettings& settings,
              TrainingSummary& report, TrainingSummary* summary, const TrainingCommunicator& communicator, StageClock& clock) {
+    model = std::move(model).with_repulsion(data.repulsion);
     if (settings.training_errors) {
         const auto [begin, end] = slice(frames.size(), communicator);
         const std::vector<Frame> own(frames.begin() + begin, frames.begin() + end);
@@ -649,20 +690,20 @@ struct DesignRows {
         if (energies) {
             double reference = 0.0;
             for (int32_t z : frame.species) reference += baselines[z];
-            target[energy_row] = *frame.energy - reference;
+            target[energy_row] = data.energy_label(frame, a) - reference;
             weight[energy_row] = 1.0 / (sigma.energy * sqrt_n);
             ++report.n_energy_rows;
         }
         if (forces) {
             for (int64_t i = 0; i < 3 * n; ++i) {
-                target[force_row + i] = frame.forces[i];
+                target[force_row + i] = data.force_label(frame, a, i);
                 weight[force_row + i] = 1.0 / sigma.forces;
             }
             report.n_force_rows += 3 * n;
         }
         if (virial) {
             for (int i = 0; i < 9; ++i) {
-                target[virial_row + i] = (*virial)[i];
+                target[virial_row + i] = data.virial_label(*virial, a, i);
                 weight[virial_row + i] = 1.0 / (sigma.virial * sqrt_n);
             }
             report.n_virial_rows += 9;
@@ -802,7 +843,7 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
     for (int64_t a = 0; a < n_structures; ++a) {
         double reference = 0.0;
         for (int32_t z : frames[a].species) reference += data.baselines[z];
-        y[a] = *frames[a].energy - reference;
+        y[a] = data.energy_label(frames[a], a) - reference;
         const double sigma = data.sigmas[a].energy * std::sqrt(static_cast<double>(frames[a].size()));
         K[a * n_structures + a] += sigma * sigma;
         ++report.n_energy_rows;

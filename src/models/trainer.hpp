@@ -76,6 +76,9 @@ struct TrainingSettings {
     // is true; structures without one contribute energy and force rows only.
     bool use_energies = true, use_forces = true, use_virials = false;
     LabelKeys labels;                     // the property names of the labels in the training files
+    // A core repulsion (CoreRepulsion's specification; null: none) added to the model: the kernel
+    // part is fitted to the labels minus the repulsion's energies, forces and virials.
+    json repulsion;
     std::map<int32_t, double> baselines;  // isolated-atom energies, eV; empty: least-squares fit on composition
     std::vector<int32_t> learned_species; // central species whose environments carry learned energies;
                                           // the others contribute only their baseline. Empty: all.
@@ -93,7 +96,7 @@ struct TrainingSettings {
 
     // Keys: method ("sparse_gpr" or "krr"), descriptor (required), kernel, selection ("fps" or "cur"), sparse_per_species, sigma_energy, sigma_forces,
     // sigma_virial, config_type_sigma ({"liquid": {"sigma_forces": 0.3}}), use_energies, use_forces,
-    // use_virials, energy_key, forces_key, stress_key, virial_key, baselines ({"Si": -158.5} or
+    // use_virials, energy_key, forces_key, stress_key, virial_key, repulsion, baselines ({"Si": -158.5} or
     // {"14": ...}), learned_species (["C"] or [6]), jitter. Unknown keys are errors, and so is a sigma
     // of a quantity that is not fitted (it would silently do nothing).
     static TrainingSettings parse(const json& config);

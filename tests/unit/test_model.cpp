@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 #include <random>
 #include <thread>
 
@@ -279,4 +280,114 @@ TEST(Model, SlabWithOpenZEqualsAPeriodicCellWithVacuumBeyondTheCutoff) {
         EXPECT_NEAR(narrow_open.energy, open.energy, 1e-10 * std::abs(open.energy));
         EXPECT_GT(std::abs(narrow.energy - open.energy), 1e-3) << "images across a narrow vacuum must interact";
     }
+}
+
+// The ZBL universal potential (Ziegler, Biersack & Littmark 1985) written out here from its
+// definition, with the screening length 0.8854 a_0 / (Z_i^0.23 + Z_j^0.23) rounded to 0.46850 Å
+// as LAMMPS' pair_style zbl rounds it.
+double zbl_by_definition(int zi, int zj, double r) {
+    const double a = 0.46850 / (std::pow(zi, 0.23) + std::pow(zj, 0.23)), x = r / a;
+    const double phi = 0.18175 * std::exp(-3.1998 * x) + 0.50986 * std::exp(-0.94229 * x) + 0.28022 * std::exp(-0.4029 * x) +
+                       0.02817 * std::exp(-0.20162 * x);
+    return 14.399645 * zi * zj / r * phi;
+}
+
+TEST(CoreRepulsion, IsZblInsideAndSwitchesOffSmoothly) {
+    const CoreRepulsion repulsion(parse_json(R"({"type": "zbl", "inner": 1.0, "outer": 1.5, "pairs": {"C-Si": {"inner": 1.2, "outer": 1.8}}})"),
+                                  4.5);
+    EXPECT_EQ(repulsion.max_outer(), 1.8);
+    for (double r : {0.2, 0.6, 1.0}) {
+        double e, de;
+        repulsion.pair(14, 14, r, e, de);
+        EXPECT_NEAR(e, zbl_by_definition(14, 14, r), 1e-13 * e) << r;
+        double plus, minus, unused;
+        repulsion.pair(14, 14, r + 1e-6, plus, unused);
+        repulsion.pair(14, 14, r - 1e-6, minus, unused);
+        EXPECT_NEAR(de, (plus - minus) / 2e-6, 1e-6 * std::abs(de)) << r;
+    }
+    // Continuous value and slope across the switch; nothing at and beyond the outer distance; the
+    // pair entry holds for either order of the species.
+    for (auto [zi, zj, inner, outer] : {std::tuple{14, 14, 1.0, 1.5}, std::tuple{14, 6, 1.2, 1.8}, std::tuple{6, 14, 1.2, 1.8}}) {
+        double below, above, slope_below, slope_above;
+        repulsion.pair(zi, zj, inner - 1e-9, below, slope_below);
+        repulsion.pair(zi, zj, inner + 1e-9, above, slope_above);
+        EXPECT_NEAR(below, above, 1e-6 * below);
+        EXPECT_NEAR(slope_below, slope_above, 1e-6 * std::abs(slope_below));
+        for (double r = inner; r < outer; r += 0.05) {  // derivative of the switched energy by differences
+            double e, de, plus, minus, unused;
+            repulsion.pair(zi, zj, r, e, de);
+            repulsion.pair(zi, zj, r + 1e-6, plus, unused);
+            repulsion.pair(zi, zj, r - 1e-6, minus, unused);
+            EXPECT_NEAR(de, (plus - minus) / 2e-6, 1e-5 * std::max(1.0, std::abs(de))) << r;
+        }
+        double near_outer, slope_near_outer, at_outer, slope_at_outer;
+        repulsion.pair(zi, zj, outer - 1e-3, near_outer, slope_near_outer);
+        repulsion.pair(zi, zj, outer, at_outer, slope_at_outer);
+        EXPECT_EQ(at_outer, 0.0);
+        EXPECT_EQ(slope_at_outer, 0.0);
+        EXPECT_LT(std::abs(near_outer), 1e-6 * zbl_by_definition(zi, zj, outer));
+    }
+    for (const char* bad : {R"({"type": "zbl", "inner": 1.5, "outer": 1.0})", R"({"type": "zbl", "inner": 1.0, "outer": 5.0})",
+                            R"({"type": "lj", "inner": 1.0, "outer": 1.5})", R"({"type": "zbl", "inner": 1.0})",
+                            R"({"type": "zbl", "inner": 1.0, "outer": 1.5, "pairs": {"Si-Xx": {"inner": 1, "outer": 2}}})",
+                            R"({"type": "zbl", "inner": 1.0, "outer": 1.5, "pairs": {"Si-C": {"inner": 1, "outer": 2}, "C-Si": {"inner": 1, "outer": 2}}})",
+                            R"({"type": "zbl", "inner": 1.0, "outer": 1.5, "colour": 1})", R"([1])"}) {
+        EXPECT_THROW(CoreRepulsion(parse_json(bad), 4.5), Error) << bad;
+    }
+}
+
+// A model with a repulsion: the added energy is the pair sum over periodic images (brute force),
+// forces are minus its gradient and the virial minus its strain derivative.
+TEST(CoreRepulsion, AddsThePairSumWithForcesAndVirialToAModel) {
+    const char* spec = R"({"type": "zbl", "inner": 2.1, "outer": 2.5, "pairs": {"C-C": {"inner": 1.6, "outer": 2.45}}})";
+    auto repulsion = std::make_shared<const CoreRepulsion>(parse_json(spec), 4.5);
+    const Model plain = random_model(descriptor_specs[0], kernel_specs[0]);
+    const Model model = random_model(descriptor_specs[0], kernel_specs[0]).with_repulsion(repulsion);
+    EXPECT_THROW(random_model(descriptor_specs[0], kernel_specs[0])
+                     .with_repulsion(std::make_shared<const CoreRepulsion>(parse_json(R"({"type": "zbl", "inner": 1, "outer": 6})"), 9.0)),
+                 Error);
+    Structure s = two_species_crystal(8);
+    for (double& x : s.positions) x *= 0.93;  // compressed: nearest neighbours near 2.2 Å
+    for (double& x : s.cell) x *= 0.93;
+    const NeighbourList list = neighbour_list(s, model.cutoff());
+    double with = 0.0, without = 0.0, virial[9];
+    std::vector<double> forces(3 * s.size());
+    model.predict(list.view(), &with, nullptr, forces.data(), virial);
+    plain.predict(list.view(), &without, nullptr, nullptr, nullptr);
+    double pair_sum = 0.0;
+    for (int64_t i = 0; i < s.size(); ++i)
+        for (const BruteNeighbour& n : brute_neighbours(s, i, 2.5)) {
+            double e, de;
+            repulsion->pair(s.species[i], n.z, n.r, e, de);
+            pair_sum += 0.5 * e;
+        }
+    EXPECT_GT(pair_sum, 1e-3);
+    EXPECT_NEAR(with - without, pair_sum, 1e-10 * pair_sum);
+    std::vector<double> centres(s.size());
+    model.predict(list.view(), nullptr, centres.data(), nullptr, nullptr);
+    double centre_sum = 0.0;
+    for (double e : centres) centre_sum += e;
+    EXPECT_NEAR(centre_sum, with, 1e-10 * std::abs(with));
+    for (int64_t atom : {0, 1, 6}) {
+        for (int k = 0; k < 3; ++k) {
+            auto moved_energy = [&](double h) {
+                NeighbourList moved = list;
+                moved.positions[3 * atom + k] += h;
+                return energy_of(model, moved.view());
+            };
+            const double h = 1e-5, derivative = (moved_energy(h) - moved_energy(-h)) / (2 * h);
+            EXPECT_NEAR(forces[3 * atom + k], -derivative, 1e-6 * std::max(1.0, std::abs(derivative))) << atom << "," << k;
+        }
+    }
+    for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) {
+            auto strained_energy = [&](double e) {
+                NeighbourList moved = list;
+                for (std::size_t p = 0; p < moved.positions.size(); p += 3) moved.positions[p + a] += e * list.positions[p + b];
+                for (int row = 0; row < 3; ++row) moved.cell[3 * row + a] += e * list.cell[3 * row + b];
+                return energy_of(model, moved.view());
+            };
+            const double h = 1e-6, derivative = (strained_energy(h) - strained_energy(-h)) / (2 * h);
+            EXPECT_NEAR(virial[3 * b + a], -derivative, 1e-6 * std::max(1.0, std::abs(derivative))) << a << "," << b;
+        }
 }

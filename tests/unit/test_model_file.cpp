@@ -138,7 +138,7 @@ TEST(ModelFile, EveryTruncationAndCorruptionIsAFormatError) {
 TEST(ModelFile, FutureVersionsAndMalformedHeadersAreRefusedClearly) {
     const std::string bytes = serialize_model(small_model(1));
     std::string future = bytes.substr(0, bytes.size() - 8);
-    future[8] = 2;
+    future[8] = 3;
     EXPECT_NE(message_of(with_checksum(future)).find("newer atomfp"), std::string::npos);
 
     // Intact checksums around broken content: the parser itself must refuse.
@@ -192,6 +192,10 @@ TEST(ModelFile, FutureVersionsAndMalformedHeadersAreRefusedClearly) {
         reserved[12] = 1;
         EXPECT_NE(message_of(with_checksum(reserved)).find("reserved"), std::string::npos);
     }
+    // A core repulsion needs format version 2.
+    EXPECT_NE(message_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": [], "repulsion": {"type": "zbl", "inner": 1, "outer": 2}})", ""))
+                  .find("version-1 model file cannot hold a core repulsion"),
+              std::string::npos);
     // A well-formed empty model loads.
     EXPECT_EQ(status_of(forged(std::string("{") + spec + R"(, "n_features": 48, "blocks": [])" + tail, "")), Status::ok);
     EXPECT_THROW(load_model("/nonexistent/model.afp"), Error);

@@ -641,6 +641,57 @@ TEST(Trainer, SigmasPerConfigTypeAndPerStructureDecideWhichLabelsAreFitted) {
     }
 }
 
+// Labels made of a linear target plus a ZBL core repulsion: a fit with the same repulsion fits the
+// rest exactly and so reproduces them; without it, the steep pair term cannot be fitted.
+TEST(Trainer, FitsTheLabelsMinusTheCoreRepulsion) {
+    auto d = create_descriptor(acsf);
+    const int64_t nf = d->feature_count();
+    std::vector<double> a(nf);
+    for (int64_t k = 0; k < nf; ++k) a[k] = std::sin(0.9 * static_cast<double>(k) + 0.4);
+    const char* repulsion = R"({"type": "zbl", "inner": 1.7, "outer": 2.2})";
+    SpeciesWeights silicon;  // no references: the model is its repulsion alone
+    silicon.species = 14;
+    const Model pairs_only = Model(parse_json(acsf), Kernel::from_json(parse_json(R"({"type": "linear"})")), {silicon})
+                                 .with_repulsion(std::make_shared<const CoreRepulsion>(parse_json(repulsion), d->cutoff()));
+    auto add_repulsion = [&](std::vector<Frame> frames) {
+        for (Frame& f : frames) {
+            const NeighbourList list = neighbours_of(f, d->cutoff());
+            double e = 0.0;
+            std::vector<double> forces(3 * f.size());
+            pairs_only.predict(list.view(), &e, nullptr, forces.data(), nullptr);
+            EXPECT_GT(e, 0.01);  // every structure holds pairs inside the repulsion
+            *f.energy += e;
+            for (std::size_t k = 0; k < forces.size(); ++k) f.forces[k] += forces[k];
+        }
+        return frames;
+    };
+    const std::vector<Frame> train = add_repulsion(dataset(30, 100, *d, a, false)), test = add_repulsion(dataset(5, 700, *d, a, false));
+    const std::string base = std::string(R"({"descriptor": )") + acsf +
+                             R"(, "kernel": {"type": "linear"}, "sparse_per_species": 150, "sigma_energy": 1e-7, "sigma_forces": 1e-7,
+                                "baselines": {"Si": 0})";
+    TrainingSummary with_summary, without_summary;
+    const Model with = train_sparse_gpr(train, TrainingSettings::parse(json::parse(base + ", \"repulsion\": " + repulsion + "}")), &with_summary);
+    ASSERT_NE(with.repulsion(), nullptr);
+    EXPECT_EQ(with.metadata().at("settings").at("repulsion"), parse_json(repulsion));
+    expect_predicts_labels(with, test);
+    train_sparse_gpr(train, TrainingSettings::parse(json::parse(base + "}")), &without_summary);
+    EXPECT_GT(without_summary.training.force_rmse, 100.0 * with_summary.training.force_rmse);
+    // Saved and loaded, the model keeps its repulsion (a version-2 file) and predicts the same.
+    const std::string bytes = serialize_model(with);
+    EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 2);
+    const Model loaded = deserialize_model(bytes, "memory");
+    for (const Frame& f : test) {
+        const NeighbourList list = neighbours_of(f, d->cutoff());
+        double e1 = 0.0, e2 = 0.0;
+        with.predict(list.view(), &e1, nullptr, nullptr, nullptr);
+        loaded.predict(list.view(), &e2, nullptr, nullptr, nullptr);
+        EXPECT_EQ(e1, e2);
+    }
+    EXPECT_THROW(train_sparse_gpr(train, TrainingSettings::parse(json::parse(base + R"(, "repulsion": {"type": "zbl", "inner": 1, "outer": 4.5}})"))),
+                 Error);  // beyond the descriptor's cutoff of 4 Å
+    EXPECT_THROW(TrainingSettings::parse(json::parse(base + R"(, "repulsion": {"type": "zbl", "inner": 2, "outer": 1}})")), Error);
+}
+
 TEST(Trainer, SettingsNameLabelKeysAndRefuseSigmasOfUnfittedQuantities) {
     const std::string base = std::string(R"({"descriptor": )") + acsf;
     const TrainingSettings keyed = TrainingSettings::parse(json::parse(
