@@ -7,7 +7,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libomp-14-dev
   python3-numpy python3-ase python3-pip python3-venv python3-setuptools python3-wheel zlib1g-dev
-  libkim-api-dev openkim-models lammps xxd
+  libkim-api-dev openkim-models lammps xxd librsvg2-bin
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 #include "cli/options.hpp"
 #include "core/elements.hpp"
+#include "io/atomic_output.hpp"
 #include "models/model_file.hpp"
 
 #include <cstdio>
@@ -9,7 +10,7 @@ namespace atomfp::cli {
 namespace {
 
 struct InfoOptions {
-    std::string model;
+    std::string model, output;
     bool json_output = false;
 };
 
@@ -33,6 +34,11 @@ void run_info(const InfoOptions& options) {
     const Model model = load_model(options.model);
     json header = model_header(model);
     header.erase("created_by");  // the library running this command, not the one that wrote the file
+    if (!options.output.empty()) {
+        AtomicOutput file(options.output, false);
+        file.stream() << header.dump(2) << '\n';
+        file.commit();
+    }
     if (options.json_output) {
         std::printf("%s\n", header.dump(2).c_str());
         return;
@@ -84,13 +90,14 @@ void run_info(const InfoOptions& options) {
 Command add_info(CLI::App& tool) {
     auto options = std::make_shared<InfoOptions>();
     CLI::App* app = add_command(tool, "info", "what a model file holds: descriptor, kernel, references, training record",
-                                "atomfp info MODEL.afp [--json]",
+                                "atomfp info MODEL.afp [--json] [-o HEADER.json]",
                                 "Prints the descriptor, kernel and references of a model and what its fit recorded: the\n"
                                 "training settings, the training files with their SHA-256, the structures per config_type,\n"
                                 "the training-set and cross-validation errors, the library version and the date. --json\n"
                                 "prints the model file's header (docs/model_file.md).");
     add_input(app, options->model, "MODEL", "the model file");
-    app->add_flag("--json", options->json_output, "the header as JSON");
+    app->add_flag("--json", options->json_output, "print the header as JSON");
+    add_output(app, options->output, "FILE", "also write the header as JSON to FILE");
     return {app, [options] { run_info(*options); }};
 }
 

@@ -119,7 +119,11 @@ std::string ramp(double t) {
 
 void render_heatmap(std::ostringstream& out, const Panel& panel, double left, double top, double width, double height) {
     const Heatmap& h = panel.heatmap.front();
-    const double margin_left = 80.0, margin_right = 16.0, margin_top = 28.0, margin_bottom = 46.0;
+    // Room for the longest row label (about 6.2 px per character at 11 px) and a colour bar.
+    std::size_t longest = 0;
+    for (const std::string& label : h.y_labels) longest = std::max(longest, label.size());
+    const double margin_left = std::max(80.0, 34.0 + 6.2 * static_cast<double>(longest)), margin_right = 78.0;
+    const double margin_top = 28.0, margin_bottom = 46.0;
     const double plot_left = left + margin_left, plot_top = top + margin_top;
     const double plot_width = width - margin_left - margin_right, plot_height = height - margin_top - margin_bottom;
     const std::size_t nx = h.x_labels.size(), ny = h.y_labels.size();
@@ -144,6 +148,30 @@ void render_heatmap(std::ostringstream& out, const Panel& panel, double left, do
             out << "<text x=\"" << number(x + cw / 2) << "\" y=\"" << number(y + ch / 2 + 4) << "\" text-anchor=\"middle\" "
                 << "font-size=\"11\" fill=\"" << (t > 0.6 ? "#000" : "#fff") << "\">" << text << "</text>\n";
         }
+    if (h.marked >= 0 && static_cast<std::size_t>(h.marked) < nx * ny) {
+        const std::size_t ix = static_cast<std::size_t>(h.marked) % nx, iy = static_cast<std::size_t>(h.marked) / nx;
+        out << "<rect x=\"" << number(plot_left + ix * cw + 1.5) << "\" y=\"" << number(plot_top + (ny - 1 - iy) * ch + 1.5)
+            << "\" width=\"" << number(cw - 3) << "\" height=\"" << number(ch - 3)
+            << "\" fill=\"none\" stroke=\"#e41a1c\" stroke-width=\"3\"><title>best</title></rect>\n";
+    }
+    // Colour bar: the ramp from the lowest to the highest value, labelled at both ends.
+    if (hi >= lo && std::isfinite(lo)) {
+        const double bar_left = plot_left + plot_width + 14, bar_width = 12;
+        const int steps = 32;
+        for (int k = 0; k < steps; ++k) {
+            const double y = plot_top + plot_height * (1.0 - static_cast<double>(k + 1) / steps);
+            out << "<rect x=\"" << number(bar_left) << "\" y=\"" << number(y) << "\" width=\"" << bar_width << "\" height=\""
+                << number(plot_height / steps + 0.5) << "\" fill=\"" << ramp((k + 0.5) / steps) << "\"/>\n";
+        }
+        auto value_of = [&](double scaled_value) { return h.log_colour ? std::pow(10.0, scaled_value) : scaled_value; };
+        char text[32];
+        std::snprintf(text, sizeof text, "%.3g", value_of(hi));
+        out << "<text x=\"" << number(bar_left + bar_width + 3) << "\" y=\"" << number(plot_top + 9) << "\" font-size=\"10\">"
+            << text << "</text>\n";
+        std::snprintf(text, sizeof text, "%.3g", value_of(lo));
+        out << "<text x=\"" << number(bar_left + bar_width + 3) << "\" y=\"" << number(plot_top + plot_height) << "\" font-size=\"10\">"
+            << text << "</text>\n";
+    }
     for (std::size_t ix = 0; ix < nx; ++ix) {
         out << "<text x=\"" << number(plot_left + (ix + 0.5) * cw) << "\" y=\"" << number(plot_top + plot_height + 15)
             << "\" text-anchor=\"middle\" font-size=\"11\">" << escape(h.x_labels[ix]) << "</text>\n";

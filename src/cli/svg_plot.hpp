@@ -3,6 +3,7 @@
 // 1.1 that browsers and vector editors open directly.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct Heatmap {
     std::vector<std::string> x_labels, y_labels;
     std::vector<double> values;  // [y][x]; non-finite values are drawn grey
     bool log_colour = true;      // colour by log10(value)
+    int64_t marked = -1;         // index into values of a cell to outline (the best of a scan), or -1
 };
 
 struct Panel {

@@ -922,6 +922,7 @@ std::vector<CrossValidation> cross_validate_scaled(const std::vector<Frame>& fra
             predictions_all[i].insert(predictions_all[i].end(), predictions.begin(), predictions.end());
         }
         held_out_all.insert(held_out_all.end(), held_out.begin(), held_out.end());
+        if (settings.progress) settings.progress("folds", k + 1, folds);
     }
     for (std::size_t i = 0; i < scales.size(); ++i) {
         results[i].pooled = compare(held_out_all, predictions_all[i]);

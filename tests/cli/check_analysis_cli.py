@@ -115,6 +115,7 @@ check(table["distance_soap"][peak] < table["random_soap"][peak] / 10,
       "the traced SOAP distance is far below the random reference at the largest D")
 check(table["lambda_0"].max() < 1e-3 and np.all(table[f"lambda_{15 - 6 - 1}"] == 1.0), "scaled spectrum: soft mode, largest 1")
 check(is_svg(prefix + ".svg"), "manifold writes a valid SVG")
+checks.renders(prefix + ".svg", "the manifold figure")
 
 proc = run("manifold", "--spec", soap, "--center", "0", structure, expect=2)
 check("--output is required" in proc.stderr, f"a missing -o is named: {proc.stderr.strip()}")
@@ -180,6 +181,7 @@ window = (t >= 1e-6) & (t <= 1e-3)
 slope = np.polyfit(np.log10(t[window]), np.log10(change[window]), 1)[0]
 check(abs(slope - 1) < 0.01 and "1.000" in proc.stdout, f"radial slope 1 (NumPy fit {slope:.4f})")
 check(is_svg(prefix + ".svg"), "perturb writes a valid SVG")
+checks.renders(prefix + ".svg", "the perturbation figure")
 
 prefix = os.path.join(work, "tangential")
 proc = run("perturb", "--spec", acsf, "--center", "0", "--kind", "tangential", "--atom", str(neighbour), "--direction",

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import sys
-import xml.etree.ElementTree as ElementTree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_checks import Checks  # noqa: E402
@@ -64,7 +63,7 @@ with open(prefix + "_pointwise.csv") as f:
 column = "gfre_radial_to_power"
 rms = (sum(float(r[column]) ** 2 for r in pointwise) / len(pointwise)) ** 0.5
 check(abs(rms - up) < 1e-4 * max(up, 1), f"pointwise GFRE averages (rms) to the GFRE: {rms:.5f} vs {up:.5f}")
-ElementTree.parse(prefix + ".svg")
+checks.renders(prefix + ".svg", "the comparison figure")
 check(True, "the comparison SVG parses")
 
 # selection: CUR picks a spanning set

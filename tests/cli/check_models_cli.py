@@ -12,7 +12,6 @@ import os
 import re
 import sys
 import warnings
-import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 from ase import Atoms
@@ -66,6 +65,8 @@ check(metadata["library"].startswith("atomfp ") and re.match(r"\d{4}-\d\d-\d\dT\
 text = run("info", model).stdout
 check(record["sha256"] in text and "2-fold CV" in text and "config_type" in text, "atomfp info prints the record")
 run("info", os.path.join(work, "missing.afp"), expect=1)
+run("info", model, "-o", os.path.join(work, "header.json"))
+check(json.load(open(os.path.join(work, "header.json"))) == info, "info -o writes the header --json prints")
 
 predicted_path = os.path.join(work, "predicted.extxyz")
 svg = os.path.join(work, "parity.svg")
@@ -89,8 +90,7 @@ check(printed_force is not None and abs(float(printed_force.group(1)) - force_rm
 baseline_energy = 1e3 * np.std(e_ref / n)
 check(energy_rmse < baseline_energy / 3 and force_rmse < np.sqrt(np.mean(f_ref**2)) / 3,
       f"the fit beats the trivial model ({energy_rmse:.2f} vs {baseline_energy:.2f} meV/atom; {force_rmse:.3f} eV/A)")
-root = ElementTree.parse(svg).getroot()
-check(root.tag.endswith("svg"), "the parity plot is SVG")
+checks.renders(svg, "the parity plot")
 
 # Forces are -dE/dx of the model's own energy: central differences through `predict`.
 atoms = reference[0].copy()
@@ -121,7 +121,31 @@ table = np.genfromtxt(scan_prefix + ".csv", delimiter=",", names=True)
 best = table[np.argmin(table["energy_rmse_eV_per_atom"])]
 check(len(table) == 4 and f"zeta = {best['zeta']:g}, sigma_energy = {best['sigma_energy']:g}" in proc.stdout,
       f"scan reports the grid point with the lowest cross-validated energy RMSE ({best['zeta']:g}, {best['sigma_energy']:g})")
-check(ElementTree.parse(scan_prefix + ".svg").getroot().tag.endswith("svg"), "the scan heat map is SVG")
+checks.renders(scan_prefix + ".svg", "the scan heat map")
+check('stroke="#e41a1c"' in open(scan_prefix + ".svg").read(), "the scan marks its best cell")
+check("fold 2/2" in proc.stderr and "left" in proc.stderr, f"scan reports progress per fold on stderr: {proc.stderr[:120]!r}")
+
+# Descriptor settings are an axis of the grid: each point equals its own cross-validated fit.
+cutoff_scan = os.path.join(work, "cutoff_scan")
+proc = run("scan", "--config", small_path, "--descriptor", "cutoff=4.0,4.5", "--descriptor", "max_radial=3,4", train_path, "-o",
+           cutoff_scan, "--cv", "2")
+table = np.genfromtxt(cutoff_scan + ".csv", delimiter=",", names=True)
+check(len(table) == 4 and set(table["cutoff"]) == {4.0, 4.5} and set(table["max_radial"]) == {3, 4},
+      "scan crosses every descriptor value with the others")
+for row in table:
+    variant = {**small, "descriptor": {**small["descriptor"], "cutoff": float(row["cutoff"]), "max_radial": int(row["max_radial"])}}
+    variant_path = os.path.join(work, "variant.json")
+    with open(variant_path, "w") as f:
+        json.dump(variant, f)
+    fitted = run("fit", "--config", variant_path, train_path, "-o", os.path.join(work, "variant.afp"), "--cv", "2")
+    pooled = re.search(r"2-fold CV\s+energy RMSE\s+([0-9.]+) meV/atom", fitted.stdout)
+    check(pooled is not None and abs(float(pooled.group(1)) - 1e3 * row["energy_rmse_eV_per_atom"]) < 0.006,
+          f"scan point cutoff={row['cutoff']:g} max_radial={row['max_radial']:g} equals fit --cv "
+          f"({1e3 * row['energy_rmse_eV_per_atom']:.3f} vs {pooled.group(1) if pooled else None} meV/atom)")
+check("at the edge of the grid" in proc.stdout, "a best value at an end of its axis is flagged")
+checks.renders(cutoff_scan + ".svg", "the descriptor scan heat map")
+proc = run("scan", "--config", small_path, "--descriptor", "cutof=4.0", train_path, "-o", cutoff_scan, expect=1)
+check("cutof" in proc.stderr, f"an unknown descriptor key in a scan is refused before fitting: {proc.stderr.strip()}")
 run("scan", "--config", small_path, "--kernel-values", "2.5", "--sigma-values", "0.01", train_path, "-o", scan_prefix,
     expect=1)  # zeta must be an integer
 
