@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace atomfp::cli {
@@ -56,6 +57,76 @@ Series diagonal(const std::vector<double>& x, const std::vector<double>& y) {
     return {"y = x", {lo, hi}, {lo, hi}, Series::Style::line, Series::Marker::circle, "#888"};
 }
 
+// One quantity's points, split by config_type: reference values and predictions.
+struct QuantityPoints {
+    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_type;
+    bool empty() const { return by_type.empty(); }
+};
+
+// Parity (predicted against reference) and residual (error against reference) panels for energies
+// per atom, force components and virials per atom, points coloured by config_type. Residuals stay
+// readable at meV errors, where a parity plot is a line.
+void write_parity_figure(const std::string& path, const std::string& title, const std::vector<Frame>& frames,
+                         const std::vector<FramePrediction>& predictions, const ErrorMetrics& errors) {
+    QuantityPoints energy, force, virial;
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        const Frame& f = frames[a];
+        const auto it = f.info.find("config_type");
+        const std::string type = it == f.info.end() ? "structures" : it->second;
+        const double n = static_cast<double>(f.size());
+        if (f.energy) {
+            auto& [x, y] = energy.by_type[type];
+            x.push_back(*f.energy / n);
+            y.push_back(predictions[a].energy / n);
+        }
+        if (!f.forces.empty()) {
+            auto& [x, y] = force.by_type[type];
+            x.insert(x.end(), f.forces.begin(), f.forces.end());
+            y.insert(y.end(), predictions[a].forces.begin(), predictions[a].forces.end());
+        }
+        const std::optional<Mat3> reference = reference_virial(f);
+        if (reference && predictions[a].virial) {
+            auto& [x, y] = virial.by_type[type];
+            for (int k = 0; k < 9; ++k) {
+                x.push_back((*reference)[k] / n);
+                y.push_back((*predictions[a].virial)[k] / n);
+            }
+        }
+    }
+    Figure figure;
+    figure.title = title;
+    auto add_panels = [&](const QuantityPoints& points, const std::string& name, const std::string& unit, double rmse,
+                          double residual_scale, const std::string& residual_unit) {
+        if (points.empty()) return;
+        std::vector<Series> parity, residual;
+        std::vector<double> all_x, all_y;
+        for (const auto& [type, xy] : points.by_type) {
+            const auto& [x, y] = xy;
+            all_x.insert(all_x.end(), x.begin(), x.end());
+            all_y.insert(all_y.end(), y.begin(), y.end());
+            Series p{type, x, y, Series::Style::markers, Series::Marker::circle, ""};
+            Series r{type, x, {}, Series::Style::markers, Series::Marker::circle, ""};
+            for (std::size_t k = 0; k < x.size(); ++k) r.y.push_back(residual_scale * (y[k] - x[k]));
+            parity.push_back(std::move(p));
+            residual.push_back(std::move(r));
+        }
+        parity.insert(parity.begin(), diagonal(all_x, all_y));
+        parity.front().label.clear();
+        char text[160];
+        std::snprintf(text, sizeof text, "%s (RMSE %.4g %s)", name.c_str(), rmse * residual_scale, residual_unit.c_str());
+        figure.panels.push_back({text, "reference / " + unit, "predicted / " + unit, false, false, false, parity});
+        figure.panels.push_back({name + ": error", "reference / " + unit, "predicted - reference / " + residual_unit, false, false,
+                                 false, residual});
+    };
+    add_panels(energy, "Energy per atom", "eV/atom", errors.energy_rmse_per_atom, 1e3, "meV/atom");
+    add_panels(force, "Force components", "eV/Å", errors.force_rmse, 1.0, "eV/Å");
+    add_panels(virial, "Virial per atom", "eV/atom", errors.virial_rmse_per_atom, 1.0, "eV/atom");
+    figure.columns = 2;
+    figure.panel_width = 560.0;
+    figure.panel_height = 400.0;
+    write_svg(path, figure);
+}
+
 void run_predict(const PredictOptions& options) {
     const std::string& output = options.output;
     if (!output.empty()) check_writable(output);
@@ -98,35 +169,7 @@ void run_predict(const PredictOptions& options) {
         for (std::size_t a = 0; a < frames.size(); ++a) std::printf("  frame %zu: E = %.6f eV\n", a, predictions[a].energy);
     }
     if (!options.svg.empty()) {
-        Series energies{"structures", {}, {}, Series::Style::markers, Series::Marker::circle, "#1f77b4"};
-        Series forces{"components", {}, {}, Series::Style::markers, Series::Marker::circle, "#d62728"};
-        for (std::size_t a = 0; a < frames.size(); ++a) {
-            const double n = static_cast<double>(frames[a].size());
-            if (frames[a].energy) {
-                energies.x.push_back(*frames[a].energy / n);
-                energies.y.push_back(predictions[a].energy / n);
-            }
-            for (std::size_t k = 0; k < frames[a].forces.size(); ++k) {
-                forces.x.push_back(frames[a].forces[k]);
-                forces.y.push_back(predictions[a].forces[k]);
-            }
-        }
-        char title[160];
-        Figure figure;
-        if (reference_energies) {
-            std::snprintf(title, sizeof title, "Energy per atom (RMSE %.2f meV/atom)", 1e3 * errors.energy_rmse_per_atom);
-            figure.panels.push_back({title, "reference / eV", "predicted / eV", false, false, false,
-                                     {diagonal(energies.x, energies.y), energies}});
-        }
-        if (reference_forces) {
-            std::snprintf(title, sizeof title, "Force components (RMSE %.3f eV/Å)", errors.force_rmse);
-            figure.panels.push_back({title, "reference / eV/Å", "predicted / eV/Å", false, false, false,
-                                     {diagonal(forces.x, forces.y), forces}});
-        }
-        figure.columns = static_cast<int>(figure.panels.size());
-        figure.panel_width = figure.panel_height = 420.0;
-        figure.title = "Parity: " + options.model + " on " + options.input;
-        write_svg(options.svg, figure);
+        write_parity_figure(options.svg, "Parity: " + options.model + " on " + options.input, frames, predictions, errors);
         std::printf("  wrote %s\n", options.svg.c_str());
     }
     if (!output.empty()) {

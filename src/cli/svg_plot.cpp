@@ -13,6 +13,9 @@ namespace atomfp::cli {
 
 namespace {
 
+// More legend entries than this end in "... and N more" (a bulk manifold figure can list dozens).
+constexpr std::size_t max_legend_entries = 12;
+
 const char* const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
@@ -190,7 +193,19 @@ void render_heatmap(std::ostringstream& out, const Panel& panel, double left, do
 
 void render_panel(std::ostringstream& out, const Panel& panel, double left, double top, double width, double height,
                   std::size_t& colour_index) {
-    const double margin_left = 72.0, margin_right = 16.0, margin_top = 28.0, margin_bottom = 46.0;
+    // Colours first, so that the legend can be laid out beside the plot, never over the data.
+    std::vector<std::string> colours;
+    std::vector<std::pair<const Series*, std::string>> legend;
+    for (const Series& s : panel.series) {
+        colours.push_back(s.colour.empty() ? palette[colour_index++ % std::size(palette)] : s.colour);
+        if (!s.label.empty()) legend.emplace_back(&s, colours.back());
+    }
+    const std::size_t shown = std::min(legend.size(), max_legend_entries);
+    std::size_t longest = legend.size() > shown ? 14 : 0;  // "... and N more"
+    for (std::size_t k = 0; k < shown; ++k) longest = std::max(longest, legend[k].first->label.size());
+    const double legend_width = legend.empty() ? 0.0 : 34.0 + 6.2 * static_cast<double>(longest);
+    const double margin_left = 72.0, margin_right = 16.0 + (legend.empty() ? 0.0 : legend_width + 8.0);
+    const double margin_top = 28.0, margin_bottom = 46.0;
     double plot_left = left + margin_left, plot_top = top + margin_top;
     double plot_width = width - margin_left - margin_right, plot_height = height - margin_top - margin_bottom;
 
@@ -260,10 +275,9 @@ void render_panel(std::ostringstream& out, const Panel& panel, double left, doub
     out << "<svg x=\"" << number(plot_left) << "\" y=\"" << number(plot_top) << "\" width=\"" << number(plot_width)
         << "\" height=\"" << number(plot_height) << "\" overflow=\"hidden\">\n<g transform=\"translate("
         << number(-plot_left) << "," << number(-plot_top) << ")\">\n";
-    std::vector<std::pair<const Series*, std::string>> legend;
-    for (const Series& s : panel.series) {
-        const std::string colour = s.colour.empty() ? palette[colour_index++ % std::size(palette)] : s.colour;
-        if (!s.label.empty()) legend.emplace_back(&s, colour);
+    for (std::size_t index = 0; index < panel.series.size(); ++index) {
+        const Series& s = panel.series[index];
+        const std::string& colour = colours[index];
         const std::size_t n = std::min(s.x.size(), s.y.size());
         if (s.style != Series::Style::markers) {
             std::string path;
@@ -287,26 +301,28 @@ void render_panel(std::ostringstream& out, const Panel& panel, double left, doub
         }
     }
     out << "</g>\n</svg>\n";
-    double legend_y = plot_top + 14;
     if (!legend.empty()) {
-        std::size_t longest = 0;
-        for (const auto& entry : legend) longest = std::max(longest, entry.first->label.size());
-        const double box_width = 34.0 + 6.2 * static_cast<double>(longest);
-        out << "<rect x=\"" << number(plot_left + plot_width - 4 - box_width) << "\" y=\"" << number(plot_top + 3)
-            << "\" width=\"" << number(box_width) << "\" height=\"" << number(15.0 * legend.size() + 4)
-            << "\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n";
-    }
-    for (const auto& [series, colour] : legend) {
-        const double x = plot_left + plot_width - 10;
-        if (series->style == Series::Style::markers) {
-            draw_marker(out, series->marker, x - 8, legend_y - 4, colour);
-        } else {
-            out << "<line x1=\"" << number(x - 18) << "\" y1=\"" << number(legend_y - 4) << "\" x2=\"" << number(x)
-                << "\" y2=\"" << number(legend_y - 4) << "\" stroke=\"" << colour << "\" stroke-width=\"2\"/>\n";
+        const double box_left = left + width - 16.0 - legend_width, entries = static_cast<double>(shown + (legend.size() > shown));
+        out << "<rect x=\"" << number(box_left) << "\" y=\"" << number(plot_top) << "\" width=\"" << number(legend_width)
+            << "\" height=\"" << number(15.0 * entries + 4) << "\" fill=\"#fff\" stroke=\"#ccc\"/>\n";
+        double legend_y = plot_top + 14;
+        for (std::size_t k = 0; k < shown; ++k) {
+            const auto& [series, colour] = legend[k];
+            const double x = box_left + 6;
+            if (series->style == Series::Style::markers) {
+                draw_marker(out, series->marker, x + 8, legend_y - 4, colour);
+            } else {
+                out << "<line x1=\"" << number(x) << "\" y1=\"" << number(legend_y - 4) << "\" x2=\"" << number(x + 18)
+                    << "\" y2=\"" << number(legend_y - 4) << "\" stroke=\"" << colour << "\" stroke-width=\"2\"/>\n";
+            }
+            out << "<text x=\"" << number(x + 24) << "\" y=\"" << number(legend_y) << "\" font-size=\"11\">"
+                << escape(series->label) << "</text>\n";
+            legend_y += 15;
         }
-        out << "<text x=\"" << number(x - 24) << "\" y=\"" << number(legend_y) << "\" text-anchor=\"end\" font-size=\"11\">"
-            << escape(series->label) << "</text>\n";
-        legend_y += 15;
+        if (legend.size() > shown) {
+            out << "<text x=\"" << number(box_left + 6) << "\" y=\"" << number(legend_y) << "\" font-size=\"11\">... and "
+                << legend.size() - shown << " more</text>\n";
+        }
     }
     out << "</g>\n";
 }

@@ -158,7 +158,12 @@ for i, a in enumerate(tagged):
 tagged_path = os.path.join(work, "tagged.extxyz")
 write(tagged_path, tagged, format="extxyz")
 kept_path = os.path.join(work, "kept_predicted.extxyz")
-run("predict", "--model", model, tagged_path, "-o", kept_path)
+tagged_svg = os.path.join(work, "tagged.svg")
+run("predict", "--model", model, tagged_path, "-o", kept_path, "--svg", tagged_svg)
+figure = open(tagged_svg).read()
+check(all(text in figure for text in (">kind0<", ">kind1<", "Energy per atom: error", "Virial per atom", "eV/atom")),
+      "the parity figure colours points per config_type and has residual and virial panels")
+checks.renders(tagged_svg, "the parity figure per config_type")
 kept = read(kept_path, ":")
 untouched = read(test_path, ":")
 check(all(abs(k.get_potential_energy() - r.get_potential_energy()) < 1e-9 for k, r in zip(kept, untouched)) and
