@@ -1,6 +1,7 @@
 #include "atomfp_version.h"
 #include "cli/options.hpp"
 #include "cli/progress.hpp"
+#include "cli/svg_plot.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "io/atomic_output.hpp"
@@ -33,8 +34,44 @@ std::string utc_now() {
     return text;
 }
 
+// Heat maps of the cross-validated RMSE per config_type and per fold: one column per quantity,
+// each with its own colour scale and unit.
+void write_cv_figure(const std::string& path, const CrossValidation& cv) {
+    Figure figure;
+    figure.title = std::to_string(cv.folds.size()) + "-fold cross-validation";
+    auto add = [&](const std::string& title, const std::vector<std::string>& rows, const std::vector<ErrorMetrics>& errors) {
+        const bool forces = errors.front().n_force_components > 0, virials = errors.front().n_virial_components > 0;
+        auto column = [&](const std::string& name, auto value) {
+            Heatmap h;
+            h.x_labels = {name};
+            h.y_labels = rows;
+            for (const ErrorMetrics& e : errors) h.values.push_back(value(e));
+            Panel panel(title, "", "");
+            panel.heatmap.push_back(h);
+            figure.panels.push_back(panel);
+        };
+        column("energy RMSE / meV/atom", [](const ErrorMetrics& e) { return 1e3 * e.energy_rmse_per_atom; });
+        if (forces) column("force RMSE / eV/Å", [](const ErrorMetrics& e) { return e.force_rmse; });
+        if (virials) column("virial RMSE / eV/atom", [](const ErrorMetrics& e) { return e.virial_rmse_per_atom; });
+        figure.columns = 1 + forces + virials;
+    };
+    std::vector<std::string> types;
+    std::vector<ErrorMetrics> per_type;
+    for (const auto& [type, errors] : cv.by_config_type) {
+        types.push_back(type);
+        per_type.push_back(errors);
+    }
+    add("per config_type", types, per_type);
+    std::vector<std::string> folds;
+    for (std::size_t k = 0; k < cv.folds.size(); ++k) folds.push_back("fold " + std::to_string(k + 1));
+    add("per fold", folds, cv.folds);
+    figure.panel_width = 330.0;
+    figure.panel_height = 90.0 + 22.0 * static_cast<double>(std::max(types.size(), folds.size()));
+    write_svg(path, figure);
+}
+
 struct FitOptions {
-    std::string config, input, output;
+    std::string config, input, output, svg;
     LabelKeyOptions labels;
     int folds = 0;  // no cross-validation
     uint64_t seed = 1;
@@ -62,6 +99,8 @@ void run_fit(const FitOptions& options) {
         options.labels.apply_to(settings.labels);
         const std::string& output = options.output;
         if (root) check_writable(output);  // before the fit, not after it
+        if (!options.svg.empty() && options.folds == 0) fail(Status::invalid_argument, "--svg draws the cross-validation errors: give --cv K");
+        if (root && !options.svg.empty()) check_writable(options.svg);
         const ProgressBar bar("structures");
         if (root && bar.enabled()) {
             settings.progress = [&bar](const std::string& stage, int64_t done, int64_t total) { bar.show(stage, done, total); };
@@ -93,6 +132,7 @@ void run_fit(const FitOptions& options) {
                     per_type[type] = errors.to_json();
                 }
             }
+            if (root && !options.svg.empty()) write_cv_figure(options.svg, cv);
             provenance["cross_validation"] = {{"folds", options.folds}, {"seed", options.seed}, {"pooled", cv.pooled.to_json()},
                                               {"per_fold", per_fold}, {"per_config_type", per_type}};
         }
@@ -164,6 +204,7 @@ Command add_fit(CLI::App& tool) {
         ->check(CLI::Range(2, 1000000).description(""));
     add_seed(app, options->seed, "shuffles the structures into cross-validation folds");
     add_label_keys(app, options->labels);
+    add_svg(app, options->svg, "with --cv: heat maps of the cross-validated errors per config_type and\nper fold");
     return {app, [options] { run_fit(*options); }};
 }
 

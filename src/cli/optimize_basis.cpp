@@ -1,5 +1,7 @@
 #include "analysis/optimal_basis.hpp"
 #include "cli/options.hpp"
+#include "cli/svg_plot.hpp"
+#include "io/atomic_output.hpp"
 #include "core/error.hpp"
 #include "io/extxyz.hpp"
 
@@ -12,11 +14,12 @@ namespace atomfp::cli {
 namespace {
 
 struct OptimizeBasisOptions {
-    std::string spec, input, output, mixing = "separate";
+    std::string spec, input, output, svg, mixing = "separate";
     int max_radial = 0;
 };
 
 void run_optimize_basis(const OptimizeBasisOptions& options) {
+    if (!options.svg.empty()) check_writable(options.svg);
     const RadialBasisOptimizer optimizer(parse_json(read_text_file(options.spec)));
 
     const std::vector<Frame> frames = read_extxyz(options.input);
@@ -47,6 +50,22 @@ void run_optimize_basis(const OptimizeBasisOptions& options) {
         std::printf("\n");
     }
     std::printf("  wrote %s\n", output.c_str());
+    if (!options.svg.empty()) {
+        Panel panel("Residual variance of the optimal basis", "radial functions kept, q", "1 - kept / total variance", false, true);
+        for (const auto& block : optimal.blocks) {
+            Series s{block.label, {}, {}, Series::Style::line_and_markers, Series::Marker::circle, ""};
+            for (int k = 1; k <= q_max; ++k) {
+                s.x.push_back(k);
+                s.y.push_back(block.residual_variance(k));
+            }
+            panel.series.push_back(std::move(s));
+        }
+        Figure figure;
+        figure.panels.push_back(panel);
+        figure.panel_height = 420.0;
+        write_svg(options.svg, figure);
+        std::printf("  wrote %s\n", options.svg.c_str());
+    }
 }
 
 }  // namespace
@@ -71,6 +90,7 @@ Command add_optimize_basis(CLI::App& tool) {
         ->check(CLI::IsMember({"separate", "mixed"}))
         ->capture_default_str();
     add_output(app, options->output, "FILE", "the optimal specification (JSON)")->required();
+    add_svg(app, options->svg, "draw the residual variance against q per block (log axis)");
     return {app, [options] { run_optimize_basis(*options); }};
 }
 

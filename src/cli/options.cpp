@@ -91,6 +91,10 @@ CLI::Option* add_frame(CLI::App* app, int64_t& index) {
     return app->add_option("--frame", index, "0-based frame of the input")->type_name("K")->check(non_negative_integer())->capture_default_str();
 }
 
+CLI::Option* add_svg(CLI::App* app, std::string& path, const std::string& what) {
+    return app->add_option("--svg", path, what)->type_name("FILE");
+}
+
 CLI::Option* add_seed(CLI::App* app, uint64_t& seed, const std::string& what) {
     return app->add_option("--seed", seed, what)->type_name("S")->check(non_negative_integer())->capture_default_str();
 }

@@ -59,6 +59,8 @@ CLI::Option* repeatable(CLI::Option* option);
 // -o/--output: where the command's output goes, everywhere. `kind` is FILE where the command writes
 // one file, PREFIX where it writes several (PREFIX.csv, PREFIX.svg, ...), DIR for kim-model.
 CLI::Option* add_output(CLI::App* app, std::string& target, const std::string& kind, const std::string& what);
+// --svg FILE: a figure of the command's results (checked writable before the work starts).
+CLI::Option* add_svg(CLI::App* app, std::string& path, const std::string& what);
 // A required positional argument (the input file, or kim-model's NAME).
 CLI::Option* add_input(CLI::App* app, std::string& path, const std::string& name, const std::string& what);
 // --spec FILE once, or repeatable.

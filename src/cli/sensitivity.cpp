@@ -1,6 +1,8 @@
 #include "analysis/sensitivity.hpp"
 #include "cli/centre_input.hpp"
 #include "cli/options.hpp"
+#include "cli/svg_plot.hpp"
+#include "io/atomic_output.hpp"
 #include "core/error.hpp"
 #include "descriptors/factory.hpp"
 
@@ -14,12 +16,13 @@ namespace atomfp::cli {
 namespace {
 
 struct SensitivityOptions {
-    std::string spec, input, output;
+    std::string spec, input, output, svg;
     int64_t centre = 0, frame = 0;
     bool keep_rigid = false, scale_max = false;
 };
 
 void run_sensitivity(const SensitivityOptions& options) {
+    if (!options.svg.empty()) check_writable(options.svg);
     auto descriptor = create_descriptor(read_text_file(options.spec));
     const CentreInput input = read_centre_input(options.input, options.frame, options.centre, descriptor->cutoff());
     const bool remove_rigid = !options.keep_rigid;
@@ -49,6 +52,32 @@ void run_sensitivity(const SensitivityOptions& options) {
         }
         if (!out) fail(Status::io, "cannot write '", output, "'");
     }
+    if (!options.svg.empty()) {
+        // Eigenvalues on a log axis; the rigid modes, exact zeros when projected out, cannot appear
+        // there and are marked by a line left of which they sit.
+        Series values{"eigenvalues of S", {}, {}, Series::Style::line_and_markers, Series::Marker::circle, "#1f77b4"};
+        double lowest = INFINITY, highest = 0.0;
+        for (std::size_t k = static_cast<std::size_t>(n_rigid); k < eigenvalues.size(); ++k) {
+            if (!(eigenvalues[k] > 0.0)) continue;
+            values.x.push_back(static_cast<double>(k));
+            values.y.push_back(eigenvalues[k]);
+            lowest = std::min(lowest, eigenvalues[k]);
+            highest = std::max(highest, eigenvalues[k]);
+        }
+        std::vector<Series> series{values};
+        if (n_rigid > 0 && highest > 0.0) {
+            const double x = static_cast<double>(n_rigid) - 0.5;
+            series.push_back({std::to_string(n_rigid) + " rigid modes (zero) to the left", {x, x}, {lowest, highest},
+                              Series::Style::line, Series::Marker::circle, "#d62728"});
+        }
+        char title[200];
+        std::snprintf(title, sizeof title, "Sensitivity spectrum, centre %lld (condition number %.3g)",
+                      static_cast<long long>(input.center), condition);
+        Figure figure;
+        figure.panels.push_back({title, "mode k", "eigenvalue of S = J^T J", false, true, false, series});
+        write_svg(options.svg, figure);
+        std::printf("  wrote %s\n", options.svg.c_str());
+    }
 }
 
 }  // namespace
@@ -70,6 +99,7 @@ Command add_sensitivity(CLI::App& tool) {
                   "they are then reported as exact zeros first)");
     app->add_flag("--scale-max", options->scale_max, "divide the eigenvalues by the largest");
     add_output(app, options->output, "FILE", "also write the spectrum as CSV (index, eigenvalue, singular value)");
+    add_svg(app, options->svg, "draw the spectrum (log axis, rigid modes marked)");
     return {app, [options] { run_sensitivity(*options); }};
 }
 

@@ -40,7 +40,9 @@ with open(config_path, "w") as f:
 with open(os.path.join(work, "spec.json"), "w") as f:
     json.dump(config["descriptor"], f)
 model = os.path.join(work, "model.afp")
-proc = run("fit", "--config", config_path, train_path, "-o", model, "--cv", "2")
+cv_svg = os.path.join(work, "cv.svg")
+proc = run("fit", "--config", config_path, train_path, "-o", model, "--cv", "2", "--svg", cv_svg)
+checks.renders(cv_svg, "the cross-validation figure")
 check("2-fold CV" in proc.stdout and "training set" in proc.stdout, "fit prints cross-validation and training errors")
 
 # The model records how it was made; `atomfp info --json` shows it, checked against the inputs.
@@ -66,6 +68,8 @@ text = run("info", model).stdout
 check(record["sha256"] in text and "2-fold CV" in text and "config_type" in text, "atomfp info prints the record")
 run("info", os.path.join(work, "missing.afp"), expect=1)
 run("info", model, "-o", os.path.join(work, "header.json"))
+proc_svg = run("fit", "--config", config_path, train_path, "-o", model + ".x", "--svg", cv_svg, expect=1)
+check("--cv" in proc_svg.stderr, "fit --svg without --cv is refused")
 check(json.load(open(os.path.join(work, "header.json"))) == info, "info -o writes the header --json prints")
 
 predicted_path = os.path.join(work, "predicted.extxyz")

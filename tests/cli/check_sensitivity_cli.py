@@ -6,6 +6,7 @@ usage: check_sensitivity_cli.py ATOMFP_EXECUTABLE WORK_DIR
 """
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -62,11 +63,14 @@ kept = read_csv(os.path.join(work, "kept.csv"))
 check(np.allclose(kept, full, atol=1e-10 * full.max()), "spectrum with rigid modes equals NumPy's eigvalsh(J^T J)")
 check(np.sum(np.abs(kept) < 1e-10 * kept.max()) == 6, "exactly six (numerically) zero eigenvalues with rigid modes kept")
 
-proc = run("sensitivity", "--spec", spec, "--center", "0", structure, "-o", os.path.join(work, "removed.csv"))
+spectrum_svg = os.path.join(work, "spectrum.svg")
+proc = run("sensitivity", "--spec", spec, "--center", "0", structure, "-o", os.path.join(work, "removed.csv"), "--svg", spectrum_svg)
+checks.renders(spectrum_svg, "the sensitivity spectrum")
+check("6 rigid modes (zero) to the left" in open(spectrum_svg).read(), "the spectrum figure marks the rigid modes")
 removed = read_csv(os.path.join(work, "removed.csv"))
 check(np.all(removed[:6] == 0.0), "rigid modes are reported as exact zeros first")
 check(np.allclose(removed[6:], projected[6:], atol=1e-10 * full.max()), "rigid-free spectrum equals NumPy's projected spectrum")
-condition = float(proc.stdout.strip().splitlines()[-1].split()[-1])
+condition = float(re.search(r"condition number .*: (\S+)", proc.stdout).group(1))
 check(abs(condition - np.sqrt(projected[-1] / projected[6])) < 1e-6 * condition, f"condition number {condition:.6g}")
 
 proc = run("sensitivity", "--spec", spec, "--center", "0", structure, "--scale-max", "-o", os.path.join(work, "scaled.csv"))

@@ -76,7 +76,9 @@ for kind in ["soap_radial_spectrum", "soap_power_spectrum", "soap_bispectrum"]:
 # optimize-basis: a DVR(20) primitive contracted to 5 functions.
 primitive = spec_file("primitive", {"type": "soap_power_spectrum", "radial_basis": "dvr", **{**common, "max_radial": 20}})
 optimal = os.path.join(work, "optimal.json")
-proc = run("optimize-basis", "--spec", primitive, "--max-radial", "5", data, "-o", optimal)
+basis_svg = os.path.join(work, "optimal.svg")
+proc = run("optimize-basis", "--spec", primitive, "--max-radial", "5", data, "-o", optimal, "--svg", basis_svg)
+checks.renders(basis_svg, "the residual-variance figure")
 rows = [line.split() for line in proc.stdout.splitlines() if line.strip().startswith("Si,l=")]
 check(len(rows) == 4, f"{len(rows)} residual-variance rows (one per l)")
 for row in rows:
