@@ -81,6 +81,13 @@ void expect_predicts_labels(const Model& model, const std::vector<Frame>& frames
     }
 }
 
+// Smooth deterministic weights of a linear target: a[k] = sin(frequency k + phase).
+std::vector<double> wave(int64_t n, double frequency, double phase) {
+    std::vector<double> a(n);
+    for (int64_t k = 0; k < n; ++k) a[k] = std::sin(frequency * static_cast<double>(k) + phase);
+    return a;
+}
+
 // Rattled 8-atom Si cells; with `carbon`, one atom of each is carbon.
 std::vector<Frame> dataset(int count, uint32_t seed, const Descriptor& d, const std::vector<double>& a, bool carbon = true) {
     std::vector<Frame> frames;
@@ -580,20 +587,13 @@ TEST(TrainerCApi, FitsWhatTheLibraryFitsAndRefusesBadInput) {
     atomfp_trainer_free(nullptr);
 }
 
-// With learned_species only the carbon environments of CH4-like clusters carry learned energies:
-// a target linear in the carbon features is recovered, hydrogen gets an empty block (its
-// baseline only), and data without any learned species is refused.
 // Two kinds of structures labelled by two different linear targets cannot both be fitted: the
 // sigmas decide which one the model follows. In the limit of a tiny sigma for one kind and a huge
 // one for the other, the model reproduces the first kind's target exactly.
 TEST(Trainer, SigmasPerConfigTypeAndPerStructureDecideWhichLabelsAreFitted) {
     auto d = create_descriptor(acsf);
     const int64_t nf = d->feature_count();
-    std::vector<double> a(nf), b(nf);
-    for (int64_t k = 0; k < nf; ++k) {
-        a[k] = std::sin(0.7 * static_cast<double>(k) + 0.3);
-        b[k] = std::cos(1.1 * static_cast<double>(k));
-    }
+    const std::vector<double> a = wave(nf, 0.7, 0.3), b = wave(nf, 1.1, M_PI / 2);
     std::vector<Frame> frames = dataset(30, 300, *d, a, false);
     for (std::size_t i = 0; i < frames.size(); ++i) {
         frames[i].info["config_type"] = i % 2 ? "odd" : "even";
@@ -646,8 +646,7 @@ TEST(Trainer, SigmasPerConfigTypeAndPerStructureDecideWhichLabelsAreFitted) {
 TEST(Trainer, FitsTheLabelsMinusTheCoreRepulsion) {
     auto d = create_descriptor(acsf);
     const int64_t nf = d->feature_count();
-    std::vector<double> a(nf);
-    for (int64_t k = 0; k < nf; ++k) a[k] = std::sin(0.9 * static_cast<double>(k) + 0.4);
+    const std::vector<double> a = wave(nf, 0.9, 0.4);
     const char* repulsion = R"({"type": "zbl", "inner": 1.7, "outer": 2.2})";
     SpeciesWeights silicon;  // no references: the model is its repulsion alone
     silicon.species = 14;
@@ -760,12 +759,14 @@ TEST(Trainer, SettingsNameLabelKeysAndRefuseSigmasOfUnfittedQuantities) {
     }
 }
 
+// With learned_species only the carbon environments of CH4-like clusters carry learned energies:
+// a target linear in the carbon features is recovered, hydrogen gets an empty block (its
+// baseline only), and data without any learned species is refused.
 TEST(Trainer, LearnsOnlyTheListedCentralSpecies) {
     const char* spec = R"({"type": "acsf", "species": [1, 6], "cutoff": 3.5, "preset": "imbalzano2018"})";
     auto d = create_descriptor(spec);
     const int64_t nf = d->feature_count();
-    std::vector<double> a(nf);
-    for (int64_t k = 0; k < nf; ++k) a[k] = std::sin(1.3 * static_cast<double>(k) + 0.2);
+    const std::vector<double> a = wave(nf, 1.3, 0.2);
     std::mt19937 generator(17);
     std::normal_distribution<double> normal(0.0, 0.12);
     auto methane = [&](bool with_forces) {
@@ -904,11 +905,7 @@ TEST(Trainer, RecoversASoapTargetWithForcesAndVirialsOfTwoSpecies) {
     const char* spec = R"({"type": "soap_power_spectrum", "species": [6, 14], "cutoff": 4.0, "max_radial": 2, "max_angular": 2})";
     auto d = create_descriptor(spec);
     const int64_t nf = d->feature_count();
-    std::vector<double> a_carbon(nf), a_silicon(nf);
-    for (int64_t k = 0; k < nf; ++k) {
-        a_carbon[k] = std::sin(0.7 * static_cast<double>(k) + 0.3);
-        a_silicon[k] = std::cos(1.1 * static_cast<double>(k));
-    }
+    const std::vector<double> a_carbon = wave(nf, 0.7, 0.3), a_silicon = wave(nf, 1.1, M_PI / 2);
     auto a_of = [&](int32_t z) -> const std::vector<double>& { return z == 6 ? a_carbon : a_silicon; };
     auto labelled = [&](int i, uint32_t seed) {
         Structure s = diamond(1, 4.6 + 0.04 * (i % 8), 0.2, seed + i);
