@@ -7,7 +7,7 @@ tiny models on bundled data (Stillinger-Weber Si; Erhart-Albe Tersoff SiC, two s
 atomfp model driver) into a scratch environment collection. Debian's LAMMPS then runs them with
 `kim init NAME metal` / `kim interactions ...`, and the energy and forces must equal
 `atomfp predict` on the positions LAMMPS used to 1e-10 relative; the deployment example's NVE input
-runs with the SiC model and conserves energy. Also: a species map (`user01` for
+runs with the SiC model and conserves energy. The two-species model carries a core repulsion. Also: a species map (`user01` for
 Si), replacing an installed model of the same name, and the errors for a bad name, a missing model
 file and a species map naming a species the model lacks.
 
@@ -41,13 +41,15 @@ def run(*args, cwd=work, env=None, expect=0):
     return checks.run(args, cwd=cwd, env=env, expect=expect)
 
 
-def fit(name, frames, species, zeta, width=0.4, max_radial=4, max_angular=3, references=40):
+def fit(name, frames, species, zeta, width=0.4, max_radial=4, max_angular=3, references=40, repulsion=None):
     train = work / f"{name}_train.extxyz"
     ase.io.write(train, frames, format="extxyz")
     config = {"descriptor": {"type": "soap_power_spectrum", "species": species, "cutoff": 3.5,
                              "atomic_gaussian_width": width, "max_radial": max_radial, "max_angular": max_angular},
               "kernel": {"type": "polynomial", "zeta": zeta}, "sparse_per_species": references, "sigma_energy": 0.002,
               "sigma_forces": 0.05}
+    if repulsion:
+        config["repulsion"] = repulsion
     (work / f"{name}.json").write_text(json.dumps(config))
     model = work / f"{name}.afp"
     run(atomfp, "fit", "--config", work / f"{name}.json", train, "-o", model)
@@ -101,7 +103,9 @@ si_energy = lammps_against_predict("si", si_name, si_model, si_test, ["Si"], ["S
 
 # Two species: Erhart-Albe Tersoff SiC
 sic_frames = ase.io.read(data / "sic_tersoff_subset.extxyz", ":")
-sic_model = fit("sic", sic_frames[:-1], [14, 6], 4)
+# with a core repulsion reaching into the Si-C bonds (1.89 A), which LAMMPS must apply as atomfp does
+sic_model = fit("sic", sic_frames[:-1], [14, 6], 4,
+                repulsion={"type": "zbl", "inner": 1.0, "outer": 1.95, "pairs": {"Si-Si": {"inner": 1.5, "outer": 2.4}}})
 sic_name = "atomfp_test_SiC__MO_000000000000_000"
 kim_model(sic_model, sic_name, "--install", collection)
 lammps_against_predict("sic", sic_name, sic_model, sic_frames[-1], ["Si", "C"], ["Si", "C"])
