@@ -21,6 +21,7 @@ run) trains on ordinary structures only; the full run adds 16, 160 and 1600 mani
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -71,14 +72,14 @@ def write_xyz(path, structures):
                 f.write(f"{symbol} {x[0]:.10f} {x[1]:.10f} {x[2]:.10f}\n")
 
 
-def read_xyz(path):
-    """Positions and the comment line's energy of every frame."""
+def read_xyz(path, key="energy"):
+    """Positions and the comment line's value of `key` (an energy) of every frame."""
     frames, energies, lines = [], [], open(path).read().split("\n")
     k = 0
     while k < len(lines) and lines[k].strip():
         n = int(lines[k])
-        comment = lines[k + 1]
-        energies.append(float(comment.split("energy=")[1].split()[0]) if "energy=" in comment else np.nan)
+        found = re.search(rf'(?:^|\s){key}="?([^"\s]+)', lines[k + 1])
+        energies.append(float(found.group(1)) if found else np.nan)
         frames.append(np.array([[float(v) for v in line.split()[1:4]] for line in lines[k + 2:k + 2 + n]]))
         k += n + 2
     return frames, np.array(energies)
@@ -152,7 +153,7 @@ def fit_and_predict(name, training_file, tag):
             (f"manifold_{m}", f"manifold_{m}_test.extxyz", manifold_energies[m][held_out[m]]) for m in TRACED]:
         predicted_path = os.path.join(out, f"predicted_{tag}_{label}.extxyz")
         atomfp("predict", "--model", model, os.path.join(out, data), "-o", predicted_path)
-        _, predicted = read_xyz(predicted_path)
+        _, predicted = read_xyz(predicted_path, "atomfp_energy")
         rmse[label] = float(np.sqrt(np.mean((predicted - reference) ** 2)))
     return rmse, config["kernel"]["gamma"] / scale, config["sigma_energy"]
 

@@ -21,7 +21,7 @@ energy = float(re.search(r"energy\s+RMSE ([0-9.]+) meV/atom", proc.stdout).group
 force = float(re.search(r"forces\s+RMSE ([0-9.]+) eV/A", proc.stdout).group(1))
 reference = read(data, ":")
 predicted = read(out, ":")
-numpy_force = np.sqrt(np.mean(np.concatenate([(p.get_forces() - r.get_forces()).ravel() for p, r in zip(predicted, reference)]) ** 2))
+numpy_force = np.sqrt(np.mean(np.concatenate([(p.arrays["atomfp_forces"] - r.get_forces()).ravel() for p, r in zip(predicted, reference)]) ** 2))
 ok = proc.returncode == 0 and energy <= 2.0 and force <= 0.08 and abs(numpy_force - force) < 1e-3
 print(f"energy RMSE {energy} meV/atom, force RMSE {force} eV/A (NumPy {numpy_force:.4f})")
 print("1 passed, 0 failed" if ok else "0 passed, 1 failed")
