@@ -81,6 +81,17 @@ void expect_predicts_labels(const Model& model, const std::vector<Frame>& frames
     }
 }
 
+// Two models give bit-identical energies on every frame (the same fit reached two ways).
+void expect_same_energies(const Model& a, const Model& b, const std::vector<Frame>& frames) {
+    for (const Frame& f : frames) {
+        const NeighbourList list = neighbours_of(f, a.cutoff());
+        double ea = 0.0, eb = 0.0;
+        a.predict(list.view(), &ea, nullptr, nullptr, nullptr);
+        b.predict(list.view(), &eb, nullptr, nullptr, nullptr);
+        EXPECT_EQ(ea, eb);
+    }
+}
+
 // Smooth deterministic weights of a linear target: a[k] = sin(frequency k + phase).
 std::vector<double> wave(int64_t n, double frequency, double phase) {
     std::vector<double> a(n);
@@ -618,14 +629,7 @@ TEST(Trainer, SigmasPerConfigTypeAndPerStructureDecideWhichLabelsAreFitted) {
         keyed[i].info["energy_sigma"] = "1e3";
         keyed[i].info["force_sigma"] = "1e3";
     }
-    const Model from_keys = train_sparse_gpr(keyed, TrainingSettings::parse(json::parse(base + "}")));
-    for (const Frame& f : test_a) {
-        const NeighbourList list = neighbours_of(f, d->cutoff());
-        double by_type = 0.0, by_key = 0.0;
-        follows_even.predict(list.view(), &by_type, nullptr, nullptr, nullptr);
-        from_keys.predict(list.view(), &by_key, nullptr, nullptr, nullptr);
-        EXPECT_EQ(by_type, by_key);
-    }
+    expect_same_energies(follows_even, train_sparse_gpr(keyed, TrainingSettings::parse(json::parse(base + "}"))), test_a);
     // A structure's key beats its type's entry.
     TrainingSettings settings = TrainingSettings::parse(json::parse(base + R"(, "config_type_sigma": {"odd": {"sigma_forces": 0.5}}})"));
     EXPECT_EQ(settings.sigmas_of(keyed[1], 1).forces, 1e3);
@@ -678,14 +682,7 @@ TEST(Trainer, FitsTheLabelsMinusTheCoreRepulsion) {
     // Saved and loaded, the model keeps its repulsion (a version-2 file) and predicts the same.
     const std::string bytes = serialize_model(with);
     EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 2);
-    const Model loaded = deserialize_model(bytes, "memory");
-    for (const Frame& f : test) {
-        const NeighbourList list = neighbours_of(f, d->cutoff());
-        double e1 = 0.0, e2 = 0.0;
-        with.predict(list.view(), &e1, nullptr, nullptr, nullptr);
-        loaded.predict(list.view(), &e2, nullptr, nullptr, nullptr);
-        EXPECT_EQ(e1, e2);
-    }
+    expect_same_energies(with, deserialize_model(bytes, "memory"), test);
     EXPECT_THROW(train_sparse_gpr(train, TrainingSettings::parse(json::parse(base + R"(, "repulsion": {"type": "zbl", "inner": 1, "outer": 4.5}})"))),
                  Error);  // beyond the descriptor's cutoff of 4 Å
     EXPECT_THROW(TrainingSettings::parse(json::parse(base + R"(, "repulsion": {"type": "zbl", "inner": 2, "outer": 1}})")), Error);
