@@ -103,7 +103,9 @@ void run_fit(const FitOptions& options) {
         if (root && !options.svg.empty()) check_writable(options.svg);
         const ProgressBar bar("structures");
         if (root && bar.enabled()) {
-            settings.progress = [&bar](const std::string& stage, int64_t done, int64_t total) { bar.show(stage, done, total); };
+            settings.progress = [&bar](const std::string& stage, int64_t done, int64_t total) {
+                bar.show(stage, done, total, stage == "folds" ? "folds" : "");
+            };
         }
         const std::vector<Frame> frames = read_extxyz(options.input, settings.labels);
         const auto start = std::chrono::steady_clock::now();

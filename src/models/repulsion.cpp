@@ -110,6 +110,10 @@ void CoreRepulsion::add(const SystemView& system, double* local, double* contrac
             const double r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
             if (r2 >= reach * reach) continue;
             const double r = std::sqrt(r2);
+            if (r < coincidence_distance) {
+                fail(Status::invalid_argument, "atoms ", system.centers[c], " and ", system.neighbours[q], " (list entry ", q,
+                     ") coincide: distance ", r, " Å is below ", coincidence_distance, " Å");
+            }
             double e, de;
             pair(zi, system.species[system.neighbours[q]], r, e, de);
             // Each pair is listed from both of its atoms: each centre takes half of it.

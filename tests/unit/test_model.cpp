@@ -363,6 +363,12 @@ TEST(CoreRepulsion, AddsThePairSumWithForcesAndVirialToAModel) {
         }
     EXPECT_GT(pair_sum, 1e-3);
     EXPECT_NEAR(with - without, pair_sum, 1e-10 * pair_sum);
+    {  // coincident atoms are an error, as in the descriptors, not an infinite energy
+        NeighbourList coincident = list;
+        for (int k = 0; k < 3; ++k) coincident.positions[3 * 1 + k] = coincident.positions[k];
+        std::vector<double> local(coincident.view().n_centers, 0.0);
+        EXPECT_THROW(repulsion->add(coincident.view(), local.data(), nullptr), Error);
+    }
     std::vector<double> centres(s.size());
     model.predict(list.view(), nullptr, centres.data(), nullptr, nullptr);
     double centre_sum = 0.0;
