@@ -471,9 +471,7 @@ atomfp_status_t atomfp_model_species(const atomfp_model_t* model, int32_t* speci
 atomfp_status_t atomfp_model_header(const atomfp_model_t* model, char* buffer, int64_t buffer_len, int64_t* required_len) {
     return guard([&] {
         require_pointer(model, "model");
-        atomfp::json header = atomfp::model_header(model->impl);
-        header.erase("created_by");  // this library, not necessarily the one that wrote the file
-        atomfp::capi::copy_string(header.dump(), buffer, buffer_len, required_len);
+        atomfp::capi::copy_string(atomfp::model_header(model->impl).dump(), buffer, buffer_len, required_len);
     });
 }
 

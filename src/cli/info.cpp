@@ -32,8 +32,7 @@ std::string errors_line(const json& e) {
 
 void run_info(const InfoOptions& options) {
     const Model model = load_model(options.model);
-    json header = model_header(model);
-    header.erase("created_by");  // the library running this command, not the one that wrote the file
+    const json header = model_header(model);
     if (!options.output.empty()) {
         AtomicOutput file(options.output, false);
         file.stream() << header.dump(2) << '\n';

@@ -109,15 +109,12 @@ void LabelKeyOptions::apply_to(LabelKeys& keys) const {
 void add_label_keys(CLI::App* app, LabelKeyOptions& options) {
     const LabelKeys defaults;
     auto add = [app](const char* name, std::string& target, const std::string& fallback, const char* what) {
-        app->add_option(name, target, std::string("the comment-line key of the reference ") + what + " (default \"" + fallback + "\")")
-            ->type_name("KEY");
+        app->add_option(name, target, std::string(what) + " (default \"" + fallback + "\")")->type_name("KEY");
     };
-    add("--energy-key", options.energy, defaults.energy, "energy");
-    app->add_option("--forces-key", options.forces,
-                    "the per-atom column of the reference forces (default \"" + defaults.forces + "\")")
-        ->type_name("KEY");
-    add("--stress-key", options.stress, defaults.stress, "stress");
-    add("--virial-key", options.virial, defaults.virial, "virial");
+    add("--energy-key", options.energy, defaults.energy, "the comment-line key of the reference energy");
+    add("--forces-key", options.forces, defaults.forces, "the per-atom column of the reference forces");
+    add("--stress-key", options.stress, defaults.stress, "the comment-line key of the reference stress");
+    add("--virial-key", options.virial, defaults.virial, "the comment-line key of the reference virial");
 }
 
 const CLI::Validator& non_negative_integer() {

@@ -71,8 +71,7 @@ void write_parity_figure(const std::string& path, const std::string& title, cons
     QuantityPoints energy, force, virial;
     for (std::size_t a = 0; a < frames.size(); ++a) {
         const Frame& f = frames[a];
-        const auto it = f.info.find("config_type");
-        const std::string type = it == f.info.end() ? "structures" : it->second;
+        const std::string type = config_type_of(f, "structures");
         const double n = static_cast<double>(f.size());
         if (f.energy) {
             auto& [x, y] = energy.by_type[type];
@@ -198,9 +197,8 @@ Command add_predict(CLI::App& tool) {
                "the structures as read, with the predictions added under\nPREFIXenergy, PREFIXforces and, with a cell, PREFIXvirial and\nPREFIXstress (extended XYZ)");
     app->add_option("--prefix", options->prefix, "the prefix of the prediction keys in -o")->type_name("PREFIX")->capture_default_str();
     add_label_keys(app, options->labels);
-    app->add_option("--svg", options->svg,
-                    "parity plots of predicted against reference energies per atom and force\ncomponents (refused for data without references)")
-        ->type_name("FILE");
+    add_svg(app, options->svg,
+            "parity plots of predicted against reference energies per atom and force\ncomponents (refused for data without references)");
     return {app, [options] { run_predict(*options); }};
 }
 

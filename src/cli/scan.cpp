@@ -72,7 +72,9 @@ void run_scan(const ScanOptions& options) {
     TrainingSettings settings = TrainingSettings::parse(parse_json(read_text_file(options.config)));
     options.labels.apply_to(settings.labels);
     const bool linear = settings.kernel.kind() == KernelKind::linear;
-    const double own_parameter = settings.kernel.kind() == KernelKind::polynomial ? settings.kernel.zeta() : settings.kernel.gamma();
+    const double own_parameter = linear                                           ? 0.0
+                                 : settings.kernel.kind() == KernelKind::polynomial ? settings.kernel.zeta()
+                                                                                    : settings.kernel.gamma();
     if (linear && !options.kernel_values.empty()) fail(Status::invalid_argument, "the linear kernel has no parameter for --kernel-values");
     const std::vector<double> kernel_values =
         options.kernel_values.empty() ? std::vector<double>{own_parameter} : parse_number_list(options.kernel_values, "--kernel-values");
@@ -107,8 +109,7 @@ void run_scan(const ScanOptions& options) {
     std::fflush(stdout);
 
     const auto start = std::chrono::steady_clock::now();
-    const std::size_t fits_total =
-        n_variants * (linear ? sigma_values.size() : kernel_values.size()) * static_cast<std::size_t>(options.folds);
+    const std::size_t fits_total = n_variants * kernel_values.size() * static_cast<std::size_t>(options.folds);
     std::size_t fits_done = 0;
     std::vector<GridPoint> grid;
     for (std::size_t v = 0; v < n_variants; ++v) {
@@ -125,14 +126,6 @@ void run_scan(const ScanOptions& options) {
                          name.empty() ? "" : ": ", static_cast<long long>(done), static_cast<long long>(total), fits_done, fits_total,
                          duration(elapsed).c_str(), duration(remaining).c_str());
         };
-        if (linear) {  // no kernel parameter: one cross-validation per sigma
-            for (double sigma : sigma_values) {
-                TrainingSettings at = s;
-                at.sigma_scale = sigma / settings.sigma_energy;
-                grid.push_back({variants[v], {0.0, sigma, cross_validate(frames, at, options.folds, options.seed).pooled}});
-            }
-            continue;
-        }
         for (const ScanPoint& p : scan_hyperparameters(frames, s, kernel_values, sigma_values, options.folds, options.seed)) {
             grid.push_back({variants[v], p});
         }

@@ -4,6 +4,11 @@
 
 namespace atomfp {
 
+std::string config_type_of(const Frame& frame, const std::string& fallback) {
+    const auto it = frame.info.find("config_type");
+    return it == frame.info.end() ? fallback : it->second;
+}
+
 NeighbourList neighbours_of(const Frame& frame, double cutoff) {
     const int32_t pbc[3] = {frame.pbc[0], frame.pbc[1], frame.pbc[2]};
     return build_neighbour_list(frame.size(), frame.positions.data(), frame.species.data(),

@@ -48,6 +48,9 @@ struct Frame {
 // A full neighbour list of a frame for `cutoff`: open, periodic or mixed as the frame's pbc says.
 NeighbourList neighbours_of(const Frame& frame, double cutoff);
 
+// The frame's "config_type" key (how training sets name a structure's kind), or `fallback`.
+std::string config_type_of(const Frame& frame, const std::string& fallback = "(none)");
+
 // The virial of a frame from `virial`, or from `stress` and the cell (W = -V stress); none otherwise.
 std::optional<Mat3> reference_virial(const Frame& frame);
 

@@ -98,8 +98,7 @@ std::map<std::string, ErrorMetrics> compare_by_config_type(const std::vector<Fra
                                                            const std::vector<FramePrediction>& predictions) {
     std::map<std::string, std::pair<std::vector<Frame>, std::vector<FramePrediction>>> groups;
     for (std::size_t a = 0; a < frames.size(); ++a) {
-        const auto it = frames[a].info.find("config_type");
-        auto& group = groups[it == frames[a].info.end() ? "(none)" : it->second];
+        auto& group = groups[config_type_of(frames[a])];
         group.first.push_back(frames[a]);
         group.second.push_back(predictions.at(a));
     }

@@ -42,8 +42,7 @@ ErrorSums error_sums(const std::vector<Frame>& frames, const std::vector<FramePr
 // Errors over every reference quantity present in `frames` (energy, forces, virial or stress) for
 // which the prediction has a value. Per-atom energies and virials divide by the frame's atom count.
 ErrorMetrics compare(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions);
-// compare() over the structures of each config_type (the frames' "config_type" key; "(none)" for
-// structures without one).
+// compare() over the structures of each config_type (config_type_of).
 std::map<std::string, ErrorMetrics> compare_by_config_type(const std::vector<Frame>& frames,
                                                            const std::vector<FramePrediction>& predictions);
 

@@ -1,7 +1,8 @@
 // A kernel model of the energy: E = sum over centres c of e(c), with
 // e(c) = baseline[s] + sum_m w[s][m] k(F_c, S[s][m]) (+ half of each listed pair's core repulsion)
-// for the central species s, F_c the centre's features and S[s] the reference (sparse) environments. Forces and the virial follow from the
-// contraction of dE/dF with the descriptor's gradients (contract first, differentiate second).
+// for the central species s, F_c the centre's features and S[s] the reference (sparse)
+// environments. Forces and the virial follow from the contraction of dE/dF with the descriptor's
+// gradients (contract first, differentiate second).
 #pragma once
 
 #include "core/system.hpp"

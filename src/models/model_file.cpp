@@ -90,7 +90,6 @@ uint32_t model_file_version_of(const Model& model) { return model.repulsion() ? 
 json model_header(const Model& model) {
     json header = {{"format", "atomfp model"},
                    {"version", model_file_version_of(model)},
-                   {"created_by", std::string("atomfp ") + ATOMFP_VERSION_STRING},
                    {"descriptor", model.descriptor().parameters()},
                    {"kernel", model.kernel().to_json()},
                    {"units", {{"energy", "eV"}, {"length", "Å"}}},
@@ -105,7 +104,8 @@ json model_header(const Model& model) {
 }
 
 std::string serialize_model(const Model& model) {
-    const json header = model_header(model);
+    json header = model_header(model);
+    header["created_by"] = std::string("atomfp ") + ATOMFP_VERSION_STRING;
     const std::string text = header.dump();
     std::string out(magic, magic + 8);
     put_u32(out, model_file_version_of(model));

@@ -30,7 +30,8 @@ uint32_t model_file_version_of(const Model& model);
 // More features than any descriptor a model may use (the descriptor specifications bound theirs).
 constexpr int64_t max_model_features = int64_t(1) << 24;
 
-// The JSON header the file of `model` has (everything but the references and weights).
+// The JSON header the file of `model` has (everything but the references and weights), without
+// "created_by": that names the library writing the file, which serialize_model adds.
 json model_header(const Model& model);
 std::string serialize_model(const Model& model);
 // Throws Error(format) naming the problem for anything but a complete, intact file of a version

@@ -48,28 +48,30 @@ TrainingSettings TrainingSettings::parse(const json& config) {
     s.use_forces = r.boolean("use_forces", s.use_forces);
     s.use_virials = r.boolean("use_virials", s.use_virials);
     // A sigma for a quantity that is not fitted is refused: it would be silently ignored.
-    auto sigma = [&s](SpecReader& reader, const std::string& key, double fallback) {
-        const std::string quantity = key == "sigma_energy" ? "energies" : key == "sigma_forces" ? "forces" : "virials";
-        const bool used = key == "sigma_energy" ? s.use_energies : key == "sigma_forces" ? s.use_forces : s.use_virials;
-        if (reader.has(key) && !used) {
-            fail(Status::json_error, "key '", reader.key_name(key), "' is given but ", quantity, " are not fitted (use_", quantity,
-                 " is false): set it to true or remove the key");
-        }
-        return reader.number(key, fallback, 0.0, 1e6, true);
+    // Each sigma with the quantity it weights and whether that quantity is fitted.
+    auto read_sigmas = [&s](SpecReader& reader, const Sigmas& fallback) {
+        auto sigma = [&reader](const char* key, const char* quantity, bool used, double value) {
+            if (reader.has(key) && !used) {
+                fail(Status::json_error, "key '", reader.key_name(key), "' is given but ", quantity, " are not fitted (use_", quantity,
+                     " is false): set it to true or remove the key");
+            }
+            return reader.number(key, value, 0.0, 1e6, true);
+        };
+        return Sigmas{sigma("sigma_energy", "energies", s.use_energies, fallback.energy),
+                      sigma("sigma_forces", "forces", s.use_forces, fallback.forces),
+                      sigma("sigma_virial", "virials", s.use_virials, fallback.virial)};
     };
-    s.sigma_energy = sigma(r, "sigma_energy", s.sigma_energy);
-    s.sigma_forces = sigma(r, "sigma_forces", s.sigma_forces);
-    s.sigma_virial = sigma(r, "sigma_virial", s.sigma_virial);
+    const Sigmas global = read_sigmas(r, s.global_sigmas());
+    s.sigma_energy = global.energy;
+    s.sigma_forces = global.forces;
+    s.sigma_virial = global.virial;
     if (r.has("config_type_sigma")) {
         const json& types = r.value("config_type_sigma");
         if (!types.is_object()) fail(Status::json_error, "training: 'config_type_sigma' must map config_type names to sigmas");
         for (const auto& [type, value] : types.items()) {
             if (!value.is_object()) fail(Status::json_error, "training: config_type_sigma['", type, "'] must be an object of sigmas");
             SpecReader t(value, "config_type_sigma." + type);
-            Sigmas& sigmas = s.config_type_sigmas[type];
-            sigmas.energy = sigma(t, "sigma_energy", s.sigma_energy);
-            sigmas.forces = sigma(t, "sigma_forces", s.sigma_forces);
-            sigmas.virial = sigma(t, "sigma_virial", s.sigma_virial);
+            s.config_type_sigmas[type] = read_sigmas(t, global);
             t.finish();
         }
     }
@@ -144,11 +146,8 @@ json TrainingSettings::to_json() const {
 
 Sigmas TrainingSettings::sigmas_of(const Frame& frame, std::size_t index) const {
     Sigmas sigmas = global_sigmas();
-    const auto type = frame.info.find("config_type");
-    if (type != frame.info.end()) {
-        const auto found = config_type_sigmas.find(type->second);
-        if (found != config_type_sigmas.end()) sigmas = found->second;
-    }
+    const auto found = config_type_sigmas.find(config_type_of(frame, ""));
+    if (found != config_type_sigmas.end()) sigmas = found->second;
     auto own = [&](const char* key, double& target) {
         const auto it = frame.info.find(key);
         if (it == frame.info.end()) return;
@@ -311,8 +310,8 @@ std::shared_ptr<const Prepared> prepared_of(const Descriptor& descriptor, const 
 
 // " (config_type md300)" or nothing: where a message names a structure, users look for its type.
 std::string type_of(const Frame& frame) {
-    const auto it = frame.info.find("config_type");
-    return it == frame.info.end() ? std::string() : " (config_type " + it->second + ")";
+    const std::string type = config_type_of(frame, "");
+    return type.empty() ? type : " (config_type " + type + ")";
 }
 
 // The labels a fit needs, each named by its key in the file when it is missing.
@@ -450,8 +449,7 @@ Model finish(Model model, const std::vector<Frame>& frames, const TrainingData& 
     json training = report.to_json();
     json types = json::object();
     for (const Frame& frame : frames) {
-        const auto it = frame.info.find("config_type");
-        const std::string type = it == frame.info.end() ? "(none)" : it->second;
+        const std::string type = config_type_of(frame);
         types[type] = types.value(type, 0) + 1;
     }
     training["config_types"] = types;
@@ -942,6 +940,10 @@ std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, co
                                             const std::vector<double>& kernel_values, const std::vector<double>& sigma_values,
                                             int folds, uint64_t seed, const TrainingCommunicator& communicator) {
     if (kernel_values.empty() || sigma_values.empty()) fail(Status::invalid_argument, "a scan needs at least one value on each axis");
+    const bool linear = settings.kernel.kind() == KernelKind::linear;
+    if (linear && kernel_values.size() != 1) {
+        fail(Status::invalid_argument, "the linear kernel has no parameter to scan: give one kernel value, not ", kernel_values.size());
+    }
     // sigma_forces and sigma_virial keep their ratio to sigma_energy: every sigma is a common scale.
     std::vector<double> scales;
     for (double sigma : sigma_values) {
@@ -953,7 +955,7 @@ std::vector<ScanPoint> scan_hyperparameters(const std::vector<Frame>& frames, co
     if (!cached.feature_cache) cached.feature_cache = std::make_shared<FeatureCache>();
     for (double kernel_value : kernel_values) {
         TrainingSettings point = cached;
-        point.kernel = settings.kernel.with_parameter(kernel_value);
+        point.kernel = linear ? settings.kernel : settings.kernel.with_parameter(kernel_value);
         const std::vector<CrossValidation> errors = cross_validate_scaled(frames, point, scales, folds, seed, communicator);
         for (std::size_t i = 0; i < sigma_values.size(); ++i) points.push_back({kernel_value, sigma_values[i], errors[i].pooled});
     }

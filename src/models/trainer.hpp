@@ -173,8 +173,9 @@ CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingS
                                const TrainingCommunicator& communicator = TrainingCommunicator());
 
 // A grid of cross-validated fits over the kernel's parameter (zeta for the polynomial kernel, gamma
-// for the squared exponential) and the energy regularisation sigma_energy (sigma_forces and
-// sigma_virial scale with it). Points in row-major order: kernel value outer, sigma inner.
+// for the squared exponential; the linear kernel has none and takes one value, reported as given)
+// and the energy regularisation sigma_energy (sigma_forces and sigma_virial scale with it). Points
+// in row-major order: kernel value outer, sigma inner.
 struct ScanPoint {
     double kernel_parameter = 0.0, sigma_energy = 0.0;
     ErrorMetrics errors;  // pooled cross-validation errors

@@ -63,6 +63,15 @@ double energy_of(const Model& model, const SystemView& system) {
     return e;
 }
 
+// The energy after x -> (I + e E_ab) x of positions and lattice vectors (the list's shifts stay
+// valid): the virial is minus its derivative at e = 0.
+double strained_energy(const Model& model, const NeighbourList& list, int a, int b, double e) {
+    NeighbourList moved = list;
+    for (std::size_t p = 0; p < moved.positions.size(); p += 3) moved.positions[p + a] += e * list.positions[p + b];
+    for (int row = 0; row < 3; ++row) moved.cell[3 * row + a] += e * list.cell[3 * row + b];
+    return energy_of(model, moved.view());
+}
+
 }  // namespace
 
 TEST(Model, ForcesAreMinusTheEnergyGradientWithImagesAndGhosts) {
@@ -108,17 +117,8 @@ TEST(Model, VirialIsMinusTheStrainDerivative) {
         for (double w : virial) scale = std::max(scale, std::abs(w));
         for (int a = 0; a < 3; ++a)
             for (int b = 0; b < 3; ++b) {
-                // x -> (I + e E_ab) x for positions and lattice vectors; the list's shifts stay valid.
-                auto strained_energy = [&](double e) {
-                    Structure t = s;
-                    for (std::size_t p = 0; p < t.positions.size(); p += 3) t.positions[p + a] += e * s.positions[p + b];
-                    for (int row = 0; row < 3; ++row) t.cell[3 * row + a] += e * s.cell[3 * row + b];
-                    NeighbourList moved = list;
-                    moved.positions = t.positions;
-                    moved.cell = t.cell;
-                    return energy_of(model, moved.view());
-                };
-                const double h = 1e-6, derivative = (strained_energy(h) - strained_energy(-h)) / (2 * h);
+                const double h = 1e-6;
+                const double derivative = (strained_energy(model, list, a, b, h) - strained_energy(model, list, a, b, -h)) / (2 * h);
                 EXPECT_NEAR(virial[3 * b + a], -derivative, 1e-6 * scale) << a << "," << b;
             }
         for (int a = 0; a < 3; ++a)
@@ -387,13 +387,8 @@ TEST(CoreRepulsion, AddsThePairSumWithForcesAndVirialToAModel) {
     }
     for (int a = 0; a < 3; ++a)
         for (int b = 0; b < 3; ++b) {
-            auto strained_energy = [&](double e) {
-                NeighbourList moved = list;
-                for (std::size_t p = 0; p < moved.positions.size(); p += 3) moved.positions[p + a] += e * list.positions[p + b];
-                for (int row = 0; row < 3; ++row) moved.cell[3 * row + a] += e * list.cell[3 * row + b];
-                return energy_of(model, moved.view());
-            };
-            const double h = 1e-6, derivative = (strained_energy(h) - strained_energy(-h)) / (2 * h);
+            const double h = 1e-6;
+            const double derivative = (strained_energy(model, list, a, b, h) - strained_energy(model, list, a, b, -h)) / (2 * h);
             EXPECT_NEAR(virial[3 * b + a], -derivative, 1e-6 * std::max(1.0, std::abs(derivative))) << a << "," << b;
         }
 }

@@ -347,6 +347,19 @@ TEST(Trainer, ScanPointsEqualSeparateCrossValidations) {
     // The sigmas matter (the test would pass trivially otherwise).
     EXPECT_GT(std::abs(points[0].errors.energy_rmse_per_atom - points[2].errors.energy_rmse_per_atom),
               1e-3 * points[0].errors.energy_rmse_per_atom);
+    // The linear kernel has no parameter: one kernel value, the sigmas scanned all the same.
+    TrainingSettings linear = settings;
+    linear.kernel = Kernel::from_json(json{{"type", "linear"}});
+    const std::vector<ScanPoint> linear_points = scan_hyperparameters(frames, linear, {0.0}, {0.001, 0.03}, 3, 7);
+    ASSERT_EQ(linear_points.size(), 2u);
+    for (const ScanPoint& p : linear_points) {
+        TrainingSettings separate = linear;
+        separate.sigma_energy = p.sigma_energy;
+        separate.sigma_forces = settings.sigma_forces * p.sigma_energy / settings.sigma_energy;
+        const double expected = cross_validate(frames, separate, 3, 7).pooled.energy_rmse_per_atom;
+        EXPECT_NEAR(p.errors.energy_rmse_per_atom, expected, 1e-8 * expected);
+    }
+    EXPECT_THROW(scan_hyperparameters(frames, linear, {1.0, 2.0}, {0.001}, 3, 7), Error);
 }
 
 namespace {
