@@ -171,6 +171,25 @@ std::vector<int32_t> SpecReader::element_list(const std::string& key) {
     return out;
 }
 
+void SpecReader::element_pairs(const std::string& key, const std::function<void(int32_t, int32_t, SpecReader&)>& read) {
+    const json& pairs = require(key);
+    if (!pairs.is_object()) fail(Status::json_error, "key '", key_name(key), "' must map element pairs such as \"Si-C\" to objects");
+    std::set<std::pair<int32_t, int32_t>> seen;
+    for (const auto& [name, value] : pairs.items()) {
+        const std::size_t dash = name.find('-');
+        const int32_t za = dash == std::string::npos ? 0 : atomic_number(name.substr(0, dash));
+        const int32_t zb = dash == std::string::npos ? 0 : atomic_number(name.substr(dash + 1));
+        if (za == 0 || zb == 0) fail(Status::json_error, "key '", key_name(key), "' names '", name, "': not two elements such as \"Si-C\"");
+        const std::string path = key_name(key) + "." + name;
+        if (!value.is_object()) fail(Status::json_error, "key '", path, "' must be an object");
+        const auto pair = za < zb ? std::make_pair(za, zb) : std::make_pair(zb, za);
+        if (!seen.insert(pair).second) fail(Status::json_error, "key '", key_name(key), "' names the pair ", name, " twice");
+        SpecReader entry(value, path);
+        read(pair.first, pair.second, entry);
+        entry.finish();
+    }
+}
+
 const json& SpecReader::array(const std::string& key) {
     const json& value = require(key);
     if (!value.is_array()) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <set>
@@ -41,6 +42,9 @@ public:
     std::vector<int64_t> integer_list(const std::string& key, int64_t min, int64_t max);
     // A list of elements, each an atomic number (14) or a chemical symbol ("Si").
     std::vector<int32_t> element_list(const std::string& key);
+    // The object at `key` (required) mapping element pairs "A-B" (symbols, either order) to objects:
+    // calls read(za, zb, reader) for each with za <= zb, then reader.finish(); a pair named twice fails.
+    void element_pairs(const std::string& key, const std::function<void(int32_t, int32_t, SpecReader&)>& read);
     // The array at `key` (required); each element is read by the caller through element().
     const json& array(const std::string& key);
     SpecReader element(const std::string& key, std::size_t index, const json& value) const;

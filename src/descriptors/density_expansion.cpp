@@ -73,6 +73,7 @@ DensityExpansion::DensityExpansion(SpecReader& reader, bool angular) : cutoff_(C
         radial_scaling_ = true;
     }
     read_radial_basis(reader);
+    read_pair_cutoffs(reader);
     const int spline_functions = basis_name_ == "optimal" ? primitive_max_radial_ : n_radial_;
     const double work = static_cast<double>(spline_functions) * (max_angular_ + 1) * cutoff / gaussian_width_;
     if (work > max_spline_work) {
@@ -109,6 +110,26 @@ void DensityExpansion::read_radial_basis(SpecReader& reader) {
     contraction_ = optimal.value("contraction");
     optimal.finish();
     n_channels_ = mixed_ ? n_radial_ : n_species * n_radial_;
+}
+
+void DensityExpansion::read_pair_cutoffs(SpecReader& reader) {
+    const int n_species = static_cast<int>(species_.size());
+    pair_cutoffs_.assign(static_cast<std::size_t>(n_species) * n_species, cutoff_);
+    if (!reader.has("pair_cutoffs")) return;
+    pair_cutoffs_spec_ = json::object();
+    reader.element_pairs("pair_cutoffs", [&](int32_t za, int32_t zb, SpecReader& entry) {
+        const std::string name = element_symbol(za) + "-" + element_symbol(zb);
+        if (!species_.contains(za) || !species_.contains(zb)) {
+            fail(Status::json_error, "key '", reader.key_name("pair_cutoffs"), "' names ", name, ", not a pair of the descriptor's species");
+        }
+        const double rc = entry.number("cutoff", std::nullopt, 0.0, cutoff_.cutoff(), true);
+        const double width = entry.number("cutoff_width", std::min(cutoff_width_, rc), 0.0, rc, true);
+        const CutoffFunction pair(CutoffFunction::Kind::cosine, rc, 1.0 - width / rc);
+        const int a = species_.index(za), b = species_.index(zb);
+        pair_cutoffs_[static_cast<std::size_t>(a) * n_species + b] = pair;
+        pair_cutoffs_[static_cast<std::size_t>(b) * n_species + a] = pair;
+        pair_cutoffs_spec_[name] = {{"cutoff", rc}, {"cutoff_width", width}};
+    });
 }
 
 void DensityExpansion::build() {
@@ -175,6 +196,7 @@ void DensityExpansion::write_parameters(json& out) const {
     out["radial_basis"] = basis_name_;
     out["spline_accuracy"] = spline_accuracy_;
     if (radial_scaling_) out["radial_scaling"] = {{"r0", scaling_r0_}, {"exponent", scaling_exponent_}};
+    if (!pair_cutoffs_spec_.is_null()) out["pair_cutoffs"] = pair_cutoffs_spec_;
     if (basis_name_ == "optimal") {
         out["optimal_basis"] = {{"primitive_basis", primitive_name_},
                                 {"primitive_max_radial", primitive_max_radial_},
@@ -195,10 +217,9 @@ ATOMFP_DISPATCHED void DensityExpansion::expand(const Environment& environment, 
     const int64_t n = environment.size();
     const std::size_t radial_size = static_cast<std::size_t>(L1) * N;
     std::fill(coefficients, coefficients + static_cast<std::size_t>(K) * LM, 0.0);
-    {
-        const int a = species_.index(environment.center_species);
-        for (int k = 0; k < N; ++k) coefficients[channel_offset_[a] + k] += center_contribution_[a][k];
-    }
+    const int centre = species_.index(environment.center_species);
+    for (int k = 0; k < N; ++k) coefficients[channel_offset_[centre] + k] += center_contribution_[centre][k];
+    const CutoffFunction* cutoff_of_species = pair_cutoffs_.data() + static_cast<std::size_t>(centre) * n_species();
     if (n == 0) return;  // the centre alone (the factor buffers may be empty: no pointer arithmetic on them)
     // Radial and angular factors of every neighbour are kept, so that the sum over neighbours
     // below runs with the coefficients in registers.
@@ -221,7 +242,7 @@ ATOMFP_DISPATCHED void DensityExpansion::expand(const Environment& environment, 
         u[1] = d[1] * inverse_r;
         u[2] = d[2] * inverse_r;
         double fc, dfc;
-        cutoff_.evaluate(r, fc, dfc);
+        cutoff_of_species[a].evaluate(r, fc, dfc);
         double weight = four_pi * fc, weight_derivative = four_pi * dfc;
         if (radial_scaling_) {
             const double t = std::pow(r / scaling_r0_, scaling_exponent_);

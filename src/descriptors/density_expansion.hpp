@@ -75,9 +75,14 @@ public:
 
 private:
     void read_radial_basis(SpecReader& reader);
+    void read_pair_cutoffs(SpecReader& reader);
 
     SpeciesList species_;
     CutoffFunction cutoff_;
+    // The cutoff seen by a neighbour of species b around a centre of species a, [a * n_species + b]:
+    // `cutoff_` unless 'pair_cutoffs' names the pair (the radial basis always spans `cutoff_`).
+    std::vector<CutoffFunction> pair_cutoffs_;
+    json pair_cutoffs_spec_;
     double cutoff_width_ = 0.5, gaussian_width_ = 0.5, center_weight_ = 1.0, spline_accuracy_ = 1e-8;
     bool radial_scaling_ = false;
     double scaling_r0_ = 0.0, scaling_exponent_ = 0.0;

@@ -52,20 +52,7 @@ CoreRepulsion::CoreRepulsion(const json& spec, double max_outer) : spec_(spec) {
     };
     global_ = read_range(r);
     if (r.has("pairs")) {
-        const json& pairs = r.value("pairs");
-        if (!pairs.is_object()) fail(Status::json_error, "'repulsion.pairs' must map \"A-B\" to {\"inner\", \"outer\"}");
-        for (const auto& [name, value] : pairs.items()) {
-            const std::size_t dash = name.find('-');
-            const int32_t za = dash == std::string::npos ? 0 : atomic_number(name.substr(0, dash));
-            const int32_t zb = dash == std::string::npos ? 0 : atomic_number(name.substr(dash + 1));
-            if (za == 0 || zb == 0) fail(Status::json_error, "'repulsion.pairs' key '", name, "' is not two elements such as \"Si-C\"");
-            if (!value.is_object()) fail(Status::json_error, "'repulsion.pairs.", name, "' must be {\"inner\", \"outer\"}");
-            SpecReader entry(value, "repulsion.pairs." + name);
-            if (!pairs_.emplace(ordered(za, zb), read_range(entry)).second) {
-                fail(Status::json_error, "'repulsion.pairs' names the pair ", name, " twice");
-            }
-            entry.finish();
-        }
+        r.element_pairs("pairs", [&](int32_t za, int32_t zb, SpecReader& entry) { pairs_.emplace(std::make_pair(za, zb), read_range(entry)); });
     }
     r.finish();
 }

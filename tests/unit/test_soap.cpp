@@ -313,6 +313,10 @@ std::vector<json> invariant_specs() {
         specs.push_back(optimal_spec(type, false));
         specs.push_back(optimal_spec(type, true));
     }
+    // Shorter cutoffs for two of the three species pairs, one also with a narrower switch.
+    json pairs = soap_spec("soap_power_spectrum");
+    pairs["pair_cutoffs"] = {{"H-H", {{"cutoff", 2.5}}}, {"C-H", {{"cutoff", 3.2}, {"cutoff_width", 0.4}}}};
+    specs.push_back(pairs);
     return specs;
 }
 
@@ -412,6 +416,105 @@ TEST(SoapGradients, FeaturesAreTheSameWithAndWithoutGradients) {
     std::vector<double> f2(f1.size()), g(list.view().n_gradient_blocks() * 3 * d->feature_count());
     compute(*d, list.view(), f2.data(), g.data());
     for (std::size_t i = 0; i < f1.size(); ++i) ASSERT_NEAR(f1[i], f2[i], 1e-14);
+}
+
+// ---- cutoffs per species pair ------------------------------------------------------------------
+
+namespace {
+
+std::vector<double> centre_coefficients(const Descriptor& d, int32_t neighbour_species, double r) {
+    const double positions[6] = {0, 0, 0, 0.3 * r, -0.4 * r, std::sqrt(0.75) * r};
+    const int32_t species[2] = {6, neighbour_species};
+    NeighbourList list = build_neighbour_list(2, positions, species, nullptr, nullptr, d.cutoff());
+    return features_of(d, CentreView(list.view(), {0}).view());
+}
+
+}  // namespace
+
+// A neighbour's density is weighted by the switch of its pair with the centre: the expansion of
+// one neighbour (no centre atom) scales by the ratio of the pair's switch to the global one.
+TEST(SoapPairCutoffs, NeighbourWeightIsThePairsSwitch) {
+    json global = expansion_spec("gto");
+    global["center_atom_weight"] = 0.0;
+    json paired = global;
+    paired["pair_cutoffs"] = {{"C-H", {{"cutoff", 3.0}, {"cutoff_width", 0.6}}}};
+    auto plain = create_descriptor_from_spec(global);
+    auto pair = create_descriptor_from_spec(paired);
+    for (double r : {1.1, 2.5, 2.7, 2.95, 3.2, 3.5}) {
+        SCOPED_TRACE(r);
+        const double ratio = cosine_switch(r, 3.0, 0.6) / cosine_switch(r, 4.0, 1.0);
+        const std::vector<double> a = centre_coefficients(*plain, 1, r), b = centre_coefficients(*pair, 1, r);
+        double largest = 0.0;
+        for (double x : a) largest = std::max(largest, std::abs(x));
+        ASSERT_GT(largest, 1e-6);
+        for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(b[i], ratio * a[i], 1e-12 * largest);
+        // C-C keeps the global cutoff.
+        const std::vector<double> c = centre_coefficients(*plain, 6, r), e = centre_coefficients(*pair, 6, r);
+        for (std::size_t i = 0; i < c.size(); ++i) ASSERT_EQ(c[i], e[i]);
+    }
+}
+
+// A centre's features do not change when the atoms beyond their pair cutoff from it are deleted.
+TEST(SoapPairCutoffs, NeighboursBeyondTheirPairCutoffAreInvisible) {
+    json spec = soap_spec("soap_power_spectrum");
+    spec["pair_cutoffs"] = {{"C-H", {{"cutoff", 2.2}, {"cutoff_width", 0.3}}}};
+    auto d = create_descriptor_from_spec(spec);
+    const Structure s = cluster({6, 1, 1, 6, 1, 6, 1, 6, 1, 1}, 5.0, 0.9, 11);
+    const std::vector<double> all = features_of(*d, neighbour_list(s, d->cutoff()).view());
+    const int64_t nf = d->feature_count();
+    int removed_total = 0;
+    for (int64_t centre = 0; centre < s.size(); ++centre) {
+        Structure kept;
+        kept.species = {s.species[centre]};
+        kept.positions = {s.positions[3 * centre], s.positions[3 * centre + 1], s.positions[3 * centre + 2]};
+        for (int64_t j = 0; j < s.size(); ++j) {
+            if (j == centre) continue;
+            double r2 = 0.0;
+            for (int k = 0; k < 3; ++k) r2 += std::pow(s.positions[3 * j + k] - s.positions[3 * centre + k], 2);
+            if (s.species[j] != s.species[centre] && std::sqrt(r2) >= 2.2) {
+                ++removed_total;
+                continue;
+            }
+            kept.species.push_back(s.species[j]);
+            for (int k = 0; k < 3; ++k) kept.positions.push_back(s.positions[3 * j + k]);
+        }
+        NeighbourList list = neighbour_list(kept, d->cutoff());
+        const std::vector<double> alone = features_of(*d, CentreView(list.view(), {0}).view());
+        const std::vector<double> in_full(all.begin() + centre * nf, all.begin() + (centre + 1) * nf);
+        expect_close_relative(alone, in_full, 1e-12);
+    }
+    EXPECT_GT(removed_total, 10);  // the check removed atoms that the global cutoff sees
+}
+
+TEST(SoapPairCutoffs, CanonicalSpecificationAndBadPairs) {
+    json spec = soap_spec("soap_power_spectrum");
+    spec["pair_cutoffs"] = {{"H-C", {{"cutoff", 3.0}}}};
+    auto d = create_descriptor_from_spec(spec);
+    const json canonical = d->parameters();
+    EXPECT_EQ(canonical["pair_cutoffs"], json::parse(R"({"H-C": {"cutoff": 3.0, "cutoff_width": 1.0}})"));
+    EXPECT_EQ(create_descriptor_from_spec(canonical)->parameters(), canonical);
+    const std::vector<std::pair<json, std::string>> cases = {
+        {{{"C-O", {{"cutoff", 3.0}}}}, "not a pair of the descriptor's species"},
+        {{{"C-H", {{"cutoff", 4.5}}}}, "pair_cutoffs.C-H.cutoff"},
+        {{{"C-H", {{"cutoff", 0.0}}}}, "pair_cutoffs.C-H.cutoff"},
+        {{{"C-H", {{"cutoff", 3.0}, {"cutoff_width", 3.5}}}}, "pair_cutoffs.C-H.cutoff_width"},
+        {{{"C-H", {{"cutoff", 3.0}, {"width", 0.5}}}}, "width"},
+        {{{"CH", {{"cutoff", 3.0}}}}, "not two elements"},
+        {{{"C-H", {{"cutoff", 3.0}}}, {"H-C", {{"cutoff", 2.0}}}}, "twice"},
+        {{{"C-H", 3.0}}, "must be an object"},
+        {json::array({3.0}), "must map element pairs"},
+    };
+    for (const auto& [pairs, key] : cases) {
+        json bad = spec;
+        bad["pair_cutoffs"] = pairs;
+        try {
+            create_descriptor_from_spec(bad);
+            ADD_FAILURE() << "accepted: " << pairs.dump();
+        } catch (const Error& e) {
+            EXPECT_EQ(e.status(), Status::json_error) << pairs.dump();
+            EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+        }
+    }
 }
 
 // ---- specification ----------------------------------------------------------------------------
