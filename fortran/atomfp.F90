@@ -116,6 +116,7 @@ module atomfp
    public :: atomfp_model_load, atomfp_model_save, atomfp_model_free, atomfp_model_cutoff
    public :: atomfp_model_species, atomfp_model_predict, atomfp_model_header
    public :: atomfp_trainer_create, atomfp_trainer_free, atomfp_trainer_add_structure, atomfp_trainer_size
+   public :: atomfp_trainer_set_structure_keys
    public :: atomfp_trainer_train, atomfp_trainer_summary
    public :: atomfp_associated
 
@@ -384,6 +385,13 @@ module atomfp
          integer(c_int64_t), value :: n_atoms
          type(c_ptr), value :: positions, species, cell, pbc, energy, forces, virial
          integer(c_int32_t) :: c_trainer_add_structure
+      end function
+      function c_trainer_set_structure_keys(trainer, index, keys) bind(c, name="atomfp_trainer_set_structure_keys")
+         import :: c_ptr, c_int64_t, c_int32_t, c_char
+         type(c_ptr), value :: trainer
+         integer(c_int64_t), value :: index
+         character(kind=c_char), intent(in) :: keys(*)
+         integer(c_int32_t) :: c_trainer_set_structure_keys
       end function
       function c_trainer_size(trainer, n) bind(c, name="atomfp_trainer_size")
          import :: c_ptr, c_int64_t, c_int32_t
@@ -1045,6 +1053,16 @@ contains
       if (present(virial)) virial_ptr = c_loc(virial)
       call finish(c_trainer_add_structure(trainer%ptr, n_atoms, c_loc(positions), c_loc(species), cell_ptr, pbc_ptr, &
                                           energy_ptr, forces_ptr, virial_ptr), ierr)
+   end subroutine
+
+   !> Sets the keys that weight structure `structure` (1-based, in the order added) in the fit, a
+   !> JSON object such as '{"config_type": "slab", "force_sigma": 0.1}' (keys as in docs/models.md).
+   subroutine atomfp_trainer_set_structure_keys(trainer, structure, keys, ierr)
+      type(atomfp_trainer), intent(in) :: trainer
+      integer(c_int64_t), intent(in) :: structure
+      character(len=*), intent(in) :: keys
+      integer, optional, intent(out) :: ierr
+      call finish(c_trainer_set_structure_keys(trainer%ptr, structure - 1, to_c_string(keys)), ierr)
    end subroutine
 
    integer(c_int64_t) function atomfp_trainer_size(trainer, ierr) result(n_structures)

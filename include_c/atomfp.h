@@ -456,6 +456,18 @@ ATOMFP_API atomfp_status_t atomfp_trainer_add_structure(atomfp_trainer_t* traine
                                                         const double* energy, const double* forces,
                                                         const double* virial);
 
+/*
+ * Sets the keys that weight structure `index` (0-based, in the order added) in the fit, as the
+ * comment line of an extended-XYZ file does for `atomfp fit`: a JSON object with any of
+ *   "config_type": "slab"   (selects the configuration's config_type_sigma, and groups errors)
+ *   "energy_sigma", "force_sigma", "virial_sigma": positive numbers (eV/atom, eV/Å, eV/atom)
+ * Keys not given keep their values. An index out of range is ATOMFP_ERROR_INVALID_ARGUMENT; other
+ * keys, wrong types and sigmas that are not positive are ATOMFP_ERROR_JSON.
+ * @since 0.1
+ */
+ATOMFP_API atomfp_status_t atomfp_trainer_set_structure_keys(atomfp_trainer_t* trainer, int64_t index,
+                                                             const char* keys_json);
+
 /* Number of structures added so far. @since 0.1 */
 ATOMFP_API atomfp_status_t atomfp_trainer_size(const atomfp_trainer_t* trainer, int64_t* n_structures);
 

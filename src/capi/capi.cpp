@@ -533,6 +533,19 @@ atomfp_status_t atomfp_trainer_add_structure(atomfp_trainer_t* trainer, int64_t 
     });
 }
 
+atomfp_status_t atomfp_trainer_set_structure_keys(atomfp_trainer_t* trainer, int64_t index, const char* keys_json) {
+    return guard([&] {
+        require_pointer(trainer, "trainer");
+        require_pointer(keys_json, "keys_json");
+        const int64_t n = static_cast<int64_t>(trainer->frames.size());
+        if (index < 0 || index >= n) fail(Status::invalid_argument, "index ", index, " is not a structure: ", n, " added");
+        atomfp::Frame& frame = trainer->frames[static_cast<std::size_t>(index)];
+        atomfp::Frame changed = frame;  // an error leaves the structure as it was
+        atomfp::set_structure_keys(changed, atomfp::parse_json(keys_json));
+        frame = std::move(changed);
+    });
+}
+
 atomfp_status_t atomfp_trainer_size(const atomfp_trainer_t* trainer, int64_t* n_structures) {
     return guard([&] {
         require_pointer(trainer, "trainer");

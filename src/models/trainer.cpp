@@ -14,6 +14,8 @@
 #include <chrono>
 #include <ctime>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 #include <cstdlib>
 #include <limits>
 #include <random>
@@ -165,6 +167,19 @@ Sigmas TrainingSettings::sigmas_of(const Frame& frame, std::size_t index) const 
     sigmas.forces *= sigma_scale;
     sigmas.virial *= sigma_scale;
     return sigmas;
+}
+
+void set_structure_keys(Frame& frame, const json& keys) {
+    if (!keys.is_object()) fail(Status::json_error, "structure keys must be a JSON object such as {\"config_type\": \"slab\"}");
+    SpecReader reader(keys);
+    if (reader.has("config_type")) frame.info["config_type"] = reader.string("config_type", std::nullopt, {});
+    for (const char* key : {"energy_sigma", "force_sigma", "virial_sigma"}) {
+        if (!reader.has(key)) continue;
+        std::ostringstream text;
+        text << std::setprecision(17) << reader.number(key, std::nullopt, 0.0, 1e6, true);
+        frame.info[key] = text.str();
+    }
+    reader.finish();
 }
 
 json TrainingSummary::to_json() const {

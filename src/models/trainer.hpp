@@ -110,6 +110,12 @@ struct TrainingSettings {
     Sigmas sigmas_of(const Frame& frame, std::size_t index) const;
 };
 
+// Sets the structure keys the trainer reads from a frame's info (as an extended-XYZ comment line
+// would): {"config_type": "slab", "energy_sigma": eV/atom, "force_sigma": eV/Å, "virial_sigma":
+// eV/atom}, each optional; any other key, a non-string type or a sigma that is not a positive
+// number is Error(json_error). Keys not given are left as they are.
+void set_structure_keys(Frame& frame, const json& keys);
+
 struct TrainingSummary {
     int64_t n_structures = 0, n_environments = 0, n_energy_rows = 0, n_force_rows = 0, n_virial_rows = 0;
     std::map<int32_t, int64_t> n_sparse;      // per species

@@ -409,6 +409,14 @@ contains
          call check(ierr == ATOMFP_OK, "trainer_add_structure")
       end do
       call check(atomfp_trainer_size(trainer) == n_structures, "trainer_size")
+      ! A config_type the configuration gives no sigmas for groups, and changes nothing in the fit.
+      call atomfp_trainer_set_structure_keys(trainer, 2_c_int64_t, '{"config_type": "hot"}', ierr)
+      call check(ierr == ATOMFP_OK, "trainer_set_structure_keys")
+      call atomfp_trainer_set_structure_keys(trainer, 0_c_int64_t, '{"config_type": "hot"}', ierr)
+      call check(ierr == ATOMFP_ERROR_INVALID_ARGUMENT, "structure keys of structure 0 (structures are 1-based)")
+      call atomfp_trainer_set_structure_keys(trainer, 1_c_int64_t, '{"force_sigma": -1}', ierr)
+      call check(ierr == ATOMFP_ERROR_JSON .and. index(atomfp_last_error(), "force_sigma") > 0, &
+                 "a negative force_sigma is ATOMFP_ERROR_JSON naming the key")
       call atomfp_trainer_train(trainer, model, ierr)
       call check(ierr == ATOMFP_OK, "trainer_train")
       summary = atomfp_trainer_summary(trainer)
@@ -416,6 +424,7 @@ contains
       summary = atomfp_model_header(model, ierr)
       call check(ierr == ATOMFP_OK .and. index(summary, '"settings"') > 0 .and. index(summary, '"config_types"') > 0, &
                  "model_header holds the recorded settings and config_type counts")
+      call check(index(summary, '"hot":1') > 0, "the structure's config_type is counted")
 
       call atomfp_neighbours_build(positions(:, :, 1), species, atomfp_model_cutoff(model), list, cell=cell)
       call atomfp_neighbours_system(list, system)

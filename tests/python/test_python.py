@@ -276,6 +276,41 @@ class TrainerTests(unittest.TestCase):
             self.assertEqual(atomfp.Model.load(os.path.join(work, "m.afp")).metadata, model.metadata)
 
 
+    def test_structure_keys_from_info_or_arguments_weigh_the_fit(self):
+        frames = ase.io.read(DATA, index=":")[:6]
+        config = {"descriptor": ACSF_SI, "kernel": {"type": "polynomial", "zeta": 2}, "sparse_per_species": 20,
+                  "config_type_sigma": {"hot": {"sigma_energy": 0.5, "sigma_forces": 2.0}}}
+
+        def fit(how):
+            trainer = atomfp.Trainer(config)
+            for i, frame in enumerate(frames):
+                atoms = frame.copy()
+                atoms.info.pop("config_type", None)
+                labels = dict(energy=frame.get_potential_energy(), forces=frame.get_forces())
+                if how == "info" and i < 3:
+                    atoms.info["config_type"] = "hot"
+                    atoms.info["energy_sigma"] = np.float64(0.25)
+                if how == "arguments" and i < 3:
+                    labels.update(config_type="hot", energy_sigma=0.25)
+                trainer.add(atoms, **labels)
+            return trainer.train()
+
+        by_info, by_arguments, plain = fit("info"), fit("arguments"), fit("none")
+        energies = [[m.predict(f)["energy"] for f in frames] for m in (by_info, by_arguments, plain)]
+        self.assertEqual(energies[0], energies[1])
+        self.assertGreater(max(abs(a - b) for a, b in zip(energies[0], energies[2])), 1e-6)
+        self.assertEqual(by_info.metadata["training"]["config_types"], {"hot": 3, "(none)": 3})
+        # A bad key adds nothing.
+        trainer = atomfp.Trainer(config)
+        for bad in ({"energy_sigma": -1.0}, {"config_type": 3}, {"force_sigma": float("nan")}):
+            with self.assertRaises(atomfp.AtomfpError) as caught:
+                trainer.add(frames[0], energy=0.0, **bad)
+            self.assertEqual(caught.exception.name, "ATOMFP_ERROR_JSON")
+        with self.assertRaises(TypeError):
+            trainer.add(frames[0], energy=0.0, weight=2.0)
+        self.assertEqual(len(trainer), 0)
+
+
 class SensitivityTests(unittest.TestCase):
     def test_spectrum_and_manifold_equal_the_c_api(self):
         atoms = methane()

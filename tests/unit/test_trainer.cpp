@@ -611,6 +611,114 @@ TEST(TrainerCApi, FitsWhatTheLibraryFitsAndRefusesBadInput) {
     atomfp_trainer_free(nullptr);
 }
 
+namespace {
+
+std::vector<double> capi_energies(atomfp_model_t* model, const std::vector<Frame>& frames) {
+    std::vector<double> out;
+    for (const Frame& f : frames) {
+        const NeighbourList list = neighbours_of(f, 4.0);
+        const SystemView sv = list.view();
+        atomfp_system_t view;
+        std::memcpy(&view, &sv, sizeof view);
+        double e = 0.0;
+        EXPECT_EQ(atomfp_model_predict(model, &view, &e, nullptr, nullptr, nullptr), ATOMFP_OK) << atomfp_last_error();
+        out.push_back(e);
+    }
+    return out;
+}
+
+}  // namespace
+
+// Structure keys set through the C API weigh the fit exactly as the same keys in a file's comment
+// lines do (bit-identical models), they change the fit, and bad keys are status codes.
+TEST(TrainerCApi, StructureKeysWeighAsFileKeysDo) {
+    auto d = create_descriptor(acsf);
+    std::vector<double> a(d->feature_count());
+    for (std::size_t k = 0; k < a.size(); ++k) a[k] = std::sin(0.3 * static_cast<double>(k));
+    const std::vector<Frame> frames = dataset(10, 70, *d, a);
+    const std::string config = std::string(R"({"descriptor": )") + acsf +
+                               R"(, "kernel": {"type": "polynomial", "zeta": 2}, "sparse_per_species": 15,
+                                    "config_type_sigma": {"hot": {"sigma_energy": 0.5, "sigma_forces": 2.0}}})";
+    auto fit_through_capi = [&](bool with_keys) {
+        atomfp_trainer_t* trainer = nullptr;
+        EXPECT_EQ(atomfp_trainer_create(config.c_str(), &trainer), ATOMFP_OK) << atomfp_last_error();
+        for (const Frame& f : frames) {
+            EXPECT_EQ(atomfp_trainer_add_structure(trainer, f.size(), f.positions.data(), f.species.data(), f.cell->data(),
+                                                   nullptr, &*f.energy, f.forces.data(), nullptr),
+                      ATOMFP_OK);
+        }
+        if (with_keys) {
+            for (int64_t i = 0; i < 4; ++i) {
+                EXPECT_EQ(atomfp_trainer_set_structure_keys(trainer, i, R"({"config_type": "hot"})"), ATOMFP_OK) << atomfp_last_error();
+            }
+            EXPECT_EQ(atomfp_trainer_set_structure_keys(trainer, 7, R"({"energy_sigma": 0.25, "force_sigma": 0.125})"), ATOMFP_OK);
+        }
+        atomfp_model_t* model = nullptr;
+        EXPECT_EQ(atomfp_trainer_train(trainer, &model), ATOMFP_OK) << atomfp_last_error();
+        atomfp_trainer_free(trainer);
+        return model;
+    };
+    std::vector<Frame> keyed = frames;
+    for (int i = 0; i < 4; ++i) keyed[i].info["config_type"] = "hot";
+    keyed[7].info["energy_sigma"] = "0.25";
+    keyed[7].info["force_sigma"] = "0.125";
+    const Model direct = train(keyed, TrainingSettings::parse(json::parse(config)));
+    atomfp_model_t* with_keys = fit_through_capi(true);
+    atomfp_model_t* without_keys = fit_through_capi(false);
+    std::vector<double> expected;
+    for (const Frame& f : frames) {
+        const NeighbourList list = neighbours_of(f, 4.0);
+        double e = 0.0;
+        direct.predict(list.view(), &e, nullptr, nullptr, nullptr);
+        expected.push_back(e);
+    }
+    EXPECT_EQ(capi_energies(with_keys, frames), expected);
+    const std::vector<double> unweighted = capi_energies(without_keys, frames);
+    double largest_change = 0.0;
+    for (std::size_t i = 0; i < frames.size(); ++i) largest_change = std::max(largest_change, std::abs(unweighted[i] - expected[i]));
+    EXPECT_GT(largest_change, 1e-6);
+    int64_t needed = 0;
+    ASSERT_EQ(atomfp_model_header(with_keys, nullptr, 0, &needed), ATOMFP_ERROR_BUFFER_TOO_SMALL);
+    std::string header(static_cast<std::size_t>(needed), '\0');
+    ASSERT_EQ(atomfp_model_header(with_keys, header.data(), needed, nullptr), ATOMFP_OK);
+    EXPECT_EQ(json::parse(header.c_str()).at("metadata").at("training").at("config_types"), json::parse(R"j({"hot": 4, "(none)": 6})j"));
+    atomfp_model_free(with_keys);
+    atomfp_model_free(without_keys);
+
+    atomfp_trainer_t* trainer = nullptr;
+    ASSERT_EQ(atomfp_trainer_create(config.c_str(), &trainer), ATOMFP_OK);
+    const Frame& f = frames[0];
+    ASSERT_EQ(atomfp_trainer_add_structure(trainer, f.size(), f.positions.data(), f.species.data(), f.cell->data(), nullptr,
+                                           &*f.energy, f.forces.data(), nullptr),
+              ATOMFP_OK);
+    const std::vector<std::tuple<int64_t, const char*, atomfp_status_t, const char*>> bad = {
+        {1, R"({"config_type": "hot"})", ATOMFP_ERROR_INVALID_ARGUMENT, "index 1"},
+        {-1, R"({"config_type": "hot"})", ATOMFP_ERROR_INVALID_ARGUMENT, "index -1"},
+        {0, nullptr, ATOMFP_ERROR_INVALID_ARGUMENT, "keys_json"},
+        {0, "{not json", ATOMFP_ERROR_JSON, ""},
+        {0, R"([1, 2])", ATOMFP_ERROR_JSON, "JSON object"},
+        {0, R"({"config_type": 3})", ATOMFP_ERROR_JSON, "config_type"},
+        {0, R"({"energy_sigma": -0.1})", ATOMFP_ERROR_JSON, "energy_sigma"},
+        {0, R"({"force_sigma": "big"})", ATOMFP_ERROR_JSON, "force_sigma"},
+        {0, R"({"config_type": "hot", "weight": 2})", ATOMFP_ERROR_JSON, "weight"},
+    };
+    for (const auto& [index, text, status, words] : bad) {
+        EXPECT_EQ(atomfp_trainer_set_structure_keys(trainer, index, text), status) << (text ? text : "NULL");
+        EXPECT_NE(std::string(atomfp_last_error()).find(words), std::string::npos) << atomfp_last_error();
+    }
+    EXPECT_EQ(atomfp_trainer_set_structure_keys(nullptr, 0, "{}"), ATOMFP_ERROR_INVALID_ARGUMENT);
+    // A rejected call leaves the structure's keys as they were: the fit still has no config_type.
+    atomfp_model_t* model = nullptr;
+    ASSERT_EQ(atomfp_trainer_set_structure_keys(trainer, 0, R"({"config_type": "hot", "virial_sigma": 0})"), ATOMFP_ERROR_JSON);
+    ASSERT_EQ(atomfp_trainer_train(trainer, &model), ATOMFP_OK) << atomfp_last_error();
+    ASSERT_EQ(atomfp_model_header(model, nullptr, 0, &needed), ATOMFP_ERROR_BUFFER_TOO_SMALL);
+    header.assign(static_cast<std::size_t>(needed), '\0');
+    ASSERT_EQ(atomfp_model_header(model, header.data(), needed, nullptr), ATOMFP_OK);
+    EXPECT_EQ(json::parse(header.c_str()).at("metadata").at("training").at("config_types"), json::parse(R"j({"(none)": 1})j"));
+    atomfp_model_free(model);
+    atomfp_trainer_free(trainer);
+}
+
 // Two kinds of structures labelled by two different linear targets cannot both be fitted: the
 // sigmas decide which one the model follows. In the limit of a tiny sigma for one kind and a huge
 // one for the other, the model reproduces the first kind's target exactly.

@@ -18,6 +18,7 @@ model file's bytes.
 """
 import ctypes
 import json
+import math
 import os
 import tempfile
 
@@ -619,8 +620,28 @@ class Trainer(_OwnedHandle):
         self._handle = _handle_out()
         _capi.check(lib.atomfp_trainer_create(text.encode(), ctypes.byref(self._handle)))
 
-    def add(self, atoms, energy=None, forces=None, virial=None):
-        """Adds one ase.Atoms with its labels: energy (eV), forces (n_atoms, 3) eV/Å, virial (3, 3) eV."""
+    # The structure keys the fit reads, as in an extended-XYZ comment line (docs/models.md).
+    STRUCTURE_KEYS = ("config_type", "energy_sigma", "force_sigma", "virial_sigma")
+
+    def add(self, atoms, energy=None, forces=None, virial=None, **keys):
+        """Adds one ase.Atoms with its labels: energy (eV), forces (n_atoms, 3) eV/Å, virial (3, 3) eV.
+        The structure keys config_type, energy_sigma, force_sigma and virial_sigma are taken from
+        atoms.info, as `atomfp fit` takes them from a file; keyword arguments override them."""
+        unknown = set(keys) - set(self.STRUCTURE_KEYS)
+        if unknown:
+            raise TypeError(f"unknown structure keys {sorted(unknown)}; known: {list(self.STRUCTURE_KEYS)}")
+        info = getattr(atoms, "info", {})
+        structure_keys = {k: info[k] for k in self.STRUCTURE_KEYS if k in info}
+        structure_keys.update({k: v for k, v in keys.items() if v is not None})
+        for k, v in structure_keys.items():
+            v = v.item() if isinstance(v, np.generic) else v
+            # Checked before the structure is added, so that a bad key adds nothing.
+            good = isinstance(v, str) if k == "config_type" else (
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0)
+            if not good:
+                raise AtomfpError(_capi.JSON_ERROR, f"structure key {k}={v!r} is not "
+                                  + ("a string" if k == "config_type" else "a positive number"))
+            structure_keys[k] = v
         positions = np.ascontiguousarray(atoms.get_positions(), dtype=np.float64)
         species = np.ascontiguousarray(atoms.numbers, dtype=np.int32)
         pbc = np.asarray(atoms.pbc, dtype=bool)
@@ -636,6 +657,9 @@ class Trainer(_OwnedHandle):
             self._handle, len(positions), _capi.pointer(positions, d), _capi.pointer(species, ctypes.c_int32),
             _capi.pointer(cell, d), _capi.pointer(pbc_array, ctypes.c_int32), _capi.pointer(energy_array, d),
             _capi.pointer(forces, d), _capi.pointer(virial, d)))
+        if structure_keys:
+            _capi.check(lib.atomfp_trainer_set_structure_keys(self._handle, len(self) - 1,
+                                                              json.dumps(structure_keys).encode()))
 
     def __len__(self):
         n = ctypes.c_int64()

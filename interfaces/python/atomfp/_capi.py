@@ -9,6 +9,7 @@ c_int32_p = ctypes.POINTER(ctypes.c_int32)
 c_int64_p = ctypes.POINTER(ctypes.c_int64)
 
 OK = 0
+JSON_ERROR = 2
 BUFFER_TOO_SMALL = 3
 STATUS_NAMES = {}  # code -> constant name, read from the loaded library below
 SENSITIVITY_REMOVE_RIGID = 1
@@ -106,6 +107,7 @@ _SIGNATURES = {
     "atomfp_trainer_create": [ctypes.c_char_p, ctypes.POINTER(_P)],
     "atomfp_trainer_add_structure": [_P, _I64, c_double_p, c_int32_p, c_double_p, c_int32_p, c_double_p,
                                      c_double_p, c_double_p],
+    "atomfp_trainer_set_structure_keys": [_P, _I64, ctypes.c_char_p],
     "atomfp_trainer_size": [_P, c_int64_p],
     "atomfp_trainer_train": [_P, ctypes.POINTER(_P)],
     "atomfp_trainer_summary": [_P, ctypes.c_char_p, _I64, c_int64_p],
@@ -129,7 +131,8 @@ for _code in range(256):
     _status_name = lib.atomfp_status_name(_code).decode()
     if _status_name != "ATOMFP_UNKNOWN_STATUS":
         STATUS_NAMES[_code] = _status_name
-if STATUS_NAMES.get(OK) != "ATOMFP_OK" or STATUS_NAMES.get(BUFFER_TOO_SMALL) != "ATOMFP_ERROR_BUFFER_TOO_SMALL":
+if (STATUS_NAMES.get(OK) != "ATOMFP_OK" or STATUS_NAMES.get(BUFFER_TOO_SMALL) != "ATOMFP_ERROR_BUFFER_TOO_SMALL"
+        or STATUS_NAMES.get(JSON_ERROR) != "ATOMFP_ERROR_JSON"):
     raise ImportError(f"the atomfp library at {lib._name} numbers its status codes differently from this package")
 
 
