@@ -12,6 +12,10 @@ extern "C" void dgemm_(const char* transa, const char* transb, const int* m, con
 extern "C" void dgemv_(const char* trans, const int* m, const int* n, const double* alpha, const double* a, const int* lda,
                        const double* x, const int* incx, const double* beta, double* y, const int* incy,
                        atomfp::FortranLength trans_length);
+extern "C" void dtrsm_(const char* side, const char* uplo, const char* transa, const char* diag, const int* m, const int* n,
+                       const double* alpha, const double* a, const int* lda, double* b, const int* ldb,
+                       atomfp::FortranLength side_length, atomfp::FortranLength uplo_length,
+                       atomfp::FortranLength transa_length, atomfp::FortranLength diag_length);
 
 namespace atomfp {
 
@@ -40,6 +44,17 @@ void gemv(int64_t m, int64_t n, double alpha, const double* a, int64_t lda, cons
     const int M = checked_int(n), N = checked_int(m), LDA = checked_int(lda), one = 1;
     const char trans = 'T';
     dgemv_(&trans, &M, &N, &alpha, a, &LDA, x, &one, &beta, y, &one, 1);
+}
+
+void triangular_solve_rows(bool lower, bool transpose, int64_t n, const double* t, int64_t ldt, int64_t rows, double* b,
+                           int64_t ldb) {
+    if (n == 0 || rows == 0) return;
+    // Column-major, T is T^T (the other triangle) and the rows of B are columns: op(T) x = b is
+    // T_col^T x = b without `transpose` and T_col x = b with it.
+    const char side = 'L', uplo = lower ? 'U' : 'L', transa = transpose ? 'N' : 'T', diag = 'N';
+    const int N = checked_int(n), R = checked_int(rows), LDT = checked_int(ldt), LDB = checked_int(ldb);
+    const double one = 1.0;
+    dtrsm_(&side, &uplo, &transa, &diag, &N, &R, &one, t, &LDT, b, &LDB, 1, 1, 1, 1);
 }
 
 }  // namespace atomfp

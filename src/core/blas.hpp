@@ -20,4 +20,10 @@ void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, d
 // product through gemm would copy (pack) all of A first; this reads it once.
 void gemv(int64_t m, int64_t n, double alpha, const double* a, int64_t lda, const double* x, double beta, double* y);
 
+// Replaces every row b of the row-major B [rows][n] (leading dimension ldb) by the x with
+// op(T) x = b, for the triangle of the row-major T [n][n] (leading dimension ldt) that `lower` names
+// (the other is not read); op(T) = T^T when `transpose`. Many right-hand sides in one dtrsm.
+void triangular_solve_rows(bool lower, bool transpose, int64_t n, const double* t, int64_t ldt, int64_t rows, double* b,
+                           int64_t ldb);
+
 }  // namespace atomfp

@@ -119,6 +119,19 @@ double cholesky_solve(int n, std::vector<double>& a, std::vector<double>& b, dou
     return used;
 }
 
+void cholesky_factor(int n, std::vector<double>& a) {
+    if (a.size() != static_cast<std::size_t>(n) * n) fail(Status::internal, "cholesky_factor: wrong size");
+    if (n == 0) return;
+    // Row-major A is column-major A; dpotrf's upper U (A = U^T U) read row-major is L = U^T.
+    const char uplo = 'U';
+    int info = 0;
+    dpotrf_(&uplo, &n, a.data(), &n, &info, 1);
+    if (info < 0) fail(Status::internal, "LAPACK dpotrf: argument ", -info, " is invalid");
+    if (info > 0) fail(Status::linalg, "the matrix is not positive definite (leading minor ", info, ")");
+    for (int i = 0; i < n; ++i)
+        for (int j = i + 1; j < n; ++j) a[static_cast<std::size_t>(i) * n + j] = 0.0;
+}
+
 LeastSquares::LeastSquares(int64_t n_unknowns) : n_(n_unknowns), r_(static_cast<std::size_t>(n_unknowns + 1) * (n_unknowns + 1), 0.0) {
     if (n_unknowns < 1) fail(Status::invalid_argument, "a least-squares problem needs at least one unknown");
 }

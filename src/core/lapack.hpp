@@ -22,6 +22,11 @@ void singular_value_decomposition(int rows, int cols, std::vector<double> matrix
 // (0 if none was needed). Throws Error(linalg) if even that fails. `a` is overwritten.
 double cholesky_solve(int n, std::vector<double>& a, std::vector<double>& b, double jitter);
 
+// The Cholesky factor L (row-major lower triangle, A = L L^T; the upper triangle is zeroed) of a
+// symmetric positive definite row-major n x n matrix, in place. Throws Error(linalg) if A is not
+// positive definite.
+void cholesky_factor(int n, std::vector<double>& a);
+
 // Linear least squares min |A w - y|^2 over rows added block by block, kept as the triangular
 // factor R of the QR factorisation of [A | y] ((n + 1) x (n + 1)): memory independent of the
 // number of rows, and the conditioning of A rather than of A^T A (Householder QR). Rows are

@@ -3,6 +3,7 @@
 // solve with jitter; the eigen- and singular value decompositions against matrices whose
 // decompositions are known in closed form or by construction.
 #include "core/error.hpp"
+#include "core/blas.hpp"
 #include "core/lapack.hpp"
 
 #include <gtest/gtest.h>
@@ -186,4 +187,47 @@ TEST(CholeskySolve, SolvesAKnownSystem) {
     EXPECT_NEAR(b[0], 1.0, 1e-14);
     EXPECT_NEAR(b[1], -2.0, 1e-14);
     EXPECT_NEAR(b[2], 3.0, 1e-14);
+}
+
+TEST(CholeskyFactor, RecoversTheLowerFactorAndRefusesAnIndefiniteMatrix) {
+    // A = L L^T with L = [[2,0,0],[1,3,0],[-1,2,1]].
+    std::vector<double> a = {4, 2, -2, 2, 10, 5, -2, 5, 6};
+    cholesky_factor(3, a);
+    const std::vector<double> expected = {2, 0, 0, 1, 3, 0, -1, 2, 1};
+    for (int k = 0; k < 9; ++k) EXPECT_NEAR(a[k], expected[k], 1e-14) << k;
+    std::vector<double> indefinite = {1, 2, 2, 1};
+    EXPECT_THROW(cholesky_factor(2, indefinite), Error);
+}
+
+// Every combination of triangle and transposition against the product it inverts: after the solve,
+// op(T) x reproduces each row b, with T's other triangle filled with garbage that must not be read.
+TEST(TriangularSolveRows, InvertsTheTriangularProductForEveryTriangleAndTransposition) {
+    const int64_t n = 7, rows = 5, ldt = 9, ldb = 8;
+    std::mt19937 generator(3);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (bool lower : {false, true}) {
+        for (bool transpose : {false, true}) {
+            std::vector<double> t(n * ldt), b(rows * ldb), x;
+            for (double& v : t) v = 1e6 * normal(generator);  // the unused triangle and padding
+            for (int64_t i = 0; i < n; ++i) {
+                for (int64_t j = 0; j < n; ++j) {
+                    if (lower ? j <= i : j >= i) t[i * ldt + j] = (i == j ? 3.0 : 0.0) + normal(generator);
+                }
+            }
+            for (double& v : b) v = normal(generator);
+            x = b;
+            triangular_solve_rows(lower, transpose, n, t.data(), ldt, rows, x.data(), ldb);
+            auto element = [&](int64_t i, int64_t j) {  // op(T)(i, j), zero outside the triangle
+                const int64_t r = transpose ? j : i, c = transpose ? i : j;
+                return (lower ? c <= r : c >= r) ? t[r * ldt + c] : 0.0;
+            };
+            for (int64_t row = 0; row < rows; ++row) {
+                for (int64_t i = 0; i < n; ++i) {
+                    double product = 0.0;
+                    for (int64_t j = 0; j < n; ++j) product += element(i, j) * x[row * ldb + j];
+                    EXPECT_NEAR(product, b[row * ldb + i], 1e-10) << lower << transpose;
+                }
+            }
+        }
+    }
 }
