@@ -34,6 +34,7 @@ module atomfp
    integer, parameter, public :: ATOMFP_ERROR_LINALG = 7
    integer, parameter, public :: ATOMFP_ERROR_OUT_OF_MEMORY = 8
    integer, parameter, public :: ATOMFP_ERROR_SPECIES = 9
+   integer, parameter, public :: ATOMFP_ERROR_NOT_AVAILABLE = 10
    integer, parameter, public :: ATOMFP_ERROR_INTERNAL = 255
    integer, parameter, public :: ATOMFP_SENSITIVITY_REMOVE_RIGID = 1
    integer, parameter, public :: ATOMFP_SENSITIVITY_SCALE_MAX = 2

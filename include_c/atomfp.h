@@ -65,6 +65,7 @@ enum {
     ATOMFP_ERROR_LINALG = 7,           /* a linear-algebra routine failed */
     ATOMFP_ERROR_OUT_OF_MEMORY = 8,
     ATOMFP_ERROR_SPECIES = 9,          /* an atom's species is not handled by this descriptor/model */
+    ATOMFP_ERROR_NOT_AVAILABLE = 10,   /* the model does not carry what was asked (e.g. a variance) */
     ATOMFP_ERROR_INTERNAL = 255        /* a bug in atomfp: please report it with the message */
 };
 

@@ -29,6 +29,7 @@ static_assert(ATOMFP_ERROR_FORMAT == static_cast<int>(atomfp::Status::format));
 static_assert(ATOMFP_ERROR_LINALG == static_cast<int>(atomfp::Status::linalg));
 static_assert(ATOMFP_ERROR_OUT_OF_MEMORY == static_cast<int>(atomfp::Status::out_of_memory));
 static_assert(ATOMFP_ERROR_SPECIES == static_cast<int>(atomfp::Status::species));
+static_assert(ATOMFP_ERROR_NOT_AVAILABLE == static_cast<int>(atomfp::Status::not_available));
 static_assert(ATOMFP_ERROR_INTERNAL == static_cast<int>(atomfp::Status::internal));
 
 struct atomfp_neighbours_t {
@@ -162,6 +163,7 @@ const char* atomfp_status_name(atomfp_status_t status) {
     case ATOMFP_ERROR_LINALG: return "ATOMFP_ERROR_LINALG";
     case ATOMFP_ERROR_OUT_OF_MEMORY: return "ATOMFP_ERROR_OUT_OF_MEMORY";
     case ATOMFP_ERROR_SPECIES: return "ATOMFP_ERROR_SPECIES";
+    case ATOMFP_ERROR_NOT_AVAILABLE: return "ATOMFP_ERROR_NOT_AVAILABLE";
     case ATOMFP_ERROR_INTERNAL: return "ATOMFP_ERROR_INTERNAL";
     default: return "ATOMFP_UNKNOWN_STATUS";
     }

@@ -20,6 +20,7 @@ enum class Status : int {
     linalg = 7,
     out_of_memory = 8,
     species = 9,
+    not_available = 10,
     internal = 255,
 };
 

@@ -60,6 +60,19 @@ Model Model::with_repulsion(std::shared_ptr<const CoreRepulsion> repulsion) && {
     return out;
 }
 
+Model Model::with_covariance(std::shared_ptr<const PosteriorCovariance> covariance) && {
+    if (covariance) {
+        bool matches = covariance->n_blocks() == blocks_.size();
+        for (std::size_t b = 0; matches && b < blocks_.size(); ++b) {
+            matches = covariance->block_size(b) == static_cast<int64_t>(blocks_[b].weights.size());
+        }
+        if (!matches) fail(Status::invalid_argument, "the posterior covariance's blocks do not match the model's references");
+    }
+    Model out = std::move(*this);
+    out.covariance_ = std::move(covariance);
+    return out;
+}
+
 std::vector<int32_t> Model::species() const {
     std::vector<int32_t> out;
     for (const SpeciesWeights& b : blocks_) out.push_back(b.species);
@@ -119,6 +132,58 @@ void Model::center_energies_from_features(const SystemView& system, const double
                  nullptr, center_energies);
     }
     if (repulsion_) repulsion_->add(system, center_energies, nullptr);
+}
+
+void Model::predict_variance(const SystemView& system, double* center_variances, double* energy_variance) const {
+    if (!covariance_) {
+        fail(Status::not_available, "this model carries no posterior covariance (kernel ridge regression, or a model file "
+             "written before format version 3): refit it to get variances");
+    }
+    const ValidatedSystem validated(system);
+    const std::vector<int32_t> block_of = centre_blocks(system);
+    if (!center_variances && !energy_variance) return;
+    const int64_t nf = descriptor_->feature_count(), nc = system.n_centers;
+    std::vector<double> features(static_cast<std::size_t>(nc) * nf);
+    compute_in_batches(*descriptor_, validated, [&](int64_t first, int64_t count, const double* batch) {
+        std::copy_n(batch, count * nf, features.data() + first * nf);
+    });
+    std::vector<double> variances(nc);
+    std::vector<std::vector<double>> kernel_sums(blocks_.size());
+    std::vector<double> prior_sums(blocks_.size(), 0.0);
+    std::vector<double> X, prepared, K, prior_block, prior, out;
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        std::vector<int64_t> rows;
+        for (int64_t c = 0; c < nc; ++c)
+            if (block_of[c] == static_cast<int32_t>(b)) rows.push_back(c);
+        const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
+        kernel_sums[b].assign(m, 0.0);
+        if (n == 0) continue;
+        X.resize(n * nf);
+        for (int64_t r = 0; r < n; ++r) std::copy_n(features.data() + rows[r] * nf, nf, X.data() + r * nf);
+        K.resize(n * m);
+        kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data(), reference_squared_norms_[b].data());
+        // The centres' prior covariances k(c, c'): all of them for the structure, the diagonal per centre.
+        prepared = X;
+        kernel_.prepare_references(n, nf, prepared.data());
+        prior.resize(n);
+        if (energy_variance) {
+            prior_block.resize(n * n);
+            kernel_.matrix(n, X.data(), n, prepared.data(), nf, prior_block.data());
+            for (int64_t r = 0; r < n; ++r) prior[r] = prior_block[r * n + r];
+            for (double k : prior_block) prior_sums[b] += k;
+            for (int64_t r = 0; r < n; ++r)
+                for (int64_t j = 0; j < m; ++j) kernel_sums[b][j] += K[r * m + j];
+        } else {
+            for (int64_t r = 0; r < n; ++r) kernel_.matrix(1, X.data() + r * nf, 1, prepared.data() + r * nf, nf, &prior[r]);
+        }
+        if (center_variances) {
+            out.resize(n);
+            covariance_->centre_variances(b, n, K.data(), prior.data(), out.data());
+            for (int64_t r = 0; r < n; ++r) variances[rows[r]] = out[r];
+        }
+    }
+    if (center_variances) std::copy(variances.begin(), variances.end(), center_variances);
+    if (energy_variance) *energy_variance = covariance_->structure_variance(kernel_sums, prior_sums);
 }
 
 void Model::predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const {

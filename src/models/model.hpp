@@ -9,6 +9,7 @@
 #include "descriptors/descriptor.hpp"
 #include "models/kernel.hpp"
 #include "models/repulsion.hpp"
+#include "models/variance.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -49,12 +50,21 @@ public:
     // descriptor's cutoff, so that the neighbour lists the model asks for cover it.
     Model with_repulsion(std::shared_ptr<const CoreRepulsion> repulsion) &&;
     const CoreRepulsion* repulsion() const { return repulsion_.get(); }
+    // This model with the posterior covariance of its weights (or without, for NULL): its blocks
+    // must match the model's.
+    Model with_covariance(std::shared_ptr<const PosteriorCovariance> covariance) &&;
+    const PosteriorCovariance* covariance() const { return covariance_.get(); }
 
     // Energy (eV), per-centre energies [n_centers], forces [n_atoms][3] (eV/Å, on every atom of
     // the system including ghosts, accumulated: images fold onto their atom through the list) and
     // the virial [3][3] (eV, W = -dE/d(strain), symmetric); each output may be NULL. A centre whose
     // species has no block is an Error(species). Thread-safe.
     void predict(const SystemView& system, double* energy, double* center_energies, double* forces, double* virial) const;
+
+    // The posterior variance (eV²) of each centre's local energy [n_centers] and of the total
+    // energy (the full quadratic form over the centres), each output may be NULL;
+    // Error(not_available) when the model carries no posterior covariance. Thread-safe.
+    void predict_variance(const SystemView& system, double* center_variances, double* energy_variance) const;
 
     // The per-centre energies predict() gives, from features [n_centers][n_features] that this
     // model's descriptor computed beforehand for the centres of `system` (cross-validation reuses
@@ -74,6 +84,7 @@ private:
     std::vector<SpeciesWeights> blocks_;
     json metadata_;
     std::shared_ptr<const CoreRepulsion> repulsion_;
+    std::shared_ptr<const PosteriorCovariance> covariance_;
     std::vector<std::vector<double>> prepared_;  // per block, the kernel's form of the references
     std::vector<std::vector<double>> reference_squared_norms_;  // per block, of the prepared references
 };

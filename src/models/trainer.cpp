@@ -86,6 +86,7 @@ TrainingSettings TrainingSettings::parse(const json& config) {
     s.labels.stress = r.string("stress_key", s.labels.stress, {});
     s.labels.virial = r.string("virial_key", s.labels.virial, {});
     s.jitter = r.number("jitter", s.jitter, 0.0, 1e-6);
+    s.predictive_variance = r.boolean("predictive_variance", s.predictive_variance);
     if (r.has("baselines")) {
         const json& baselines = r.value("baselines");
         if (!baselines.is_object()) fail(Status::json_error, "training: 'baselines' must map species to energies");
@@ -119,6 +120,7 @@ json TrainingSettings::to_json() const {
                 {"forces_key", labels.forces},
                 {"stress_key", labels.stress},
                 {"virial_key", labels.virial},
+                {"predictive_variance", predictive_variance},
                 {"jitter", jitter}};
     // Sigmas only of the quantities fitted: parse refuses the others.
     auto put_sigmas = [this](json& target, const Sigmas& sigmas) {
@@ -559,14 +561,22 @@ struct DesignRows {
     // The least-squares system: the prior w^T K_MM w as rows K_MM^(1/2) (block-diagonal over
     // species, from its eigendecomposition), a jitter sqrt(jitter * mean diag K_MM) I that keeps
     // R invertible when K_MM is singular, then the scaled data rows of every structure.
+    // K_MM of species s's references [m][m] and its mean diagonal (the prior adds jitter times it).
+    std::vector<double> reference_kernel(std::size_t s, double& mean_diagonal) const {
+        const int64_t m = offset[s + 1] - offset[s];
+        std::vector<double> K(static_cast<std::size_t>(m) * m);
+        settings.kernel.matrix(m, references[s].data(), m, references[s].data(), nf, K.data());
+        mean_diagonal = 0.0;
+        for (int64_t i = 0; i < m; ++i) mean_diagonal += K[i * m + i] / static_cast<double>(m);
+        return K;
+    }
+
     void add_prior_rows(LeastSquares& system) const {
         for (std::size_t s = 0; s < n_species; ++s) {
             const int64_t m = offset[s + 1] - offset[s];
             if (m == 0) continue;
-            std::vector<double> K(static_cast<std::size_t>(m) * m), eigenvalues;
-            settings.kernel.matrix(m, references[s].data(), m, references[s].data(), nf, K.data());
             double mean_diagonal = 0.0;
-            for (int64_t i = 0; i < m; ++i) mean_diagonal += K[i * m + i] / static_cast<double>(m);
+            std::vector<double> K = reference_kernel(s, mean_diagonal), eigenvalues;
             symmetric_eigen(static_cast<int>(m), K, eigenvalues);
             std::vector<double> rows(static_cast<std::size_t>(2 * m) * M, 0.0), zeros(2 * m, 0.0);
             for (int64_t k = 0; k < m; ++k) {
@@ -576,6 +586,35 @@ struct DesignRows {
             }
             system.add_rows(2 * m, rows.data(), zeros.data());
         }
+    }
+
+    // The posterior covariance of the weights from the factor R of the full system (prior and data
+    // rows; [(M + 1)][(M + 1)] row-major with the target column): the Cholesky factors of the
+    // prior's K_MM + jitter per species, and R. A K_MM that is singular even with the prior's
+    // jitter (jitter 0 and duplicate references) gets the least jitter, from 1e-12 of its mean
+    // diagonal up, that makes it factorisable.
+    std::shared_ptr<const PosteriorCovariance> posterior_covariance(const std::vector<double>& factor) const {
+        std::vector<std::vector<double>> prior_factors;
+        for (std::size_t s = 0; s < n_species; ++s) {
+            const int64_t m = offset[s + 1] - offset[s];
+            double mean_diagonal = 0.0;
+            const std::vector<double> K = reference_kernel(s, mean_diagonal);
+            for (double extra = 0.0;;) {
+                std::vector<double> L = K;
+                for (int64_t i = 0; i < m; ++i) L[i * m + i] += (settings.jitter + extra) * mean_diagonal;
+                try {
+                    cholesky_factor(static_cast<int>(m), L);
+                    prior_factors.push_back(std::move(L));
+                    break;
+                } catch (const Error& e) {
+                    extra = extra == 0.0 ? 1e-12 : 10.0 * extra;
+                    if (e.status() != Status::linalg || extra > 1e-6) throw;
+                }
+            }
+        }
+        std::vector<double> R(static_cast<std::size_t>(M) * M);
+        for (int64_t i = 0; i < M; ++i) std::copy_n(factor.data() + i * (M + 1), M, R.data() + i * M);
+        return std::make_shared<const PosteriorCovariance>(std::move(prior_factors), std::move(R));
     }
 
     // Per species, its references as the descriptor projects gradient blocks on them.
@@ -806,9 +845,10 @@ std::vector<Model> train_sparse_gpr_scaled(const std::vector<Frame>& frames, con
         const std::vector<double> w = system.solve();
         std::vector<SpeciesWeights> blocks = sparse.blocks;
         for (std::size_t s = 0; s < n_species; ++s) blocks[s].weights.assign(w.begin() + offset[s], w.begin() + offset[s + 1]);
+        Model model(data.descriptor, settings.kernel, std::move(blocks));
+        if (settings.predictive_variance) model = std::move(model).with_covariance(design.posterior_covariance(system.factor()));
         clock.charge("solve");
-        models.push_back(finish(Model(data.descriptor, settings.kernel, std::move(blocks)), frames, data, settings, report,
-                                summary, communicator, clock));
+        models.push_back(finish(std::move(model), frames, data, settings, report, summary, communicator, clock));
     }
     return models;
 }

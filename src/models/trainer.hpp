@@ -91,13 +91,16 @@ struct TrainingSettings {
     // The model's errors on its own training data, in the summary and the model's metadata; not set
     // from JSON (cross-validation folds turn it off: only their held-out errors are reported).
     bool training_errors = true;
+    // Sparse GPR: keep the posterior covariance of the weights in the model (models/variance.hpp),
+    // so that it predicts variances; costs M(M+1)/2 + Σ_s M_s(M_s+1)/2 numbers in the file.
+    bool predictive_variance = true;
     double jitter = 1e-10;                // ridge jitter * mean diag(K_MM) added to the prior, so that a
                                           // singular K_MM (duplicate references) stays solvable
 
     // Keys: method ("sparse_gpr" or "krr"), descriptor (required), kernel, selection ("fps" or "cur"), sparse_per_species, sigma_energy, sigma_forces,
     // sigma_virial, config_type_sigma ({"liquid": {"sigma_forces": 0.3}}), use_energies, use_forces,
     // use_virials, energy_key, forces_key, stress_key, virial_key, repulsion, baselines ({"Si": -158.5} or
-    // {"14": ...}), learned_species (["C"] or [6]), jitter. Unknown keys are errors, and so is a sigma
+    // {"14": ...}), learned_species (["C"] or [6]), predictive_variance, jitter. Unknown keys are errors, and so is a sigma
     // of a quantity that is not fitted (it would silently do nothing).
     static TrainingSettings parse(const json& config);
 

@@ -1060,3 +1060,207 @@ TEST(Trainer, RecoversASoapTargetWithForcesAndVirialsOfTwoSpecies) {
     EXPECT_EQ(summary.n_virial_rows, 40 * 9);
     expect_predicts_labels(model, test_set);
 }
+
+// ---- predictive variance ------------------------------------------------------------------------
+
+namespace {
+
+// The inverse of a symmetric positive definite matrix by Gauss-Jordan elimination in long double.
+std::vector<double> inverse(std::vector<double> a, int64_t n) {
+    std::vector<long double> m(a.begin(), a.end()), inv(n * n, 0.0L);
+    for (int64_t i = 0; i < n; ++i) inv[i * n + i] = 1.0L;
+    for (int64_t col = 0; col < n; ++col) {
+        int64_t pivot = col;
+        for (int64_t r = col + 1; r < n; ++r)
+            if (std::abs(m[r * n + col]) > std::abs(m[pivot * n + col])) pivot = r;
+        for (int64_t k = 0; k < n; ++k) {
+            std::swap(m[col * n + k], m[pivot * n + k]);
+            std::swap(inv[col * n + k], inv[pivot * n + k]);
+        }
+        const long double d = m[col * n + col];
+        for (int64_t k = 0; k < n; ++k) {
+            m[col * n + k] /= d;
+            inv[col * n + k] /= d;
+        }
+        for (int64_t r = 0; r < n; ++r) {
+            if (r == col) continue;
+            const long double f = m[r * n + col];
+            for (int64_t k = 0; k < n; ++k) {
+                m[r * n + k] -= f * m[col * n + k];
+                inv[r * n + k] -= f * inv[col * n + k];
+            }
+        }
+    }
+    return std::vector<double>(inv.begin(), inv.end());
+}
+
+double quadratic_form(const std::vector<double>& A, const std::vector<double>& x) {
+    const std::size_t n = x.size();
+    long double sum = 0.0L;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) sum += static_cast<long double>(x[i]) * A[i * n + j] * x[j];
+    return static_cast<double>(sum);
+}
+
+// The projected-process GP written out for an energy-only fit: every matrix formed and inverted
+// explicitly (no QR, no triangular solves), from the model's references and the kernel.
+struct BruteForceGp {
+    const Model& model;
+    std::vector<int64_t> offset;
+    std::vector<std::vector<double>> prepared;  // per block
+    std::vector<double> prior_inverse;          // K̃⁻¹, block diagonal, [M][M]
+    std::vector<double> covariance;             // (K̃ + Φᵀ Σ⁻¹ Φ)⁻¹
+    std::vector<double> weights;                // its mean
+
+    // Per block, the kernel rows of the structure's centres of that block, and the block of each centre.
+    void kernel_rows(const Frame& f, std::vector<std::vector<double>>& rows, std::vector<std::size_t>& block_of) const {
+        const NeighbourList list = neighbours_of(f, model.cutoff());
+        const std::vector<double> features = features_of(model.descriptor(), list.view());
+        const int64_t nf = model.descriptor().feature_count();
+        rows.assign(f.size(), {});
+        block_of.assign(f.size(), 0);
+        for (int64_t c = 0; c < f.size(); ++c) {
+            std::size_t b = 0;
+            while (model.blocks()[b].species != f.species[c]) ++b;
+            const int64_t m = offset[b + 1] - offset[b];
+            rows[c].resize(m);
+            model.kernel().matrix(1, features.data() + c * nf, m, prepared[b].data(), nf, rows[c].data());
+            block_of[c] = b;
+        }
+    }
+
+    BruteForceGp(const Model& m, const std::vector<Frame>& frames, double sigma_energy, double jitter) : model(m) {
+        const int64_t nf = model.descriptor().feature_count();
+        offset = {0};
+        for (const SpeciesWeights& b : model.blocks()) {
+            const int64_t mb = static_cast<int64_t>(b.weights.size());
+            offset.push_back(offset.back() + mb);
+            prepared.push_back(b.references);
+            model.kernel().prepare_references(mb, nf, prepared.back().data());
+        }
+        const int64_t M = offset.back();
+        std::vector<double> prior(M * M, 0.0);
+        for (std::size_t b = 0; b < prepared.size(); ++b) {
+            const int64_t mb = offset[b + 1] - offset[b];
+            std::vector<double> K(mb * mb);
+            model.kernel().matrix(mb, prepared[b].data(), mb, prepared[b].data(), nf, K.data());
+            double mean_diagonal = 0.0;
+            for (int64_t i = 0; i < mb; ++i) mean_diagonal += K[i * mb + i] / static_cast<double>(mb);
+            for (int64_t i = 0; i < mb; ++i) {
+                for (int64_t j = 0; j < mb; ++j) prior[(offset[b] + i) * M + offset[b] + j] = K[i * mb + j];
+                prior[(offset[b] + i) * M + offset[b] + i] += jitter * mean_diagonal;
+            }
+        }
+        prior_inverse = inverse(prior, M);
+        std::vector<double> precision = prior, projected(M, 0.0);
+        for (const Frame& f : frames) {
+            std::vector<std::vector<double>> rows;
+            std::vector<std::size_t> block_of;
+            kernel_rows(f, rows, block_of);
+            std::vector<double> phi(M, 0.0);
+            double target = *f.energy;
+            for (int64_t c = 0; c < f.size(); ++c) {
+                for (std::size_t j = 0; j < rows[c].size(); ++j) phi[offset[block_of[c]] + j] += rows[c][j];
+                target -= model.blocks()[block_of[c]].baseline;
+            }
+            const double noise = sigma_energy * sigma_energy * static_cast<double>(f.size());
+            for (int64_t i = 0; i < M; ++i) {
+                projected[i] += phi[i] * target / noise;
+                for (int64_t j = 0; j < M; ++j) precision[i * M + j] += phi[i] * phi[j] / noise;
+            }
+        }
+        covariance = inverse(precision, M);
+        weights.assign(M, 0.0);
+        for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < M; ++j) weights[i] += covariance[i * M + j] * projected[j];
+    }
+
+    // Var e_c per centre and Var E of the structure.
+    void variances(const Frame& f, std::vector<double>& centres, double& total) const {
+        std::vector<std::vector<double>> rows;
+        std::vector<std::size_t> block_of;
+        kernel_rows(f, rows, block_of);
+        const NeighbourList list = neighbours_of(f, model.cutoff());
+        const std::vector<double> features = features_of(model.descriptor(), list.view());
+        const int64_t nf = model.descriptor().feature_count(), M = offset.back(), n = f.size();
+        std::vector<double> unit = features;
+        model.kernel().prepare_references(n, nf, unit.data());
+        auto prior_k = [&](int64_t c, int64_t d) {
+            if (block_of[c] != block_of[d]) return 0.0;  // species are independent GPs
+            double k = 0.0;
+            model.kernel().matrix(1, features.data() + c * nf, 1, unit.data() + d * nf, nf, &k);
+            return k;
+        };
+        std::vector<double> sum(M, 0.0);
+        double prior_total = 0.0;
+        centres.assign(n, 0.0);
+        for (int64_t c = 0; c < n; ++c) {
+            std::vector<double> placed(M, 0.0);
+            for (std::size_t j = 0; j < rows[c].size(); ++j) placed[offset[block_of[c]] + j] = rows[c][j];
+            for (int64_t i = 0; i < M; ++i) sum[i] += placed[i];
+            centres[c] = prior_k(c, c) - quadratic_form(prior_inverse, placed) + quadratic_form(covariance, placed);
+            for (int64_t d = 0; d < n; ++d) prior_total += prior_k(c, d);
+        }
+        total = prior_total - quadratic_form(prior_inverse, sum) + quadratic_form(covariance, sum);
+    }
+};
+
+}  // namespace
+
+// The variances a fitted model predicts equal the projected-process posterior formed and inverted
+// explicitly (two species, energies only), per centre and for the whole structure.
+TEST(PredictiveVariance, EqualsTheBruteForceProjectedProcessPosterior) {
+    auto d = create_descriptor(acsf);
+    const std::vector<Frame> frames = dataset(14, 500, *d, wave(d->feature_count(), 0.37, 0.2));
+    const double sigma_energy = 0.01, jitter = 1e-8;
+    const std::string config = std::string(R"({"descriptor": )") + acsf +
+                               R"(, "kernel": {"type": "polynomial", "zeta": 2}, "sparse_per_species": 10,
+                                    "use_forces": false, "sigma_energy": 0.01, "jitter": 1e-8})";
+    const Model model = train(frames, TrainingSettings::parse(json::parse(config)));
+    ASSERT_NE(model.covariance(), nullptr);
+    const BruteForceGp gp(model, frames, sigma_energy, jitter);
+    // The brute-force posterior mean is the model's weights: the design rows are the same.
+    for (std::size_t b = 0; b < model.blocks().size(); ++b) {
+        for (std::size_t j = 0; j < model.blocks()[b].weights.size(); ++j) {
+            EXPECT_NEAR(model.blocks()[b].weights[j], gp.weights[gp.offset[b] + j], 1e-7 * (1.0 + std::abs(gp.weights[gp.offset[b] + j])));
+        }
+    }
+    std::vector<Frame> unseen = dataset(3, 900, *d, wave(d->feature_count(), 0.37, 0.2));
+    unseen.push_back(frames[2]);
+    for (const Frame& f : unseen) {
+        std::vector<double> expected;
+        double expected_total = 0.0;
+        gp.variances(f, expected, expected_total);
+        const NeighbourList list = neighbours_of(f, model.cutoff());
+        std::vector<double> centres(f.size());
+        double total = 0.0;
+        model.predict_variance(list.view(), centres.data(), &total);
+        for (int64_t c = 0; c < f.size(); ++c) {
+            EXPECT_NEAR(centres[c], expected[c], 1e-8) << c;
+            EXPECT_GT(centres[c], 0.0);
+            EXPECT_LT(centres[c], 1.0 + 1e-12);  // never above the prior k(c, c) = 1
+        }
+        EXPECT_NEAR(total, expected_total, 1e-8);
+        EXPECT_GT(total, 0.0);
+    }
+}
+
+TEST(PredictiveVariance, IsAbsentWhenNotKeptAndForKernelRidge) {
+    auto d = create_descriptor(acsf);
+    const std::vector<Frame> frames = dataset(6, 40, *d, wave(d->feature_count(), 0.5, 0.0));
+    const std::string base = std::string(R"({"descriptor": )") + acsf + R"(, "sparse_per_species": 8)";
+    const Model without = train(frames, TrainingSettings::parse(json::parse(base + R"(, "predictive_variance": false})")));
+    EXPECT_EQ(without.covariance(), nullptr);
+    const NeighbourList list = neighbours_of(frames[0], without.cutoff());
+    double total = 0.0;
+    try {
+        without.predict_variance(list.view(), nullptr, &total);
+        ADD_FAILURE() << "a model without a covariance predicted a variance";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.status(), Status::not_available);
+        EXPECT_NE(std::string(e.what()).find("no posterior covariance"), std::string::npos) << e.what();
+    }
+    const Model krr = train(frames, TrainingSettings::parse(json::parse(
+                                        std::string(R"({"descriptor": )") + acsf + R"(, "method": "krr", "use_forces": false})")));
+    EXPECT_EQ(krr.covariance(), nullptr);
+}
