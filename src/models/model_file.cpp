@@ -85,7 +85,10 @@ private:
 
 }  // namespace
 
-uint32_t model_file_version_of(const Model& model) { return model.repulsion() ? 2 : 1; }
+uint32_t model_file_version_of(const Model& model) {
+    if (model.covariance()) return 3;
+    return model.repulsion() ? 2 : 1;
+}
 
 json model_header(const Model& model) {
     json header = {{"format", "atomfp model"},
@@ -100,6 +103,9 @@ json model_header(const Model& model) {
         header["blocks"].push_back({{"species", b.species}, {"baseline", b.baseline}, {"n_references", b.weights.size()}});
     }
     if (model.repulsion()) header["repulsion"] = model.repulsion()->to_json();
+    if (model.covariance()) {
+        header["variance"] = {{"approximation", "projected process"}, {"scale", model.covariance()->scale()}};
+    }
     return header;
 }
 
@@ -115,6 +121,19 @@ std::string serialize_model(const Model& model) {
     for (const SpeciesWeights& b : model.blocks()) {
         for (double x : b.references) put_f64(out, x);
         for (double x : b.weights) put_f64(out, x);
+    }
+    if (const PosteriorCovariance* covariance = model.covariance()) {
+        // Packed triangles, row by row: each block's L (lower), then R (upper).
+        for (std::size_t b = 0; b < covariance->n_blocks(); ++b) {
+            const int64_t m = covariance->block_size(b);
+            const std::vector<double>& L = covariance->prior_factor(b);
+            for (int64_t i = 0; i < m; ++i)
+                for (int64_t j = 0; j <= i; ++j) put_f64(out, L[i * m + j]);
+        }
+        const int64_t M = covariance->size();
+        const std::vector<double>& R = covariance->weight_factor();
+        for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = i; j < M; ++j) put_f64(out, R[i * M + j]);
     }
     put_u64(out, fnv1a(out, out.size()));
     return out;
@@ -177,6 +196,31 @@ Model deserialize_model(const std::string& bytes, const std::string& source) {
             for (double& x : b.weights) x = r.f64("weights");
             blocks.push_back(std::move(b));
         }
+        std::shared_ptr<const PosteriorCovariance> covariance;
+        if (header.contains("variance")) {
+            if (version < 3) fail(Status::format, source, ": a version-", version, " model file cannot hold a posterior covariance");
+            SpecReader variance(header.at("variance"), "model header.variance");
+            variance.string("approximation", std::nullopt, {"projected process"});
+            const double scale = variance.number("scale", std::nullopt, 0.0, 1e300, true);
+            variance.finish();
+            auto read_triangle = [&](int64_t m, bool lower, const char* what) {
+                const uint64_t packed = static_cast<uint64_t>(m) * (static_cast<uint64_t>(m) + 1) / 2;
+                if (packed > (body - r.position()) / 8) fail(Status::format, source, ": the ", what, " claims more data than the file holds");
+                std::vector<double> t(static_cast<std::size_t>(m) * m, 0.0);
+                for (int64_t i = 0; i < m; ++i)
+                    for (int64_t j = lower ? 0 : i; j < (lower ? i + 1 : m); ++j) t[i * m + j] = r.f64(what);
+                return t;
+            };
+            std::vector<std::vector<double>> prior_factors;
+            int64_t M = 0;
+            for (const SpeciesWeights& b : blocks) {
+                const auto m = static_cast<int64_t>(b.weights.size());
+                prior_factors.push_back(read_triangle(m, true, "prior factor"));
+                M += m;
+            }
+            std::vector<double> weight_factor = read_triangle(M, false, "weight factor");
+            covariance = std::make_shared<const PosteriorCovariance>(std::move(prior_factors), std::move(weight_factor), scale);
+        }
         if (r.position() != body) fail(Status::format, source, ": ", body - r.position(), " unexplained bytes after the weights");
         Model model(header.at("descriptor"), Kernel::from_json(header.at("kernel")), std::move(blocks),
                     header.value("metadata", json::object()));
@@ -184,6 +228,7 @@ Model deserialize_model(const std::string& bytes, const std::string& source) {
             if (version < 2) fail(Status::format, source, ": a version-1 model file cannot hold a core repulsion");
             model = std::move(model).with_repulsion(std::make_shared<const CoreRepulsion>(header.at("repulsion"), model.cutoff()));
         }
+        if (covariance) model = std::move(model).with_covariance(std::move(covariance));
         if (model.descriptor().feature_count() != nf) {
             fail(Status::format, source, ": the descriptor has ", model.descriptor().feature_count(),
                  " features but the file stores ", nf);

@@ -24,7 +24,7 @@ namespace atomfp {
 
 // The newest format this library reads and writes. Version 2 adds the header key "repulsion"; a
 // model without one is written as version 1, so that older readers keep reading it.
-constexpr uint32_t model_file_version = 2;
+constexpr uint32_t model_file_version = 3;
 // The version of the file `model` is written as.
 uint32_t model_file_version_of(const Model& model);
 // More features than any descriptor a model may use (the descriptor specifications bound theirs).

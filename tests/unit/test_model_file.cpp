@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <functional>
 #include <random>
 
 using namespace atomfp;
@@ -138,7 +139,7 @@ TEST(ModelFile, EveryTruncationAndCorruptionIsAFormatError) {
 TEST(ModelFile, FutureVersionsAndMalformedHeadersAreRefusedClearly) {
     const std::string bytes = serialize_model(small_model(1));
     std::string future = bytes.substr(0, bytes.size() - 8);
-    future[8] = 3;
+    future[8] = 4;
     EXPECT_NE(message_of(with_checksum(future)).find("newer atomfp"), std::string::npos);
 
     // Intact checksums around broken content: the parser itself must refuse.
@@ -318,4 +319,66 @@ TEST(ModelFile, FailedSaveKeepsTheExistingFile) {
     ASSERT_EQ(stat(path.c_str(), &info), 0);
     EXPECT_EQ(info.st_mode & 0777, 0666 & ~mask);
     std::filesystem::remove_all(directory);
+}
+
+// A model with a posterior covariance is a version-3 file holding the packed triangles after the
+// weights; it loads to the same variances bit for bit; a header that promises a covariance the
+// version cannot hold, or one without its scale, is refused.
+TEST(ModelFile, PosteriorCovarianceRoundTripsAsPackedTriangles) {
+    std::mt19937 generator(4);
+    std::uniform_real_distribution<double> uniform(0.1, 1.0);
+    auto triangle = [&](int64_t m, bool lower) {
+        std::vector<double> t(m * m, 0.0);
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < m; ++j)
+                if (lower ? j <= i : j >= i) t[i * m + j] = (i == j ? 2.0 : 0.0) + uniform(generator) * (i == j ? 1.0 : 0.1);
+        return t;
+    };
+    const int references = 3;
+    Model plain = small_model(references);
+    const int64_t nf = plain.descriptor().feature_count();
+    auto covariance = std::make_shared<const PosteriorCovariance>(
+        std::vector<std::vector<double>>{triangle(references, true), triangle(references, true)}, triangle(2 * references, false), 0.7);
+    const Model model = std::move(plain).with_covariance(covariance);
+    const std::string bytes = serialize_model(model);
+    EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 3);
+    uint64_t header_length = 0;
+    for (int k = 0; k < 8; ++k) header_length |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[16 + k])) << (8 * k);
+    const json header = json::parse(bytes.substr(24, header_length));
+    EXPECT_EQ(header.at("variance"), json::parse(R"({"approximation": "projected process", "scale": 0.7})"));
+    const int64_t packed = 2 * references * (references + 1) / 2 + 2 * references * (2 * references + 1) / 2;
+    EXPECT_EQ(bytes.size(), 24 + header_length + (2 * (references * nf + references) + packed) * 8 + 8);
+    const Model loaded = deserialize_model(bytes, "memory");
+    ASSERT_NE(loaded.covariance(), nullptr);
+    EXPECT_EQ(loaded.covariance()->scale(), 0.7);
+    Structure s = diamond(1, 5.431, 0.1, 2);
+    s.species[3] = 6;
+    const NeighbourList list = neighbour_list(s, model.cutoff());
+    std::vector<double> v1(s.size()), v2(s.size());
+    double t1 = 0.0, t2 = 0.0;
+    model.predict_variance(list.view(), v1.data(), &t1);
+    loaded.predict_variance(list.view(), v2.data(), &t2);
+    EXPECT_EQ(v1, v2);
+    EXPECT_EQ(t1, t2);
+    EXPECT_EQ(serialize_model(loaded), bytes);
+
+    auto with_header = [&](const std::function<void(json&)>& change, int version) {
+        json h = header;
+        change(h);
+        h["version"] = version;
+        const std::string text = h.dump();
+        std::string out = bytes.substr(0, 8);
+        out.push_back(static_cast<char>(version));
+        out += std::string(7, '\0');  // the version's other bytes and the reserved field
+        for (int k = 0; k < 8; ++k) out.push_back(static_cast<char>((text.size() >> (8 * k)) & 0xff));
+        out += text + bytes.substr(24 + header_length, bytes.size() - 8 - 24 - header_length);
+        return with_checksum(out);
+    };
+    EXPECT_EQ(status_of(with_header([](json&) {}, 3)), Status::ok) << message_of(with_header([](json&) {}, 3));
+    EXPECT_NE(message_of(with_header([](json&) {}, 2)).find("cannot hold a posterior covariance"), std::string::npos);
+    EXPECT_NE(message_of(with_header([](json& h) { h["variance"].erase("scale"); }, 3)).find("scale"), std::string::npos);
+    EXPECT_NE(message_of(with_header([](json& h) { h["variance"]["scale"] = -1.0; }, 3)).find("scale"), std::string::npos);
+    EXPECT_NE(message_of(with_header([](json& h) { h.erase("variance"); }, 3)).find("unexplained bytes"), std::string::npos);
+    // Models without a covariance keep their version.
+    EXPECT_EQ(static_cast<unsigned char>(serialize_model(small_model(2))[8]), 1);
 }

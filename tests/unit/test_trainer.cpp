@@ -800,9 +800,10 @@ TEST(Trainer, FitsTheLabelsMinusTheCoreRepulsion) {
     expect_predicts_labels(with, test);
     train_sparse_gpr(train, TrainingSettings::parse(json::parse(base + "}")), &without_summary);
     EXPECT_GT(without_summary.training.force_rmse, 100.0 * with_summary.training.force_rmse);
-    // Saved and loaded, the model keeps its repulsion (a version-2 file) and predicts the same.
+    // Saved and loaded, the model keeps its repulsion (a version-3 file: it has a covariance too)
+    // and predicts the same.
     const std::string bytes = serialize_model(with);
-    EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 2);
+    EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 3);
     expect_same_energies(with, deserialize_model(bytes, "memory"), test);
     EXPECT_THROW(train_sparse_gpr(train, TrainingSettings::parse(json::parse(base + R"(, "repulsion": {"type": "zbl", "inner": 1, "outer": 4.5}})"))),
                  Error);  // beyond the descriptor's cutoff of 4 Å
