@@ -425,6 +425,20 @@ ATOMFP_API atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, con
                                                 double* energy, double* center_energies,
                                                 double* forces, double* virial);
 
+/*
+ * The posterior variance (eV²) of the model's energies for every centre of `system` (each output
+ * optional, NULL to skip):
+ *  center_variances  [n_centers]: of each centre's local energy
+ *  energy_variance   of the total energy (the full quadratic form over the centres)
+ * Projected-process approximation of the sparse GPR (docs/models.md, "Predictive variance"),
+ * scaled by the model's calibrated prior scale. A model without a posterior covariance (kernel
+ * ridge regression, fitted with "predictive_variance": false, or a file older than format
+ * version 3) is ATOMFP_ERROR_NOT_AVAILABLE.
+ * @since 0.1
+ */
+ATOMFP_API atomfp_status_t atomfp_model_predict_variance(const atomfp_model_t* model, const atomfp_system_t* system,
+                                                         double* center_variances, double* energy_variance);
+
 /* ---------------------------------------------------------------------------------------------
  * Training
  * ------------------------------------------------------------------------------------------- */

@@ -485,6 +485,14 @@ atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, const atomfp_s
     });
 }
 
+atomfp_status_t atomfp_model_predict_variance(const atomfp_model_t* model, const atomfp_system_t* system,
+                                              double* center_variances, double* energy_variance) {
+    return guard([&] {
+        require_pointer(model, "model");
+        model->impl.predict_variance(atomfp::capi::to_view(system), center_variances, energy_variance);
+    });
+}
+
 }  // extern "C"
 
 atomfp_status_t atomfp_trainer_create(const char* config_json, atomfp_trainer_t** out) {

@@ -46,6 +46,22 @@ Model small_model(int references_per_species) {
                  json{{"training", {{"structures", 12}}}});
 }
 
+// small_model with a posterior covariance of well-conditioned random triangles and scale 0.7.
+Model small_model_with_covariance(int references) {
+    std::mt19937 generator(4);
+    std::uniform_real_distribution<double> uniform(0.1, 1.0);
+    auto triangle = [&](int64_t m, bool lower) {
+        std::vector<double> t(m * m, 0.0);
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < m; ++j)
+                if (lower ? j <= i : j >= i) t[i * m + j] = (i == j ? 2.0 : 0.0) + uniform(generator) * (i == j ? 1.0 : 0.1);
+        return t;
+    };
+    auto covariance = std::make_shared<const PosteriorCovariance>(
+        std::vector<std::vector<double>>{triangle(references, true), triangle(references, true)}, triangle(2 * references, false), 0.7);
+    return small_model(references).with_covariance(covariance);
+}
+
 // FNV-1a 64, written out again from its definition.
 uint64_t fnv(const std::string& s, std::size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -325,21 +341,9 @@ TEST(ModelFile, FailedSaveKeepsTheExistingFile) {
 // weights; it loads to the same variances bit for bit; a header that promises a covariance the
 // version cannot hold, or one without its scale, is refused.
 TEST(ModelFile, PosteriorCovarianceRoundTripsAsPackedTriangles) {
-    std::mt19937 generator(4);
-    std::uniform_real_distribution<double> uniform(0.1, 1.0);
-    auto triangle = [&](int64_t m, bool lower) {
-        std::vector<double> t(m * m, 0.0);
-        for (int64_t i = 0; i < m; ++i)
-            for (int64_t j = 0; j < m; ++j)
-                if (lower ? j <= i : j >= i) t[i * m + j] = (i == j ? 2.0 : 0.0) + uniform(generator) * (i == j ? 1.0 : 0.1);
-        return t;
-    };
     const int references = 3;
-    Model plain = small_model(references);
-    const int64_t nf = plain.descriptor().feature_count();
-    auto covariance = std::make_shared<const PosteriorCovariance>(
-        std::vector<std::vector<double>>{triangle(references, true), triangle(references, true)}, triangle(2 * references, false), 0.7);
-    const Model model = std::move(plain).with_covariance(covariance);
+    const Model model = small_model_with_covariance(references);
+    const int64_t nf = model.descriptor().feature_count();
     const std::string bytes = serialize_model(model);
     EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 3);
     uint64_t header_length = 0;
@@ -381,4 +385,51 @@ TEST(ModelFile, PosteriorCovarianceRoundTripsAsPackedTriangles) {
     EXPECT_NE(message_of(with_header([](json& h) { h.erase("variance"); }, 3)).find("unexplained bytes"), std::string::npos);
     // Models without a covariance keep their version.
     EXPECT_EQ(static_cast<unsigned char>(serialize_model(small_model(2))[8]), 1);
+}
+
+TEST(ModelFile, CApiPredictsVariancesLikeTheLibraryAndSaysWhenThereAreNone) {
+    const Model model = small_model_with_covariance(4);
+    const std::string path = std::string(::testing::TempDir()) + "atomfp_capi_variance.afp";
+    save_model(model, path);
+    atomfp_model_t* m = nullptr;
+    ASSERT_EQ(atomfp_model_load(path.c_str(), &m), ATOMFP_OK) << atomfp_last_error();
+    std::remove(path.c_str());
+    Structure s = diamond(1, 5.431, 0.1, 2);
+    s.species[3] = 6;
+    const NeighbourList list = neighbour_list(s, model.cutoff());
+    const SystemView view = list.view();
+    atomfp_system_t system;
+    std::memcpy(&system, &view, sizeof system);
+    std::vector<double> v_c(s.size()), v_cpp(s.size());
+    double t_c = 0.0, t_cpp = 0.0;
+    ASSERT_EQ(atomfp_model_predict_variance(m, &system, v_c.data(), &t_c), ATOMFP_OK) << atomfp_last_error();
+    model.predict_variance(view, v_cpp.data(), &t_cpp);
+    EXPECT_EQ(v_c, v_cpp);
+    EXPECT_EQ(t_c, t_cpp);
+    EXPECT_EQ(atomfp_model_predict_variance(m, &system, nullptr, nullptr), ATOMFP_OK);
+
+    double untouched = 42.0;
+    EXPECT_EQ(atomfp_model_predict_variance(nullptr, &system, nullptr, &untouched), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_model_predict_variance(m, nullptr, nullptr, &untouched), ATOMFP_ERROR_INVALID_ARGUMENT);
+    std::vector<double> nan_positions(system.positions, system.positions + 3 * system.n_atoms);
+    nan_positions[2] = NAN;
+    atomfp_system_t nan_system = system;
+    nan_system.positions = nan_positions.data();
+    EXPECT_EQ(atomfp_model_predict_variance(m, &nan_system, nullptr, &untouched), ATOMFP_ERROR_INVALID_ARGUMENT);
+    std::vector<int32_t> oxygen = s.species;
+    oxygen[1] = 8;
+    atomfp_system_t wrong = system;
+    wrong.species = oxygen.data();
+    EXPECT_EQ(atomfp_model_predict_variance(m, &wrong, nullptr, &untouched), ATOMFP_ERROR_SPECIES);
+    EXPECT_EQ(untouched, 42.0);
+    atomfp_model_free(m);
+
+    save_model(small_model(4), path);
+    ASSERT_EQ(atomfp_model_load(path.c_str(), &m), ATOMFP_OK);
+    std::remove(path.c_str());
+    EXPECT_EQ(atomfp_model_predict_variance(m, &system, nullptr, &untouched), ATOMFP_ERROR_NOT_AVAILABLE);
+    EXPECT_NE(std::string(atomfp_last_error()).find("no posterior covariance"), std::string::npos) << atomfp_last_error();
+    EXPECT_STREQ(atomfp_status_name(ATOMFP_ERROR_NOT_AVAILABLE), "ATOMFP_ERROR_NOT_AVAILABLE");
+    EXPECT_EQ(untouched, 42.0);
+    atomfp_model_free(m);
 }
