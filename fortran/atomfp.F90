@@ -115,7 +115,7 @@ module atomfp
    public :: atomfp_manifold_trace
    public :: atomfp_feature_space_compare, atomfp_feature_select
    public :: atomfp_model_load, atomfp_model_save, atomfp_model_free, atomfp_model_cutoff
-   public :: atomfp_model_species, atomfp_model_predict, atomfp_model_header
+   public :: atomfp_model_species, atomfp_model_predict, atomfp_model_header, atomfp_model_predict_variance
    public :: atomfp_trainer_create, atomfp_trainer_free, atomfp_trainer_add_structure, atomfp_trainer_size
    public :: atomfp_trainer_set_structure_keys
    public :: atomfp_trainer_train, atomfp_trainer_summary
@@ -367,6 +367,15 @@ module atomfp
          type(c_system), intent(in) :: system
          type(c_ptr), value :: energy, center_energies, forces, virial
          integer(c_int32_t) :: c_model_predict
+      end function
+
+      function c_model_predict_variance(model, system, center_variances, energy_variance) &
+         bind(c, name="atomfp_model_predict_variance")
+         import :: c_ptr, c_system, c_int32_t
+         type(c_ptr), value :: model
+         type(c_system), intent(in) :: system
+         type(c_ptr), value :: center_variances, energy_variance
+         integer(c_int32_t) :: c_model_predict_variance
       end function
 
       function c_trainer_create(config, out) bind(c, name="atomfp_trainer_create")
@@ -1000,6 +1009,27 @@ contains
       forces_ptr = c_null_ptr
       if (present(forces)) forces_ptr = c_loc(forces)
       call finish(c_model_predict(model%ptr, view%c, energy_ptr, center_energies_ptr, forces_ptr, virial_ptr), ierr)
+   end subroutine
+
+   !> The posterior variances (eV**2) of each centre's energy and of the total energy;
+   !> ATOMFP_ERROR_NOT_AVAILABLE for a model without a posterior covariance.
+   subroutine atomfp_model_predict_variance(model, system, center_variances, energy_variance, ierr)
+      type(atomfp_model), intent(in) :: model
+      type(atomfp_system), intent(in), target :: system
+      real(c_double), intent(inout), target, contiguous, optional :: center_variances(:)
+      real(c_double), intent(out), target, optional :: energy_variance
+      integer, optional, intent(out) :: ierr
+      type(system_view), target :: view
+      type(c_ptr) :: centres_ptr, energy_ptr
+      if (.not. make_view(system, view, ierr)) return
+      centres_ptr = c_null_ptr
+      if (present(center_variances)) then
+         if (.not. shape_is(center_variances, [view%c%n_centers], "center_variances", ierr)) return
+         centres_ptr = c_loc(center_variances)
+      end if
+      energy_ptr = c_null_ptr
+      if (present(energy_variance)) energy_ptr = c_loc(energy_variance)
+      call finish(c_model_predict_variance(model%ptr, view%c, centres_ptr, energy_ptr), ierr)
    end subroutine
 
    ! ==== training =======================================================================================

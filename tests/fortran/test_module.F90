@@ -128,13 +128,14 @@ contains
       character(len=32) :: expected
       character(len=:), allocatable :: kernels
       integer :: k
-      integer, parameter :: status_codes(11) = [ATOMFP_OK, ATOMFP_ERROR_INVALID_ARGUMENT, ATOMFP_ERROR_JSON, &
+      integer, parameter :: status_codes(12) = [ATOMFP_OK, ATOMFP_ERROR_INVALID_ARGUMENT, ATOMFP_ERROR_JSON, &
          ATOMFP_ERROR_BUFFER_TOO_SMALL, ATOMFP_ERROR_NEIGHBOURS, ATOMFP_ERROR_IO, ATOMFP_ERROR_FORMAT, &
-         ATOMFP_ERROR_LINALG, ATOMFP_ERROR_OUT_OF_MEMORY, ATOMFP_ERROR_SPECIES, ATOMFP_ERROR_INTERNAL]
-      character(len=*), parameter :: status_names(11) = [character(len=29) :: "ATOMFP_OK", &
+         ATOMFP_ERROR_LINALG, ATOMFP_ERROR_OUT_OF_MEMORY, ATOMFP_ERROR_SPECIES, ATOMFP_ERROR_NOT_AVAILABLE, &
+         ATOMFP_ERROR_INTERNAL]
+      character(len=*), parameter :: status_names(12) = [character(len=29) :: "ATOMFP_OK", &
          "ATOMFP_ERROR_INVALID_ARGUMENT", "ATOMFP_ERROR_JSON", "ATOMFP_ERROR_BUFFER_TOO_SMALL", &
          "ATOMFP_ERROR_NEIGHBOURS", "ATOMFP_ERROR_IO", "ATOMFP_ERROR_FORMAT", "ATOMFP_ERROR_LINALG", &
-         "ATOMFP_ERROR_OUT_OF_MEMORY", "ATOMFP_ERROR_SPECIES", "ATOMFP_ERROR_INTERNAL"]
+         "ATOMFP_ERROR_OUT_OF_MEMORY", "ATOMFP_ERROR_SPECIES", "ATOMFP_ERROR_NOT_AVAILABLE", "ATOMFP_ERROR_INTERNAL"]
       call atomfp_version(major, minor, patch, ierr)
       call check(ierr == ATOMFP_OK, "atomfp_version returns ATOMFP_OK")
       write (expected, '(i0, ".", i0, ".", i0)') major, minor, patch
@@ -384,7 +385,7 @@ contains
                                               '"sigma_forces": 0.02}'
       real(c_double), target :: positions(3, 8, n_structures), cell(3, 3), labels_forces(3, 8, n_structures), &
                                 labels_energy(n_structures), forces(3, 8), ref_forces(3, 8)
-      real(c_double), target :: energy, ref_energy
+      real(c_double), target :: energy, ref_energy, energy_variance, center_variances(8)
       integer(c_int32_t), target :: species(8)
       type(atomfp_model) :: labeller, model
       type(atomfp_trainer) :: trainer
@@ -425,6 +426,7 @@ contains
       call check(ierr == ATOMFP_OK .and. index(summary, '"settings"') > 0 .and. index(summary, '"config_types"') > 0, &
                  "model_header holds the recorded settings and config_type counts")
       call check(index(summary, '"hot":1') > 0, "the structure's config_type is counted")
+      call check(index(summary, '"variance"') > 0, "a sparse-GPR model carries its posterior covariance")
 
       call atomfp_neighbours_build(positions(:, :, 1), species, atomfp_model_cutoff(model), list, cell=cell)
       call atomfp_neighbours_system(list, system)
@@ -435,6 +437,11 @@ contains
                                          c_loc(labels_forces), c_loc(ref_energy), c_loc(ref_forces)) == ATOMFP_OK, &
                  "C reference training")
       call check(energy == ref_energy .and. all(forces == ref_forces), "the trained model equals the C API's")
+      call atomfp_model_predict_variance(model, system, center_variances, energy_variance, ierr)
+      call check(ierr == ATOMFP_OK .and. all(center_variances > 0) .and. energy_variance > 0, &
+                 "model_predict_variance gives positive variances")
+      call atomfp_model_predict_variance(labeller, system, energy_variance=energy_variance, ierr=ierr)
+      call check(ierr == ATOMFP_ERROR_NOT_AVAILABLE, "a model file without a covariance has no variance")
       call check(abs(energy - labels_energy(1)) < 0.05d0 * 8, "the fit reproduces a training energy")
       call atomfp_model_free(model)
       call atomfp_model_free(labeller)

@@ -105,7 +105,7 @@ class DescriptorTests(unittest.TestCase):
         header = os.path.join(os.path.dirname(__file__), "..", "..", "include_c", "atomfp.h")
         with open(header) as f:
             declared = {int(code): name for name, code in re.findall(r"(ATOMFP_(?:OK|ERROR_\w+)) = (\d+)", f.read())}
-        self.assertEqual(len(declared), 11)
+        self.assertEqual(len(declared), 12)
         self.assertEqual(_capi.STATUS_NAMES, declared)
 
     def test_gradients_match_finite_differences(self):
@@ -271,6 +271,15 @@ class TrainerTests(unittest.TestCase):
         self.assertEqual(model.metadata["settings"]["sparse_per_species"], 30)
         self.assertEqual(model.metadata["training"]["structures"], 3)
         self.assertEqual(model.header["blocks"][0]["n_references"], 30)
+        # The posterior variance: the structure's is the full quadratic form, not the sum of the
+        # centres' (which it does not equal here), both positive; older files have none.
+        variance = model.predict_variance(frames[0])
+        self.assertEqual(len(variance["variances"]), n)
+        self.assertTrue(np.all(variance["variances"] > 0) and variance["energy_variance"] > 0)
+        self.assertNotAlmostEqual(variance["energy_variance"], variance["variances"].sum(), places=12)
+        with self.assertRaises(atomfp.AtomfpError) as caught:
+            atomfp.Model.load(MODEL).predict_variance(frames[0])
+        self.assertEqual(caught.exception.name, "ATOMFP_ERROR_NOT_AVAILABLE")
         with tempfile.TemporaryDirectory() as work:
             model.save(os.path.join(work, "m.afp"))
             self.assertEqual(atomfp.Model.load(os.path.join(work, "m.afp")).metadata, model.metadata)

@@ -608,6 +608,19 @@ class Model(_OwnedHandle):
                 result["stress"] = -virial_array / abs(np.linalg.det(system.cell))
         return result
 
+    def predict_variance(self, atoms):
+        """The posterior variances (eV²) of the energy: {"energy_variance": of the total,
+        "variances": [n_centers] of each centre's local energy}. AtomfpError ATOMFP_ERROR_NOT_AVAILABLE
+        for a model without a posterior covariance."""
+        system = _as_system(atoms, self.cutoff)
+        total = np.zeros(1)
+        variances = np.zeros(system.n_centers)
+        c_system = system.c_struct()
+        d = ctypes.c_double
+        _capi.check(lib.atomfp_model_predict_variance(self._handle, ctypes.byref(c_system), _capi.pointer(variances, d),
+                                                      _capi.pointer(total, d)))
+        return {"energy_variance": float(total[0]), "variances": variances}
+
 
 class Trainer(_OwnedHandle):
     """Collects structures and fits a kernel model; the configuration has the keys of
