@@ -42,7 +42,7 @@ force = float(re.search(r"forces\s+RMSE ([0-9.]+) eV/A", proc.stdout).group(1))
 numpy_force = np.sqrt(np.mean(np.concatenate([(p.arrays["atomfp_forces"] - r.get_forces()).ravel()
                                               for p, r in zip(predicted, sample)]) ** 2))
 check(abs(numpy_force - force) < 1e-3, f"printed force RMSE {force} equals NumPy's {numpy_force:.4f}")
-check(energy <= 3.0 and force <= 0.7, f"on {len(sample)} of its training structures: {energy} meV/atom, {force} eV/A")
+check(energy <= 1.5 and force <= 0.25, f"on {len(sample)} of its training structures: {energy} meV/atom, {force} eV/A")
 
 slabs = [f for f in training if f.info.get("config_type") == "slab_ppf"]
 check(len(slabs) == 8 and all(list(f.pbc) == [True, True, False] for f in slabs), "the slab_ppf frames are read as T T F")
@@ -61,5 +61,8 @@ metadata = info["metadata"]
 check(metadata["training_files"][0]["structures"] == 240 and len(metadata["cross_validation"]["per_config_type"]) == 18,
       "the model records its 240 training structures and 5-fold CV errors for the 18 config_types")
 check("repulsion" in info, "the model carries its core repulsion")
+pair_cutoffs = info["descriptor"].get("pair_cutoffs", {})
+check(pair_cutoffs.get("C-Si", pair_cutoffs.get("Si-C", {})).get("cutoff") == 2.6 and pair_cutoffs.get("C-C", {}).get("cutoff") == 2.15,
+      f"the descriptor's cutoffs per species pair follow Tersoff's: {pair_cutoffs}")
 print(f"{len(passes)} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)
