@@ -4,6 +4,7 @@
 // cost does not depend on their values. Reported as atoms/s. predict_by_size compares the energy
 // alone with energy + forces + virial from 512 to 32,768 atoms, one thread, with the process's
 // peak resident memory (run one size per process to read it: --benchmark_filter='by_size/cells:16/').
+// predict_with_variance: energy + forces with and without the posterior variances, M = 1000.
 //
 //   atomfp_bench_model --benchmark_counters_tabular=true
 #include "descriptor_throughput.hpp"
@@ -22,8 +23,10 @@ using atomfp::bench::check;
 const char* power_spectrum = R"({"type": "soap_power_spectrum", "species": [14], "cutoff": 5.0, "cutoff_width": 0.5,
     "atomic_gaussian_width": 0.5, "max_radial": 8, "max_angular": 6, "radial_basis": "gto"})";
 
-// 2000 references from the environments of rattled crystals, saved and loaded through the C API.
-atomfp_model_t* silicon_model(int64_t n_references) {
+// Reference environments of rattled crystals, saved and loaded through the C API; with_covariance
+// adds a posterior covariance of well-conditioned random triangles (its cost does not depend on
+// their values).
+atomfp_model_t* silicon_model(int64_t n_references, bool with_covariance = false) {
     auto d = atomfp::create_descriptor(power_spectrum);
     const int64_t nf = d->feature_count();
     atomfp::SpeciesWeights block;
@@ -42,8 +45,20 @@ atomfp_model_t* silicon_model(int64_t n_references) {
             block.weights.push_back(normal(generator));
         }
     }
-    const atomfp::Model model(atomfp::parse_json(power_spectrum),
-                              atomfp::Kernel::from_json(atomfp::parse_json(R"({"type": "polynomial", "zeta": 4})")), {block});
+    atomfp::Model model(atomfp::parse_json(power_spectrum),
+                        atomfp::Kernel::from_json(atomfp::parse_json(R"({"type": "polynomial", "zeta": 4})")), {block});
+    if (with_covariance) {
+        std::uniform_real_distribution<double> uniform(-0.01, 0.01);
+        const int64_t m = n_references;
+        std::vector<double> lower(m * m, 0.0), upper(m * m, 0.0);
+        for (int64_t i = 0; i < m; ++i) {
+            for (int64_t j = 0; j < i; ++j) lower[i * m + j] = uniform(generator);
+            for (int64_t j = i + 1; j < m; ++j) upper[i * m + j] = uniform(generator);
+            lower[i * m + i] = upper[i * m + i] = 1.0;
+        }
+        model = std::move(model).with_covariance(
+            std::make_shared<const atomfp::PosteriorCovariance>(std::vector<std::vector<double>>{lower}, upper));
+    }
     const std::string path = "atomfp_bench_model.afp";
     atomfp::save_model(model, path);
     atomfp_model_t* handle = nullptr;
@@ -67,6 +82,32 @@ void predict_energy_forces_virial_silicon(benchmark::State& state) {
     for (auto _ : state) {
         check(atomfp_model_predict(model, &system, &energy, nullptr, forces.data(), virial));
         benchmark::DoNotOptimize(forces.data());
+    }
+    state.counters["atoms/s"] = benchmark::Counter(static_cast<double>(n_atoms), benchmark::Counter::kIsIterationInvariantRate);
+    atomfp_neighbours_free(list);
+}
+
+// Energy and forces of 1000 atoms with a 1000-reference model, without (range(0) = 0) and then
+// with the posterior variance of every centre and of the total (1) or of the total alone (2): what
+// uncertainty costs an MD step, one thread.
+void predict_with_variance(benchmark::State& state) {
+    static atomfp_model_t* model = silicon_model(1000, true);
+    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(5, 5.431, 0.1, 42);
+    const int64_t n_atoms = static_cast<int64_t>(crystal.species.size());
+    atomfp_neighbours_t* list = nullptr;
+    check(atomfp_neighbours_build(n_atoms, crystal.positions.data(), crystal.species.data(), crystal.cell.data(), nullptr, 5.0, &list));
+    atomfp_system_t system;
+    check(atomfp_neighbours_system(list, &system));
+    std::vector<double> forces(3 * n_atoms), variances(n_atoms);
+    double energy = 0.0, energy_variance = 0.0;
+    omp_set_num_threads(1);
+    for (auto _ : state) {
+        check(atomfp_model_predict(model, &system, &energy, nullptr, forces.data(), nullptr));
+        if (state.range(0)) {
+            check(atomfp_model_predict_variance(model, &system, state.range(0) == 1 ? variances.data() : nullptr, &energy_variance));
+        }
+        benchmark::DoNotOptimize(forces.data());
+        benchmark::DoNotOptimize(variances.data());
     }
     state.counters["atoms/s"] = benchmark::Counter(static_cast<double>(n_atoms), benchmark::Counter::kIsIterationInvariantRate);
     atomfp_neighbours_free(list);
@@ -108,6 +149,15 @@ BENCHMARK(predict_by_size)
 BENCHMARK(predict_energy_forces_virial_silicon)
     ->Apply(atomfp::bench::best_of_repetitions)
     ->ArgNames({"threads"})
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+BENCHMARK(predict_with_variance)
+    ->Apply(atomfp::bench::best_of_repetitions)
+    ->ArgNames({"variance"})
+    ->Arg(0)
     ->Arg(1)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
