@@ -24,8 +24,8 @@ struct PredictOptions {
 };
 
 // The predictions join a frame under their own keys (PREFIXenergy, PREFIXforces, and for a frame
-// with a cell PREFIXvirial and PREFIXstress = -virial / V): its references and every other
-// property stay as they were read.
+// with a cell PREFIXvirial and PREFIXstress = -virial / V; with variances PREFIXenergy_sigma and
+// per atom PREFIXvariance): its references and every other property stay as they were read.
 void add_predictions(Frame& frame, const FramePrediction& p, const std::string& prefix) {
     auto text = [](const double* values, std::size_t count) {
         std::ostringstream out;
@@ -41,12 +41,22 @@ void add_predictions(Frame& frame, const FramePrediction& p, const std::string& 
         for (double& x : stress) x /= -volume;
         frame.info[prefix + "stress"] = text(stress.data(), 9);
     }
+    auto replace_column = [&frame](ExtraColumn column) {
+        auto same_name = [&](const ExtraColumn& c) { return c.name == column.name; };
+        frame.extra_columns.erase(std::remove_if(frame.extra_columns.begin(), frame.extra_columns.end(), same_name),
+                                  frame.extra_columns.end());
+        frame.extra_columns.push_back(std::move(column));
+    };
     ExtraColumn forces{prefix + "forces", 'R', 3, {}};
     for (double f : p.forces) forces.values.push_back(text(&f, 1));
-    auto same_name = [&](const ExtraColumn& c) { return c.name == forces.name; };
-    frame.extra_columns.erase(std::remove_if(frame.extra_columns.begin(), frame.extra_columns.end(), same_name),
-                              frame.extra_columns.end());
-    frame.extra_columns.push_back(std::move(forces));
+    replace_column(std::move(forces));
+    if (p.energy_variance) {
+        const double sigma = std::sqrt(std::max(*p.energy_variance, 0.0));
+        frame.info[prefix + "energy_sigma"] = text(&sigma, 1);
+        ExtraColumn variances{prefix + "variance", 'R', 1, {}};
+        for (double v : p.centre_variances) variances.values.push_back(text(&v, 1));
+        replace_column(std::move(variances));
+    }
 }
 
 // The diagonal y = x over the range of both coordinates.
@@ -141,7 +151,8 @@ void run_predict(const PredictOptions& options) {
              " has neither an energy key '", labels.energy, "' nor a forces column '", labels.forces,
              "' (name them with --energy-key / --forces-key)");
     }
-    const std::vector<FramePrediction> predictions = predict_frames(model, frames, true, true);
+    const bool variances = model.covariance() != nullptr;
+    const std::vector<FramePrediction> predictions = predict_frames(model, frames, true, true, variances);
     const ErrorMetrics errors = compare(frames, predictions);
 
     std::printf("atomfp predict: %zu structures from %s with %s\n", frames.size(), options.input.c_str(),
@@ -165,7 +176,20 @@ void run_predict(const PredictOptions& options) {
                     errors.virial_mae_per_atom, static_cast<long long>(errors.n_virial_components));
     }
     if (!errors.n_energies && !errors.n_force_components) {
-        for (std::size_t a = 0; a < frames.size(); ++a) std::printf("  frame %zu: E = %.6f eV\n", a, predictions[a].energy);
+        for (std::size_t a = 0; a < frames.size(); ++a) {
+            std::printf("  frame %zu: E = %.6f eV", a, predictions[a].energy);
+            if (variances) std::printf(" +- %.3g eV", std::sqrt(std::max(*predictions[a].energy_variance, 0.0)));
+            std::printf("\n");
+        }
+    }
+    if (variances && errors.n_energies) {
+        const Calibration c = calibrate(frames, predictions);
+        std::printf("  energy errors against the predicted sigma (%lld structures): %.0f %% within 1 sigma (68 %% if calibrated), "
+                    "%.0f %% within 2 sigma (95 %%), mean NLL %.3f; the variance scale that would fit them: %.3g\n",
+                    static_cast<long long>(c.n), 100.0 * c.within_one_sigma, 100.0 * c.within_two_sigma,
+                    c.mean_negative_log_likelihood, c.likelihood_scale);
+    } else if (!variances) {
+        std::printf("  (no variances: the model carries no posterior covariance)\n");
     }
     if (!options.svg.empty()) {
         write_parity_figure(options.svg, "Parity: " + options.model + " on " + options.input, frames, predictions, errors);
@@ -189,12 +213,14 @@ Command add_predict(CLI::App& tool) {
     auto options = std::make_shared<PredictOptions>();
     CLI::App* app = add_command(tool, "predict", "energies, forces and virials of a model, with errors and parity plots",
                                 "atomfp predict --model MODEL.afp DATA.extxyz [-o PREDICTED.extxyz] [--svg PARITY.svg]",
-                                "Predicts energies, forces and (for periodic structures) virials. Where DATA carries reference\n"
-                                "values it prints per-structure errors and the energy / force / virial RMSE and MAE.");
+                                "Predicts energies, forces and (for periodic structures) virials, and with a model that carries\n"
+                                "its posterior covariance the variance of every atom's energy and the structure's sigma. Where\n"
+                                "DATA carries reference values it prints per-structure errors, the energy / force / virial RMSE\n"
+                                "and MAE, and how the energy errors compare with the predicted sigmas.");
     add_input(app, options->input, "DATA", "extended XYZ file of the structures");
     app->add_option("--model", options->model, "the model file (atomfp fit -o)")->type_name("FILE")->required();
     add_output(app, options->output, "FILE",
-               "the structures as read, with the predictions added under\nPREFIXenergy, PREFIXforces and, with a cell, PREFIXvirial and\nPREFIXstress (extended XYZ)");
+               "the structures as read, with the predictions added under\nPREFIXenergy, PREFIXforces and, with a cell, PREFIXvirial and\nPREFIXstress; with variances PREFIXenergy_sigma (eV) and per atom\nPREFIXvariance (eV^2) (extended XYZ)");
     app->add_option("--prefix", options->prefix, "the prefix of the prediction keys in -o")->type_name("PREFIX")->capture_default_str();
     add_label_keys(app, options->labels);
     add_svg(app, options->svg,

@@ -7,7 +7,8 @@
 
 namespace atomfp {
 
-std::vector<FramePrediction> predict_frames(const Model& model, const std::vector<Frame>& frames, bool forces, bool virials) {
+std::vector<FramePrediction> predict_frames(const Model& model, const std::vector<Frame>& frames, bool forces, bool virials,
+                                            bool variances) {
     std::vector<FramePrediction> out(frames.size());
     for (std::size_t a = 0; a < frames.size(); ++a) {
         const Frame& frame = frames[a];
@@ -18,8 +19,57 @@ std::vector<FramePrediction> predict_frames(const Model& model, const std::vecto
         const bool virial = virials && frame.cell;
         model.predict(list.view(), &p.energy, nullptr, forces ? p.forces.data() : nullptr, virial ? w.data() : nullptr);
         if (virial) p.virial = w;
+        if (variances) {
+            double total = 0.0;
+            p.centre_variances.resize(frame.size());
+            model.predict_variance(list.view(), p.centre_variances.data(), &total);
+            p.energy_variance = total;
+        }
     }
     return out;
+}
+
+Calibration rescaled(const Calibration& calibration, double scale) {
+    Calibration c;
+    c.n = calibration.n;
+    if (c.n == 0) return c;
+    double one = 0.0, two = 0.0, nll = 0.0, sum = 0.0;
+    for (int64_t k = 0; k < c.n; ++k) {
+        const double variance = scale * calibration.variances[k], z2 = calibration.squared_z[k] / scale;
+        one += z2 <= 1.0;
+        two += z2 <= 4.0;
+        nll += 0.5 * (std::log(2.0 * M_PI * variance) + z2);
+        sum += z2;
+        c.squared_z.push_back(z2);
+        c.variances.push_back(variance);
+    }
+    const double n = static_cast<double>(c.n);
+    c.within_one_sigma = one / n;
+    c.within_two_sigma = two / n;
+    c.mean_negative_log_likelihood = nll / n;
+    c.likelihood_scale = sum / n;
+    return c;
+}
+
+Calibration calibrate(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions) {
+    Calibration raw;
+    for (std::size_t a = 0; a < frames.size(); ++a) {
+        if (!frames[a].energy || !predictions[a].energy_variance) continue;
+        const double variance = std::max(*predictions[a].energy_variance, 1e-300);
+        const double error = predictions[a].energy - *frames[a].energy;
+        raw.squared_z.push_back(error * error / variance);
+        raw.variances.push_back(variance);
+        ++raw.n;
+    }
+    return rescaled(raw, 1.0);
+}
+
+json Calibration::to_json() const {
+    return {{"structures", n},
+            {"within_one_sigma", within_one_sigma},
+            {"within_two_sigma", within_two_sigma},
+            {"mean_negative_log_likelihood", mean_negative_log_likelihood},
+            {"likelihood_scale", likelihood_scale}};
 }
 
 json ErrorMetrics::to_json() const {

@@ -17,10 +17,30 @@ struct FramePrediction {
     double energy = 0.0;          // eV
     std::vector<double> forces;   // [n][3] eV/Å, empty if not asked for
     std::optional<Mat3> virial;   // eV
+    std::optional<double> energy_variance;  // eV², when asked for
+    std::vector<double> centre_variances;   // [n] eV², when asked for
 };
 
 // Neighbour lists are built per frame for the model's cutoff (open or periodic as the frame says).
-std::vector<FramePrediction> predict_frames(const Model& model, const std::vector<Frame>& frames, bool forces, bool virials);
+// `variances` asks for the posterior variances too (Error(not_available) without a covariance).
+std::vector<FramePrediction> predict_frames(const Model& model, const std::vector<Frame>& frames, bool forces, bool virials,
+                                            bool variances = false);
+
+// How well predicted energy variances describe the errors of structures with reference energies:
+// the fractions of errors within one and two standard deviations (0.683 and 0.954 for calibrated
+// Gaussian errors), the mean negative log-likelihood of the errors (nats), and the scale s² that
+// would make the variances maximum-likelihood ones, mean(err² / var).
+struct Calibration {
+    int64_t n = 0;
+    double within_one_sigma = 0.0, within_two_sigma = 0.0, mean_negative_log_likelihood = 0.0, likelihood_scale = 0.0;
+    std::vector<double> squared_z;  // err² / var per structure
+    std::vector<double> variances;  // var per structure, eV²
+    json to_json() const;
+};
+Calibration calibrate(const std::vector<Frame>& frames, const std::vector<FramePrediction>& predictions);
+// The same statistics for every variance multiplied by `scale`, from the normalised errors they
+// were computed from (kept in `calibration`).
+Calibration rescaled(const Calibration& calibration, double scale);
 
 struct ErrorMetrics {
     int64_t n_energies = 0, n_force_components = 0, n_virial_components = 0;

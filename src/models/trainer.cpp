@@ -961,14 +961,20 @@ std::vector<CrossValidation> cross_validate_scaled(const std::vector<Frame>& fra
         for (std::size_t i = 0; i < scales.size(); ++i) {
             const Model& model = models[i];
             std::vector<FramePrediction> predictions;
+            const bool variances = model.covariance() != nullptr;
             if (forces || virials) {
-                predictions = predict_frames(model, held_out, forces, virials);
+                predictions = predict_frames(model, held_out, forces, virials, variances);
             } else {
                 // Energies only: from the cached features of the held-out structures.
                 const std::string descriptor_key = model.descriptor().parameters().dump();
                 for (const Frame& frame : held_out) {
                     const auto prepared = prepared_of(model.descriptor(), descriptor_key, frame, cached.feature_cache.get());
                     predictions.push_back(energy_from_features(model, *prepared, frame.size()));
+                    if (variances) {
+                        double total = 0.0;
+                        model.predict_variance(neighbours_of(frame, model.cutoff()).view(), nullptr, &total);
+                        predictions.back().energy_variance = total;
+                    }
                 }
             }
             results[i].folds.push_back(compare(held_out, predictions));
@@ -980,6 +986,8 @@ std::vector<CrossValidation> cross_validate_scaled(const std::vector<Frame>& fra
     for (std::size_t i = 0; i < scales.size(); ++i) {
         results[i].pooled = compare(held_out_all, predictions_all[i]);
         results[i].by_config_type = compare_by_config_type(held_out_all, predictions_all[i]);
+        const Calibration calibration = calibrate(held_out_all, predictions_all[i]);
+        if (calibration.n > 0) results[i].calibration = calibration;
     }
     return results;
 }

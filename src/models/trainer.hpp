@@ -177,6 +177,9 @@ struct CrossValidation {
     ErrorMetrics pooled;
     std::vector<ErrorMetrics> folds;
     std::map<std::string, ErrorMetrics> by_config_type;  // pooled over the folds
+    // For models that carry a posterior covariance: the held-out energy errors against the fold
+    // models' predicted variances, as fitted (scale 1).
+    std::optional<Calibration> calibration;
 };
 CrossValidation cross_validate(const std::vector<Frame>& frames, const TrainingSettings& settings, int folds, uint64_t seed,
                                const TrainingCommunicator& communicator = TrainingCommunicator());

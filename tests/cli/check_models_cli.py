@@ -42,6 +42,7 @@ with open(os.path.join(work, "spec.json"), "w") as f:
 model = os.path.join(work, "model.afp")
 cv_svg = os.path.join(work, "cv.svg")
 proc = run("fit", "--config", config_path, train_path, "-o", model, "--cv", "2", "--svg", cv_svg)
+proc_fit_stdout = proc.stdout
 checks.renders(cv_svg, "the cross-validation figure")
 check("2-fold CV" in proc.stdout and "training set" in proc.stdout, "fit prints cross-validation and training errors")
 
@@ -95,6 +96,30 @@ baseline_energy = 1e3 * np.std(e_ref / n)
 check(energy_rmse < baseline_energy / 3 and force_rmse < np.sqrt(np.mean(f_ref**2)) / 3,
       f"the fit beats the trivial model ({energy_rmse:.2f} vs {baseline_energy:.2f} meV/atom; {force_rmse:.3f} eV/A)")
 checks.renders(svg, "the parity plot")
+
+# The fitted model carries its posterior covariance: predict writes each structure's sigma and each
+# atom's variance, and compares the energy errors with the sigmas. The counts it prints are those
+# of the written sigmas; a structure pulled far from the data is less certain than the data.
+sigma = np.array([a.info["atomfp_energy_sigma"] for a in predicted])
+atom_variances = np.concatenate([a.arrays["atomfp_variance"] for a in predicted])
+check(info.get("variance", {}).get("approximation") == "projected process" and np.all(sigma > 0) and np.all(atom_variances > 0),
+      "predict writes positive energy sigmas and per-atom variances")
+within = re.search(r"(\d+) % within 1 sigma .*?(\d+) % within 2 sigma", proc.stdout)
+z = np.abs(e_pred - e_ref) / sigma
+check(within is not None and abs(int(within.group(1)) - 100 * np.mean(z <= 1)) <= 0.5 and
+      abs(int(within.group(2)) - 100 * np.mean(z <= 2)) <= 0.5,
+      f"the printed coverage is that of the written sigmas ({within.group(0) if within else proc.stdout[-300:]})")
+calibration = metadata["cross_validation"]["calibration"]
+check(info["variance"]["scale"] == calibration["variance_scale"] > 0 and
+      abs(calibration["with_variance_scale"]["likelihood_scale"] - 1.0) < 1e-9 and
+      calibration["as_fitted"]["structures"] == 17 and "within 1 sigma" in proc_fit_stdout,
+      f"fit --cv fits the variance scale on the held-out errors and the model carries it ({calibration['variance_scale']:.3g})")
+far = reference[0].copy()
+far.set_cell(far.cell * 0.85, scale_atoms=True)
+write(os.path.join(work, "far.extxyz"), [reference[0], far], format="extxyz")
+run("predict", "--model", model, os.path.join(work, "far.extxyz"), "-o", os.path.join(work, "far_out.extxyz"))
+near_sigma, far_sigma = [a.info["atomfp_energy_sigma"] for a in read(os.path.join(work, "far_out.extxyz"), ":")]
+check(far_sigma > 3 * near_sigma, f"a cell compressed by 15 % is less certain ({far_sigma:.3g} vs {near_sigma:.3g} eV)")
 
 # Forces are -dE/dx of the model's own energy: central differences through `predict`.
 atoms = reference[0].copy()

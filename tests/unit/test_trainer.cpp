@@ -1265,3 +1265,35 @@ TEST(PredictiveVariance, IsAbsentWhenNotKeptAndForKernelRidge) {
                                         std::string(R"({"descriptor": )") + acsf + R"(, "method": "krr", "use_forces": false})")));
     EXPECT_EQ(krr.covariance(), nullptr);
 }
+
+// Coverage, likelihood and the maximum-likelihood scale of a hand-made set of errors and variances.
+TEST(PredictiveVariance, CalibrationStatisticsOfKnownErrors) {
+    // errors 0.5, 1.5, 3, 0.1 sigma (sigma = 2, 1, 1, 10); one structure without a variance is skipped.
+    const double errors[5] = {1.0, 1.5, 3.0, 1.0, 7.0}, variances[4] = {4.0, 1.0, 1.0, 100.0};
+    std::vector<Frame> frames(5);
+    std::vector<FramePrediction> predictions(5);
+    for (int a = 0; a < 5; ++a) {
+        frames[a].energy = 10.0;
+        predictions[a].energy = 10.0 + errors[a];
+        if (a < 4) predictions[a].energy_variance = variances[a];
+    }
+    const Calibration c = calibrate(frames, predictions);
+    EXPECT_EQ(c.n, 4);
+    EXPECT_DOUBLE_EQ(c.within_one_sigma, 0.5);  // 0.5 and 0.1 sigma
+    EXPECT_DOUBLE_EQ(c.within_two_sigma, 0.75);
+    const double z2[4] = {0.25, 2.25, 9.0, 0.01};
+    double nll = 0.0, scale = 0.0;
+    for (int a = 0; a < 4; ++a) {
+        nll += 0.5 * (std::log(2.0 * M_PI * variances[a]) + z2[a]) / 4.0;
+        scale += z2[a] / 4.0;
+    }
+    EXPECT_NEAR(c.mean_negative_log_likelihood, nll, 1e-14);
+    EXPECT_NEAR(c.likelihood_scale, scale, 1e-14);
+    // Scaled by its maximum-likelihood scale, the variances are maximum-likelihood ones, and the
+    // likelihood is the largest of the scales around it.
+    const Calibration best = rescaled(c, c.likelihood_scale);
+    EXPECT_NEAR(best.likelihood_scale, 1.0, 1e-14);
+    EXPECT_LT(best.mean_negative_log_likelihood, rescaled(c, 0.9 * c.likelihood_scale).mean_negative_log_likelihood);
+    EXPECT_LT(best.mean_negative_log_likelihood, rescaled(c, 1.1 * c.likelihood_scale).mean_negative_log_likelihood);
+    EXPECT_DOUBLE_EQ(rescaled(c, 9.0).within_one_sigma, 1.0);  // every |z| <= 3 sigma
+}
