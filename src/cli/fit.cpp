@@ -67,6 +67,30 @@ void write_cv_figure(const std::string& path, const CrossValidation& cv) {
     add("per fold", folds, cv.folds);
     figure.panel_width = 330.0;
     figure.panel_height = 90.0 + 22.0 * static_cast<double>(std::max(types.size(), folds.size()));
+    if (cv.calibration) {
+        // Observed against expected coverage of the held-out energy errors by central intervals
+        // of the predicted Gaussians: on the diagonal when the variances are calibrated.
+        auto coverage_curve = [](const Calibration& c, const std::string& label, const std::string& colour) {
+            Series s{label, {}, {}, Series::Style::line, Series::Marker::circle, colour};
+            for (double p = 0.05; p < 0.999; p += 0.05) {
+                double lo = 0.0, hi = 10.0;  // the half-width t with erf(t / sqrt 2) = p, by bisection
+                for (int k = 0; k < 60; ++k) (std::erf(0.5 * (lo + hi) / std::sqrt(2.0)) < p ? lo : hi) = 0.5 * (lo + hi);
+                double inside = 0.0;
+                for (double z2 : c.squared_z) inside += z2 <= lo * lo;
+                s.x.push_back(p);
+                s.y.push_back(inside / static_cast<double>(c.n));
+            }
+            return s;
+        };
+        const Calibration& raw = *cv.calibration;
+        Panel panel("energy variance calibration", "expected coverage", "observed coverage");
+        panel.series = {{"", {0.0, 1.0}, {0.0, 1.0}, Series::Style::line, Series::Marker::circle, "#888"},
+                        coverage_curve(raw, "as fitted", "#d62728"),
+                        coverage_curve(rescaled(raw, raw.likelihood_scale), "scaled", "#1f77b4")};
+        figure.panels.push_back(panel);
+        figure.panel_height = std::max(figure.panel_height, 300.0);
+        figure.panel_width = 420.0;
+    }
     write_svg(path, figure);
 }
 
