@@ -285,6 +285,19 @@ ATOMFP_API atomfp_status_t atomfp_sensitivity_matrix(const atomfp_descriptor_t* 
                                                      int32_t flags, double* sensitivity);
 
 /*
+ * The blind-spot index of every centre (docs/sensitivity.md): index [n_centers] = the smallest
+ * non-rigid eigenvalue of S over the largest (0 where some motion of the atoms leaves the
+ * fingerprint unchanged, a configuration on which a model of this descriptor cannot tell
+ * structures apart), and optionally below [n_centers] = the number of non-rigid eigenvalues below
+ * threshold x the largest (e.g. 1e-6; 0 <= threshold < 1). Centres are independent and computed
+ * in parallel. An environment of a single atom has index 0 and no non-rigid modes.
+ * @since 0.1
+ */
+ATOMFP_API atomfp_status_t atomfp_blind_spot_indices(const atomfp_descriptor_t* descriptor,
+                                                     const atomfp_system_t* system, double threshold,
+                                                     double* index, int64_t* below);
+
+/*
  * Eigenvalues of S in ascending order, eigenvalues [3N], and optionally the eigenvectors,
  * eigenvectors [3N][3N] (row k belongs to eigenvalue k; NULL to skip). With REMOVE_RIGID the
  * rigid modes come first with eigenvalue exactly 0 and the rigid modes as eigenvectors, followed

@@ -219,4 +219,20 @@ double condition_number(const std::vector<double>& eigenvalues, int64_t n_rigid)
     return smallest > 0.0 ? std::sqrt(largest / smallest) : INFINITY;
 }
 
+BlindSpot blind_spot(const Descriptor& descriptor, const SystemView& system, int64_t center, double threshold) {
+    if (!(threshold >= 0.0) || !(threshold < 1.0)) fail(Status::invalid_argument, "the blind-spot threshold must be in [0, 1), got ", threshold);
+    const EnvironmentJacobian jacobian = environment_jacobian(descriptor, system, center);
+    std::vector<double> eigenvalues;
+    const int64_t n_rigid = sensitivity_spectrum(jacobian, sensitivity_remove_rigid | sensitivity_scale_max, eigenvalues, nullptr);
+    BlindSpot out;
+    if (n_rigid >= static_cast<int64_t>(eigenvalues.size()) || !(eigenvalues.back() > 0.0)) {
+        // A centre alone, or a fingerprint no motion changes: every non-rigid motion is blind.
+        out.below = static_cast<int64_t>(eigenvalues.size()) - n_rigid;
+        return out;
+    }
+    out.index = eigenvalues[n_rigid];
+    for (std::size_t k = static_cast<std::size_t>(n_rigid); k < eigenvalues.size(); ++k) out.below += eigenvalues[k] < threshold;
+    return out;
+}
+
 }  // namespace atomfp

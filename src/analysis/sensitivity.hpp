@@ -64,6 +64,16 @@ std::vector<double> sensitivity_matrix(const EnvironmentJacobian& jacobian, int3
 int64_t sensitivity_spectrum(const EnvironmentJacobian& jacobian, int32_t flags, std::vector<double>& eigenvalues,
                              std::vector<double>* eigenvectors);
 
+// How close a centre's fingerprint is to a blind spot, where moving atoms does not change it:
+// `index` = the smallest non-rigid eigenvalue of S = JᵀJ over the largest (0 on a manifold of
+// constant fingerprint, ~1 when every motion is seen alike), `below` = the number of non-rigid
+// eigenvalues below `threshold` times the largest.
+struct BlindSpot {
+    double index = 0.0;
+    int64_t below = 0;
+};
+BlindSpot blind_spot(const Descriptor& descriptor, const SystemView& system, int64_t center, double threshold);
+
 // Largest over smallest non-rigid singular value of J, from an ascending spectrum of S whose first
 // n_rigid entries are the rigid modes; infinite when a non-rigid singular value vanishes.
 double condition_number(const std::vector<double>& eigenvalues, int64_t n_rigid);

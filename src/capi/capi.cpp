@@ -7,6 +7,7 @@
 #include "core/simd.hpp"
 #include "core/json_spec.hpp"
 #include "core/neighbour_list.hpp"
+#include "core/parallel.hpp"
 #include "descriptors/factory.hpp"
 #include "io/extxyz.hpp"
 #include "models/model_file.hpp"
@@ -300,6 +301,24 @@ atomfp_status_t atomfp_sensitivity_spectrum(const atomfp_descriptor_t* descripto
         atomfp::sensitivity_spectrum(j, flags, values, eigenvectors ? &vectors : nullptr);
         std::copy(values.begin(), values.end(), eigenvalues);
         if (eigenvectors) std::copy(vectors.begin(), vectors.end(), eigenvectors);
+    });
+}
+
+atomfp_status_t atomfp_blind_spot_indices(const atomfp_descriptor_t* descriptor, const atomfp_system_t* system,
+                                         double threshold, double* index, int64_t* below) {
+    return guard([&] {
+        require_pointer(index, "index");
+        const atomfp::Descriptor& d = checked(descriptor);
+        const atomfp::ValidatedSystem validated(atomfp::capi::to_view(system));
+        const atomfp::SystemView& view = validated.view();
+        if (!(threshold >= 0.0) || !(threshold < 1.0)) fail(Status::invalid_argument, "threshold must be in [0, 1), got ", threshold);
+        std::vector<atomfp::BlindSpot> spots(static_cast<std::size_t>(view.n_centers));
+        // One eigenproblem per centre: worth threads from a handful of centres on.
+        atomfp::parallel_for(view.n_centers, 1, view.n_centers > 4, [&](int64_t c) { spots[c] = atomfp::blind_spot(d, view, c, threshold); });
+        for (int64_t c = 0; c < view.n_centers; ++c) {
+            index[c] = spots[c].index;
+            if (below) below[c] = spots[c].below;
+        }
     });
 }
 

@@ -169,3 +169,128 @@ TEST(Sensitivity, CApiChecksItsArguments) {
     atomfp_neighbours_free(list);
     atomfp_descriptor_free(d);
 }
+
+namespace {
+
+// The blind-spot index of every centre through the C API.
+void blind_spots(const char* spec, const Structure& s, double cutoff, double threshold, std::vector<double>& index,
+                 std::vector<int64_t>& below) {
+    atomfp_descriptor_t* d = nullptr;
+    ASSERT_EQ(atomfp_descriptor_create(spec, &d), ATOMFP_OK) << atomfp_last_error();
+    atomfp_neighbours_t* list = nullptr;
+    ASSERT_EQ(atomfp_neighbours_build(s.size(), s.positions.data(), s.species.data(), nullptr, nullptr, cutoff, &list), ATOMFP_OK);
+    atomfp_system_t system;
+    ASSERT_EQ(atomfp_neighbours_system(list, &system), ATOMFP_OK);
+    index.assign(s.size(), -1.0);
+    below.assign(s.size(), -1);
+    ASSERT_EQ(atomfp_blind_spot_indices(d, &system, threshold, index.data(), below.data()), ATOMFP_OK) << atomfp_last_error();
+    atomfp_neighbours_free(list);
+    atomfp_descriptor_free(d);
+}
+
+}  // namespace
+
+// The index against the full eigendecomposition of J^T J done here: the analytic S of the whole
+// environment, its rigid modes projected out with a basis built in the test by Gram-Schmidt, every
+// eigenvalue of P S P, the six (rigid) smallest dropped.
+TEST(BlindSpot, IndexIsTheSmallestNonRigidEigenvalueOverTheLargest) {
+    const Structure s = molecule();
+    std::vector<double> index;
+    std::vector<int64_t> below;
+    blind_spots(soap_spec, s, 4.0, 1e-3, index, below);
+    const NeighbourList list = neighbour_list(s, 4.0);
+    auto d = create_descriptor(soap_spec);
+    for (int64_t c = 0; c < s.size(); ++c) {
+        const EnvironmentJacobian j = environment_jacobian(*d, list.view(), c);
+        const int64_t n = 3 * j.n_atoms;
+        std::vector<double> S = sensitivity_matrix(j, 0);
+        // Rigid modes: three translations, three rotations about the origin, orthonormalised.
+        std::vector<std::vector<double>> rigid;
+        for (int mode = 0; mode < 6; ++mode) {
+            std::vector<double> v(n, 0.0);
+            for (int64_t a = 0; a < j.n_atoms; ++a) {
+                const double* x = &j.positions[3 * a];
+                if (mode < 3) {
+                    v[3 * a + mode] = 1.0;
+                } else {
+                    const int p = (mode - 3 + 1) % 3, q = (mode - 3 + 2) % 3;  // rotation about axis mode-3
+                    v[3 * a + p] = -x[q];
+                    v[3 * a + q] = x[p];
+                }
+            }
+            for (const auto& u : rigid) {
+                double dot = 0.0;
+                for (int64_t k = 0; k < n; ++k) dot += u[k] * v[k];
+                for (int64_t k = 0; k < n; ++k) v[k] -= dot * u[k];
+            }
+            double norm = 0.0;
+            for (double x : v) norm += x * x;
+            for (double& x : v) x /= std::sqrt(norm);
+            rigid.push_back(v);
+        }
+        std::vector<double> P(n * n, 0.0), PS(n * n, 0.0), PSP(n * n, 0.0), eigenvalues;
+        for (int64_t i = 0; i < n; ++i) {
+            P[i * n + i] = 1.0;
+            for (const auto& u : rigid)
+                for (int64_t k = 0; k < n; ++k) P[i * n + k] -= u[i] * u[k];
+        }
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t k = 0; k < n; ++k)
+                for (int64_t m = 0; m < n; ++m) PS[i * n + m] += P[i * n + k] * S[k * n + m];
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t k = 0; k < n; ++k)
+                for (int64_t m = 0; m < n; ++m) PSP[i * n + m] += PS[i * n + k] * P[k * n + m];
+        symmetric_eigen(static_cast<int>(n), PSP, eigenvalues);
+        const double largest = eigenvalues.back();
+        EXPECT_NEAR(index[c], eigenvalues[6] / largest, 1e-9) << c;
+        int64_t count = 0;
+        for (int64_t k = 6; k < n; ++k) count += eigenvalues[k] < 1e-3 * largest;
+        EXPECT_EQ(below[c], count) << c;
+    }
+}
+
+// A radial fingerprint cannot see a neighbour move on its sphere: a centre with three neighbours
+// has three such blind motions (6 non-rigid, 3 distances), the power spectrum sees them all.
+TEST(BlindSpot, RadialFingerprintsAreBlindToMotionsOnTheirSpheres) {
+    Structure s;
+    s.positions = {0, 0, 0, 1.1, 0.1, -0.2, -0.3, 1.2, 0.4, 0.2, -0.5, 1.3};
+    s.species = {6, 6, 6, 6};
+    std::vector<double> radial_index, power_index;
+    std::vector<int64_t> radial_below, power_below;
+    blind_spots(R"({"type": "soap_radial_spectrum", "species": [6], "cutoff": 1.5, "max_radial": 6})", s, 1.5, 1e-8,
+                radial_index, radial_below);
+    blind_spots(R"({"type": "soap_power_spectrum", "species": [6], "cutoff": 1.5, "max_radial": 6, "max_angular": 6})", s, 1.5,
+                1e-8, power_index, power_below);
+    EXPECT_EQ(radial_below[0], 3);
+    EXPECT_LT(radial_index[0], 1e-12);
+    EXPECT_EQ(power_below[0], 0);
+    EXPECT_GT(power_index[0], 1e-8);
+    EXPECT_GT(power_index[0], 1e4 * radial_index[0]);
+}
+
+TEST(BlindSpot, CApiChecksItsArguments) {
+    const Structure s = molecule();
+    atomfp_descriptor_t* d = nullptr;
+    ASSERT_EQ(atomfp_descriptor_create(acsf_spec, &d), ATOMFP_OK);
+    atomfp_neighbours_t* list = nullptr;
+    ASSERT_EQ(atomfp_neighbours_build(s.size(), s.positions.data(), s.species.data(), nullptr, nullptr, 4.5, &list), ATOMFP_OK);
+    atomfp_system_t system;
+    ASSERT_EQ(atomfp_neighbours_system(list, &system), ATOMFP_OK);
+    std::vector<double> index(s.size(), 42.0);
+    EXPECT_EQ(atomfp_blind_spot_indices(d, &system, 1e-6, index.data(), nullptr), ATOMFP_OK);
+    std::fill(index.begin(), index.end(), 42.0);
+    EXPECT_EQ(atomfp_blind_spot_indices(d, &system, -1.0, index.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_blind_spot_indices(d, &system, 1.0, index.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_blind_spot_indices(d, &system, std::nan(""), index.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_blind_spot_indices(d, &system, 1e-6, nullptr, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_blind_spot_indices(nullptr, &system, 1e-6, index.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_blind_spot_indices(d, nullptr, 1e-6, index.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    std::vector<double> bad = s.positions;
+    bad[4] = std::nan("");
+    atomfp_system_t broken = system;
+    broken.positions = bad.data();
+    EXPECT_EQ(atomfp_blind_spot_indices(d, &broken, 1e-6, index.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    for (double v : index) EXPECT_EQ(v, 42.0);
+    atomfp_neighbours_free(list);
+    atomfp_descriptor_free(d);
+}
