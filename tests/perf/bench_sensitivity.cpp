@@ -1,6 +1,7 @@
 // Sensitivity analysis through the public C API: one 3N x 3N spectrum of a 17-atom environment with
-// SOAP n_max = l_max = 16, and manifold-tracing steps around methane's carbon (per step, with and
-// without the random-displacement reference).
+// SOAP n_max = l_max = 16, manifold-tracing steps around methane's carbon (per step, with and
+// without the random-displacement reference), and the blind-spot index of every centre of 216-atom
+// rattled diamond Si with SOAP n_max = 8, l_max = 6 and r_c = 4.7 Å (28 neighbours per centre).
 #include "descriptor_throughput.hpp"
 
 #include <cmath>
@@ -84,8 +85,32 @@ void manifold_steps_methane(benchmark::State& state) {
     state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// range(0): threads. Reported per centre.
+void blind_spot_indices_silicon(benchmark::State& state) {
+    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(3, 5.431, 0.1, 42);
+    const int64_t n = static_cast<int64_t>(crystal.species.size());
+    atomfp_descriptor_t* descriptor = nullptr;
+    check(atomfp_descriptor_create(R"({"type": "soap_power_spectrum", "species": [14], "cutoff": 4.7, "max_radial": 8, "max_angular": 6})",
+                                   &descriptor));
+    atomfp_neighbours_t* list = nullptr;
+    check(atomfp_neighbours_build(n, crystal.positions.data(), crystal.species.data(), crystal.cell.data(), nullptr, 4.7, &list));
+    atomfp_system_t system;
+    check(atomfp_neighbours_system(list, &system));
+    std::vector<double> index(n);
+    omp_set_num_threads(static_cast<int>(state.range(0)));
+    for (auto _ : state) {
+        check(atomfp_blind_spot_indices(descriptor, &system, 1e-6, index.data(), nullptr));
+        benchmark::DoNotOptimize(index.data());
+    }
+    state.counters["neighbours"] = static_cast<double>(system.offsets[1] - system.offsets[0]);
+    state.counters["centres/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+    atomfp_neighbours_free(list);
+    atomfp_descriptor_free(descriptor);
+}
+
 }  // namespace
 
+BENCHMARK(blind_spot_indices_silicon)->Apply(atomfp::bench::best_of_repetitions)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(sensitivity_spectrum_17_atoms)->Apply(atomfp::bench::best_of_repetitions)->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(manifold_steps_methane)
     ->Apply(atomfp::bench::best_of_repetitions)
