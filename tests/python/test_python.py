@@ -332,6 +332,11 @@ class SensitivityTests(unittest.TestCase):
                                                       ptr(ref_vectors)), 0)
         self.assertTrue(np.array_equal(values, ref_values) and np.array_equal(vectors, ref_vectors))
         self.assertTrue(np.all(values[:6] == 0) and values[6] > 0)
+        # The blind-spot index is the smallest non-rigid eigenvalue over the largest.
+        index, below = atomfp.blind_spot_indices(acsf, atoms, threshold=1e-6)
+        self.assertEqual(index.shape, (5,))
+        self.assertAlmostEqual(index[1], values[6] / values[-1], delta=1e-12)
+        self.assertEqual(below[1], int(np.sum(values[6:] < 1e-6 * values[-1])))
         matrix = atomfp.sensitivity_matrix(acsf, atoms, 1, remove_rigid=True)
         self.assertLess(np.abs(matrix @ vectors[-1] - values[-1] * vectors[-1]).max(), 1e-9 * values[-1])
 

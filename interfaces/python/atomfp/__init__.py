@@ -27,7 +27,7 @@ import numpy as np
 from . import _batch, _capi
 from ._capi import AtomfpError, lib
 
-__all__ = ["AtomfpError", "Batch", "Descriptor", "Gradients", "Model", "System", "Trainer", "compare_features",
+__all__ = ["AtomfpError", "Batch", "Descriptor", "Gradients", "Model", "System", "Trainer", "blind_spot_indices", "compare_features",
            "neighbour_list",
            "read_frames", "select_features",
            "descriptor_types", "sensitivity_matrix", "sensitivity_spectrum", "simd_kernels", "trace_manifold", "version"]
@@ -448,6 +448,19 @@ def sensitivity_spectrum(descriptor, atoms, center, remove_rigid=True, scale_max
                                                 _flags(remove_rigid, scale_max), _capi.pointer(values, ctypes.c_double),
                                                 _capi.pointer(vectors, ctypes.c_double)))
     return (values, vectors) if eigenvectors else values
+
+
+def blind_spot_indices(descriptor, atoms, threshold=1e-6):
+    """Every centre's blind-spot index (n_centers,): the smallest non-rigid eigenvalue of the
+    sensitivity matrix over the largest (near 0: some motion leaves the fingerprint unchanged), and
+    the number of non-rigid eigenvalues below threshold x the largest (n_centers,)."""
+    system = _as_system(atoms, descriptor.cutoff)
+    c_system = system.c_struct()
+    index = np.zeros(system.n_centers)
+    below = np.zeros(system.n_centers, dtype=np.int64)
+    _capi.check(lib.atomfp_blind_spot_indices(descriptor._handle, ctypes.byref(c_system), float(threshold),
+                                              _capi.pointer(index, ctypes.c_double), _capi.pointer(below, ctypes.c_int64)))
+    return index, below
 
 
 def trace_manifold(descriptor, atoms, center, probes=(), options=None):

@@ -92,6 +92,7 @@ _SIGNATURES = {
     "atomfp_sensitivity_size": [_P, _SYS, _I64, c_int64_p],
     "atomfp_sensitivity_matrix": [_P, _SYS, _I64, _I32, c_double_p],
     "atomfp_sensitivity_spectrum": [_P, _SYS, _I64, _I32, c_double_p, c_double_p],
+    "atomfp_blind_spot_indices": [_P, _SYS, ctypes.c_double, c_double_p, c_int64_p],
     "atomfp_manifold_trace": [_P, _I64, ctypes.POINTER(_P), _SYS, _I64, ctypes.c_char_p, _I64, c_int64_p, c_int32_p,
                               c_double_p, c_double_p, c_double_p, c_double_p, c_double_p],
     "atomfp_feature_space_compare": [_I64, _I64, c_double_p, _I64, c_double_p, ctypes.c_char_p, c_double_p,
