@@ -67,15 +67,28 @@ atomfp_model_t* silicon_model(int64_t n_references, bool with_covariance = false
     return handle;
 }
 
+// Rattled diamond Si of k^3 cells with its neighbour list for the model's 5 Å cutoff.
+struct Crystal {
+    atomfp::test::DiamondCrystal atoms;
+    int64_t n_atoms;
+    atomfp_neighbours_t* list = nullptr;
+    atomfp_system_t system{};
+    explicit Crystal(int cells)
+        : atoms(atomfp::test::rattled_diamond(cells, 5.431, 0.1, 42)), n_atoms(static_cast<int64_t>(atoms.species.size())) {
+        check(atomfp_neighbours_build(n_atoms, atoms.positions.data(), atoms.species.data(), atoms.cell.data(), nullptr, 5.0, &list));
+        check(atomfp_neighbours_system(list, &system));
+    }
+    ~Crystal() { atomfp_neighbours_free(list); }
+    Crystal(const Crystal&) = delete;
+    Crystal& operator=(const Crystal&) = delete;
+};
+
 // range(0): threads.
 void predict_energy_forces_virial_silicon(benchmark::State& state) {
     static atomfp_model_t* model = silicon_model(2000);
-    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(5, 5.431, 0.1, 42);
-    const int64_t n_atoms = static_cast<int64_t>(crystal.species.size());
-    atomfp_neighbours_t* list = nullptr;
-    check(atomfp_neighbours_build(n_atoms, crystal.positions.data(), crystal.species.data(), crystal.cell.data(), nullptr, 5.0, &list));
-    atomfp_system_t system;
-    check(atomfp_neighbours_system(list, &system));
+    const Crystal crystal(5);
+    const int64_t n_atoms = crystal.n_atoms;
+    const atomfp_system_t& system = crystal.system;
     std::vector<double> forces(3 * n_atoms);
     double energy = 0.0, virial[9];
     omp_set_num_threads(static_cast<int>(state.range(0)));
@@ -84,7 +97,6 @@ void predict_energy_forces_virial_silicon(benchmark::State& state) {
         benchmark::DoNotOptimize(forces.data());
     }
     state.counters["atoms/s"] = benchmark::Counter(static_cast<double>(n_atoms), benchmark::Counter::kIsIterationInvariantRate);
-    atomfp_neighbours_free(list);
 }
 
 // Energy and forces of 1000 atoms with a 1000-reference model, without (range(0) = 0) and then
@@ -92,12 +104,9 @@ void predict_energy_forces_virial_silicon(benchmark::State& state) {
 // uncertainty costs an MD step, one thread.
 void predict_with_variance(benchmark::State& state) {
     static atomfp_model_t* model = silicon_model(1000, true);
-    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(5, 5.431, 0.1, 42);
-    const int64_t n_atoms = static_cast<int64_t>(crystal.species.size());
-    atomfp_neighbours_t* list = nullptr;
-    check(atomfp_neighbours_build(n_atoms, crystal.positions.data(), crystal.species.data(), crystal.cell.data(), nullptr, 5.0, &list));
-    atomfp_system_t system;
-    check(atomfp_neighbours_system(list, &system));
+    const Crystal crystal(5);
+    const int64_t n_atoms = crystal.n_atoms;
+    const atomfp_system_t& system = crystal.system;
     std::vector<double> forces(3 * n_atoms), variances(n_atoms);
     double energy = 0.0, energy_variance = 0.0;
     omp_set_num_threads(1);
@@ -110,18 +119,14 @@ void predict_with_variance(benchmark::State& state) {
         benchmark::DoNotOptimize(variances.data());
     }
     state.counters["atoms/s"] = benchmark::Counter(static_cast<double>(n_atoms), benchmark::Counter::kIsIterationInvariantRate);
-    atomfp_neighbours_free(list);
 }
 
 // range(0): cells per side (8 k^3 atoms); range(1): 1 for energy, forces and virial, 0 for the energy alone.
 void predict_by_size(benchmark::State& state) {
     static atomfp_model_t* model = silicon_model(2000);
-    const atomfp::test::DiamondCrystal crystal = atomfp::test::rattled_diamond(static_cast<int>(state.range(0)), 5.431, 0.1, 42);
-    const int64_t n_atoms = static_cast<int64_t>(crystal.species.size());
-    atomfp_neighbours_t* list = nullptr;
-    check(atomfp_neighbours_build(n_atoms, crystal.positions.data(), crystal.species.data(), crystal.cell.data(), nullptr, 5.0, &list));
-    atomfp_system_t system;
-    check(atomfp_neighbours_system(list, &system));
+    const Crystal crystal(static_cast<int>(state.range(0)));
+    const int64_t n_atoms = crystal.n_atoms;
+    const atomfp_system_t& system = crystal.system;
     const bool with_forces = state.range(1) != 0;
     std::vector<double> forces(3 * n_atoms);
     double energy = 0.0, virial[9];
@@ -135,7 +140,6 @@ void predict_by_size(benchmark::State& state) {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     state.counters["peak RSS MiB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
-    atomfp_neighbours_free(list);
 }
 
 }  // namespace

@@ -133,14 +133,32 @@ TEST(Sensitivity, MatrixIsSymmetricPositiveSemidefiniteWithExactlySixRigidZeros)
     }
 }
 
-TEST(Sensitivity, CApiChecksItsArguments) {
+namespace {
+
+// molecule() as an open cluster through the C API, with the ACSF descriptor.
+struct MoleculeThroughCApi {
     Structure s = molecule();
     atomfp_descriptor_t* d = nullptr;
-    ASSERT_EQ(atomfp_descriptor_create(acsf_spec, &d), ATOMFP_OK);
     atomfp_neighbours_t* list = nullptr;
-    ASSERT_EQ(atomfp_neighbours_build(s.size(), s.positions.data(), s.species.data(), nullptr, nullptr, 4.5, &list), ATOMFP_OK);
-    atomfp_system_t system;
-    ASSERT_EQ(atomfp_neighbours_system(list, &system), ATOMFP_OK);
+    atomfp_system_t system{};
+    MoleculeThroughCApi() {
+        EXPECT_EQ(atomfp_descriptor_create(acsf_spec, &d), ATOMFP_OK);
+        EXPECT_EQ(atomfp_neighbours_build(s.size(), s.positions.data(), s.species.data(), nullptr, nullptr, 4.5, &list), ATOMFP_OK);
+        EXPECT_EQ(atomfp_neighbours_system(list, &system), ATOMFP_OK);
+    }
+    ~MoleculeThroughCApi() {
+        atomfp_neighbours_free(list);
+        atomfp_descriptor_free(d);
+    }
+};
+
+}  // namespace
+
+TEST(Sensitivity, CApiChecksItsArguments) {
+    MoleculeThroughCApi m;
+    const Structure& s = m.s;
+    atomfp_descriptor_t* d = m.d;
+    atomfp_system_t& system = m.system;
     int64_t n = 0;
     ASSERT_EQ(atomfp_sensitivity_size(d, &system, 0, &n), ATOMFP_OK);
     EXPECT_EQ(n, 6);
@@ -166,8 +184,6 @@ TEST(Sensitivity, CApiChecksItsArguments) {
     broken.positions = bad.data();
     EXPECT_EQ(atomfp_sensitivity_spectrum(d, &broken, 0, 0, values.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
     for (double v : values) EXPECT_EQ(v, 42.0);  // untouched on every failure
-    atomfp_neighbours_free(list);
-    atomfp_descriptor_free(d);
 }
 
 namespace {
@@ -269,13 +285,10 @@ TEST(BlindSpot, RadialFingerprintsAreBlindToMotionsOnTheirSpheres) {
 }
 
 TEST(BlindSpot, CApiChecksItsArguments) {
-    const Structure s = molecule();
-    atomfp_descriptor_t* d = nullptr;
-    ASSERT_EQ(atomfp_descriptor_create(acsf_spec, &d), ATOMFP_OK);
-    atomfp_neighbours_t* list = nullptr;
-    ASSERT_EQ(atomfp_neighbours_build(s.size(), s.positions.data(), s.species.data(), nullptr, nullptr, 4.5, &list), ATOMFP_OK);
-    atomfp_system_t system;
-    ASSERT_EQ(atomfp_neighbours_system(list, &system), ATOMFP_OK);
+    MoleculeThroughCApi m;
+    const Structure& s = m.s;
+    atomfp_descriptor_t* d = m.d;
+    const atomfp_system_t& system = m.system;
     std::vector<double> index(s.size(), 42.0);
     EXPECT_EQ(atomfp_blind_spot_indices(d, &system, 1e-6, index.data(), nullptr), ATOMFP_OK);
     std::fill(index.begin(), index.end(), 42.0);
@@ -291,6 +304,4 @@ TEST(BlindSpot, CApiChecksItsArguments) {
     broken.positions = bad.data();
     EXPECT_EQ(atomfp_blind_spot_indices(d, &broken, 1e-6, index.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
     for (double v : index) EXPECT_EQ(v, 42.0);
-    atomfp_neighbours_free(list);
-    atomfp_descriptor_free(d);
 }
