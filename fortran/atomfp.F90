@@ -111,7 +111,7 @@ module atomfp
    public :: atomfp_descriptor_create, atomfp_descriptor_free, atomfp_descriptor_parameters, atomfp_descriptor_types
    public :: atomfp_descriptor_feature_count, atomfp_descriptor_cutoff, atomfp_descriptor_feature_label
    public :: atomfp_descriptor_compute, atomfp_descriptor_contract
-   public :: atomfp_sensitivity_size, atomfp_sensitivity_matrix, atomfp_sensitivity_spectrum
+   public :: atomfp_sensitivity_size, atomfp_sensitivity_matrix, atomfp_sensitivity_spectrum, atomfp_blind_spot_indices
    public :: atomfp_manifold_trace
    public :: atomfp_feature_space_compare, atomfp_feature_select
    public :: atomfp_model_load, atomfp_model_save, atomfp_model_free, atomfp_model_cutoff
@@ -282,6 +282,14 @@ module atomfp
          integer(c_int32_t), value :: flags
          type(c_ptr), value :: sensitivity
          integer(c_int32_t) :: c_sensitivity_matrix
+      end function
+      function c_blind_spot_indices(descriptor, system, threshold, index, below) bind(c, name="atomfp_blind_spot_indices")
+         import :: c_ptr, c_system, c_double, c_int32_t
+         type(c_ptr), value :: descriptor
+         type(c_system), intent(in) :: system
+         real(c_double), value :: threshold
+         type(c_ptr), value :: index, below
+         integer(c_int32_t) :: c_blind_spot_indices
       end function
       function c_sensitivity_spectrum(descriptor, system, center, flags, eigenvalues, eigenvectors) &
          bind(c, name="atomfp_sensitivity_spectrum")
@@ -787,6 +795,27 @@ contains
       end if
       call finish(c_sensitivity_spectrum(descriptor%ptr, view%c, center - 1, int(flags, c_int32_t), &
                                          c_loc(eigenvalues), vectors_ptr), ierr)
+   end subroutine
+
+   !> Every centre's blind-spot index (the smallest non-rigid eigenvalue of the sensitivity matrix
+   !> over the largest) and optionally the number of non-rigid eigenvalues below threshold x the largest.
+   subroutine atomfp_blind_spot_indices(descriptor, system, threshold, index, below, ierr)
+      type(atomfp_descriptor), intent(in) :: descriptor
+      type(atomfp_system), intent(in), target :: system
+      real(c_double), intent(in) :: threshold
+      real(c_double), intent(inout), target, contiguous :: index(:)
+      integer(c_int64_t), intent(inout), target, contiguous, optional :: below(:)
+      integer, optional, intent(out) :: ierr
+      type(system_view), target :: view
+      type(c_ptr) :: below_ptr
+      if (.not. make_view(system, view, ierr)) return
+      if (.not. shape_is(index, [view%c%n_centers], "index", ierr)) return
+      below_ptr = c_null_ptr
+      if (present(below)) then
+         if (.not. shape_is(below, [view%c%n_centers], "below", ierr)) return
+         below_ptr = c_loc(below)
+      end if
+      call finish(c_blind_spot_indices(descriptor%ptr, view%c, threshold, c_loc(index), below_ptr), ierr)
    end subroutine
 
    !> Traces a manifold of quasi-constant fingerprint from the environment of centre `center`

@@ -279,6 +279,8 @@ contains
                                              random_distances(:, :)
       integer(c_int32_t), allocatable :: environment_species(:)
       integer(c_int64_t) :: n, n_frames, ref_n_frames, k
+      real(c_double) :: blind_index(2)
+      integer(c_int64_t) :: blind_below(2)
       integer :: ierr
       character(len=*), parameter :: options = '{"steps": 6, "random_samples": 3}'
 
@@ -305,6 +307,10 @@ contains
       call check(all(eigenvalues == ref_values) .and. all(eigenvectors == ref_vectors), &
                  "spectrum of centre 2 equals the C API's for the carbon")
       call check(all(eigenvalues(1:6) == 0) .and. eigenvalues(7) > 0, "six rigid modes first, as exact zeros")
+      call atomfp_blind_spot_indices(descriptor, system, 1d-6, blind_index, blind_below, ierr)
+      call check(ierr == ATOMFP_OK .and. abs(blind_index(2) - eigenvalues(7) / eigenvalues(3 * n)) <= 1d-12 .and. &
+                 blind_below(2) == count(eigenvalues(7:) < 1d-6 * eigenvalues(3 * n)), &
+                 "blind_spot_indices: the smallest non-rigid eigenvalue over the largest")
       ! eigenvector k is column k: S v_k = lambda_k v_k on the rigid-free subspace
       call atomfp_sensitivity_matrix(descriptor, system, 2_c_int64_t, ATOMFP_SENSITIVITY_REMOVE_RIGID, matrix)
       k = 3 * n
