@@ -250,6 +250,11 @@ public:
     void predict(const atomfp_system_t& system, double* energy, double* center_energies, double* forces, double* virial) const {
         check(atomfp_model_predict(handle_.get(), &system, energy, center_energies, forces, virial), "prediction");
     }
+    /* Posterior variances (eV^2) of the centres' energies and of the total (each may be nullptr);
+     * Error ATOMFP_ERROR_NOT_AVAILABLE for a model without a posterior covariance. */
+    void predict_variance(const atomfp_system_t& system, double* center_variances, double* energy_variance) const {
+        check(atomfp_model_predict_variance(handle_.get(), &system, center_variances, energy_variance), "variance");
+    }
     void save(const std::string& path) const { check(atomfp_model_save(handle_.get(), path.c_str()), "model " + path); }
     const atomfp_model_t* get() const { return handle_.get(); }
 

@@ -154,6 +154,9 @@ TEST(CppWrapper, ModelPredictionAgreesWithTheCentreEnergiesAndTheForceSum) {
         EXPECT_NEAR(total, 0.0, 1e-9);
     }
     EXPECT_EQ(status_of([&frames] { frames[frames.size()]; }), ATOMFP_ERROR_INVALID_ARGUMENT);
+    // The shipped Si model predates posterior covariances: asking for a variance says so.
+    double variance = 0.0;
+    EXPECT_EQ(status_of([&] { model.predict_variance(list.system(), nullptr, &variance); }), ATOMFP_ERROR_NOT_AVAILABLE);
 }
 
 }  // namespace
