@@ -38,11 +38,17 @@ def read_model(path):
         weights = np.frombuffer(data, "<f8", m, at)
         at += 8 * m
         blocks.append((block["species"], references, weights))
+    triangles = []
+    if "variance" in header:  # version 3: each block's packed lower L, then the packed upper R
+        sizes = [block["n_references"] for block in header["blocks"]]
+        for count in [m * (m + 1) // 2 for m in sizes] + [sum(sizes) * (sum(sizes) + 1) // 2]:
+            triangles.append(np.frombuffer(data, "<f8", count, at))
+            at += 8 * count
     h = 0xcbf29ce484222325
     for byte in data[:at]:
         h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
     assert at + 8 == len(data) and struct.unpack_from("<Q", data, at)[0] == h, "checksum"
-    return version, header, blocks
+    return version, header, blocks, triangles
 
 
 config = os.path.join(work, "fit.json")
@@ -60,9 +66,13 @@ two = subprocess.run([mpiexec, "-np", "2", "--oversubscribe", exe, "fit", "--con
 print(one.stdout, one.stderr, two.stdout, two.stderr)
 check(one.returncode == 0 and two.returncode == 0, "both fits succeed")
 check("2 process(es)" in two.stdout and two.stdout.count("wrote") == 1, "two processes, one of which writes")
-version, header, a = read_model(serial)
-_, _, b = read_model(parallel)
-check(version == 1 and header["format"] == "atomfp model", "the model file follows the documented layout")
+version, header, a, covariance_a = read_model(serial)
+_, _, b, covariance_b = read_model(parallel)
+check(version == 3 and header["format"] == "atomfp model" and header["variance"]["scale"] == 1.0 and len(covariance_a) == 2,
+      "the model file follows the documented layout (version 3: with its posterior covariance)")
+for k, (ta, tb) in enumerate(zip(covariance_a, covariance_b)):
+    worst = np.max(np.abs(ta - tb)) / np.max(np.abs(ta))
+    check(worst <= 1e-10, f"covariance triangle {k}: agrees to {worst:.1e} relative")
 for (za, ra, wa), (zb, rb, wb) in zip(a, b):
     check(za == zb and np.array_equal(ra, rb), f"species {za}: the same reference environments")
     worst = np.max(np.abs(wa - wb)) / np.max(np.abs(wa))
