@@ -439,6 +439,17 @@ ATOMFP_API atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, con
                                                 double* forces, double* virial);
 
 /*
+ * Extrapolation flags, as n2p2 warns: for every centre, the number of its features outside the
+ * range they took over the training environments of its species (features_outside
+ * [n_centers]), and the largest excess beyond that range in units of the range's width
+ * (largest_excess [n_centers], optional; 0 inside the range). A model whose file predates
+ * format version 3 is ATOMFP_ERROR_NOT_AVAILABLE.
+ * @since 0.1
+ */
+ATOMFP_API atomfp_status_t atomfp_model_extrapolation(const atomfp_model_t* model, const atomfp_system_t* system,
+                                                      int64_t* features_outside, double* largest_excess);
+
+/*
  * The posterior variance (eV²) of the model's energies for every centre of `system` (each output
  * optional, NULL to skip):
  *  center_variances  [n_centers]: of each centre's local energy

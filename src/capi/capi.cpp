@@ -504,6 +504,19 @@ atomfp_status_t atomfp_model_predict(const atomfp_model_t* model, const atomfp_s
     });
 }
 
+atomfp_status_t atomfp_model_extrapolation(const atomfp_model_t* model, const atomfp_system_t* system,
+                                           int64_t* features_outside, double* largest_excess) {
+    return guard([&] {
+        require_pointer(model, "model");
+        require_pointer(features_outside, "features_outside");
+        const std::vector<atomfp::Extrapolation> flags = model->impl.extrapolation(atomfp::capi::to_view(system));
+        for (std::size_t c = 0; c < flags.size(); ++c) {
+            features_outside[c] = flags[c].features_outside;
+            if (largest_excess) largest_excess[c] = flags[c].largest_excess;
+        }
+    });
+}
+
 atomfp_status_t atomfp_model_predict_variance(const atomfp_model_t* model, const atomfp_system_t* system,
                                               double* center_variances, double* energy_variance) {
     return guard([&] {

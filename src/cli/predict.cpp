@@ -50,6 +50,11 @@ void add_predictions(Frame& frame, const FramePrediction& p, const std::string& 
     ExtraColumn forces{prefix + "forces", 'R', 3, {}};
     for (double f : p.forces) forces.values.push_back(text(&f, 1));
     replace_column(std::move(forces));
+    if (!p.features_outside.empty()) {
+        ExtraColumn outside{prefix + "extrapolation", 'I', 1, {}};
+        for (int64_t k : p.features_outside) outside.values.push_back(std::to_string(k));
+        replace_column(std::move(outside));
+    }
     if (p.energy_variance) {
         const double sigma = std::sqrt(std::max(*p.energy_variance, 0.0));
         frame.info[prefix + "energy_sigma"] = text(&sigma, 1);
@@ -152,7 +157,8 @@ void run_predict(const PredictOptions& options) {
              "' (name them with --energy-key / --forces-key)");
     }
     const bool variances = model.covariance() != nullptr;
-    const std::vector<FramePrediction> predictions = predict_frames(model, frames, true, true, variances);
+    const bool extrapolation = model.has_feature_ranges();
+    const std::vector<FramePrediction> predictions = predict_frames(model, frames, true, true, variances, extrapolation);
     const ErrorMetrics errors = compare(frames, predictions);
 
     std::printf("atomfp predict: %zu structures from %s with %s\n", frames.size(), options.input.c_str(),
@@ -181,6 +187,18 @@ void run_predict(const PredictOptions& options) {
             if (variances) std::printf(" +- %.3g eV", std::sqrt(std::max(*predictions[a].energy_variance, 0.0)));
             std::printf("\n");
         }
+    }
+    if (extrapolation) {
+        int64_t centres = 0, outside = 0, structures = 0;
+        for (const FramePrediction& p : predictions) {
+            int64_t here = 0;
+            for (int64_t k : p.features_outside) here += k > 0;
+            centres += here;
+            structures += here > 0;
+            for (int64_t k : p.features_outside) outside += k;
+        }
+        std::printf("  extrapolation: %lld atoms in %lld structures have features outside their training range (%lld features in all)\n",
+                    static_cast<long long>(centres), static_cast<long long>(structures), static_cast<long long>(outside));
     }
     if (variances && errors.n_energies) {
         const Calibration c = calibrate(frames, predictions);
@@ -220,7 +238,7 @@ Command add_predict(CLI::App& tool) {
     add_input(app, options->input, "DATA", "extended XYZ file of the structures");
     app->add_option("--model", options->model, "the model file (atomfp fit -o)")->type_name("FILE")->required();
     add_output(app, options->output, "FILE",
-               "the structures as read, with the predictions added under\nPREFIXenergy, PREFIXforces and, with a cell, PREFIXvirial and\nPREFIXstress; with variances PREFIXenergy_sigma (eV) and per atom\nPREFIXvariance (eV^2) (extended XYZ)");
+               "the structures as read, with the predictions added under\nPREFIXenergy, PREFIXforces and, with a cell, PREFIXvirial and\nPREFIXstress; with variances PREFIXenergy_sigma (eV) and per atom\nPREFIXvariance (eV^2); per atom PREFIXextrapolation, the number of\nfeatures outside their training range (extended XYZ)");
     app->add_option("--prefix", options->prefix, "the prefix of the prediction keys in -o")->type_name("PREFIX")->capture_default_str();
     add_label_keys(app, options->labels);
     add_svg(app, options->svg,

@@ -8,7 +8,7 @@
 namespace atomfp {
 
 std::vector<FramePrediction> predict_frames(const Model& model, const std::vector<Frame>& frames, bool forces, bool virials,
-                                            bool variances) {
+                                            bool variances, bool extrapolation) {
     std::vector<FramePrediction> out(frames.size());
     for (std::size_t a = 0; a < frames.size(); ++a) {
         const Frame& frame = frames[a];
@@ -24,6 +24,9 @@ std::vector<FramePrediction> predict_frames(const Model& model, const std::vecto
             p.centre_variances.resize(frame.size());
             model.predict_variance(list.view(), p.centre_variances.data(), &total);
             p.energy_variance = total;
+        }
+        if (extrapolation) {
+            for (const Extrapolation& e : model.extrapolation(list.view())) p.features_outside.push_back(e.features_outside);
         }
     }
     return out;

@@ -19,12 +19,14 @@ struct FramePrediction {
     std::optional<Mat3> virial;   // eV
     std::optional<double> energy_variance;  // eV², when asked for
     std::vector<double> centre_variances;   // [n] eV², when asked for
+    std::vector<int64_t> features_outside;  // [n] extrapolation counts, when asked for
 };
 
 // Neighbour lists are built per frame for the model's cutoff (open or periodic as the frame says).
 // `variances` asks for the posterior variances too (Error(not_available) without a covariance).
+// `extrapolation` asks for each centre's count of features outside their training range.
 std::vector<FramePrediction> predict_frames(const Model& model, const std::vector<Frame>& frames, bool forces, bool virials,
-                                            bool variances = false);
+                                            bool variances = false, bool extrapolation = false);
 
 // How well predicted energy variances describe the errors of structures with reference energies:
 // the fractions of errors within one and two standard deviations (0.683 and 0.954 for calibrated

@@ -37,11 +37,71 @@ Model::Model(std::shared_ptr<const Descriptor> descriptor, const Kernel& kernel,
         for (double x : block.weights)
             if (!std::isfinite(x)) fail(Status::invalid_argument, "species ", block.species, ": a weight is not finite");
         if (!std::isfinite(block.baseline)) fail(Status::invalid_argument, "species ", block.species, ": the baseline is not finite");
+        const bool ranges = !block.feature_min.empty() || !block.feature_max.empty();
+        if (ranges) {
+            if (static_cast<int64_t>(block.feature_min.size()) != nf || static_cast<int64_t>(block.feature_max.size()) != nf) {
+                fail(Status::invalid_argument, "species ", block.species, ": feature ranges need ", nf, " minima and maxima");
+            }
+            for (int64_t k = 0; k < nf; ++k) {
+                if (!(block.feature_min[k] <= block.feature_max[k]) || !std::isfinite(block.feature_min[k]) ||
+                    !std::isfinite(block.feature_max[k])) {
+                    fail(Status::invalid_argument, "species ", block.species, ": feature ", k, " has no finite range");
+                }
+            }
+        }
         std::vector<double> prepared = block.references;
         kernel_.prepare_references(m, nf, prepared.data());
         reference_squared_norms_.push_back(squared_row_norms(m, nf, prepared.data()));
         prepared_.push_back(std::move(prepared));
     }
+}
+
+void set_feature_ranges(SpeciesWeights& block, const std::vector<double>& environments, int64_t n_features) {
+    const int64_t n = static_cast<int64_t>(environments.size()) / n_features;
+    if (n == 0) return;
+    block.feature_min.assign(environments.begin(), environments.begin() + n_features);
+    block.feature_max = block.feature_min;
+    for (int64_t i = 1; i < n; ++i) {
+        for (int64_t k = 0; k < n_features; ++k) {
+            const double x = environments[i * n_features + k];
+            block.feature_min[k] = std::min(block.feature_min[k], x);
+            block.feature_max[k] = std::max(block.feature_max[k], x);
+        }
+    }
+}
+
+bool Model::has_feature_ranges() const {
+    return std::any_of(blocks_.begin(), blocks_.end(), [](const SpeciesWeights& b) { return !b.feature_min.empty(); }) &&
+           std::all_of(blocks_.begin(), blocks_.end(), [](const SpeciesWeights& b) { return !b.feature_min.empty() || b.weights.empty(); });
+}
+
+std::vector<Extrapolation> Model::extrapolation(const SystemView& system) const {
+    const ValidatedSystem validated(system);
+    const std::vector<int32_t> block_of = centre_blocks(system);
+    for (int32_t b : block_of) {
+        if (blocks_[b].feature_min.empty() && !blocks_[b].weights.empty()) {
+            fail(Status::not_available, "this model carries no training ranges of its features for ", element_symbol(blocks_[b].species),
+                 " (a model file written before format version 3): refit it to get extrapolation flags");
+        }
+    }
+    const int64_t nf = descriptor_->feature_count();
+    std::vector<Extrapolation> out(system.n_centers);
+    compute_in_batches(*descriptor_, validated, [&](int64_t first, int64_t count, const double* features) {
+        for (int64_t r = 0; r < count; ++r) {
+            const SpeciesWeights& block = blocks_[block_of[first + r]];
+            if (block.feature_min.empty()) continue;  // a species that learns nothing has its baseline only
+            Extrapolation& e = out[first + r];
+            const double* x = features + r * nf;
+            for (int64_t k = 0; k < nf; ++k) {
+                const double lo = block.feature_min[k], hi = block.feature_max[k];
+                const double beyond = x[k] > hi ? x[k] - hi : (x[k] < lo ? lo - x[k] : 0.0);
+                if (beyond <= 0.0) continue;
+                ++e.features_outside;
+                e.largest_excess = std::max(e.largest_excess, beyond / (hi > lo ? hi - lo : 1.0));
+            }
+        }
+    });
+    return out;
 }
 
 Model Model::with_metadata(json metadata) && {

@@ -22,6 +22,20 @@ struct SpeciesWeights {
     double baseline = 0.0;           // energy of an isolated atom, eV
     std::vector<double> references;  // [M][n_features] as given (prepared internally)
     std::vector<double> weights;     // [M], eV
+    // The range of every feature over the training environments of this species, [n_features]
+    // each; both empty when unknown (models older than file format version 3).
+    std::vector<double> feature_min, feature_max;
+};
+
+// Sets block.feature_min/max to the range of `environments` [n][n_features] (no change for n = 0).
+void set_feature_ranges(SpeciesWeights& block, const std::vector<double>& environments, int64_t n_features);
+
+// Where a centre's features leave the training range of its species, as n2p2 warns: the number of
+// features outside [min, max] and the largest excess beyond the range in units of the range's width
+// (features with a zero-width range count their excess in units of 1).
+struct Extrapolation {
+    int64_t features_outside = 0;
+    double largest_excess = 0.0;
 };
 
 class Model {
@@ -65,6 +79,11 @@ public:
     // energy (the full quadratic form over the centres), each output may be NULL;
     // Error(not_available) when the model carries no posterior covariance. Thread-safe.
     void predict_variance(const SystemView& system, double* center_variances, double* energy_variance) const;
+
+    // Every centre's extrapolation [n_centers]; Error(not_available) when a centre's block has no
+    // feature ranges. Thread-safe.
+    std::vector<Extrapolation> extrapolation(const SystemView& system) const;
+    bool has_feature_ranges() const;
 
     // The per-centre energies predict() gives, from features [n_centers][n_features] that this
     // model's descriptor computed beforehand for the centres of `system` (cross-validation reuses

@@ -86,7 +86,7 @@ private:
 }  // namespace
 
 uint32_t model_file_version_of(const Model& model) {
-    if (model.covariance()) return 3;
+    if (model.covariance() || model.has_feature_ranges()) return 3;
     return model.repulsion() ? 2 : 1;
 }
 
@@ -106,6 +106,7 @@ json model_header(const Model& model) {
     if (model.covariance()) {
         header["variance"] = {{"approximation", "projected process"}, {"scale", model.covariance()->scale()}};
     }
+    if (model.has_feature_ranges()) header["feature_ranges"] = true;
     return header;
 }
 
@@ -134,6 +135,13 @@ std::string serialize_model(const Model& model) {
         const std::vector<double>& R = covariance->weight_factor();
         for (int64_t i = 0; i < M; ++i)
             for (int64_t j = i; j < M; ++j) put_f64(out, R[i * M + j]);
+    }
+    if (model.has_feature_ranges()) {
+        // Per block with references: its n_features minima, then its maxima.
+        for (const SpeciesWeights& b : model.blocks()) {
+            for (double x : b.feature_min) put_f64(out, x);
+            for (double x : b.feature_max) put_f64(out, x);
+        }
     }
     put_u64(out, fnv1a(out, out.size()));
     return out;
@@ -220,6 +228,20 @@ Model deserialize_model(const std::string& bytes, const std::string& source) {
             }
             std::vector<double> weight_factor = read_triangle(M, false, "weight factor");
             covariance = std::make_shared<const PosteriorCovariance>(std::move(prior_factors), std::move(weight_factor), scale);
+        }
+        if (header.contains("feature_ranges")) {
+            if (version < 3) fail(Status::format, source, ": a version-", version, " model file cannot hold feature ranges");
+            if (header.at("feature_ranges") != true) fail(Status::format, source, ": 'feature_ranges' must be true when present");
+            for (SpeciesWeights& b : blocks) {
+                if (b.weights.empty()) continue;
+                if (static_cast<uint64_t>(2 * nf) > (body - r.position()) / 8) {
+                    fail(Status::format, source, ": the feature ranges claim more data than the file holds");
+                }
+                b.feature_min.resize(static_cast<std::size_t>(nf));
+                b.feature_max.resize(static_cast<std::size_t>(nf));
+                for (double& x : b.feature_min) x = r.f64("feature minima");
+                for (double& x : b.feature_max) x = r.f64("feature maxima");
+            }
         }
         if (r.position() != body) fail(Status::format, source, ": ", body - r.position(), " unexplained bytes after the weights");
         Model model(header.at("descriptor"), Kernel::from_json(header.at("kernel")), std::move(blocks),

@@ -527,6 +527,7 @@ SparseSet select_sparse_points(const std::vector<Frame>& frames, TrainingData& d
                                                                      : farthest_point_sampling(pool_size, nf, metric.data(), settings.sparse_per_species);
         blocks[s].species = species[s];
         blocks[s].baseline = baselines[species[s]];
+        set_feature_ranges(blocks[s], pools[s], nf);
         for (int64_t i : chosen) blocks[s].references.insert(blocks[s].references.end(), pools[s].begin() + i * nf, pools[s].begin() + (i + 1) * nf);
         references[s] = blocks[s].references;
         settings.kernel.prepare_references(static_cast<int64_t>(chosen.size()), nf, references[s].data());
@@ -909,6 +910,7 @@ Model train_krr(const std::vector<Frame>& frames, const TrainingSettings& settin
         blocks[s].species = data.species[s];
         blocks[s].baseline = data.baselines[data.species[s]];
         blocks[s].references = std::move(raw[s]);
+        set_feature_ranges(blocks[s], blocks[s].references, data.n_features);
         for (int64_t a : owner[s]) blocks[s].weights.push_back(y[a]);
         report.n_sparse[data.species[s]] = static_cast<int64_t>(owner[s].size());
     }

@@ -118,8 +118,13 @@ far = reference[0].copy()
 far.set_cell(far.cell * 0.85, scale_atoms=True)
 write(os.path.join(work, "far.extxyz"), [reference[0], far], format="extxyz")
 run("predict", "--model", model, os.path.join(work, "far.extxyz"), "-o", os.path.join(work, "far_out.extxyz"))
-near_sigma, far_sigma = [a.info["atomfp_energy_sigma"] for a in read(os.path.join(work, "far_out.extxyz"), ":")]
+near_out, far_out = read(os.path.join(work, "far_out.extxyz"), ":")
+near_sigma, far_sigma = near_out.info["atomfp_energy_sigma"], far_out.info["atomfp_energy_sigma"]
 check(far_sigma > 3 * near_sigma, f"a cell compressed by 15 % is less certain ({far_sigma:.3g} vs {near_sigma:.3g} eV)")
+check(np.all(far_out.arrays["atomfp_extrapolation"] > 0) and
+      np.sum(near_out.arrays["atomfp_extrapolation"]) < np.sum(far_out.arrays["atomfp_extrapolation"]),
+      f"every atom of the compressed cell has features outside their training range "
+      f"({list(far_out.arrays['atomfp_extrapolation'][:4])}...)")
 
 # Forces are -dE/dx of the model's own energy: central differences through `predict`.
 atoms = reference[0].copy()

@@ -44,11 +44,17 @@ def read_model(path):
         for count in [m * (m + 1) // 2 for m in sizes] + [sum(sizes) * (sum(sizes) + 1) // 2]:
             triangles.append(np.frombuffer(data, "<f8", count, at))
             at += 8 * count
+    ranges = []
+    if header.get("feature_ranges"):  # version 3: per block with references, its minima then maxima
+        for block in header["blocks"]:
+            if block["n_references"]:
+                ranges.append(np.frombuffer(data, "<f8", 2 * nf, at).reshape(2, nf))
+                at += 16 * nf
     h = 0xcbf29ce484222325
     for byte in data[:at]:
         h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
     assert at + 8 == len(data) and struct.unpack_from("<Q", data, at)[0] == h, "checksum"
-    return version, header, blocks, triangles
+    return version, header, blocks, triangles, ranges
 
 
 config = os.path.join(work, "fit.json")
@@ -66,8 +72,10 @@ two = subprocess.run([mpiexec, "-np", "2", "--oversubscribe", exe, "fit", "--con
 print(one.stdout, one.stderr, two.stdout, two.stderr)
 check(one.returncode == 0 and two.returncode == 0, "both fits succeed")
 check("2 process(es)" in two.stdout and two.stdout.count("wrote") == 1, "two processes, one of which writes")
-version, header, a, covariance_a = read_model(serial)
-_, _, b, covariance_b = read_model(parallel)
+version, header, a, covariance_a, ranges_a = read_model(serial)
+_, _, b, covariance_b, ranges_b = read_model(parallel)
+check(len(ranges_a) == 1 and np.all(ranges_a[0][0] <= ranges_a[0][1]) and np.array_equal(ranges_a[0], ranges_b[0]),
+      "one and two processes store the same training ranges of the features")
 check(version == 3 and header["format"] == "atomfp model" and header["variance"]["scale"] == 1.0 and len(covariance_a) == 2,
       "the model file follows the documented layout (version 3: with its posterior covariance)")
 for k, (ta, tb) in enumerate(zip(covariance_a, covariance_b)):

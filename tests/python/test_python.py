@@ -280,6 +280,13 @@ class TrainerTests(unittest.TestCase):
         with self.assertRaises(atomfp.AtomfpError) as caught:
             atomfp.Model.load(MODEL).predict_variance(frames[0])
         self.assertEqual(caught.exception.name, "ATOMFP_ERROR_NOT_AVAILABLE")
+        # A training structure stays inside the features' training ranges; a squeezed one leaves them.
+        outside, excess = model.extrapolation(frames[0])
+        self.assertTrue(np.all(outside == 0) and np.all(excess == 0))
+        squeezed = frames[0].copy()
+        squeezed.set_cell(squeezed.cell * 0.8, scale_atoms=True)
+        outside, excess = model.extrapolation(squeezed)
+        self.assertTrue(np.all(outside > 0) and np.all(excess > 0))
         with tempfile.TemporaryDirectory() as work:
             model.save(os.path.join(work, "m.afp"))
             self.assertEqual(atomfp.Model.load(os.path.join(work, "m.afp")).metadata, model.metadata)

@@ -1297,3 +1297,100 @@ TEST(PredictiveVariance, CalibrationStatisticsOfKnownErrors) {
     EXPECT_LT(best.mean_negative_log_likelihood, rescaled(c, 1.1 * c.likelihood_scale).mean_negative_log_likelihood);
     EXPECT_DOUBLE_EQ(rescaled(c, 9.0).within_one_sigma, 1.0);  // every |z| <= 3 sigma
 }
+
+// ---- extrapolation flags ------------------------------------------------------------------------
+
+// The ranges a fit stores are the per-species minima and maxima of its training features computed
+// here; training structures never leave them; a compressed cell does, counted as written out here;
+// the ranges survive the model file and the C API reports the same flags.
+TEST(Extrapolation, RangesAreThoseOfTheTrainingEnvironmentsAndFlagWhatLeavesThem) {
+    auto d = create_descriptor(acsf);
+    const std::vector<Frame> frames = dataset(8, 300, *d, wave(d->feature_count(), 0.3, 0.1));
+    const Model model = train(frames, TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
+                                                                          R"(, "sparse_per_species": 12})")));
+    ASSERT_TRUE(model.has_feature_ranges());
+    const int64_t nf = d->feature_count();
+    std::map<int32_t, std::pair<std::vector<double>, std::vector<double>>> expected;
+    for (const Frame& f : frames) {
+        const NeighbourList list = neighbours_of(f, d->cutoff());
+        const std::vector<double> features = features_of(*d, list.view());
+        for (int64_t c = 0; c < f.size(); ++c) {
+            auto& [lo, hi] = expected[f.species[c]];
+            if (lo.empty()) {
+                lo.assign(features.begin() + c * nf, features.begin() + (c + 1) * nf);
+                hi = lo;
+            }
+            for (int64_t k = 0; k < nf; ++k) {
+                lo[k] = std::min(lo[k], features[c * nf + k]);
+                hi[k] = std::max(hi[k], features[c * nf + k]);
+            }
+        }
+    }
+    for (const SpeciesWeights& b : model.blocks()) {
+        EXPECT_EQ(b.feature_min, expected.at(b.species).first) << b.species;
+        EXPECT_EQ(b.feature_max, expected.at(b.species).second) << b.species;
+    }
+    for (const Frame& f : frames) {
+        for (const Extrapolation& e : model.extrapolation(neighbours_of(f, d->cutoff()).view())) {
+            EXPECT_EQ(e.features_outside, 0);
+            EXPECT_EQ(e.largest_excess, 0.0);
+        }
+    }
+    Structure squeezed = diamond(1, 4.3, 0.1, 77);
+    squeezed.species[2] = 6;
+    const Frame compressed = frame_of(squeezed);
+    const NeighbourList list = neighbours_of(compressed, d->cutoff());
+    const std::vector<Extrapolation> flags = model.extrapolation(list.view());
+    const std::vector<double> features = features_of(*d, list.view());
+    int64_t total = 0;
+    for (int64_t c = 0; c < compressed.size(); ++c) {
+        const auto& [lo, hi] = expected.at(compressed.species[c]);
+        int64_t outside = 0;
+        double excess = 0.0;
+        for (int64_t k = 0; k < nf; ++k) {
+            const double x = features[c * nf + k], width = hi[k] > lo[k] ? hi[k] - lo[k] : 1.0;
+            if (x > hi[k] || x < lo[k]) ++outside;
+            if (x > hi[k]) excess = std::max(excess, (x - hi[k]) / width);
+            if (x < lo[k]) excess = std::max(excess, (lo[k] - x) / width);
+        }
+        EXPECT_EQ(flags[c].features_outside, outside) << c;
+        EXPECT_NEAR(flags[c].largest_excess, excess, 1e-12 * (1.0 + excess)) << c;
+        total += outside;
+    }
+    EXPECT_GT(total, 0);
+    // Through the file and the C API.
+    const std::string bytes = serialize_model(model);
+    EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 3);
+    const Model loaded = deserialize_model(bytes, "memory");
+    EXPECT_EQ(loaded.blocks()[0].feature_min, model.blocks()[0].feature_min);
+    const std::string path = std::string(::testing::TempDir()) + "atomfp_extrapolation.afp";
+    save_model(model, path);
+    atomfp_model_t* handle = nullptr;
+    ASSERT_EQ(atomfp_model_load(path.c_str(), &handle), ATOMFP_OK);
+    std::remove(path.c_str());
+    const SystemView view = list.view();
+    atomfp_system_t system;
+    std::memcpy(&system, &view, sizeof system);
+    std::vector<int64_t> outside(compressed.size(), -1);
+    std::vector<double> excess(compressed.size(), -1.0);
+    ASSERT_EQ(atomfp_model_extrapolation(handle, &system, outside.data(), excess.data()), ATOMFP_OK) << atomfp_last_error();
+    for (int64_t c = 0; c < compressed.size(); ++c) {
+        EXPECT_EQ(outside[c], flags[c].features_outside);
+        EXPECT_EQ(excess[c], flags[c].largest_excess);
+    }
+    EXPECT_EQ(atomfp_model_extrapolation(handle, &system, nullptr, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_model_extrapolation(nullptr, &system, outside.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_model_extrapolation(handle, nullptr, outside.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    atomfp_model_free(handle);
+    // A model without ranges says so.
+    std::vector<SpeciesWeights> blocks = model.blocks();
+    for (SpeciesWeights& b : blocks) b.feature_min.clear(), b.feature_max.clear();
+    const Model bare(model.descriptor().parameters(), model.kernel(), blocks);
+    EXPECT_FALSE(bare.has_feature_ranges());
+    try {
+        bare.extrapolation(list.view());
+        ADD_FAILURE() << "extrapolation without ranges";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.status(), Status::not_available);
+    }
+}

@@ -634,6 +634,17 @@ class Model(_OwnedHandle):
                                                       _capi.pointer(total, d)))
         return {"energy_variance": float(total[0]), "variances": variances}
 
+    def extrapolation(self, atoms):
+        """Every centre's number of features outside their training range (n_centers,) and the
+        largest excess beyond it in units of the range's width (n_centers,)."""
+        system = _as_system(atoms, self.cutoff)
+        outside = np.zeros(system.n_centers, dtype=np.int64)
+        excess = np.zeros(system.n_centers)
+        c_system = system.c_struct()
+        _capi.check(lib.atomfp_model_extrapolation(self._handle, ctypes.byref(c_system), _capi.pointer(outside, ctypes.c_int64),
+                                                   _capi.pointer(excess, ctypes.c_double)))
+        return outside, excess
+
 
 class Trainer(_OwnedHandle):
     """Collects structures and fits a kernel model; the configuration has the keys of
