@@ -116,6 +116,7 @@ module atomfp
    public :: atomfp_feature_space_compare, atomfp_feature_select
    public :: atomfp_model_load, atomfp_model_save, atomfp_model_free, atomfp_model_cutoff
    public :: atomfp_model_species, atomfp_model_predict, atomfp_model_header, atomfp_model_predict_variance
+   public :: atomfp_model_extrapolation
    public :: atomfp_trainer_create, atomfp_trainer_free, atomfp_trainer_add_structure, atomfp_trainer_size
    public :: atomfp_trainer_set_structure_keys
    public :: atomfp_trainer_train, atomfp_trainer_summary
@@ -384,6 +385,15 @@ module atomfp
          type(c_system), intent(in) :: system
          type(c_ptr), value :: center_variances, energy_variance
          integer(c_int32_t) :: c_model_predict_variance
+      end function
+
+      function c_model_extrapolation(model, system, features_outside, largest_excess) &
+         bind(c, name="atomfp_model_extrapolation")
+         import :: c_ptr, c_system, c_int32_t
+         type(c_ptr), value :: model
+         type(c_system), intent(in) :: system
+         type(c_ptr), value :: features_outside, largest_excess
+         integer(c_int32_t) :: c_model_extrapolation
       end function
 
       function c_trainer_create(config, out) bind(c, name="atomfp_trainer_create")
@@ -1059,6 +1069,26 @@ contains
       energy_ptr = c_null_ptr
       if (present(energy_variance)) energy_ptr = c_loc(energy_variance)
       call finish(c_model_predict_variance(model%ptr, view%c, centres_ptr, energy_ptr), ierr)
+   end subroutine
+
+   !> Every centre's number of features outside their training range, and optionally the largest
+   !> excess beyond it in units of the range's width; ATOMFP_ERROR_NOT_AVAILABLE for older models.
+   subroutine atomfp_model_extrapolation(model, system, features_outside, largest_excess, ierr)
+      type(atomfp_model), intent(in) :: model
+      type(atomfp_system), intent(in), target :: system
+      integer(c_int64_t), intent(inout), target, contiguous :: features_outside(:)
+      real(c_double), intent(inout), target, contiguous, optional :: largest_excess(:)
+      integer, optional, intent(out) :: ierr
+      type(system_view), target :: view
+      type(c_ptr) :: excess_ptr
+      if (.not. make_view(system, view, ierr)) return
+      if (.not. shape_is(features_outside, [view%c%n_centers], "features_outside", ierr)) return
+      excess_ptr = c_null_ptr
+      if (present(largest_excess)) then
+         if (.not. shape_is(largest_excess, [view%c%n_centers], "largest_excess", ierr)) return
+         excess_ptr = c_loc(largest_excess)
+      end if
+      call finish(c_model_extrapolation(model%ptr, view%c, c_loc(features_outside), excess_ptr), ierr)
    end subroutine
 
    ! ==== training =======================================================================================

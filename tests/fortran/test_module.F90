@@ -392,6 +392,7 @@ contains
       real(c_double), target :: positions(3, 8, n_structures), cell(3, 3), labels_forces(3, 8, n_structures), &
                                 labels_energy(n_structures), forces(3, 8), ref_forces(3, 8)
       real(c_double), target :: energy, ref_energy, energy_variance, center_variances(8)
+      integer(c_int64_t) :: features_outside(8)
       integer(c_int32_t), target :: species(8)
       type(atomfp_model) :: labeller, model
       type(atomfp_trainer) :: trainer
@@ -448,6 +449,11 @@ contains
                  "model_predict_variance gives positive variances")
       call atomfp_model_predict_variance(labeller, system, energy_variance=energy_variance, ierr=ierr)
       call check(ierr == ATOMFP_ERROR_NOT_AVAILABLE, "a model file without a covariance has no variance")
+      call atomfp_model_extrapolation(model, system, features_outside, ierr=ierr)
+      call check(ierr == ATOMFP_OK .and. all(features_outside == 0), &
+                 "model_extrapolation: a training structure stays inside the training ranges")
+      call atomfp_model_extrapolation(labeller, system, features_outside, ierr=ierr)
+      call check(ierr == ATOMFP_ERROR_NOT_AVAILABLE, "a model file without feature ranges has no extrapolation flags")
       call check(abs(energy - labels_energy(1)) < 0.05d0 * 8, "the fit reproduces a training energy")
       call atomfp_model_free(model)
       call atomfp_model_free(labeller)
