@@ -2,6 +2,7 @@
 
 #include "core/blas.hpp"
 #include "core/error.hpp"
+#include "core/small_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,17 +19,18 @@ void check_triangle(const std::vector<double>& t, int64_t n, const char* what) {
         if (t[i * n + i] == 0.0) fail(Status::invalid_argument, what, " is singular (diagonal entry ", i, " is 0)");
 }
 
-double squared_norm(const double* x, int64_t n) {
-    double sum = 0.0;
-    for (int64_t k = 0; k < n; ++k) sum += x[k] * x[k];
-    return sum;
+double squared_norm(const double* x, int64_t n) { return dot(x, x, n); }
+
+double checked_scale(double scale) {
+    if (!(scale > 0.0) || !std::isfinite(scale)) fail(Status::invalid_argument, "the variance scale ", scale, " is not positive");
+    return scale;
 }
 
 }  // namespace
 
 PosteriorCovariance::PosteriorCovariance(std::vector<std::vector<double>> prior_factors, std::vector<double> weight_factor,
                                          double scale)
-    : prior_factors_(std::move(prior_factors)), weight_factor_(std::move(weight_factor)), scale_(scale) {
+    : prior_factors_(std::move(prior_factors)), weight_factor_(std::move(weight_factor)), scale_(checked_scale(scale)) {
     offsets_.push_back(0);
     for (const std::vector<double>& L : prior_factors_) {
         const auto m = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(L.size()))));
@@ -37,13 +39,11 @@ PosteriorCovariance::PosteriorCovariance(std::vector<std::vector<double>> prior_
     }
     size_ = offsets_.back();
     check_triangle(weight_factor_, size_, "the weight factor");
-    if (!(scale_ > 0.0) || !std::isfinite(scale_)) fail(Status::invalid_argument, "the variance scale ", scale_, " is not positive");
 }
 
 PosteriorCovariance PosteriorCovariance::with_scale(double scale) const {
     PosteriorCovariance out = *this;
-    if (!(scale > 0.0) || !std::isfinite(scale)) fail(Status::invalid_argument, "the variance scale ", scale, " is not positive");
-    out.scale_ = scale;
+    out.scale_ = checked_scale(scale);
     return out;
 }
 
