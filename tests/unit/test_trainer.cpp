@@ -1381,6 +1381,13 @@ TEST(Extrapolation, RangesAreThoseOfTheTrainingEnvironmentsAndFlagWhatLeavesThem
     EXPECT_EQ(atomfp_model_extrapolation(handle, &system, nullptr, nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(atomfp_model_extrapolation(nullptr, &system, outside.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(atomfp_model_extrapolation(handle, nullptr, outside.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    std::vector<double> nan_positions(system.positions, system.positions + 3 * system.n_atoms);
+    nan_positions[4] = std::nan("");
+    atomfp_system_t nan_system = system;
+    nan_system.positions = nan_positions.data();
+    std::fill(outside.begin(), outside.end(), -7);
+    EXPECT_EQ(atomfp_model_extrapolation(handle, &nan_system, outside.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    for (int64_t k : outside) EXPECT_EQ(k, -7);  // untouched
     atomfp_model_free(handle);
     // A model without ranges says so.
     std::vector<SpeciesWeights> blocks = model.blocks();
