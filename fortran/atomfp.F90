@@ -116,6 +116,7 @@ module atomfp
    public :: atomfp_feature_space_compare, atomfp_feature_select
    public :: atomfp_model_load, atomfp_model_save, atomfp_model_free, atomfp_model_cutoff
    public :: atomfp_model_species, atomfp_model_predict, atomfp_model_header, atomfp_model_predict_variance
+   public :: atomfp_model_variance_gradient
    public :: atomfp_model_extrapolation
    public :: atomfp_trainer_create, atomfp_trainer_free, atomfp_trainer_add_structure, atomfp_trainer_size
    public :: atomfp_trainer_set_structure_keys
@@ -385,6 +386,15 @@ module atomfp
          type(c_system), intent(in) :: system
          type(c_ptr), value :: center_variances, energy_variance
          integer(c_int32_t) :: c_model_predict_variance
+      end function
+
+      function c_model_variance_gradient(model, system, coefficients, gradient, virial) &
+         bind(c, name="atomfp_model_variance_gradient")
+         import :: c_ptr, c_system, c_int32_t
+         type(c_ptr), value :: model
+         type(c_system), intent(in) :: system
+         type(c_ptr), value :: coefficients, gradient, virial
+         integer(c_int32_t) :: c_model_variance_gradient
       end function
 
       function c_model_extrapolation(model, system, features_outside, largest_excess) &
@@ -1069,6 +1079,31 @@ contains
       energy_ptr = c_null_ptr
       if (present(energy_variance)) energy_ptr = c_loc(energy_variance)
       call finish(c_model_predict_variance(model%ptr, view%c, centres_ptr, energy_ptr), ierr)
+   end subroutine
+
+   !> The derivatives of U = sum_c coefficients(c) * Var e_c: gradient(3, n_atoms) = +dU/dx (eV**2/A)
+   !> and virial(3, 3) = -dU/d(strain) (eV**2), each optional; what a bias on the uncertainty needs.
+   subroutine atomfp_model_variance_gradient(model, system, coefficients, gradient, virial, ierr)
+      type(atomfp_model), intent(in) :: model
+      type(atomfp_system), intent(in), target :: system
+      real(c_double), intent(in), target, contiguous :: coefficients(:)
+      real(c_double), intent(inout), target, contiguous, optional :: gradient(:, :), virial(:, :)
+      integer, optional, intent(out) :: ierr
+      type(system_view), target :: view
+      type(c_ptr) :: gradient_ptr, virial_ptr
+      if (.not. make_view(system, view, ierr)) return
+      if (.not. shape_is(coefficients, [view%c%n_centers], "coefficients", ierr)) return
+      gradient_ptr = c_null_ptr
+      if (present(gradient)) then
+         if (.not. shape_is(gradient, [3_c_int64_t, view%c%n_atoms], "gradient", ierr)) return
+         gradient_ptr = c_loc(gradient)
+      end if
+      virial_ptr = c_null_ptr
+      if (present(virial)) then
+         if (.not. shape_is(virial, [3_c_int64_t, 3_c_int64_t], "virial", ierr)) return
+         virial_ptr = c_loc(virial)
+      end if
+      call finish(c_model_variance_gradient(model%ptr, view%c, c_loc(coefficients), gradient_ptr, virial_ptr), ierr)
    end subroutine
 
    !> Every centre's number of features outside their training range, and optionally the largest

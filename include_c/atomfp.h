@@ -463,6 +463,20 @@ ATOMFP_API atomfp_status_t atomfp_model_extrapolation(const atomfp_model_t* mode
 ATOMFP_API atomfp_status_t atomfp_model_predict_variance(const atomfp_model_t* model, const atomfp_system_t* system,
                                                          double* center_variances, double* energy_variance);
 
+/*
+ * The derivatives of U = sum over centres c of coefficients[c] * Var e_c (coefficients
+ * [n_centers], finite; Var e_c as atomfp_model_predict_variance gives them), each output optional:
+ *  gradient  [n_atoms][3], eV²/Å: +dU/dx for every atom of the system, ghosts included (fold them
+ *            back onto their owners as for forces)
+ *  virial    [3][3], eV²: W = -dU/d(strain), the convention of atomfp_model_predict's virial
+ * What a bias on the uncertainty needs: for the mean variance of the centres give 1/n_centers
+ * each, for a soft maximum the softmax weights. Errors as atomfp_model_predict_variance; a NULL or
+ * non-finite coefficient is ATOMFP_ERROR_INVALID_ARGUMENT.
+ * @since 0.1
+ */
+ATOMFP_API atomfp_status_t atomfp_model_variance_gradient(const atomfp_model_t* model, const atomfp_system_t* system,
+                                                          const double* coefficients, double* gradient, double* virial);
+
 /* ---------------------------------------------------------------------------------------------
  * Training
  * ------------------------------------------------------------------------------------------- */

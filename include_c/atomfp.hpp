@@ -255,6 +255,10 @@ public:
     void predict_variance(const atomfp_system_t& system, double* center_variances, double* energy_variance) const {
         check(atomfp_model_predict_variance(handle_.get(), &system, center_variances, energy_variance), "variance");
     }
+    /* gradient [n_atoms][3] and virial [9] of sum_c coefficients[c] Var e_c (either may be nullptr). */
+    void variance_gradient(const atomfp_system_t& system, const double* coefficients, double* gradient, double* virial) const {
+        check(atomfp_model_variance_gradient(handle_.get(), &system, coefficients, gradient, virial), "variance gradient");
+    }
     void save(const std::string& path) const { check(atomfp_model_save(handle_.get(), path.c_str()), "model " + path); }
     const atomfp_model_t* get() const { return handle_.get(); }
 

@@ -525,6 +525,14 @@ atomfp_status_t atomfp_model_predict_variance(const atomfp_model_t* model, const
     });
 }
 
+atomfp_status_t atomfp_model_variance_gradient(const atomfp_model_t* model, const atomfp_system_t* system,
+                                               const double* coefficients, double* gradient, double* virial) {
+    return guard([&] {
+        require_pointer(model, "model");
+        model->impl.variance_gradient(atomfp::capi::to_view(system), coefficients, gradient, virial);
+    });
+}
+
 }  // extern "C"
 
 atomfp_status_t atomfp_trainer_create(const char* config_json, atomfp_trainer_t** out) {

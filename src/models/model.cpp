@@ -1,5 +1,6 @@
 #include "models/model.hpp"
 
+#include "core/blas.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/small_kernels.hpp"
@@ -194,11 +195,70 @@ void Model::center_energies_from_features(const SystemView& system, const double
     if (repulsion_) repulsion_->add(system, center_energies, nullptr);
 }
 
-void Model::predict_variance(const SystemView& system, double* center_variances, double* energy_variance) const {
+void Model::require_covariance() const {
     if (!covariance_) {
         fail(Status::not_available, "this model carries no posterior covariance (kernel ridge regression, or a model file "
              "written before format version 3): refit it to get variances");
     }
+}
+
+void Model::variance_gradient(const SystemView& system, const double* coefficients, double* gradient, double* virial) const {
+    require_covariance();
+    const ValidatedSystem validated(system);
+    const std::vector<int32_t> block_of = centre_blocks(system);
+    if (!gradient && !virial) return;
+    if (!coefficients) fail(Status::invalid_argument, "variance_gradient needs one coefficient per centre");
+    for (int64_t c = 0; c < system.n_centers; ++c) {
+        if (!std::isfinite(coefficients[c])) fail(Status::invalid_argument, "the coefficient of centre ", c, " is not finite");
+    }
+    const int64_t nf = descriptor_->feature_count();
+    // dU/dF_c = a_c Σ_j (∂Var e_c/∂k_cj) ∂k_cj/∂F_c + a_c ∂k(c,c)/∂F_c, with ∂k_cj/∂x = A_cj s_j + B_cj x
+    // (Kernel::derivative_factors): one product with the references for the whole batch.
+    auto weigh = [&](int64_t first, int64_t count, const double* features, double* weights) {
+        std::vector<double> X, A, B, K, prior, variances, dvariance;
+        for (std::size_t b = 0; b < blocks_.size(); ++b) {
+            std::vector<int64_t> rows;
+            for (int64_t r = 0; r < count; ++r)
+                if (block_of[first + r] == static_cast<int32_t>(b)) rows.push_back(r);
+            const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
+            if (n == 0) continue;
+            X.resize(n * nf);
+            for (int64_t r = 0; r < n; ++r) std::copy_n(features + rows[r] * nf, nf, X.data() + r * nf);
+            A.resize(n * m);
+            B.resize(n * m);
+            K.resize(n * m);
+            kernel_.derivative_factors(n, X.data(), m, prepared_[b].data(), nf, A.data(), B.data(), K.data());
+            prior.assign(n, 0.0);  // the prior term's value does not enter its gradient
+            variances.resize(n);
+            dvariance.resize(n * m);
+            covariance_->centre_variances(b, n, K.data(), prior.data(), variances.data(), dvariance.data());
+            std::vector<double> scaled(n * m), G(n * nf);
+            for (int64_t r = 0; r < n; ++r) {
+                const double a = coefficients[first + rows[r]];
+                for (int64_t j = 0; j < m; ++j) scaled[r * m + j] = a * dvariance[r * m + j] * A[r * m + j];
+            }
+            gemm(false, false, n, nf, m, 1.0, scaled.data(), m, prepared_[b].data(), nf, 0.0, G.data(), nf);
+            for (int64_t r = 0; r < n; ++r) {
+                const double a = coefficients[first + rows[r]];
+                double along_x = 0.0;
+                for (int64_t j = 0; j < m; ++j) along_x += a * dvariance[r * m + j] * B[r * m + j];
+                // k(x, x) is constant for the normalised kernels; the linear kernel's |x|² adds 2x.
+                if (kernel_.kind() == KernelKind::linear) along_x += 2.0 * a * covariance_->scale();
+                double* w = weights + rows[r] * nf;
+                for (int64_t k = 0; k < nf; ++k) w[k] = G[r * nf + k] + along_x * X[r * nf + k];
+            }
+        }
+    };
+    std::vector<double> contracted(3 * system.n_gradient_blocks());
+    compute_and_contract(*descriptor_, validated, weigh, nullptr, contracted.data());
+    forces_and_virial(system, contracted.data(), gradient, virial);
+    if (gradient) {
+        for (int64_t k = 0; k < 3 * system.n_atoms; ++k) gradient[k] = -gradient[k];
+    }
+}
+
+void Model::predict_variance(const SystemView& system, double* center_variances, double* energy_variance) const {
+    require_covariance();
     const ValidatedSystem validated(system);
     const std::vector<int32_t> block_of = centre_blocks(system);
     if (!center_variances && !energy_variance) return;

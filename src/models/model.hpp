@@ -80,6 +80,12 @@ public:
     // Error(not_available) when the model carries no posterior covariance. Thread-safe.
     void predict_variance(const SystemView& system, double* center_variances, double* energy_variance) const;
 
+    // The gradient of U = Σ_c a_c Var e_c (coefficients a [n_centers], eV² each) with respect to the
+    // positions: gradient [n_atoms][3] (eV²/Å, accumulated onto atoms as predict()'s forces, but
+    // +dU/dx) and virial [3][3] (eV², W = -dU/d(strain), as predict()'s for the energy); either may
+    // be NULL. What a bias on the uncertainty needs. Error(not_available) as predict_variance.
+    void variance_gradient(const SystemView& system, const double* coefficients, double* gradient, double* virial) const;
+
     // Every centre's extrapolation [n_centers]; Error(not_available) when a centre's block has no
     // feature ranges. Thread-safe.
     std::vector<Extrapolation> extrapolation(const SystemView& system) const;
@@ -91,6 +97,8 @@ public:
     void center_energies_from_features(const SystemView& system, const double* features, double* center_energies) const;
 
 private:
+    // Error(not_available) for a model without a posterior covariance.
+    void require_covariance() const;
     // Every centre's block index; Error(species) for a species without a block.
     std::vector<int32_t> centre_blocks(const SystemView& system) const;
     // Local energies of the centres [first, first + count) into local[first...] and, with weights

@@ -47,7 +47,8 @@ PosteriorCovariance PosteriorCovariance::with_scale(double scale) const {
     return out;
 }
 
-void PosteriorCovariance::centre_variances(std::size_t b, int64_t n, const double* K, const double* prior, double* out) const {
+void PosteriorCovariance::centre_variances(std::size_t b, int64_t n, const double* K, const double* prior, double* out,
+                                           double* gradient) const {
     const int64_t m = block_size(b), offset = offsets_[b], tail = size_ - offset;
     if (n == 0) return;
     // L_b⁻¹ k_c, row by row.
@@ -60,6 +61,17 @@ void PosteriorCovariance::centre_variances(std::size_t b, int64_t n, const doubl
     triangular_solve_rows(false, true, tail, weight_factor_.data() + offset * size_ + offset, size_, n, posterior.data(), tail);
     for (int64_t c = 0; c < n; ++c) {
         out[c] = scale_ * (prior[c] - squared_norm(whitened.data() + c * m, m) + squared_norm(posterior.data() + c * tail, tail));
+    }
+    if (!gradient) return;
+    // K̃_b⁻¹ k_c = L_b⁻ᵀ (L_b⁻¹ k_c); [(RᵀR)⁻¹ k̃_c]_b = the leading M_b entries of R_t⁻¹ (R_t⁻ᵀ k̃_c)
+    // with R_t the trailing triangle from the block's first column on: back substitution finds the
+    // entries from that column on without the rows above it.
+    triangular_solve_rows(true, true, m, prior_factors_[b].data(), m, n, whitened.data(), m);
+    triangular_solve_rows(false, false, tail, weight_factor_.data() + offset * size_ + offset, size_, n, posterior.data(), tail);
+    for (int64_t c = 0; c < n; ++c) {
+        for (int64_t j = 0; j < m; ++j) {
+            gradient[c * m + j] = 2.0 * scale_ * (posterior[c * tail + j] - whitened[c * m + j]);
+        }
     }
 }
 

@@ -36,8 +36,11 @@ public:
     PosteriorCovariance with_scale(double scale) const;
 
     // Var e_c [n] of n centres of block b from their kernel rows K [n][M_b] against the block's
-    // references and their prior variances k(c,c) [n].
-    void centre_variances(std::size_t b, int64_t n, const double* K, const double* prior, double* out) const;
+    // references and their prior variances k(c,c) [n]; with `gradient` not NULL also
+    // ∂Var e_c/∂k_c [n][M_b] = 2 s² ( [(RᵀR)⁻¹ k̃_c]_b − K̃_b⁻¹ k_c ), the prior term's own
+    // derivative excluded.
+    void centre_variances(std::size_t b, int64_t n, const double* K, const double* prior, double* out,
+                          double* gradient = nullptr) const;
     // Var E of a structure from κ_b [M_b] per block and Σ_{c,c' in b} k(c,c') per block.
     double structure_variance(const std::vector<std::vector<double>>& kernel_sums, const std::vector<double>& prior_sums) const;
 

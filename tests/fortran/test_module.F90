@@ -392,12 +392,14 @@ contains
       real(c_double), target :: positions(3, 8, n_structures), cell(3, 3), labels_forces(3, 8, n_structures), &
                                 labels_energy(n_structures), forces(3, 8), ref_forces(3, 8)
       real(c_double), target :: energy, ref_energy, energy_variance, center_variances(8)
+      real(c_double), target :: mean_weights(8), variance_gradient(3, 8), variance_virial(3, 3), moved(3, 8), &
+                                plus, minus
       integer(c_int64_t) :: features_outside(8)
       integer(c_int32_t), target :: species(8)
       type(atomfp_model) :: labeller, model
       type(atomfp_trainer) :: trainer
       type(atomfp_neighbours) :: list
-      type(atomfp_system) :: system
+      type(atomfp_system) :: system, moved_system
       character(len=:), allocatable :: summary
       integer :: s, ierr
 
@@ -449,6 +451,23 @@ contains
                  "model_predict_variance gives positive variances")
       call atomfp_model_predict_variance(labeller, system, energy_variance=energy_variance, ierr=ierr)
       call check(ierr == ATOMFP_ERROR_NOT_AVAILABLE, "a model file without a covariance has no variance")
+      mean_weights = 1.0d0 / 8
+      call atomfp_model_variance_gradient(model, system, mean_weights, variance_gradient, variance_virial, ierr)
+      call check(ierr == ATOMFP_OK, "model_variance_gradient")
+      do s = 1, 2
+         moved = positions(:, :, 1)
+         moved(2, 3) = moved(2, 3) + merge(1d-5, -1d-5, s == 1)
+         call atomfp_neighbours_build(moved, species, atomfp_model_cutoff(model), list, cell=cell)
+         call atomfp_neighbours_system(list, moved_system)
+         call atomfp_neighbours_free(list)
+         call atomfp_model_predict_variance(model, moved_system, center_variances)
+         if (s == 1) plus = sum(center_variances) / 8
+         if (s == 2) minus = sum(center_variances) / 8
+      end do
+      call check(abs(variance_gradient(2, 3) - (plus - minus) / 2d-5) <= 1d-6 * maxval(abs(variance_gradient)), &
+                 "model_variance_gradient is the derivative of the mean variance")
+      call atomfp_model_variance_gradient(model, system, mean_weights(1:7), variance_gradient, ierr=ierr)
+      call check(ierr == ATOMFP_ERROR_INVALID_ARGUMENT, "model_variance_gradient checks the coefficients' shape")
       call atomfp_model_extrapolation(model, system, features_outside, ierr=ierr)
       call check(ierr == ATOMFP_OK .and. all(features_outside == 0), &
                  "model_extrapolation: a training structure stays inside the training ranges")

@@ -24,7 +24,7 @@ import atomfp
 from atomfp.ase import AtomfpCalculator
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from finite_differences import strain_derivative  # noqa: E402
+from finite_differences import position_derivative, strain_derivative  # noqa: E402
 
 MODEL = os.environ["ATOMFP_SI_MODEL"]
 DATA = os.environ["ATOMFP_SI_DATA"]
@@ -287,6 +287,34 @@ class TrainerTests(unittest.TestCase):
         squeezed.set_cell(squeezed.cell * 0.8, scale_atoms=True)
         outside, excess = model.extrapolation(squeezed)
         self.assertTrue(np.all(outside > 0) and np.all(excess > 0))
+        # The gradient of a weighted sum of the centres' variances is its finite difference.
+        weights = np.linspace(0.5, 1.5, n)
+        gradient, variance_virial = model.variance_gradient(frames[0], weights)
+
+        def weighted_variance(atoms):
+            return weights @ model.predict_variance(atoms)["variances"]
+
+        expected = position_derivative(weighted_variance, frames[0])
+        self.assertLess(np.abs(gradient - expected).max(), 1e-6 * np.abs(gradient).max())
+        # (the variance is a difference of terms ~1e4 times larger: a wider step than for energies)
+        self.assertLess(np.abs(variance_virial + strain_derivative(weighted_variance, frames[0], h=1e-5).T).max(),
+                        1e-5 * np.abs(variance_virial).max())
+        with self.assertRaises(ValueError):
+            model.variance_gradient(frames[0], weights[:-1])
+        # The ASE calculator reports the same signals as the model's own calls.
+        atoms = squeezed.copy()
+        atoms.calc = AtomfpCalculator(model=model, uncertainty=True, blind_spots=True)
+        atoms.get_potential_energy()
+        calc = atoms.calc
+        variance = model.predict_variance(squeezed)
+        self.assertTrue(np.array_equal(calc.get_property("energies_variance"), variance["variances"]))
+        self.assertEqual(calc.get_property("energy_variance"), variance["energy_variance"])
+        self.assertTrue(np.array_equal(calc.get_property("extrapolation"), outside))
+        self.assertTrue(np.array_equal(calc.get_property("extrapolation_excess"), excess))
+        index, below = atomfp.blind_spot_indices(model.descriptor, squeezed)
+        self.assertTrue(np.array_equal(calc.get_property("blind_spot_index"), index))
+        self.assertTrue(np.array_equal(calc.get_property("blind_spot_count"), below))
+        self.assertNotIn("energies_variance", AtomfpCalculator(model=model).implemented_properties)
         with tempfile.TemporaryDirectory() as work:
             model.save(os.path.join(work, "m.afp"))
             self.assertEqual(atomfp.Model.load(os.path.join(work, "m.afp")).metadata, model.metadata)

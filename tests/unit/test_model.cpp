@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <tuple>
 #include <random>
 #include <thread>
@@ -124,6 +125,111 @@ TEST(Model, VirialIsMinusTheStrainDerivative) {
         for (int a = 0; a < 3; ++a)
             for (int b = 0; b < a; ++b) EXPECT_NEAR(virial[3 * a + b], virial[3 * b + a], 1e-9 * scale);
     }
+}
+
+namespace {
+
+// Triangular factors with diagonals in [1, 2] and small random off-diagonals: any such pair is a
+// posterior covariance whose variance is a smooth function of the kernel rows, which is all a
+// gradient check needs.
+std::shared_ptr<const PosteriorCovariance> random_covariance(const Model& model, double scale) {
+    std::mt19937 generator(11);
+    std::uniform_real_distribution<double> uniform(-0.3, 0.3);
+    std::vector<std::vector<double>> priors;
+    int64_t total = 0;
+    for (const SpeciesWeights& b : model.blocks()) {
+        const int64_t m = static_cast<int64_t>(b.weights.size());
+        std::vector<double> L(m * m, 0.0);
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j <= i; ++j) L[i * m + j] = i == j ? 1.5 + uniform(generator) : uniform(generator);
+        priors.push_back(std::move(L));
+        total += m;
+    }
+    std::vector<double> R(total * total, 0.0);
+    for (int64_t i = 0; i < total; ++i)
+        for (int64_t j = i; j < total; ++j) R[i * total + j] = i == j ? 1.5 + uniform(generator) : uniform(generator);
+    return std::make_shared<const PosteriorCovariance>(std::move(priors), std::move(R), scale);
+}
+
+double weighted_variance(const Model& model, const SystemView& system, const std::vector<double>& coefficients) {
+    std::vector<double> v(system.n_centers);
+    model.predict_variance(system, v.data(), nullptr);
+    double u = 0.0;
+    for (int64_t c = 0; c < system.n_centers; ++c) u += coefficients[c] * v[c];
+    return u;
+}
+
+}  // namespace
+
+// U = Σ_c a_c Var e_c: its gradient is the central difference of predict_variance for every
+// descriptor and kernel (the linear kernel's prior term |x|² included), with images and ghosts, and
+// its virial minus the strain derivative.
+TEST(Model, VarianceGradientAndVirialAreTheDerivativesOfTheWeightedVariance) {
+    for (const char* dspec : descriptor_specs)
+        for (const char* kspec : kernel_specs) {
+            SCOPED_TRACE(std::string(dspec) + " " + kspec);
+            Model bare = random_model(dspec, kspec);
+            const auto covariance = random_covariance(bare, 0.7);
+            const Model model = std::move(bare).with_covariance(covariance);
+            const Structure s = two_species_crystal(5);
+            const NeighbourList list = neighbour_list(s, model.cutoff());
+            const GhostSystem ghosts = with_ghosts(list);
+            std::vector<double> coefficients(s.size());
+            for (int64_t c = 0; c < s.size(); ++c) coefficients[c] = 0.2 + 0.1 * static_cast<double>(c % 5);
+            for (int pass = 0; pass < 2; ++pass) {
+                SystemView view = pass == 1 ? ghosts.view() : list.view();
+                std::vector<double> positions(view.positions, view.positions + 3 * view.n_atoms);
+                view.positions = positions.data();
+                std::vector<double> gradient(3 * view.n_atoms);
+                model.variance_gradient(view, coefficients.data(), gradient.data(), nullptr);
+                double scale = 0.0;
+                for (double g : gradient) scale = std::max(scale, std::abs(g));
+                ASSERT_GT(scale, 0.0);
+                for (int64_t k = 0; k < 3 * view.n_atoms; ++k) {
+                    const double h = 1e-5, saved = positions[k];
+                    positions[k] = saved + h;
+                    const double plus = weighted_variance(model, view, coefficients);
+                    positions[k] = saved - h;
+                    const double minus = weighted_variance(model, view, coefficients);
+                    positions[k] = saved;
+                    ASSERT_NEAR(gradient[k], (plus - minus) / (2 * h), 1e-6 * scale) << (pass ? "ghost system " : "") << k;
+                }
+            }
+            double virial[9];
+            model.variance_gradient(list.view(), coefficients.data(), nullptr, virial);
+            double scale = 0.0;
+            for (double w : virial) scale = std::max(scale, std::abs(w));
+            ASSERT_GT(scale, 0.0);
+            for (int a = 0; a < 3; ++a)
+                for (int b = 0; b < 3; ++b) {
+                    const double h = 1e-6;
+                    auto strained = [&](double e) {
+                        NeighbourList moved = list;
+                        for (std::size_t p = 0; p < moved.positions.size(); p += 3) moved.positions[p + a] += e * list.positions[p + b];
+                        for (int row = 0; row < 3; ++row) moved.cell[3 * row + a] += e * list.cell[3 * row + b];
+                        return weighted_variance(model, moved.view(), coefficients);
+                    };
+                    EXPECT_NEAR(virial[3 * b + a], -(strained(h) - strained(-h)) / (2 * h), 1e-6 * scale) << a << "," << b;
+                }
+        }
+}
+
+TEST(Model, VarianceGradientChecksItsInput) {
+    Model bare = random_model(descriptor_specs[1], kernel_specs[0]);
+    const Structure s = two_species_crystal(5);
+    const NeighbourList list = neighbour_list(s, bare.cutoff());
+    std::vector<double> coefficients(s.size(), 1.0), gradient(3 * s.size(), -7.0);
+    try {
+        bare.variance_gradient(list.view(), coefficients.data(), gradient.data(), nullptr);
+        ADD_FAILURE() << "no covariance, yet a variance gradient";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.status(), Status::not_available);
+    }
+    const Model model = std::move(bare).with_covariance(random_covariance(bare, 1.0));
+    coefficients[3] = std::nan("");
+    EXPECT_THROW(model.variance_gradient(list.view(), coefficients.data(), gradient.data(), nullptr), Error);
+    EXPECT_THROW(model.variance_gradient(list.view(), nullptr, gradient.data(), nullptr), Error);
+    for (double g : gradient) EXPECT_EQ(g, -7.0);  // nothing written on failure
 }
 
 TEST(Model, CentreEnergiesSumToTheEnergyAndStartFromTheBaselines) {

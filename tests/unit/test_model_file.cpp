@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -407,6 +409,25 @@ TEST(ModelFile, CApiPredictsVariancesLikeTheLibraryAndSaysWhenThereAreNone) {
     EXPECT_EQ(v_c, v_cpp);
     EXPECT_EQ(t_c, t_cpp);
     EXPECT_EQ(atomfp_model_predict_variance(m, &system, nullptr, nullptr), ATOMFP_OK);
+    std::vector<double> coefficients(s.size(), 0.5), g_c(3 * s.size()), g_cpp(3 * s.size());
+    double w_c[9], w_cpp[9];
+    ASSERT_EQ(atomfp_model_variance_gradient(m, &system, coefficients.data(), g_c.data(), w_c), ATOMFP_OK) << atomfp_last_error();
+    model.variance_gradient(view, coefficients.data(), g_cpp.data(), w_cpp);
+    EXPECT_EQ(g_c, g_cpp);
+    EXPECT_TRUE(std::equal(w_c, w_c + 9, w_cpp));
+    std::vector<double> untouched_gradient(3 * s.size(), 42.0);
+    EXPECT_EQ(atomfp_model_variance_gradient(nullptr, &system, coefficients.data(), untouched_gradient.data(), nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_model_variance_gradient(m, nullptr, coefficients.data(), untouched_gradient.data(), nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(atomfp_model_variance_gradient(m, &system, nullptr, untouched_gradient.data(), nullptr), ATOMFP_ERROR_INVALID_ARGUMENT);
+    coefficients[1] = INFINITY;
+    EXPECT_EQ(atomfp_model_variance_gradient(m, &system, coefficients.data(), untouched_gradient.data(), nullptr),
+              ATOMFP_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(atomfp_last_error()).find("coefficient"), std::string::npos) << atomfp_last_error();
+    coefficients[1] = 0.5;
+    EXPECT_EQ(atomfp_model_variance_gradient(m, &system, coefficients.data(), nullptr, nullptr), ATOMFP_OK);
+    EXPECT_TRUE(std::all_of(untouched_gradient.begin(), untouched_gradient.end(), [](double g) { return g == 42.0; }));
 
     double untouched = 42.0;
     EXPECT_EQ(atomfp_model_predict_variance(nullptr, &system, nullptr, &untouched), ATOMFP_ERROR_INVALID_ARGUMENT);
@@ -429,6 +450,9 @@ TEST(ModelFile, CApiPredictsVariancesLikeTheLibraryAndSaysWhenThereAreNone) {
     std::remove(path.c_str());
     EXPECT_EQ(atomfp_model_predict_variance(m, &system, nullptr, &untouched), ATOMFP_ERROR_NOT_AVAILABLE);
     EXPECT_NE(std::string(atomfp_last_error()).find("no posterior covariance"), std::string::npos) << atomfp_last_error();
+    EXPECT_EQ(atomfp_model_variance_gradient(m, &system, coefficients.data(), untouched_gradient.data(), nullptr),
+              ATOMFP_ERROR_NOT_AVAILABLE);
+    EXPECT_EQ(untouched_gradient[0], 42.0);
     EXPECT_STREQ(atomfp_status_name(ATOMFP_ERROR_NOT_AVAILABLE), "ATOMFP_ERROR_NOT_AVAILABLE");
     EXPECT_EQ(untouched, 42.0);
     atomfp_model_free(m);

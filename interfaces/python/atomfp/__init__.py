@@ -588,6 +588,11 @@ class Model(_OwnedHandle):
         return species
 
     @property
+    def descriptor(self):
+        """The model's descriptor, as a Descriptor (for blind_spot_indices, features, ...)."""
+        return Descriptor(self.header["descriptor"])
+
+    @property
     def header(self):
         """The model file's header as a dict: descriptor, kernel, units, species blocks and metadata."""
         return json.loads(_capi.query_string(lib.atomfp_model_header, self._handle))
@@ -633,6 +638,21 @@ class Model(_OwnedHandle):
         _capi.check(lib.atomfp_model_predict_variance(self._handle, ctypes.byref(c_system), _capi.pointer(variances, d),
                                                       _capi.pointer(total, d)))
         return {"energy_variance": float(total[0]), "variances": variances}
+
+    def variance_gradient(self, atoms, coefficients):
+        """The derivatives of U = sum_c coefficients[c] * variances[c]: (gradient (n_atoms, 3),
+        +dU/dx in eV²/Å; virial (3, 3), -dU/d(strain) in eV²), what a bias on the uncertainty needs."""
+        system = _as_system(atoms, self.cutoff)
+        weights = np.ascontiguousarray(coefficients, dtype=float)
+        if weights.shape != (system.n_centers,):
+            raise ValueError(f"coefficients: one per centre ({system.n_centers}), got shape {weights.shape}")
+        gradient = np.zeros((system.n_atoms, 3))
+        virial = np.zeros((3, 3))
+        c_system = system.c_struct()
+        d = ctypes.c_double
+        _capi.check(lib.atomfp_model_variance_gradient(self._handle, ctypes.byref(c_system), _capi.pointer(weights, d),
+                                                       _capi.pointer(gradient, d), _capi.pointer(virial, d)))
+        return gradient, virial
 
     def extrapolation(self, atoms):
         """Every centre's number of features outside their training range (n_centers,) and the

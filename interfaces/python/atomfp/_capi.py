@@ -106,6 +106,7 @@ _SIGNATURES = {
     "atomfp_model_header": [_P, ctypes.c_char_p, _I64, c_int64_p],
     "atomfp_model_predict": [_P, _SYS, c_double_p, c_double_p, c_double_p, c_double_p],
     "atomfp_model_predict_variance": [_P, _SYS, c_double_p, c_double_p],
+    "atomfp_model_variance_gradient": [_P, _SYS, c_double_p, c_double_p, c_double_p],
     "atomfp_model_extrapolation": [_P, _SYS, c_int64_p, c_double_p],
     "atomfp_trainer_create": [ctypes.c_char_p, ctypes.POINTER(_P)],
     "atomfp_trainer_add_structure": [_P, _I64, c_double_p, c_int32_p, c_double_p, c_int32_p, c_double_p,
