@@ -8,12 +8,15 @@
  *                               sqrt(sum_m (sum_i c^i_{a n l m})^2) (NORM_SPECIES, NORM_N, NORM_L)
  *   ATOMFP_SIMILARITY           mean kernel similarity (or fingerprint distance) of the selected
  *                               environments to reference environments from an extended XYZ file
+ *   ATOMFP_UNCERTAINTY          the mean or soft maximum over the selected centres of a model's
+ *                               posterior variance of their local energies (eV²)
  *
- * Both give derivatives with respect to every atom and the box. Units: PLUMED's length unit is
+ * All give derivatives with respect to every atom and the box. Units: PLUMED's length unit is
  * converted to Å at the boundary.
  */
 #include <atomfp.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -31,8 +34,8 @@
 namespace PLMD {
 namespace atomfp_plumed {
 
-// Features and their gradients for the selected centres of the requested atoms, with the list
-// built by atomfp (periodic images as cell shifts).
+// The selected centres of the requested atoms and their part of a neighbour list built by atomfp
+// (periodic images as cell shifts).
 class AtomfpColvarBase : public Colvar {
 public:
     static void registerKeywords(Keywords& keys) {
@@ -40,7 +43,6 @@ public:
         keys.add("atoms", "ATOMS", "the atoms that make up the environments (all species)");
         keys.add("atoms", "CENTERS", "the centres whose environments are described (default: every atom of ATOMS)");
         keys.add("compulsory", "SPECIES", "atomic numbers: one for all atoms or one per atom of ATOMS");
-        keys.add("compulsory", "SPEC_FILE", "a JSON file with the atomfp descriptor specification");
     }
 
     explicit AtomfpColvarBase(const ActionOptions& options) : PLUMED_COLVAR_INIT(options) {
@@ -60,17 +62,6 @@ public:
             if (k == atoms.size()) error("every atom of CENTERS must be in ATOMS");
             centers_.push_back(static_cast<int64_t>(k));
         }
-        std::string spec_file;
-        parse("SPEC_FILE", spec_file);
-        try {
-            descriptor_.reset(new atomfp::Descriptor(read_file(spec_file)));
-            n_features_ = descriptor_->feature_count();
-            cutoff_ = descriptor_->cutoff();
-        } catch (const atomfp::Error& failure) {
-            error("atomfp: descriptor from " + spec_file + ": " + failure.what());
-        }
-        log.printf("  atomfp descriptor from %s: %lld features, cutoff %g A\n", spec_file.c_str(),
-                   static_cast<long long>(n_features_), cutoff_);
         log.printf("  %zu atoms, %zu centres\n", atoms.size(), centers_.size());
         atoms_ = atoms;
     }
@@ -90,9 +81,8 @@ protected:
     // Å per PLUMED length unit
     double angstrom_per_unit() { return plumed.getAtoms().getUnits().getLength() * 10.0; }
 
-    // Fills features_ [n_centers][n_features] and gradients_ [blocks][3][n_features] for the
-    // current positions, and the pair bookkeeping used by add_derivatives.
-    void evaluate() {
+    // Sets subset_ to the selected centres' part of the list for the current positions (in Å).
+    void build_subset(double cutoff) {
         const double scale = angstrom_per_unit();
         const int64_t n = static_cast<int64_t>(getNumberOfAtoms());
         positions_.resize(3 * n);
@@ -105,12 +95,63 @@ protected:
         try {
             // The selected centres' part of atomfp's full list; it points into positions_, species_
             // and cell_, which the list copied.
-            const atomfp::NeighbourList list(n, positions_.data(), species_.data(), periodic_ ? cell_ : NULL, NULL, cutoff_);
+            const atomfp::NeighbourList list(n, positions_.data(), species_.data(), periodic_ ? cell_ : NULL, NULL, cutoff);
             atomfp_system_t full = list.system();
             full.positions = positions_.data();
             full.species = species_.data();
             full.cell = periodic_ ? cell_ : NULL;
             subset_ = atomfp::CentreSubset(full, centers_);
+        } catch (const atomfp::Error& failure) {
+            error(std::string("atomfp: ") + failure.what());
+        }
+    }
+
+    // Box derivatives from W = -sum over pairs r_ij (x) dS/dr_ij (atomfp's virial convention): PLUMED's.
+    void set_box_derivatives(Value* value, const Tensor& box) {
+        if (periodic_) {
+            setBoxDerivatives(value, box);
+        } else {
+            setBoxDerivativesNoPbc(value);
+        }
+    }
+
+    std::vector<AtomNumber> atoms_;
+    std::vector<int32_t> species_;
+    std::vector<int64_t> centers_;
+    atomfp::CentreSubset subset_;  // the centres' part of the current neighbour list
+    std::vector<double> positions_;
+    double cell_[9];
+    bool periodic_ = false;
+};
+
+// Features and their gradients for the selected centres, from a descriptor specification.
+class DescriptorColvar : public AtomfpColvarBase {
+public:
+    static void registerKeywords(Keywords& keys) {
+        AtomfpColvarBase::registerKeywords(keys);
+        keys.add("compulsory", "SPEC_FILE", "a JSON file with the atomfp descriptor specification");
+    }
+
+    explicit DescriptorColvar(const ActionOptions& options) : Action(options), AtomfpColvarBase(options) {
+        std::string spec_file;
+        parse("SPEC_FILE", spec_file);
+        try {
+            descriptor_.reset(new atomfp::Descriptor(read_file(spec_file)));
+            n_features_ = descriptor_->feature_count();
+            cutoff_ = descriptor_->cutoff();
+        } catch (const atomfp::Error& failure) {
+            error("atomfp: descriptor from " + spec_file + ": " + failure.what());
+        }
+        log.printf("  atomfp descriptor from %s: %lld features, cutoff %g A\n", spec_file.c_str(),
+                   static_cast<long long>(n_features_), cutoff_);
+    }
+
+protected:
+    // Fills features_ [n_centers][n_features] and gradients_ [blocks][3][n_features] for the
+    // current positions.
+    void evaluate() {
+        build_subset(cutoff_);
+        try {
             descriptor_->compute(subset_.system(), features_, gradients_);
         } catch (const atomfp::Error& failure) {
             error(std::string("atomfp: ") + failure.what());
@@ -150,29 +191,19 @@ protected:
                 }
             }
         }
-        if (periodic_) {
-            setBoxDerivatives(value, box);
-        } else {
-            setBoxDerivativesNoPbc(value);
-        }
+        set_box_derivatives(value, box);
     }
 
     std::unique_ptr<const atomfp::Descriptor> descriptor_;
-    std::vector<AtomNumber> atoms_;
-    std::vector<int32_t> species_;
-    std::vector<int64_t> centers_;
-    atomfp::CentreSubset subset_;  // the centres' part of the current neighbour list
-    std::vector<double> positions_, features_, gradients_;
-    double cell_[9];
-    bool periodic_ = false;
+    std::vector<double> features_, gradients_;
     int64_t n_features_ = 0;
     double cutoff_ = 0;
 };
 
-class SphericalExpansion : public AtomfpColvarBase {
+class SphericalExpansion : public DescriptorColvar {
 public:
     static void registerKeywords(Keywords& keys) {
-        AtomfpColvarBase::registerKeywords(keys);
+        DescriptorColvar::registerKeywords(keys);
         keys.add("optional", "COEFFICIENTS", "0-based feature indices: component c-K is the sum over centres of feature K");
         keys.add("optional", "NORM_SPECIES", "with NORM_N and NORM_L: the norm of the centre-summed coefficients of this "
                                              "neighbour species (atomic number)");
@@ -181,7 +212,7 @@ public:
         keys.addOutputComponent("c", "COEFFICIENTS", "c-K: the sum over centres of feature K");
     }
 
-    explicit SphericalExpansion(const ActionOptions& options) : Action(options), AtomfpColvarBase(options) {
+    explicit SphericalExpansion(const ActionOptions& options) : Action(options), DescriptorColvar(options) {
         parseVector("COEFFICIENTS", coefficients_);
         int norm_species = 0, norm_n = -1, norm_l = -1;
         parse("NORM_SPECIES", norm_species);
@@ -259,10 +290,10 @@ private:
     std::vector<int64_t> norm_features_;
 };
 
-class Similarity : public AtomfpColvarBase {
+class Similarity : public DescriptorColvar {
 public:
     static void registerKeywords(Keywords& keys) {
-        AtomfpColvarBase::registerKeywords(keys);
+        DescriptorColvar::registerKeywords(keys);
         keys.add("compulsory", "REFERENCE", "extended XYZ file of reference structures");
         keys.add("optional", "REFERENCE_CENTERS", "1-based atom indices of the reference environments in every "
                                                   "reference frame (default: every atom)");
@@ -270,7 +301,7 @@ public:
         keys.addFlag("DISTANCE", false, "the mean Euclidean fingerprint distance |F - R| instead of the kernel");
     }
 
-    explicit Similarity(const ActionOptions& options) : Action(options), AtomfpColvarBase(options) {
+    explicit Similarity(const ActionOptions& options) : Action(options), DescriptorColvar(options) {
         std::string reference;
         parse("REFERENCE", reference);
         std::vector<int> reference_centers;
@@ -358,7 +389,84 @@ private:
     bool distance_ = false;
 };
 
+// The uncertainty of a model over the selected centres: U = mean_c v_c (REDUCE=MEAN) or the soft
+// maximum U = (1/BETA) log(mean_c exp(BETA v_c)) (REDUCE=SOFTMAX), v_c the posterior variance of
+// centre c's local energy in eV². dU/dv_c are the mean's or the softmax weights, and atomfp gives
+// the derivatives of sum_c (dU/dv_c) v_c.
+class Uncertainty : public AtomfpColvarBase {
+public:
+    static void registerKeywords(Keywords& keys) {
+        AtomfpColvarBase::registerKeywords(keys);
+        keys.add("compulsory", "MODEL", "an atomfp model file (.afp) that carries a posterior covariance");
+        keys.add("compulsory", "REDUCE", "MEAN", "MEAN or SOFTMAX over the centres' variances");
+        keys.add("optional", "BETA", "inverse temperature of SOFTMAX in 1/eV^2 (large: close to the maximum)");
+    }
+
+    explicit Uncertainty(const ActionOptions& options) : Action(options), AtomfpColvarBase(options) {
+        std::string model_file, reduce;
+        parse("MODEL", model_file);
+        parse("REDUCE", reduce);
+        parse("BETA", beta_);
+        checkRead();
+        if (reduce != "MEAN" && reduce != "SOFTMAX") error("REDUCE must be MEAN or SOFTMAX");
+        softmax_ = reduce == "SOFTMAX";
+        if (softmax_ != (beta_ > 0)) error("SOFTMAX needs a positive BETA, and BETA is for SOFTMAX only");
+        try {
+            model_.reset(new atomfp::Model(model_file));
+        } catch (const atomfp::Error& failure) {
+            error("atomfp: " + std::string(failure.what()));
+        }
+        log.printf("  posterior variance of the model %s (cutoff %g A), %s\n", model_file.c_str(), model_->cutoff(),
+                   softmax_ ? "soft maximum over the centres" : "mean over the centres");
+        addValueWithDerivatives();
+        setNotPeriodic();
+        request_atoms();
+    }
+
+    void calculate() override {
+        build_subset(model_->cutoff());
+        const atomfp_system_t system = subset_.system();
+        const size_t nc = centers_.size();
+        std::vector<double> variances(nc), weights(nc), gradient(3 * system.n_atoms);
+        double virial[9];
+        try {
+            model_->predict_variance(system, &variances[0], NULL);
+            double value = 0;
+            if (softmax_) {
+                // shifted by the largest, so that no exponential overflows
+                double largest = variances[0], sum = 0;
+                for (size_t c = 1; c < nc; ++c) largest = std::max(largest, variances[c]);
+                for (size_t c = 0; c < nc; ++c) sum += weights[c] = std::exp(beta_ * (variances[c] - largest));
+                for (size_t c = 0; c < nc; ++c) weights[c] /= sum;
+                value = largest + std::log(sum / static_cast<double>(nc)) / beta_;
+            } else {
+                for (size_t c = 0; c < nc; ++c) {
+                    weights[c] = 1.0 / static_cast<double>(nc);
+                    value += variances[c] * weights[c];
+                }
+            }
+            model_->variance_gradient(system, &weights[0], &gradient[0], virial);
+            setValue(value);
+        } catch (const atomfp::Error& failure) {
+            error(std::string("atomfp: ") + failure.what());
+        }
+        const double scale = angstrom_per_unit();
+        Value* value = getPntrToValue();
+        for (int64_t i = 0; i < system.n_atoms; ++i) {
+            setAtomsDerivatives(value, static_cast<int>(i), Vector(gradient[3 * i], gradient[3 * i + 1], gradient[3 * i + 2]) * scale);
+        }
+        set_box_derivatives(value, Tensor(virial[0], virial[1], virial[2], virial[3], virial[4], virial[5], virial[6],
+                                          virial[7], virial[8]));
+    }
+
+private:
+    std::unique_ptr<const atomfp::Model> model_;
+    bool softmax_ = false;
+    double beta_ = 0;
+};
+
 PLUMED_REGISTER_ACTION(SphericalExpansion, "ATOMFP_SPHERICAL_EXPANSION")
+PLUMED_REGISTER_ACTION(Uncertainty, "ATOMFP_UNCERTAINTY")
 PLUMED_REGISTER_ACTION(Similarity, "ATOMFP_SIMILARITY")
 
 }  // namespace atomfp_plumed

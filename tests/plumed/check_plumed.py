@@ -65,6 +65,25 @@ def similarity(atoms, references, centres, zeta):
     return (k ** zeta).mean()
 
 
+def uncertainty_model(path):
+    """A small sparse GPR of made-up energies of rattled Si/O cells: only its posterior covariance
+    matters here."""
+    trainer = atomfp.Trainer({"descriptor": SOAP_SPEC, "sparse_per_species": 8, "use_forces": False,
+                              "sigma_energy": 0.01})
+    for seed in range(4):
+        atoms = structure()
+        atoms.rattle(0.05, seed=20 + seed)
+        trainer.add(atoms, energy=-5.0 * len(atoms) + 0.1 * seed)
+    trainer.train().save(path)
+    return atomfp.Model.load(path)
+
+
+def uncertainty(model, atoms, centres, beta=None):
+    """The mean over `centres` of the variances, or their soft maximum (1/beta) log mean exp(beta v)."""
+    v = model.predict_variance(atoms)["variances"][centres]
+    return v.mean() if beta is None else np.log(np.exp(beta * v).mean()) / beta
+
+
 def finite_differences(function, atoms, h=1e-5):
     """Atom derivatives (n, 3) and box derivatives as PLUMED defines them: -dS/d(strain) with the
     strain applied to the cell's rows from the right (h -> h (1 + e)), the transpose of x -> (1 + e) x."""
@@ -114,6 +133,7 @@ def main():
     polar = [labels.index(f"c[O,n=1,l=1,m={m}]") for m in (-1, 0, 1)]
     coefficient = labels.index("c[Si,n=0,l=2,m=1]")
     reference_features = atomfp.Descriptor(SOAP_SPEC).compute(references)[[1, 6]]
+    model = uncertainty_model(str(work / "model.afp"))
 
     orthorhombic = structure()
     triclinic = structure()
@@ -121,22 +141,29 @@ def main():
     for tag, atoms in (("orthorhombic", orthorhombic), ("triclinic", triclinic)):
         case = work / tag
         case.mkdir(exist_ok=True)
-        for name in ("reference.extxyz", "se.json", "soap.json"):
+        for name in ("reference.extxyz", "se.json", "soap.json", "model.afp"):
             (case / name).write_bytes((work / name).read_bytes())
         n = len(atoms)
         atoms.positions = write_trajectory(case / "traj.xyz", atoms)
+        # a soft maximum between the mean and the maximum: beta of a few over the variances' spread
+        variances = model.predict_variance(atoms)["variances"][2:12]
+        beta = float(3.0 / (variances.max() - variances.min()))
         species = ",".join(str(z) for z in atoms.numbers)
         oxygens = ",".join(str(i + 1) for i in np.flatnonzero(atoms.numbers == 8))
         actions = f"""LOAD FILE={plugin}
 se: ATOMFP_SPHERICAL_EXPANSION ATOMS=1-{n} SPECIES={species} SPEC_FILE=se.json COEFFICIENTS={coefficient}
 pol: ATOMFP_SPHERICAL_EXPANSION ATOMS=1-{n} CENTERS=2-9 SPECIES={species} SPEC_FILE=se.json NORM_SPECIES=8 NORM_N=1 NORM_L=1
 sim: ATOMFP_SIMILARITY ATOMS=1-{n} CENTERS={oxygens} SPECIES={species} SPEC_FILE=soap.json REFERENCE=reference.extxyz REFERENCE_CENTERS=2,7 ZETA=2
+unc: ATOMFP_UNCERTAINTY ATOMS=1-{n} SPECIES={species} MODEL=model.afp
+usoft: ATOMFP_UNCERTAINTY ATOMS=1-{n} CENTERS=3-12 SPECIES={species} MODEL=model.afp REDUCE=SOFTMAX BETA={beta!r}
 """
         oxygen_rows = np.flatnonzero(atoms.numbers == 8)
         functions = {
             f"se.c-{coefficient}": lambda a: centres_sum(a, coefficient, np.arange(n)),
             "pol": lambda a: polarisation(a, polar, np.arange(1, 9)),
             "sim": lambda a: similarity(a, reference_features, oxygen_rows, 2),
+            "unc": lambda a: uncertainty(model, a, np.arange(n)),
+            "usoft": lambda a: uncertainty(model, a, np.arange(2, 12), beta),
         }
         arguments = ",".join(functions)
         expected = {label: function(atoms) for label, function in functions.items()}
@@ -188,6 +215,16 @@ sim: ATOMFP_SIMILARITY ATOMS=1-{n} CENTERS={oxygens} SPECIES={species} SPEC_FILE
                           "A"], cwd=case, capture_output=True, text=True, timeout=600)
     check(bad.returncode != 0 and "no features c[O,n=7,l=1" in bad.stdout + bad.stderr,
           "a norm of features the descriptor lacks is a PLUMED error with a message")
+    plain = atomfp.Trainer({"descriptor": SOAP_SPEC, "sparse_per_species": 8, "use_forces": False,
+                            "predictive_variance": False})
+    plain.add(orthorhombic, energy=-80.0)
+    plain.train().save(str(case / "no_covariance.afp"))
+    (case / "bad.dat").write_text(f"LOAD FILE={plugin}\nx: ATOMFP_UNCERTAINTY ATOMS=1-{len(orthorhombic)} "
+                                  "SPECIES=14 MODEL=no_covariance.afp\nPRINT ARG=x FILE=colvar\n")
+    bad = subprocess.run([plumed, "--no-mpi", "driver", "--plumed", "bad.dat", "--ixyz", "traj.xyz", "--length-units",
+                          "A"], cwd=case, capture_output=True, text=True, timeout=600)
+    check(bad.returncode != 0 and "no posterior covariance" in bad.stdout + bad.stderr,
+          "the uncertainty of a model without a covariance is a PLUMED error with a message")
     print("all checks passed" if ok else "some checks FAILED")
     sys.exit(0 if ok else 1)
 
