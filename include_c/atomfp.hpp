@@ -255,6 +255,11 @@ public:
     void predict_variance(const atomfp_system_t& system, double* center_variances, double* energy_variance) const {
         check(atomfp_model_predict_variance(handle_.get(), &system, center_variances, energy_variance), "variance");
     }
+    /* Every centre's number of features outside their training range (and optionally the largest
+     * excess, nullptr to skip); Error ATOMFP_ERROR_NOT_AVAILABLE for files older than version 3. */
+    void extrapolation(const atomfp_system_t& system, int64_t* features_outside, double* largest_excess) const {
+        check(atomfp_model_extrapolation(handle_.get(), &system, features_outside, largest_excess), "extrapolation");
+    }
     /* gradient [n_atoms][3] and virial [9] of sum_c coefficients[c] Var e_c (either may be nullptr). */
     void variance_gradient(const atomfp_system_t& system, const double* coefficients, double* gradient, double* virial) const {
         check(atomfp_model_variance_gradient(handle_.get(), &system, coefficients, gradient, virial), "variance gradient");

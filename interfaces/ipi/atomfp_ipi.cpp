@@ -46,6 +46,7 @@ struct Options {
     double timeout = 600;
     int32_t max_atoms = atomfp_ipi::default_max_atoms;
     bool close_ends_session = false;
+    bool uncertainty = false;
 };
 
 // Prints the usage with `message` and exits: 0 on stdout when help was asked for, 2 on stderr otherwise.
@@ -54,7 +55,7 @@ struct Options {
                  "atomfp-ipi: %s\n"
                  "usage: atomfp-ipi --model FILE (--unix NAME | --port PORT [--host HOST])\n"
                  "                  (--species SYMBOL | --structure FILE.xyz) [--timeout SECONDS]\n"
-                 "                  [--max-atoms N] [--close-ends-session]\n"
+                 "                  [--max-atoms N] [--close-ends-session] [--uncertainty]\n"
                  "  --unix NAME       UNIX socket /tmp/ipi_NAME (i-PI's convention) or, with a '/', a path\n"
                  "  --species SYMBOL  every atom is this element\n"
                  "  --structure FILE  the elements of the atoms, in order, from an XYZ file\n"
@@ -62,7 +63,9 @@ struct Options {
                  "  --max-atoms N     refuse configurations of more than N atoms (default 10000000)\n"
                  "  --close-ends-session  a server closing the connection between messages ends the\n"
                  "                    session normally (ASE's server does; i-PI sends EXIT, and without\n"
-                 "                    this option a closed connection is an error)\n",
+                 "                    this option a closed connection is an error)\n"
+                 "  --uncertainty     send the model's posterior variances and extrapolation counts\n"
+                 "                    as the JSON extra string of every step (i-PI prints its fields)\n",
                  message);
     std::exit(asked ? 0 : 2);
 }
@@ -74,6 +77,10 @@ Options parse(int argc, char** argv) {
         if (key == "--help" || key == "-h") usage("an i-PI client for atomfp models", true);
         if (key == "--close-ends-session") {
             options.close_ends_session = true;
+            continue;
+        }
+        if (key == "--uncertainty") {
+            options.uncertainty = true;
             continue;
         }
         if (k + 1 >= argc) usage(("missing value of " + key).c_str());
@@ -242,26 +249,63 @@ private:
     bool refused_ = false;
 };
 
+void append_array(std::ostringstream& out, const char* key, const std::vector<double>& values) {
+    out << ", \"" << key << "\": [";
+    for (size_t k = 0; k < values.size(); ++k) out << (k ? ", " : "") << values[k];
+    out << "]";
+}
+
 // The model and a neighbour list per step; failures arrive as atomfp::Error (atomfp.hpp).
 class Calculator {
 public:
-    explicit Calculator(const std::string& path) : model_(path), cutoff_(model_.cutoff()) {}
+    Calculator(const std::string& path, bool uncertainty) : model_(path), cutoff_(model_.cutoff()), uncertainty_(uncertainty) {}
 
-    // positions [n][3] and cell [3][3] (rows) in Å; energy eV, forces eV/Å, virial eV.
+    // positions [n][3] and cell [3][3] (rows) in Å; energy eV, forces eV/Å, virial eV; with
+    // --uncertainty, extras is a JSON object (eV², counts per atom).
     void compute(const std::vector<double>& positions, const std::vector<int32_t>& species, const double* cell,
-                 double& energy, std::vector<double>& forces, double* virial) const {
+                 double& energy, std::vector<double>& forces, double* virial, std::string& extras) {
         const atomfp::NeighbourList list(static_cast<int64_t>(species.size()), positions.data(), species.data(), cell,
                                          nullptr, cutoff_);
         model_.predict(list.system(), &energy, nullptr, forces.data(), virial);
+        if (uncertainty_) extras = uncertainty(list.system());
     }
 
 private:
+    std::string uncertainty(const atomfp_system_t& system) {
+        const size_t n = static_cast<size_t>(system.n_centers);
+        std::vector<double> variances(n);
+        double total = 0;
+        model_.predict_variance(system, variances.data(), &total);
+        std::ostringstream out;
+        out.precision(10);
+        out << "{\"energy_variance\": " << total << ", \"energy_sigma\": " << std::sqrt(std::max(total, 0.0))
+            << ", \"max_atom_variance\": " << *std::max_element(variances.begin(), variances.end());
+        append_array(out, "atom_variances", variances);
+        if (ranges_) {
+            std::vector<int64_t> outside(n);
+            try {
+                model_.extrapolation(system, outside.data(), nullptr);
+                const long extrapolating = std::count_if(outside.begin(), outside.end(), [](int64_t k) { return k > 0; });
+                out << ", \"extrapolating_atoms\": " << extrapolating;
+                append_array(out, "features_outside", std::vector<double>(outside.begin(), outside.end()));
+            } catch (const atomfp::Error& failure) {
+                if (failure.status() != ATOMFP_ERROR_NOT_AVAILABLE) throw;
+                std::fprintf(stderr, "atomfp-ipi: the model has no feature ranges, so no extrapolation counts\n");
+                ranges_ = false;
+            }
+        }
+        out << "}";
+        return out.str();
+    }
+
     const atomfp::Model model_;
     const double cutoff_;
+    const bool uncertainty_;
+    bool ranges_ = true;  // until the model says it has none
 };
 
 int run(const Options& options) {
-    Calculator calculator(options.model);
+    Calculator calculator(options.model, options.uncertainty);
     std::vector<int32_t> species;
     if (!options.structure.empty()) species = read_structure_species(options.structure);
     int32_t fixed_species = 0;
@@ -276,14 +320,14 @@ int run(const Options& options) {
     session.close_ends_session = options.close_ends_session;
     atomfp_ipi::serve(connection, session,
                       [&](const std::vector<double>& positions, const double* cell, double& energy,
-                          std::vector<double>& forces, double* virial) {
+                          std::vector<double>& forces, double* virial, std::string& extras) {
                           const size_t n = positions.size() / 3;
                           if (fixed_species) species.assign(n, fixed_species);
                           if (species.size() != n) {
                               throw Failure("the server sent " + std::to_string(n) + " atoms but --structure has " +
                                             std::to_string(species.size()));
                           }
-                          calculator.compute(positions, species, cell, energy, forces, virial);
+                          calculator.compute(positions, species, cell, energy, forces, virial, extras);
                       });
     return 0;
 }

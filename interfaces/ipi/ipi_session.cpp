@@ -65,6 +65,7 @@ long serve(Channel& channel, const SessionOptions& options, const Compute& compu
     long steps = 0;
     double energy = 0, virial[9] = {0};
     std::vector<double> forces, positions;
+    std::string extras;
     for (;;) {
         std::string header;
         try {
@@ -114,7 +115,9 @@ long serve(Channel& channel, const SessionOptions& options, const Compute& compu
                 }
             for (double& x : positions) x *= bohr_in_angstrom;
             forces.assign(values, 0.0);
-            compute(positions, open ? nullptr : cell, energy, forces, virial);
+            extras.clear();
+            compute(positions, open ? nullptr : cell, energy, forces, virial, extras);
+            if (extras.size() > static_cast<size_t>(max_extras_bytes)) throw Failure("the calculator's extra string is too long");
             if (forces.size() != values) throw Failure("the calculator returned forces of the wrong size");
             have_forces = true;
             ++steps;
@@ -130,7 +133,8 @@ long serve(Channel& channel, const SessionOptions& options, const Compute& compu
             for (int i = 0; i < 3; ++i)
                 for (int j = 0; j < 3; ++j) virial_au[3 * i + j] = virial[3 * j + i] / hartree_in_ev;
             messages.write_doubles(virial_au, 9);
-            messages.write_int(0);  // no extra string
+            messages.write_int(static_cast<int32_t>(extras.size()));
+            if (!extras.empty()) channel.write_exact(extras.data(), extras.size());
             have_forces = false;
         } else if (header == "EXIT") {
             std::fprintf(stderr, "atomfp-ipi: EXIT after %ld steps\n", steps);

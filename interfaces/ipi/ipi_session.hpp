@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace atomfp_ipi {
@@ -24,6 +25,8 @@ constexpr int header_size = 12;
 constexpr int32_t default_max_atoms = 10000000;
 // The largest INIT payload accepted (i-PI sends a short string).
 constexpr int32_t max_init_bytes = 1 << 24;
+// The longest extra string the client sends.
+constexpr int32_t max_extras_bytes = 1 << 24;
 
 // A protocol violation, a failed transfer or a failed computation: the session ends with an error.
 struct Failure : std::runtime_error {
@@ -51,9 +54,10 @@ struct SessionOptions {
 };
 
 // positions [n][3] in Å, cell [3][3] (lattice vectors as rows, Å) or null for an open cluster;
-// returns the energy (eV) and fills forces [n][3] (eV/Å) and the virial [3][3] (eV).
+// returns the energy (eV) and fills forces [n][3] (eV/Å), the virial [3][3] (eV) and `extras`, the
+// protocol's free-form string sent after the virial (i-PI parses JSON there; empty by default).
 using Compute = std::function<void(const std::vector<double>& positions, const double* cell, double& energy,
-                                   std::vector<double>& forces, double* virial)>;
+                                   std::vector<double>& forces, double* virial, std::string& extras)>;
 
 // Serves the peer until EXIT (or a close, if allowed); returns the number of configurations
 // computed. Throws Failure on any protocol violation.

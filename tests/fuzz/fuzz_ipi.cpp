@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     int64_t n_features = 0;
     atomfp_descriptor_feature_count(descriptor, &n_features);
     const auto compute = [&](const std::vector<double>& positions, const double* cell, double& energy,
-                             std::vector<double>& forces, double* virial) {
+                             std::vector<double>& forces, double* virial, std::string&) {
         const int64_t n = static_cast<int64_t>(positions.size() / 3);
         const std::vector<int32_t> species(static_cast<size_t>(n), 14);
         atomfp_neighbours_t* list = nullptr;

@@ -16,8 +16,10 @@
 usage: check_ipi.py <atomfp-ipi> <model file>
 Environment: PYTHONPATH with the atomfp package and ATOMFP_LIBRARY.
 """
+import json
 import os
 import socket
+import tempfile
 import subprocess
 import sys
 import threading
@@ -31,6 +33,9 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.md.verlet import VelocityVerlet
 
 import atomfp
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from variance_model import fit_si_model_with_variance  # noqa: E402
 
 ok = True
 
@@ -121,6 +126,56 @@ def cluster_through_client(client, model_file):
           np.abs(forces - reference["forces"]).max() <= 1e-8 * np.abs(reference["forces"]).max(),
           f"an open cluster through ASE (zero cell): E = {energy:.8f} eV, atomfp {reference['energy']:.8f} eV "
           f"({process.stderr.read().strip()})")
+
+
+def uncertainty_through_client(client, work):
+    """--uncertainty: every step's extra string is JSON with the variances and extrapolation counts
+    the model gives through the Python package; a compressed cell is less certain and extrapolates.
+    The server side is ASE's protocol object on a plain UNIX socket: ASE 3.22's SocketIOCalculator
+    itself fails on a non-empty extra string (it tests the received byte array for truth)."""
+    model_file = os.path.join(work, "si_variance.afp")
+    model = fit_si_model_with_variance(model_file)
+    address = f"/tmp/ipi_atomfp_uncertainty_{os.getpid()}"
+    atoms = ase.build.bulk("Si", "diamond", 5.431, cubic=True) * (2, 2, 2)
+    atoms.rattle(0.05, seed=7)
+    squeezed = atoms.copy()
+    squeezed.set_cell(atoms.cell * 0.9, scale_atoms=True)
+    extras = []
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(address)
+        server.listen(1)
+        process = subprocess.Popen([client, "--model", model_file, "--species", "Si", "--unix", address, "--timeout", "60",
+                                    "--uncertainty"], stderr=subprocess.PIPE, text=True)
+        server.settimeout(60)
+        connection, _ = server.accept()
+        with connection:
+            protocol = socketio.IPIProtocol(connection)
+            if protocol.status() == "NEEDINIT":
+                protocol.sendinit()
+            for configuration in (atoms, squeezed):
+                assert protocol.status() == "READY"
+                cell = configuration.cell.array
+                protocol.sendposdata(cell, np.linalg.inv(cell).T, configuration.positions)
+                assert protocol.status() == "HAVEDATA"
+                *_, more = protocol.sendrecv_force()
+                extras.append(json.loads(more.tobytes().decode()))
+            protocol.end()
+    os.unlink(address)
+    status = process.wait(timeout=60)
+    check(status == 0, f"--uncertainty: the client ends after EXIT ({process.stderr.read().strip()})")
+    for configuration, sent, tag in zip((atoms, squeezed), extras, ("crystal", "compressed")):
+        variance = model.predict_variance(configuration)
+        outside, _ = model.extrapolation(configuration)
+        check(abs(sent["energy_variance"] - variance["energy_variance"]) <= 1e-9 * variance["energy_variance"] and
+              np.allclose(sent["atom_variances"], variance["variances"], rtol=1e-9, atol=0) and
+              sent["max_atom_variance"] == max(sent["atom_variances"]) and
+              abs(sent["energy_sigma"] - np.sqrt(sent["energy_variance"])) <= 1e-9 * sent["energy_sigma"] and
+              np.array_equal(sent["features_outside"], outside) and
+              sent["extrapolating_atoms"] == int((outside > 0).sum()),
+              f"--uncertainty, {tag}: the extra string carries the model's variances (total "
+              f"{sent['energy_variance']:.3e} eV^2) and extrapolation counts ({sent['extrapolating_atoms']} atoms)")
+    check(extras[1]["max_atom_variance"] > 10 * extras[0]["max_atom_variance"] and extras[1]["extrapolating_atoms"] > 0 and
+          extras[0]["extrapolating_atoms"] == 0, "--uncertainty: the compressed cell is flagged, the crystal is not")
 
 
 def misbehaving_server(behaviour):
@@ -242,6 +297,8 @@ def main():
     md_through_client(client, model_file, "unix")
     md_through_client(client, model_file, "tcp")
     cluster_through_client(client, model_file)
+    with tempfile.TemporaryDirectory() as work:
+        uncertainty_through_client(client, work)
     robustness(client, model_file)
     print("all checks passed" if ok else "some checks FAILED")
     sys.exit(0 if ok else 1)

@@ -8,6 +8,9 @@ started at 600 K, with atomfp-ipi and the shipped Si model as its force field. A
   units), the energy and forces equal atomfp_model_predict on those positions, through the Python
   package, to the precision i-PI prints (1e-8 relative energy; forces 1e-6 relative to max |F|).
   The potential is read in Hartree and converted with ASE's constant, as atomfp-ipi converts.
+- over the UNIX socket again with --uncertainty and a model that carries a posterior covariance:
+  i-PI parses the JSON extra string and prints its energy_variance field; on the written frames it
+  equals the model's variance through the Python package.
 
 Exits with 77 (ctest: skipped) with a message when the i-PI archive is absent.
 usage: check_ipi_server.py <atomfp-ipi> <model file> <i-PI archive> <work dir>
@@ -24,6 +27,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "support"))
 from checks import Checks  # noqa: E402
+from variance_model import fit_si_model_with_variance  # noqa: E402
 
 client, model_file, archive, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4])
 if not archive.is_file():
@@ -52,7 +56,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def ipi_input(mode, address, port):
+def ipi_input(mode, address, port, uncertainty):
     socket_block = (f"<address>{address}</address>" if mode == "unix" else
                     f"<address>127.0.0.1</address><port>{port}</port>")
     return f"""<simulation verbosity="low" safe_stride="1000">
@@ -60,6 +64,7 @@ def ipi_input(mode, address, port):
     <properties stride="1" filename="out" flush="1">[step, potential, conserved{{electronvolt}}]</properties>
     <trajectory stride="50" filename="pos" format="ase" cell_units="ase">positions{{ase}}</trajectory>
     <trajectory stride="50" filename="frc" format="ase" cell_units="ase">forces{{ase}}</trajectory>
+    {'<trajectory stride="50" filename="unc" extra_type="energy_variance">extras</trajectory>' if uncertainty else ''}
   </output>
   <total_steps>{STEPS}</total_steps>
   <prng><seed>31415</seed></prng>
@@ -83,8 +88,8 @@ def read_trajectory(path):
     return ase.io.read(path, index=":", format="extxyz")
 
 
-def run_case(mode):
-    case = work / mode
+def run_case(mode, model_file, uncertainty=False):
+    case = work / (mode + ("_uncertainty" if uncertainty else ""))
     case.mkdir()
     atoms = ase.build.bulk("Si", "diamond", 5.431, cubic=True) * (2, 2, 2)
     atoms.rattle(0.02, seed=3)
@@ -94,18 +99,19 @@ def run_case(mode):
     lines = (case / "si64.xyz").read_text().splitlines()
     lines[1] = f"# CELL(abcABC): {a:.10f} {a:.10f} {a:.10f} 90.00000 90.00000 90.00000 cell{{angstrom}} positions{{angstrom}}"
     (case / "si64.xyz").write_text("\n".join(lines) + "\n")
-    address = f"atomfp_test_{os.getpid()}_{mode}"
+    address = f"atomfp_test_{os.getpid()}_{case.name}"
     socket_file = pathlib.Path(f"/tmp/ipi_{address}")
     if socket_file.exists():
         socket_file.unlink()
     port = free_port() if mode == "inet" else 0
-    (case / "input.xml").write_text(ipi_input(mode, address, port))
+    (case / "input.xml").write_text(ipi_input(mode, address, port, uncertainty))
     env = dict(os.environ, OMP_NUM_THREADS="1")
     start = time.time()
     server = subprocess.Popen(["/usr/bin/python3", str(ipi), "input.xml"], cwd=case, env=env,
                               stdout=open(case / "ipi.log", "w"), stderr=subprocess.STDOUT)
     where = ["--unix", address] if mode == "unix" else ["--port", str(port), "--host", "127.0.0.1"]
-    driver = subprocess.Popen([client, "--model", model_file, *where, "--species", "Si", "--timeout", "120"], cwd=case,
+    extra = ["--uncertainty"] if uncertainty else []
+    driver = subprocess.Popen([client, "--model", model_file, *where, "--species", "Si", "--timeout", "120", *extra], cwd=case,
                               env=env, stdout=open(case / "client.log", "w"), stderr=subprocess.STDOUT)
     try:
         server_status = server.wait(timeout=600)
@@ -148,8 +154,19 @@ def run_case(mode):
                  f"(worst relative {worst_energy:.1e})")
     checks.check(worst_force <= 1e-6, f"{mode}: i-PI's forces equal atomfp predict (worst relative to max |F| "
                                       f"{worst_force:.1e})")
+    if uncertainty:
+        # " #EXTRAS(energy_variance)# Step: n" then the value, one block per written step
+        lines = [line for line in (case / "si.unc_0").read_text().splitlines() if line.strip()]
+        values = [float(line) for line in lines if not line.lstrip().startswith("#")]
+        expected = [model.predict_variance(frame)["energy_variance"] for frame in positions]
+        worst = max(abs(v - e) / e for v, e in zip(values, expected)) if values else float("inf")
+        checks.check(len(values) == len(expected) and worst <= 1e-6,
+                     f"{mode}: i-PI prints the energy_variance of the extra string on {len(values)} frames; it equals "
+                     f"the model's (worst relative {worst:.1e}; e.g. {values[0] if values else 0:.6e} eV^2)")
 
 
-run_case("unix")
-run_case("inet")
+run_case("unix", model_file)
+run_case("inet", model_file)
+fit_si_model_with_variance(work / "si_variance.afp")
+run_case("unix", str(work / "si_variance.afp"), uncertainty=True)
 checks.finish()

@@ -63,9 +63,11 @@ struct Recorder {
     std::vector<double> cell;
     bool open = false;
     int calls = 0;
+    std::string extras;  // sent back as the extra string
     atomfp_ipi::Compute compute() {
         return [this](const std::vector<double>& x, const double* c, double& energy, std::vector<double>& forces,
-                      double* virial) {
+                      double* virial, std::string& extras_out) {
+            extras_out = extras;
             ++calls;
             positions = x;
             open = c == nullptr;
@@ -146,6 +148,23 @@ TEST(IpiSession, ConversationRepliesAndConvertsUnits) {
     EXPECT_EQ(at, out.size());
 }
 
+TEST(IpiSession, ExtraStringFollowsTheVirialWithItsLength) {
+    Script script = posdata(2, positions_bohr);
+    script.header("GETFORCE").header("EXIT");
+    ScriptChannel channel(script.bytes());
+    Recorder recorder;
+    recorder.extras = R"({"energy_variance": 0.25})";
+    EXPECT_EQ(atomfp_ipi::serve(channel, {}, recorder.compute()), 1);
+    const std::string& out = channel.output;
+    size_t at = 0;
+    EXPECT_EQ(read_header(out, at), "FORCEREADY");
+    at += sizeof(double);
+    EXPECT_EQ(read_int(out, at), 2);
+    at += 15 * sizeof(double);  // forces and virial
+    ASSERT_EQ(read_int(out, at), static_cast<int32_t>(recorder.extras.size()));
+    EXPECT_EQ(out.substr(at), recorder.extras);
+}
+
 TEST(IpiSession, AllZeroCellIsAnOpenCluster) {
     Script script = posdata(2, positions_bohr, std::vector<double>(9, 0.0));
     script.header("EXIT");
@@ -205,7 +224,7 @@ TEST(IpiSession, ClosedConnectionIsAnErrorUnlessAllowed) {
 TEST(IpiSession, CalculatorFailureEndsTheSession) {
     ScriptChannel channel(posdata(2, positions_bohr).bytes());
     const atomfp_ipi::Compute failing = [](const std::vector<double>&, const double*, double&, std::vector<double>&,
-                                           double*) { throw atomfp_ipi::Failure("neighbour list refused"); };
+                                           double*, std::string&) { throw atomfp_ipi::Failure("neighbour list refused"); };
     EXPECT_THROW(atomfp_ipi::serve(channel, {}, failing), atomfp_ipi::Failure);
 }
 

@@ -9,7 +9,9 @@ atomfp model driver) into a scratch environment collection. Debian's LAMMPS then
 `atomfp predict` on the positions LAMMPS used to 1e-10 relative; the deployment example's NVE input
 runs with the SiC model and conserves energy. The two-species model carries a core repulsion. Also: a species map (`user01` for
 Si), replacing an installed model of the same name, and the errors for a bad name, a missing model
-file and a species map naming a species the model lacks.
+file and a species map naming a species the model lacks. The published uncertainty threshold
+(`kim param set uncertainty_threshold`) logs a warning in kim.log exactly when an atom's variance
+from `atomfp predict` exceeds it, and is refused for a model without a posterior covariance.
 
 usage: check_kim_model.py <build dir> <lmp> <test data dir> <work dir> <SiC training set>
 """
@@ -41,7 +43,7 @@ def run(*args, cwd=work, env=None, expect=0):
     return checks.run(args, cwd=cwd, env=env, expect=expect)
 
 
-def fit(name, frames, species, zeta, width=0.4, max_radial=4, max_angular=3, references=40, repulsion=None):
+def fit(name, frames, species, zeta, width=0.4, max_radial=4, max_angular=3, references=40, repulsion=None, **settings):
     train = work / f"{name}_train.extxyz"
     ase.io.write(train, frames, format="extxyz")
     config = {"descriptor": {"type": "soap_power_spectrum", "species": species, "cutoff": 3.5,
@@ -50,6 +52,7 @@ def fit(name, frames, species, zeta, width=0.4, max_radial=4, max_angular=3, ref
               "sigma_forces": 0.05}
     if repulsion:
         config["repulsion"] = repulsion
+    config.update(settings)
     (work / f"{name}.json").write_text(json.dumps(config))
     model = work / f"{name}.afp"
     run(atomfp, "fit", "--config", work / f"{name}.json", train, "-o", model)
@@ -139,6 +142,48 @@ kim_model(si_model, mapped_name, "--install", collection, "--species-map", "user
 mapped_energy = lammps_against_predict("species_map", mapped_name, si_model, si_test, ["user01"], ["Si"])
 checks.check(mapped_energy is not None and si_energy is not None and abs(mapped_energy - si_energy) <= 1e-12 * abs(si_energy),
              "species map: the model under KIM species user01 gives the Si energy")
+
+# The uncertainty threshold, a published parameter: a compressed cell is uncertain.
+squeezed = si_test.copy()
+squeezed.set_cell(si_test.cell * 0.92, scale_atoms=True)
+case = work / "uncertainty"
+case.mkdir()
+write_exact_extxyz(case / "squeezed.extxyz", squeezed)
+run(atomfp, "predict", "--model", si_model, "squeezed.extxyz", "-o", "predicted.extxyz", cwd=case)
+variances = ase.io.read(case / "predicted.extxyz").arrays["atomfp_variance"]
+ase.io.write(case / "structure.data", squeezed, format="lammps-data", atom_style="atomic", specorder=["Si"])
+kim_environment = clean_environment(KIM_API_MODEL_DRIVERS_DIR=str(collection / "model-drivers"),
+                                    KIM_API_PORTABLE_MODELS_DIR=str(collection / "portable-models"), OMP_NUM_THREADS="1")
+
+
+def lammps_with_parameters(name, parameters, expect=0):
+    """A single point of `name` on the squeezed cell after `kim param set` lines; returns kim.log."""
+    (case / "kim.log").unlink(missing_ok=True)
+    script = single_point_script(name, "structure.data", ["Si"]).replace(
+        "kim interactions Si\n", "kim interactions Si\n" + "".join(f"kim param set {p}\n" for p in parameters))
+    (case / "in.lmp").write_text(script)
+    run(lmp, "-in", "in.lmp", "-log", "log.lammps", "-screen", "none", cwd=case, env=kim_environment, expect=expect)
+    return (case / "kim.log").read_text() if (case / "kim.log").exists() else ""
+
+
+largest = variances.max()
+for threshold, expected in ((0.5 * largest, int((variances > 0.5 * largest).sum())), (2 * largest, 0)):
+    log = lammps_with_parameters(si_name, [f"uncertainty_threshold 1 {threshold!r}"])
+    warned = [line for line in log.splitlines() if "uncertain prediction" in line]
+    checks.check(len(warned) == (1 if expected else 0) and
+                 (not expected or f" {expected} of {len(squeezed)} atoms have a posterior variance above" in log),
+                 f"uncertainty_threshold {threshold:.3g} eV^2 (largest atomfp predict variance {largest:.3g}): "
+                 f"{'one warning for ' + str(expected) + ' atoms' if expected else 'no warning'} in kim.log")
+log = lammps_with_parameters(si_name, [])
+checks.check("uncertain prediction" not in log, "no uncertainty warning by default")
+plain_model = fit("si_plain", si_frames[:8], [14], 4, predictive_variance=False)
+plain_name = "atomfp_test_Si_plain__MO_000000000000_000"
+kim_model(plain_model, plain_name, "--install", collection)
+log = lammps_with_parameters(plain_name, ["uncertainty_threshold 1 0.01"], expect=1)
+checks.check("needs a model that carries a posterior covariance" in log,
+             "uncertainty_threshold for a model without a covariance is refused, the reason in kim.log")
+log = lammps_with_parameters(si_name, ["uncertainty_stride 1 0"], expect=1)
+checks.check("uncertainty_stride must be >= 1" in log, "uncertainty_stride 0 is refused with a message")
 
 # The user collection (HOME is a scratch directory): the driver installed from the install tree with
 # the KIM API's own tool, as docs/hosts.md says, then a model through kim-model.

@@ -3,10 +3,12 @@
 // into exceptions, which are logged here. The KIM neighbour list (full, ghost atoms, no image
 // shifts) becomes an atomfp_system_t whose centres are the contributing particles, and the model's
 // prediction fills KIM's optional outputs. Units are Å and eV; other requested units are refused at
-// creation. The model has no mutable parameters, so there is no Refresh routine (KIM requires
-// published parameters for one).
+// creation. Two published parameters switch on a warning in the KIM log when the model's posterior
+// variance of an atom's energy exceeds a threshold (the KIM API has no channel for extra outputs);
+// at the default threshold 0 nothing beyond the prediction is computed.
 #include <atomfp.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -29,6 +31,13 @@ struct Buffer {
     double cutoff = 0;
     int will_not_request_ghost_neighbours = 1;
     std::vector<int32_t> species;
+    // Published parameters (`kim param set` in LAMMPS): warn when an atom's posterior variance
+    // exceeds the threshold (eV², 0: off), checking every stride-th compute.
+    double uncertainty_threshold = 0;
+    int uncertainty_stride = 1;
+    long computes = 0;
+    int warnings = 0;
+    std::vector<double> variances;
     // per-call scratch, reused
     std::vector<int32_t> particle_species;
     std::vector<int64_t> centers, offsets, neighbours;
@@ -62,6 +71,81 @@ bool read_species_map(const std::string& path, std::map<int32_t, std::string>& n
         }
     }
     return true;
+}
+
+// Whether the model carries a posterior covariance: a variance of one isolated atom says.
+bool has_covariance(const atomfp::Model& model, int32_t species) {
+    const double position[3] = {0, 0, 0};
+    const int64_t centre = 0, offsets[2] = {0, 0}, no_neighbour = 0;
+    atomfp_system_t system{};
+    system.n_atoms = 1;
+    system.positions = position;
+    system.species = &species;
+    system.n_centers = 1;
+    system.centers = &centre;
+    system.offsets = offsets;
+    system.neighbours = &no_neighbour;
+    double variance = 0;
+    try {
+        model.predict_variance(system, &variance, nullptr);
+        return true;
+    } catch (const atomfp::Error&) {
+        return false;
+    }
+}
+
+const int max_warnings = 100;
+
+#undef KIM_LOGGER_OBJECT_NAME
+#define KIM_LOGGER_OBJECT_NAME model_refresh
+int refresh(KIM::ModelRefresh* const model_refresh) {
+    Buffer* buffer = nullptr;
+    model_refresh->GetModelBufferPointer(reinterpret_cast<void**>(&buffer));
+    if (!(buffer->uncertainty_threshold >= 0) || !std::isfinite(buffer->uncertainty_threshold)) {
+        LOG_ERROR("atomfp: uncertainty_threshold must be a finite variance >= 0 (eV^2; 0 switches the warning off)");
+        return true;
+    }
+    if (buffer->uncertainty_stride < 1) {
+        LOG_ERROR("atomfp: uncertainty_stride must be >= 1");
+        return true;
+    }
+    if (buffer->uncertainty_threshold > 0 && !has_covariance(buffer->model, buffer->species[0])) {
+        LOG_ERROR("atomfp: uncertainty_threshold needs a model that carries a posterior covariance (fit it with "
+                  "\"predictive_variance\": true, the default of sparse GPR; see docs/models.md)");
+        return true;
+    }
+    buffer->warnings = 0;
+    model_refresh->SetInfluenceDistancePointer(&buffer->cutoff);
+    model_refresh->SetNeighborListPointers(1, &buffer->cutoff, &buffer->will_not_request_ghost_neighbours);
+    return false;
+}
+
+#undef KIM_LOGGER_OBJECT_NAME
+#define KIM_LOGGER_OBJECT_NAME model_compute
+// The warning of the published threshold: every stride-th compute, the contributing atoms whose
+// posterior variance exceeds it, in the KIM log (at most max_warnings entries per model).
+int warn_if_uncertain(KIM::ModelCompute const* const model_compute, Buffer& buffer, const atomfp_system_t& system) {
+    if (buffer.uncertainty_threshold <= 0 || buffer.computes++ % buffer.uncertainty_stride != 0) return false;
+    if (buffer.warnings >= max_warnings) return false;
+    buffer.variances.resize(static_cast<size_t>(system.n_centers));
+    try {
+        buffer.model.predict_variance(system, buffer.variances.data(), nullptr);
+    } catch (const std::exception& error) {
+        LOG_ERROR(std::string("atomfp: ") + error.what());
+        return true;
+    }
+    const auto largest = std::max_element(buffer.variances.begin(), buffer.variances.end());
+    if (largest == buffer.variances.end() || *largest <= buffer.uncertainty_threshold) return false;
+    const long above = std::count_if(buffer.variances.begin(), buffer.variances.end(),
+                                     [&](double v) { return v > buffer.uncertainty_threshold; });
+    std::ostringstream message;
+    message << "atomfp: uncertain prediction at compute " << buffer.computes - 1 << ": " << above << " of "
+            << system.n_centers << " atoms have a posterior variance above " << buffer.uncertainty_threshold
+            << " eV^2 (largest " << *largest << " eV^2, particle " << system.centers[largest - buffer.variances.begin()]
+            << ")";
+    if (++buffer.warnings == max_warnings) message << "; further warnings are not logged";
+    LOG_WARNING(message.str());
+    return false;
 }
 
 #undef KIM_LOGGER_OBJECT_NAME
@@ -161,6 +245,7 @@ int compute(KIM::ModelCompute const* const model_compute, KIM::ModelComputeArgum
         LOG_ERROR(std::string("atomfp: ") + error.what());
         return true;
     }
+    if (warn_if_uncertain(model_compute, *buffer, system)) return true;
     if (energy) *energy = total_energy;
     if (particle_energy) {
         for (int i = 0; i < n; ++i) particle_energy[i] = 0;
@@ -255,6 +340,13 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const create, KIM::Le
     }
     create->SetInfluenceDistancePointer(&buffer->cutoff);
     create->SetNeighborListPointers(1, &buffer->cutoff, &buffer->will_not_request_ghost_neighbours);
+    if (create->SetParameterPointer(1, &buffer->uncertainty_threshold, "uncertainty_threshold",
+                                    "warn in the KIM log when an atom's posterior energy variance exceeds this (eV^2; "
+                                    "0, the default, is off; needs a model with a posterior covariance)") ||
+        create->SetParameterPointer(1, &buffer->uncertainty_stride, "uncertainty_stride",
+                                    "check the threshold every this many computes (default 1)")) {
+        return fail("atomfp: cannot publish the parameters");
+    }
 
     using namespace KIM::MODEL_ROUTINE_NAME;
     const KIM::LanguageName cpp = KIM::LANGUAGE_NAME::cpp;
@@ -263,6 +355,7 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const create, KIM::Le
         create->SetRoutinePointer(ComputeArgumentsDestroy, cpp, true,
                                   reinterpret_cast<KIM::Function*>(compute_arguments_destroy)) ||
         create->SetRoutinePointer(Compute, cpp, true, reinterpret_cast<KIM::Function*>(compute)) ||
+        create->SetRoutinePointer(Refresh, cpp, true, reinterpret_cast<KIM::Function*>(refresh)) ||
         create->SetRoutinePointer(Destroy, cpp, true, reinterpret_cast<KIM::Function*>(destroy))) {
         return fail("atomfp: cannot register the model routines");
     }
