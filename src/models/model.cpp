@@ -282,19 +282,22 @@ void Model::predict_variance(const SystemView& system, double* center_variances,
         for (int64_t r = 0; r < n; ++r) std::copy_n(features.data() + rows[r] * nf, nf, X.data() + r * nf);
         K.resize(n * m);
         kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data(), reference_squared_norms_[b].data());
-        // The centres' prior covariances k(c, c'): all of them for the structure, the diagonal per centre.
+        // The centres' prior variances k(c, c), and for the structure the sum of all their prior
+        // covariances k(c, c'), in row blocks so that memory stays O(block x n).
         prepared = X;
         kernel_.prepare_references(n, nf, prepared.data());
         prior.resize(n);
+        for (int64_t r = 0; r < n; ++r) kernel_.matrix(1, X.data() + r * nf, 1, prepared.data() + r * nf, nf, &prior[r]);
         if (energy_variance) {
-            prior_block.resize(n * n);
-            kernel_.matrix(n, X.data(), n, prepared.data(), nf, prior_block.data());
-            for (int64_t r = 0; r < n; ++r) prior[r] = prior_block[r * n + r];
-            for (double k : prior_block) prior_sums[b] += k;
+            const int64_t rows_per_block = 256;
+            for (int64_t first = 0; first < n; first += rows_per_block) {
+                const int64_t count = std::min(rows_per_block, n - first);
+                prior_block.resize(count * n);
+                kernel_.matrix(count, X.data() + first * nf, n, prepared.data(), nf, prior_block.data());
+                for (double k : prior_block) prior_sums[b] += k;
+            }
             for (int64_t r = 0; r < n; ++r)
                 for (int64_t j = 0; j < m; ++j) kernel_sums[b][j] += K[r * m + j];
-        } else {
-            for (int64_t r = 0; r < n; ++r) kernel_.matrix(1, X.data() + r * nf, 1, prepared.data() + r * nf, nf, &prior[r]);
         }
         if (center_variances) {
             out.resize(n);

@@ -214,6 +214,45 @@ TEST(Model, VarianceGradientAndVirialAreTheDerivativesOfTheWeightedVariance) {
         }
 }
 
+// The structure variance of a cell with more centres than one row block of the prior sum equals
+// the quadratic form assembled here from the full n x n prior covariance of each species.
+TEST(Model, StructureVarianceOfALargeCellIsTheFullQuadraticForm) {
+    Model bare = random_model(descriptor_specs[1], kernel_specs[0]);
+    const auto covariance = random_covariance(bare, 1.3);
+    const Model model = std::move(bare).with_covariance(covariance);
+    Structure s = diamond(4, 5.431, 0.15, 9);  // 512 atoms
+    for (std::size_t a = 0; a < s.species.size(); a += 3) s.species[a] = 6;
+    const NeighbourList list = neighbour_list(s, model.cutoff());
+    double total = 0.0;
+    model.predict_variance(list.view(), nullptr, &total);
+
+    const std::vector<double> features = features_of(model.descriptor(), list.view());
+    const int64_t nf = model.descriptor().feature_count();
+    std::vector<std::vector<double>> kernel_sums;
+    std::vector<double> prior_sums;
+    for (const SpeciesWeights& block : model.blocks()) {
+        std::vector<double> X;
+        for (int64_t a = 0; a < s.size(); ++a)
+            if (s.species[a] == block.species) X.insert(X.end(), features.begin() + a * nf, features.begin() + (a + 1) * nf);
+        const int64_t n = static_cast<int64_t>(X.size()) / nf, m = static_cast<int64_t>(block.weights.size());
+        ASSERT_TRUE(block.species != 14 || n > 256);
+        std::vector<double> references = block.references, prepared = X, K(n * m), prior(n * n);
+        model.kernel().prepare_references(m, nf, references.data());
+        model.kernel().prepare_references(n, nf, prepared.data());
+        model.kernel().matrix(n, X.data(), m, references.data(), nf, K.data());
+        model.kernel().matrix(n, X.data(), n, prepared.data(), nf, prior.data());
+        std::vector<double> sums(m, 0.0);
+        for (int64_t r = 0; r < n; ++r)
+            for (int64_t j = 0; j < m; ++j) sums[j] += K[r * m + j];
+        kernel_sums.push_back(sums);
+        double prior_sum = 0.0;
+        for (double k : prior) prior_sum += k;
+        prior_sums.push_back(prior_sum);
+    }
+    const double expected = covariance->structure_variance(kernel_sums, prior_sums);
+    EXPECT_NEAR(total, expected, 1e-10 * std::abs(expected));
+}
+
 TEST(Model, VarianceGradientChecksItsInput) {
     Model bare = random_model(descriptor_specs[1], kernel_specs[0]);
     const Structure s = two_species_crystal(5);
