@@ -209,22 +209,25 @@ usoft: ATOMFP_UNCERTAINTY ATOMS=1-{n} CENTERS=3-12 SPECIES={species} MODEL=model
         check(force_error < 1e-6, f"{tag}: restraint forces equal -kappa (s - at) ds/dx (relative {force_error:.1e})")
 
     case = work / "orthorhombic"
-    (case / "bad.dat").write_text(f"LOAD FILE={plugin}\nx: ATOMFP_SPHERICAL_EXPANSION ATOMS=1-{len(orthorhombic)} "
-                                  "SPECIES=14 SPEC_FILE=se.json NORM_SPECIES=8 NORM_N=7 NORM_L=1\n")
-    bad = subprocess.run([plumed, "--no-mpi", "driver", "--plumed", "bad.dat", "--ixyz", "traj.xyz", "--length-units",
-                          "A"], cwd=case, capture_output=True, text=True, timeout=600)
-    check(bad.returncode != 0 and "no features c[O,n=7,l=1" in bad.stdout + bad.stderr,
-          "a norm of features the descriptor lacks is a PLUMED error with a message")
+
+    def refused(action, message, what):
+        """`action` on the orthorhombic cell must stop plumed driver with `message` in its output."""
+        (case / "bad.dat").write_text(f"LOAD FILE={plugin}\nx: {action}\nPRINT ARG=x FILE=colvar\n")
+        bad = subprocess.run([plumed, "--no-mpi", "driver", "--plumed", "bad.dat", "--ixyz", "traj.xyz",
+                              "--length-units", "A"], cwd=case, capture_output=True, text=True, timeout=600)
+        check(bad.returncode != 0 and message in bad.stdout + bad.stderr, what)
+
+    atoms = f"ATOMS=1-{len(orthorhombic)} SPECIES=14"
+    refused(f"ATOMFP_SPHERICAL_EXPANSION {atoms} SPEC_FILE=se.json NORM_SPECIES=8 NORM_N=7 NORM_L=1",
+            "no features c[O,n=7,l=1", "a norm of features the descriptor lacks is a PLUMED error with a message")
     plain = atomfp.Trainer({"descriptor": SOAP_SPEC, "sparse_per_species": 8, "use_forces": False,
                             "predictive_variance": False})
     plain.add(orthorhombic, energy=-80.0)
     plain.train().save(str(case / "no_covariance.afp"))
-    (case / "bad.dat").write_text(f"LOAD FILE={plugin}\nx: ATOMFP_UNCERTAINTY ATOMS=1-{len(orthorhombic)} "
-                                  "SPECIES=14 MODEL=no_covariance.afp\nPRINT ARG=x FILE=colvar\n")
-    bad = subprocess.run([plumed, "--no-mpi", "driver", "--plumed", "bad.dat", "--ixyz", "traj.xyz", "--length-units",
-                          "A"], cwd=case, capture_output=True, text=True, timeout=600)
-    check(bad.returncode != 0 and "no posterior covariance" in bad.stdout + bad.stderr,
-          "the uncertainty of a model without a covariance is a PLUMED error with a message")
+    refused(f"ATOMFP_UNCERTAINTY {atoms} MODEL=no_covariance.afp", "no posterior covariance",
+            "the uncertainty of a model without a covariance is a PLUMED error with a message")
+    refused(f"ATOMFP_UNCERTAINTY {atoms} MODEL=model.afp REDUCE=SOFTMAX", "SOFTMAX needs a positive BETA",
+            "SOFTMAX without BETA is a PLUMED error with a message")
     print("all checks passed" if ok else "some checks FAILED")
     sys.exit(0 if ok else 1)
 

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <tuple>
 #include <random>
@@ -64,13 +65,37 @@ double energy_of(const Model& model, const SystemView& system) {
     return e;
 }
 
-// The energy after x -> (I + e E_ab) x of positions and lattice vectors (the list's shifts stay
-// valid): the virial is minus its derivative at e = 0.
-double strained_energy(const Model& model, const NeighbourList& list, int a, int b, double e) {
-    NeighbourList moved = list;
-    for (std::size_t p = 0; p < moved.positions.size(); p += 3) moved.positions[p + a] += e * list.positions[p + b];
-    for (int row = 0; row < 3; ++row) moved.cell[3 * row + a] += e * list.cell[3 * row + b];
-    return energy_of(model, moved.view());
+// dU/d e_ab at e = 0 by central differences, U of the list after x -> (I + e E_ab) x of positions
+// and lattice vectors (the list's shifts stay valid): minus the virial's [b][a] entry.
+double strain_derivative(const NeighbourList& list, int a, int b, const std::function<double(const SystemView&)>& value) {
+    auto strained = [&](double e) {
+        NeighbourList moved = list;
+        for (std::size_t p = 0; p < moved.positions.size(); p += 3) moved.positions[p + a] += e * list.positions[p + b];
+        for (int row = 0; row < 3; ++row) moved.cell[3 * row + a] += e * list.cell[3 * row + b];
+        return value(moved.view());
+    };
+    const double h = 1e-6;
+    return (strained(h) - strained(-h)) / (2 * h);
+}
+
+// `derivative` [3 n_atoms] against central differences of `value` with respect to every coordinate
+// of `view`, to 1e-6 of its largest entry (which must not be 0).
+void expect_position_derivatives(SystemView view, const std::vector<double>& derivative,
+                                 const std::function<double(const SystemView&)>& value, const char* what) {
+    std::vector<double> positions(view.positions, view.positions + 3 * view.n_atoms);
+    view.positions = positions.data();
+    double scale = 0.0;
+    for (double d : derivative) scale = std::max(scale, std::abs(d));
+    ASSERT_GT(scale, 0.0) << what;
+    for (int64_t k = 0; k < 3 * view.n_atoms; ++k) {
+        const double h = 1e-5, saved = positions[k];
+        positions[k] = saved + h;
+        const double plus = value(view);
+        positions[k] = saved - h;
+        const double minus = value(view);
+        positions[k] = saved;
+        ASSERT_NEAR(derivative[k], (plus - minus) / (2 * h), 1e-6 * scale) << what << " " << k;
+    }
 }
 
 }  // namespace
@@ -83,26 +108,12 @@ TEST(Model, ForcesAreMinusTheEnergyGradientWithImagesAndGhosts) {
             const Structure s = two_species_crystal(5);
             NeighbourList list = neighbour_list(s, model.cutoff());
             const GhostSystem ghosts = with_ghosts(list);
-            for (int pass = 0; pass < 2; ++pass) {
-                const bool ghosted = pass == 1;
-                SystemView view = ghosted ? ghosts.view() : list.view();
-                std::vector<double> positions(view.positions, view.positions + 3 * view.n_atoms);
-                view.positions = positions.data();
+            for (const SystemView& view : {list.view(), ghosts.view()}) {
                 std::vector<double> forces(3 * view.n_atoms);
-                double energy = 0.0;
-                model.predict(view, &energy, nullptr, forces.data(), nullptr);
-                double scale = 0.0;
-                for (double f : forces) scale = std::max(scale, std::abs(f));
-                ASSERT_GT(scale, 0.0);
-                for (int64_t k = 0; k < 3 * view.n_atoms; ++k) {
-                    const double h = 1e-5, saved = positions[k];
-                    positions[k] = saved + h;
-                    const double plus = energy_of(model, view);
-                    positions[k] = saved - h;
-                    const double minus = energy_of(model, view);
-                    positions[k] = saved;
-                    ASSERT_NEAR(forces[k], -(plus - minus) / (2 * h), 1e-6 * scale) << (ghosted ? "ghost system " : "") << k;
-                }
+                model.predict(view, nullptr, nullptr, forces.data(), nullptr);
+                for (double& f : forces) f = -f;
+                expect_position_derivatives(view, forces, [&](const SystemView& v) { return energy_of(model, v); },
+                                            view.n_atoms > s.size() ? "ghost system" : "periodic images");
             }
         }
 }
@@ -118,8 +129,7 @@ TEST(Model, VirialIsMinusTheStrainDerivative) {
         for (double w : virial) scale = std::max(scale, std::abs(w));
         for (int a = 0; a < 3; ++a)
             for (int b = 0; b < 3; ++b) {
-                const double h = 1e-6;
-                const double derivative = (strained_energy(model, list, a, b, h) - strained_energy(model, list, a, b, -h)) / (2 * h);
+                const double derivative = strain_derivative(list, a, b, [&](const SystemView& v) { return energy_of(model, v); });
                 EXPECT_NEAR(virial[3 * b + a], -derivative, 1e-6 * scale) << a << "," << b;
             }
         for (int a = 0; a < 3; ++a)
@@ -176,24 +186,11 @@ TEST(Model, VarianceGradientAndVirialAreTheDerivativesOfTheWeightedVariance) {
             const GhostSystem ghosts = with_ghosts(list);
             std::vector<double> coefficients(s.size());
             for (int64_t c = 0; c < s.size(); ++c) coefficients[c] = 0.2 + 0.1 * static_cast<double>(c % 5);
-            for (int pass = 0; pass < 2; ++pass) {
-                SystemView view = pass == 1 ? ghosts.view() : list.view();
-                std::vector<double> positions(view.positions, view.positions + 3 * view.n_atoms);
-                view.positions = positions.data();
+            auto variance = [&](const SystemView& v) { return weighted_variance(model, v, coefficients); };
+            for (const SystemView& view : {list.view(), ghosts.view()}) {
                 std::vector<double> gradient(3 * view.n_atoms);
                 model.variance_gradient(view, coefficients.data(), gradient.data(), nullptr);
-                double scale = 0.0;
-                for (double g : gradient) scale = std::max(scale, std::abs(g));
-                ASSERT_GT(scale, 0.0);
-                for (int64_t k = 0; k < 3 * view.n_atoms; ++k) {
-                    const double h = 1e-5, saved = positions[k];
-                    positions[k] = saved + h;
-                    const double plus = weighted_variance(model, view, coefficients);
-                    positions[k] = saved - h;
-                    const double minus = weighted_variance(model, view, coefficients);
-                    positions[k] = saved;
-                    ASSERT_NEAR(gradient[k], (plus - minus) / (2 * h), 1e-6 * scale) << (pass ? "ghost system " : "") << k;
-                }
+                expect_position_derivatives(view, gradient, variance, view.n_atoms > s.size() ? "ghost system" : "periodic images");
             }
             double virial[9];
             model.variance_gradient(list.view(), coefficients.data(), nullptr, virial);
@@ -202,14 +199,7 @@ TEST(Model, VarianceGradientAndVirialAreTheDerivativesOfTheWeightedVariance) {
             ASSERT_GT(scale, 0.0);
             for (int a = 0; a < 3; ++a)
                 for (int b = 0; b < 3; ++b) {
-                    const double h = 1e-6;
-                    auto strained = [&](double e) {
-                        NeighbourList moved = list;
-                        for (std::size_t p = 0; p < moved.positions.size(); p += 3) moved.positions[p + a] += e * list.positions[p + b];
-                        for (int row = 0; row < 3; ++row) moved.cell[3 * row + a] += e * list.cell[3 * row + b];
-                        return weighted_variance(model, moved.view(), coefficients);
-                    };
-                    EXPECT_NEAR(virial[3 * b + a], -(strained(h) - strained(-h)) / (2 * h), 1e-6 * scale) << a << "," << b;
+                    EXPECT_NEAR(virial[3 * b + a], -strain_derivative(list, a, b, variance), 1e-6 * scale) << a << "," << b;
                 }
         }
 }
@@ -532,8 +522,7 @@ TEST(CoreRepulsion, AddsThePairSumWithForcesAndVirialToAModel) {
     }
     for (int a = 0; a < 3; ++a)
         for (int b = 0; b < 3; ++b) {
-            const double h = 1e-6;
-            const double derivative = (strained_energy(model, list, a, b, h) - strained_energy(model, list, a, b, -h)) / (2 * h);
+            const double derivative = strain_derivative(list, a, b, [&](const SystemView& v) { return energy_of(model, v); });
             EXPECT_NEAR(virial[3 * b + a], -derivative, 1e-6 * std::max(1.0, std::abs(derivative))) << a << "," << b;
         }
 }
