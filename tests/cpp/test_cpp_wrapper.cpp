@@ -154,9 +154,24 @@ TEST(CppWrapper, ModelPredictionAgreesWithTheCentreEnergiesAndTheForceSum) {
         EXPECT_NEAR(total, 0.0, 1e-9);
     }
     EXPECT_EQ(status_of([&frames] { frames[frames.size()]; }), ATOMFP_ERROR_INVALID_ARGUMENT);
-    // The shipped Si model predates posterior covariances: asking for a variance says so.
+    // The shipped Si model carries its posterior covariance and feature ranges; a format version 1
+    // file has neither, and asking says so.
+    std::vector<double> variances(static_cast<std::size_t>(frame.n_atoms)), gradient(3 * static_cast<std::size_t>(frame.n_atoms));
+    std::vector<int64_t> outside(static_cast<std::size_t>(frame.n_atoms), -1);
     double variance = 0.0;
-    EXPECT_EQ(status_of([&] { model.predict_variance(list.system(), nullptr, &variance); }), ATOMFP_ERROR_NOT_AVAILABLE);
+    model.predict_variance(list.system(), variances.data(), &variance);
+    EXPECT_GT(variance, 0.0);
+    for (double v : variances) EXPECT_GT(v, 0.0);
+    model.extrapolation(list.system(), outside.data(), nullptr);
+    for (int64_t k : outside) EXPECT_GE(k, 0);
+    const std::vector<double> mean(static_cast<std::size_t>(frame.n_atoms), 1.0 / static_cast<double>(frame.n_atoms));
+    model.variance_gradient(list.system(), mean.data(), gradient.data(), nullptr);
+    double largest = 0.0;
+    for (double g : gradient) largest = std::max(largest, std::fabs(g));
+    EXPECT_GT(largest, 0.0);
+    const atomfp::Model legacy(ATOMFP_LEGACY_MODEL);
+    EXPECT_EQ(status_of([&] { legacy.predict_variance(list.system(), nullptr, &variance); }), ATOMFP_ERROR_NOT_AVAILABLE);
+    EXPECT_EQ(status_of([&] { legacy.extrapolation(list.system(), outside.data(), nullptr); }), ATOMFP_ERROR_NOT_AVAILABLE);
 }
 
 }  // namespace

@@ -62,10 +62,11 @@ program test_module
    character(len=*), parameter :: soap_si = '{"type": "soap_power_spectrum", "species": [14], "cutoff": 4.0, ' // &
                                             '"max_radial": 4, "max_angular": 3}'
    integer :: checks = 0, failures = 0
-   character(len=4096) :: model_path, scratch
+   character(len=4096) :: model_path, scratch, legacy_model_path
 
    call get_command_argument(1, model_path)
    call get_command_argument(2, scratch)
+   call get_command_argument(3, legacy_model_path)  ! a format version 1 file: no covariance, no ranges
 
    call test_version_and_status()
    call test_descriptor_against_c()
@@ -396,7 +397,7 @@ contains
                                 plus, minus
       integer(c_int64_t) :: features_outside(8)
       integer(c_int32_t), target :: species(8)
-      type(atomfp_model) :: labeller, model
+      type(atomfp_model) :: labeller, model, legacy
       type(atomfp_trainer) :: trainer
       type(atomfp_neighbours) :: list
       type(atomfp_system) :: system, moved_system
@@ -449,7 +450,8 @@ contains
       call atomfp_model_predict_variance(model, system, center_variances, energy_variance, ierr)
       call check(ierr == ATOMFP_OK .and. all(center_variances > 0) .and. energy_variance > 0, &
                  "model_predict_variance gives positive variances")
-      call atomfp_model_predict_variance(labeller, system, energy_variance=energy_variance, ierr=ierr)
+      call atomfp_model_load(trim(legacy_model_path), legacy)
+      call atomfp_model_predict_variance(legacy, system, energy_variance=energy_variance, ierr=ierr)
       call check(ierr == ATOMFP_ERROR_NOT_AVAILABLE, "a model file without a covariance has no variance")
       mean_weights = 1.0d0 / 8
       call atomfp_model_variance_gradient(model, system, mean_weights, variance_gradient, variance_virial, ierr)
@@ -471,8 +473,9 @@ contains
       call atomfp_model_extrapolation(model, system, features_outside, ierr=ierr)
       call check(ierr == ATOMFP_OK .and. all(features_outside == 0), &
                  "model_extrapolation: a training structure stays inside the training ranges")
-      call atomfp_model_extrapolation(labeller, system, features_outside, ierr=ierr)
+      call atomfp_model_extrapolation(legacy, system, features_outside, ierr=ierr)
       call check(ierr == ATOMFP_ERROR_NOT_AVAILABLE, "a model file without feature ranges has no extrapolation flags")
+      call atomfp_model_free(legacy)
       call check(abs(energy - labels_energy(1)) < 0.05d0 * 8, "the fit reproduces a training energy")
       call atomfp_model_free(model)
       call atomfp_model_free(labeller)

@@ -4,6 +4,7 @@ libatomfp_c_reference, loaded with ctypes: equal bit for bit), from finite diffe
 invariances.
 
 Environment: ATOMFP_LIBRARY (libatomfp), ATOMFP_C_REFERENCE (the helper library), ATOMFP_SI_MODEL,
+ATOMFP_LEGACY_MODEL (a format version 1 model file),
 ATOMFP_SI_DATA (extended XYZ frames of Si with energies and forces), PYTHONPATH with the package.
 """
 import ctypes
@@ -27,6 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from finite_differences import position_derivative, strain_derivative  # noqa: E402
 
 MODEL = os.environ["ATOMFP_SI_MODEL"]
+LEGACY_MODEL = os.environ["ATOMFP_LEGACY_MODEL"]  # format version 1: no covariance, no feature ranges
 DATA = os.environ["ATOMFP_SI_DATA"]
 ACSF_SI = {"type": "acsf", "species": [14], "cutoff": 5.0}
 SOAP_SI = {"type": "soap_power_spectrum", "species": [14], "cutoff": 4.0, "max_radial": 4, "max_angular": 3}
@@ -278,7 +280,7 @@ class TrainerTests(unittest.TestCase):
         self.assertTrue(np.all(variance["variances"] > 0) and variance["energy_variance"] > 0)
         self.assertNotAlmostEqual(variance["energy_variance"], variance["variances"].sum(), places=12)
         with self.assertRaises(atomfp.AtomfpError) as caught:
-            atomfp.Model.load(MODEL).predict_variance(frames[0])
+            atomfp.Model.load(LEGACY_MODEL).predict_variance(frames[0])
         self.assertEqual(caught.exception.name, "ATOMFP_ERROR_NOT_AVAILABLE")
         # A training structure stays inside the features' training ranges; a squeezed one leaves them.
         outside, excess = model.extrapolation(frames[0])
