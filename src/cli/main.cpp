@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     std::vector<Command> commands = {add_describe(tool), add_optimize_basis(tool), add_sensitivity(tool), add_manifold(tool),
                                      add_perturb(tool),  add_fit(tool),            add_predict(tool),     add_scan(tool),
                                      add_info(tool),     add_compare(tool),        add_select(tool),      add_dims(tool),
-                                     add_kim_model(tool),  add_audit(tool)};
+                                     add_kim_model(tool),  add_audit(tool),          add_learn(tool)};
     bool quiet = false;
     for (Command& command : commands) {
         command.app->group("commands");

@@ -35,6 +35,7 @@ Command add_select(CLI::App& tool);
 Command add_dims(CLI::App& tool);
 Command add_kim_model(CLI::App& tool);
 Command add_audit(CLI::App& tool);
+Command add_learn(CLI::App& tool);
 
 // Help as "usage: <synopsis>", the one-line summary, the details (the app's footer), then the
 // arguments and options. The synopsis of each command is registered with `set_usage`.
