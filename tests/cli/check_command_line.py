@@ -40,7 +40,7 @@ proc = run("--version")
 check(re.match(r"atomfp \d+\.\d+\.\d+ \(SIMD kernels: \w+( \(dispatch disabled\))?\)$", proc.stdout.strip()) is not None, f"--version: {proc.stdout.strip()}")
 listing = run("--help").stdout
 commands = re.findall(r"^  ([a-z][a-z-]+)\s{2,}", listing.split("commands:")[1], re.M)
-check(len(commands) == 14, f"--help lists the 14 commands: {commands}")
+check(len(commands) == 15, f"--help lists the 15 commands: {commands}")
 
 # ---- every command: a full option table, -o with one meaning, --quiet, and named errors
 for command in commands:
