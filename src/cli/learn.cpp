@@ -775,9 +775,14 @@ Command add_learn(CLI::App& tool) {
         "label budget, the iteration limit, or when no protocol finds anything above the threshold.\n"
         "Every result is on disk before the next step: --resume continues a killed run without\n"
         "relabelling. docs/cli.md and examples/active_learning describe LEARN.json.");
-    app->add_option("--config", options->config, "the learning configuration (JSON)")->type_name("FILE");
-    add_output(app, options->workdir, "DIR", "the working directory (created)");
-    app->add_option("--resume", options->resume, "continue the run in WORKDIR")->type_name("WORKDIR");
+    CLI::Option* config = app->add_option("--config", options->config, "the learning configuration (JSON)")->type_name("FILE");
+    CLI::Option* output = add_output(app, options->workdir, "DIR", "the working directory (created)");
+    CLI::Option* resume = app->add_option("--resume", options->resume, "continue the run in WORKDIR")->type_name("WORKDIR");
+    resume->excludes(config)->excludes(output);
+    config->needs(output);
+    app->parse_complete_callback([options] {
+        if (options->config.empty() && options->resume.empty()) throw CLI::RequiredError("--config or --resume");
+    });
     repeatable(app->add_option("--compare", options->compare, "another run's WORKDIR, drawn in the learning curve")->type_name("WORKDIR"));
     return {app, [options] { run_learn(*options); }};
 }
