@@ -25,6 +25,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -723,12 +725,22 @@ struct Learner {
     }
 };
 
+// `path` made absolute against the current directory: the labeller runs in another one.
+std::string absolute_path(const std::string& path) {
+    if (!path.empty() && path[0] == '/') return path;
+    char* here = getcwd(nullptr, 0);
+    if (!here) fail(Status::io, "cannot get the current directory");
+    const std::string out = std::string(here) + "/" + path;
+    std::free(here);
+    return out;
+}
+
 void run_learn(const LearnOptions& options) {
     if (options.config.empty() == options.resume.empty()) fail(Status::invalid_argument, "give --config (with -o WORKDIR) or --resume WORKDIR");
     Learner learner;
     learner.compare_with = options.compare;
     if (!options.resume.empty()) {
-        learner.workdir = options.resume;
+        learner.workdir = absolute_path(options.resume);
         const std::string text = read_text_file(options.resume + "/learn.json");
         learner.s = parse_settings(parse_json(text), directory_of(options.resume + "/learn.json"));
         std::ifstream in(options.resume + "/state.json");
@@ -743,11 +755,23 @@ void run_learn(const LearnOptions& options) {
                     static_cast<long long>(learner.state["iteration"].get<int64_t>()));
     } else {
         if (options.workdir.empty()) fail(Status::invalid_argument, "--config needs -o WORKDIR");
-        learner.workdir = options.workdir;
+        learner.workdir = absolute_path(options.workdir);
         const std::string text = read_text_file(options.config);
         // File names resolve against the configuration's directory; the copy in WORKDIR has them absolute.
         json config = parse_json(text);
-        const std::string base = directory_of(options.config);
+        char* resolved = realpath(directory_of(options.config).c_str(), nullptr);
+        if (!resolved) fail(Status::io, "cannot resolve the directory of ", options.config);
+        const std::string base = resolved;
+        std::free(resolved);
+        // {config_dir} in the labeller's command: where the configuration (and often the labeller) lives.
+        if (config.contains("labeller") && config["labeller"].is_object() && config["labeller"].contains("command") &&
+            config["labeller"]["command"].is_string()) {
+            std::string command = config["labeller"]["command"].get<std::string>();
+            for (size_t at = command.find("{config_dir}"); at != std::string::npos; at = command.find("{config_dir}", at)) {
+                command.replace(at, 12, shell_quoted(base));
+            }
+            config["labeller"]["command"] = command;
+        }
         learner.s = parse_settings(config, base);
         config["initial"] = learner.s.initial;
         if (!learner.s.validation.empty()) config["validation"] = learner.s.validation;

@@ -84,10 +84,12 @@ def config(**changes):
     return c
 
 
-def learn(name, configuration, *extra, expect=0):
+def learn(name, configuration, *extra, expect=0, relative=False):
+    """Runs a new learning run in work/name; `relative` gives the paths relative to work, run from there."""
     path = work / f"{name}.json"
     path.write_text(json.dumps(configuration))
-    process = subprocess.Popen([exe, "learn", "--config", str(path), "-o", str(work / name), *extra],
+    where = [f"{name}.json", "-o", name] if relative else [str(path), "-o", str(work / name)]
+    process = subprocess.Popen([exe, "learn", "--config", *where, *extra], cwd=work if relative else None,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     (work / "learn.pid").write_text(str(process.pid))
     out, err = process.communicate(timeout=900)
@@ -153,9 +155,9 @@ checks.check(len(calls()) == before + 2 and data == ["initial"] * 4 + ["0"] * 4 
              f"killed: --resume appended iteration 0's labels without relabelling them and went on "
              f"({len(calls()) - before} labeller calls, data {data.count('0')} + {data.count('1')})")
 
-# ---- 3. a NaN force ---------------------------------------------------------------------------------------
+# ---- 3. a NaN force (and a run given relative paths: the labeller runs elsewhere) ---------------------------------------------------------------------------------------
 (work / "nan_first").write_text("")
-learn("nan", config(stopping={"max_labels": 4, "max_iterations": 1}))
+learn("nan", config(stopping={"max_labels": 4, "max_iterations": 1}), relative=True)
 os.remove(work / "nan_first")
 rejected = ase.io.read(work / "nan" / "rejected.extxyz", index=":")
 checks.check(len(rejected) == 1 and "not finite" in rejected[0].info["learn_rejected"] and
