@@ -2,6 +2,7 @@
 
 #include "support/diamond.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace atomfp::test {
@@ -162,6 +163,17 @@ std::vector<BruteNeighbour> brute_neighbours(const Structure& s, int64_t i, doub
                     if (n.r < cutoff) out.push_back(n);
                 }
     return out;
+}
+
+Frame frame_of(const Structure& s) {
+    Frame f;
+    f.species = s.species;
+    f.positions = s.positions;
+    Mat3 cell;
+    std::copy(s.cell.begin(), s.cell.end(), cell.begin());
+    f.cell = cell;
+    f.pbc = {true, true, true};
+    return f;
 }
 
 }  // namespace atomfp::test

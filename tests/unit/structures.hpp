@@ -4,6 +4,7 @@
 #include "core/neighbour_list.hpp"
 #include "core/system.hpp"
 #include "descriptors/descriptor.hpp"
+#include "io/frame.hpp"
 
 #include <array>
 #include <cstdint>
@@ -21,6 +22,9 @@ struct Structure {
 
 // Cubic diamond supercell (n x n x n conventional cells), positions rattled by a Gaussian.
 Structure diamond(int n, double a, double rattle, uint32_t seed, int32_t z = 14);
+
+// The structure as a periodic frame (no labels).
+Frame frame_of(const Structure& s);
 // The two-atom primitive diamond cell (fcc vectors), much smaller than typical cutoffs.
 Structure primitive_diamond(double a, double rattle, uint32_t seed);
 // A skewed triclinic cell with a few atoms.

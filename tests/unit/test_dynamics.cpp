@@ -24,15 +24,7 @@ const Model& silicon_model() {
 }
 
 Frame silicon_frame(uint32_t seed) {
-    const Structure s = diamond(1, 5.431, 0.05, seed);  // 8 atoms, their images inside the cutoff
-    Frame f;
-    f.species = s.species;
-    f.positions = s.positions;
-    Mat3 cell;
-    std::copy(s.cell.begin(), s.cell.end(), cell.begin());
-    f.cell = cell;
-    f.pbc = {true, true, true};
-    return f;
+    return frame_of(diamond(1, 5.431, 0.05, seed));  // 8 atoms, their images inside the cutoff
 }
 
 // max - min of the total energy over a constant-energy run of `duration` fs.

@@ -28,16 +28,6 @@ namespace {
 
 const char* acsf = R"({"type": "acsf", "species": [6, 14], "cutoff": 4.0, "preset": "imbalzano2018"})";
 
-Frame frame_of(const Structure& s) {
-    Frame f;
-    f.species = s.species;
-    f.positions = s.positions;
-    Mat3 cell;
-    std::copy(s.cell.begin(), s.cell.end(), cell.begin());
-    f.cell = cell;
-    f.pbc = {true, true, true};
-    return f;
-}
 
 // E = sum_c a(Z_c) . F_c and F_j = -dE/dx_j from the explicit gradient blocks, with a vector of
 // weights per central species (a_of(Z) returns it).
