@@ -2,13 +2,10 @@
 // model driver), optionally built and installed into a KIM collection with the KIM API's own
 // kim-api-collections-management, which builds items with CMake.
 #include "cli/options.hpp"
+#include "cli/process.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "models/model_file.hpp"
-
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -18,8 +15,6 @@
 #include <map>
 #include <regex>
 #include <sstream>
-
-extern char** environ;
 
 namespace atomfp::cli {
 
@@ -43,21 +38,9 @@ fs::path own_prefix() {
 
 // Runs `argv` with stdout and stderr appended to `log`; returns the exit status (-1 if it could not run).
 int run_logged(const std::vector<std::string>& argv, const fs::path& log) {
-    std::vector<char*> c_argv;
-    for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
-    c_argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    pid_t pid = 0;
-    const int spawned = posix_spawnp(&pid, c_argv[0], &actions, nullptr, c_argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) return -1;
-    int status = 0;
-    if (waitpid(pid, &status, 0) < 0) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const ProcessOutcome run = run_process(argv, {"", log.string(), true, 0});
+    if (!run.started || run.signal != 0 || run.exit_status == 127) return -1;
+    return run.exit_status;
 }
 
 std::string tail_of(const fs::path& log, std::size_t lines) {

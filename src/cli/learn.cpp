@@ -6,6 +6,7 @@
 #include "analysis/feature_space.hpp"
 #include "analysis/sensitivity.hpp"
 #include "cli/options.hpp"
+#include "cli/process.hpp"
 #include "cli/progress.hpp"
 #include "cli/svg_plot.hpp"
 #include "core/error.hpp"
@@ -17,11 +18,6 @@
 #include "models/model_file.hpp"
 #include "models/trainer.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -29,13 +25,13 @@
 #include <cstdlib>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 
 namespace atomfp::cli {
 
@@ -72,14 +68,11 @@ struct LearnSettings {
     int64_t max_labeller_failures = 3;  // consecutive iterations whose labelling failed entirely
 };
 
-std::string directory_of(const std::string& path) {
-    const size_t slash = path.find_last_of('/');
-    return slash == std::string::npos ? "." : path.substr(0, slash);
-}
+namespace fs = std::filesystem;
 
+// `path` resolved against `base` (the configuration's directory); "" stays "" (not given).
 std::string absolute(const std::string& path, const std::string& base) {
-    if (path.empty() || path[0] == '/') return path;
-    return base + "/" + path;
+    return path.empty() ? path : (fs::path(base) / path).lexically_normal().string();
 }
 
 // The learn configuration: {"fit": {...}, "initial": FILE, "validation": FILE, "labeller": {...},
@@ -158,13 +151,12 @@ LearnSettings parse_settings(const json& config, const std::string& base) {
 
 // ---- files ---------------------------------------------------------------------------------------
 
-bool exists(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
-}
+bool exists(const std::string& path) { return fs::exists(path); }
 
 void make_directory(const std::string& path) {
-    if (::mkdir(path.c_str(), 0777) != 0 && errno != EEXIST) fail(Status::io, "cannot create directory ", path);
+    std::error_code error;
+    fs::create_directory(path, error);
+    if (error) fail(Status::io, "cannot create directory ", path, ": ", error.message());
 }
 
 void write_frames(const std::string& path, const std::vector<Frame>& frames, const LabelKeys& labels) {
@@ -190,7 +182,7 @@ std::string shell_quoted(const std::string& text) {
 }
 
 // Runs the labeller's command line through /bin/sh in `directory`, output to `log`; "" on success,
-// otherwise what went wrong. The command runs in its own process group, killed whole on timeout.
+// otherwise what went wrong.
 std::string run_labeller(const std::string& command_template, const std::string& input, const std::string& output,
                          const std::string& directory, const std::string& log, double timeout) {
     std::string command = command_template;
@@ -200,37 +192,11 @@ std::string run_labeller(const std::string& command_template, const std::string&
             at += shell_quoted(value).size();
         }
     }
-    std::fflush(nullptr);
-    const pid_t child = fork();
-    if (child < 0) return "cannot start the labeller (fork failed)";
-    if (child == 0) {
-        setpgid(0, 0);
-        if (chdir(directory.c_str()) != 0) _exit(126);
-        const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    }
-    setpgid(child, child);
-    const auto start = std::chrono::steady_clock::now();
-    int status = 0;
-    for (;;) {
-        const pid_t done = waitpid(child, &status, WNOHANG);
-        if (done == child) break;
-        if (done < 0) return "lost the labeller process";
-        if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > timeout) {
-            kill(-child, SIGKILL);
-            waitpid(child, &status, 0);
-            return "the labeller took longer than its timeout of " + std::to_string(timeout) + " s and was stopped";
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (WIFSIGNALED(status)) return "the labeller was killed by signal " + std::to_string(WTERMSIG(status));
-    if (WEXITSTATUS(status) != 0) return "the labeller exited with status " + std::to_string(WEXITSTATUS(status));
+    const ProcessOutcome run = run_process({"/bin/sh", "-c", command}, {directory, log, false, timeout});
+    if (!run.started) return "cannot start the labeller (fork failed)";
+    if (run.timed_out) return "the labeller took longer than its timeout of " + std::to_string(timeout) + " s and was stopped";
+    if (run.signal != 0) return "the labeller was killed by signal " + std::to_string(run.signal);
+    if (run.exit_status != 0) return "the labeller exited with status " + std::to_string(run.exit_status);
     return "";
 }
 
@@ -305,6 +271,16 @@ Frame strained(const Frame& start, double strain) {
     if (f.cell)
         for (double& x : *f.cell) x *= 1.0 + strain;
     return f;
+}
+
+// A frame of exploration as a candidate. Its config_type is the protocol's name, so that a fit's
+// config_type_sigma can weigh the labels of each protocol (hot liquids deserve looser sigmas).
+Candidate candidate_of(const Frame& frame, const std::string& protocol, int64_t step) {
+    Candidate c{frame};
+    c.frame.info["config_type"] = protocol;
+    c.frame.info["learn_protocol"] = protocol;
+    c.frame.info["learn_step"] = std::to_string(step);
+    return c;
 }
 
 // Per-centre variances of a frame and its uncertainty summary.
@@ -397,10 +373,7 @@ struct Learner {
                                                         [&](int64_t step, const Frame& frame, double, double) {
                     last_sane = frame;
                     if (step % protocol.sample_every == 0) {
-                        Candidate c{frame};
-                        c.frame.info["learn_protocol"] = protocol.name;
-                        c.frame.info["learn_step"] = std::to_string(step);
-                        candidates.push_back(std::move(c));
+                        candidates.push_back(candidate_of(frame, protocol.name, step));
                         last_sampled = step;
                     }
                     bar.show("explore " + protocol.name, step, md.steps);
@@ -413,12 +386,7 @@ struct Learner {
                     std::printf("  %s: trajectory %zu stopped after %lld steps: %s\n", protocol.name.c_str(), start,
                                 static_cast<long long>(run.steps), run.reason.c_str());
                     // the last sane frame before the collapse is a candidate too
-                    if (run.steps > 0 && last_sampled != run.steps) {
-                        Candidate c{last_sane};
-                        c.frame.info["learn_protocol"] = protocol.name;
-                        c.frame.info["learn_step"] = std::to_string(run.steps);
-                        candidates.push_back(std::move(c));
-                    }
+                    if (run.steps > 0 && last_sampled != run.steps) candidates.push_back(candidate_of(last_sane, protocol.name, run.steps));
                 }
             }
             for (Candidate& c : candidates) {
@@ -541,7 +509,7 @@ struct Learner {
             if (why.empty()) why = label_problem(selected[i], labelled.frames[i]);
             if (why.empty()) {
                 Frame f = labelled.frames[i];
-                for (const char* key : {"learn_protocol", "learn_step", "learn_max_variance", "learn_blind_spot"})
+                for (const char* key : {"config_type", "learn_protocol", "learn_step", "learn_max_variance", "learn_blind_spot"})
                     if (selected[i].info.count(key)) f.info[key] = selected[i].info.at(key);
                 accepted.push_back(std::move(f));
             } else {
@@ -725,24 +693,14 @@ struct Learner {
     }
 };
 
-// `path` made absolute against the current directory: the labeller runs in another one.
-std::string absolute_path(const std::string& path) {
-    if (!path.empty() && path[0] == '/') return path;
-    char* here = getcwd(nullptr, 0);
-    if (!here) fail(Status::io, "cannot get the current directory");
-    const std::string out = std::string(here) + "/" + path;
-    std::free(here);
-    return out;
-}
-
 void run_learn(const LearnOptions& options) {
     if (options.config.empty() == options.resume.empty()) fail(Status::invalid_argument, "give --config (with -o WORKDIR) or --resume WORKDIR");
     Learner learner;
     learner.compare_with = options.compare;
     if (!options.resume.empty()) {
-        learner.workdir = absolute_path(options.resume);
+        learner.workdir = fs::absolute(options.resume).lexically_normal().string();
         const std::string text = read_text_file(options.resume + "/learn.json");
-        learner.s = parse_settings(parse_json(text), directory_of(options.resume + "/learn.json"));
+        learner.s = parse_settings(parse_json(text), options.resume);
         std::ifstream in(options.resume + "/state.json");
         learner.state = json::parse(in, nullptr, false);
         if (learner.state.is_discarded() || !learner.state.contains("iteration")) fail(Status::io, options.resume, "/state.json is not a learning state");
@@ -755,14 +713,13 @@ void run_learn(const LearnOptions& options) {
                     static_cast<long long>(learner.state["iteration"].get<int64_t>()));
     } else {
         if (options.workdir.empty()) fail(Status::invalid_argument, "--config needs -o WORKDIR");
-        learner.workdir = absolute_path(options.workdir);
+        learner.workdir = fs::absolute(options.workdir).lexically_normal().string();
         const std::string text = read_text_file(options.config);
         // File names resolve against the configuration's directory; the copy in WORKDIR has them absolute.
         json config = parse_json(text);
-        char* resolved = realpath(directory_of(options.config).c_str(), nullptr);
-        if (!resolved) fail(Status::io, "cannot resolve the directory of ", options.config);
-        const std::string base = resolved;
-        std::free(resolved);
+        std::error_code error;
+        const std::string base = fs::canonical(fs::absolute(options.config).parent_path(), error).string();
+        if (error) fail(Status::io, "cannot resolve the directory of ", options.config, ": ", error.message());
         // {config_dir} in the labeller's command: where the configuration (and often the labeller) lives.
         if (config.contains("labeller") && config["labeller"].is_object() && config["labeller"].contains("command") &&
             config["labeller"]["command"].is_string()) {

@@ -3,8 +3,9 @@
 Erhart-Albe Tersoff potential through LAMMPS + KIM):
 
 - starts_*.extxyz: unlabelled start structures of the exploration protocols: the 64-atom 3C-SiC
-  cell at a0 = 4.35933 Å, the same with a Si vacancy, the cell at 1.035 a0 (the density of the
-  shared data's liquid) and a (110) slab with 15 Å of vacuum;
+  cell at a0 = 4.35933 Å, the same with a Si vacancy, a (110) slab with 15 Å of vacuum and a liquid
+  frame at 1.035 a0 (the density of the shared data's liquid; from a reference melt independent of
+  the validation's);
 - initial.extxyz: 8 labelled structures to start from (rattled and strained crystals, a vacancy, a
   slab);
 - validation.extxyz: snapshots of independent reference MD (LAMMPS NVT with the same potential, at
@@ -98,7 +99,7 @@ def reference_md(atoms, stages, seed, every_fs, name):
 
 
 # start structures, one file per protocol
-for name, atoms in (("crystal", crystal()), ("vacancy", vacancy()), ("dense_liquid", crystal(1.035 * A0)), ("slab", slab())):
+for name, atoms in (("crystal", crystal()), ("vacancy", vacancy()), ("slab", slab())):
     ase.io.write(out / f"starts_{name}.extxyz", [atoms], format="extxyz")
 
 # 8 labelled structures to start from
@@ -118,4 +119,10 @@ validation += reference_md(crystal(1.035 * A0), liquid[:2] + [(4000, 300, 5, Fal
                            "amorphous")
 validation += reference_md(slab(), [(1000, 1000, 2, False), (1000, 1000, 1, True)], 17, 250, "slab1000")
 ase.io.write(out / "validation.extxyz", label(validation, lmp), format="extxyz")
+
+# a start for the liquid and quench protocols: the last frame of another reference melt (seed 21),
+# because a model that has seen only crystals cannot melt a cell by itself in a few picoseconds
+liquid_start = reference_md(crystal(1.035 * A0), liquid[:2] + [(4000, 4000, 0.1, True)], 21, 100, "liquid_start")[-1]
+del liquid_start.info["config_type"]
+ase.io.write(out / "starts_liquid.extxyz", [liquid_start], format="extxyz")
 print(f"make_data: {len(initial)} initial and {len(validation)} validation structures in {out}")
