@@ -90,23 +90,11 @@ Panel log_histogram(const std::string& title, const std::string& x_label,
     Panel panel(title, x_label, "fraction of environments");
     if (!(hi >= lo)) return panel;
     if (hi - lo < 1e-9) lo -= 0.5, hi += 0.5;
-    const int bins = 30;
-    const double width = (hi - lo) / bins;
     for (const auto& [name, values] : groups) {
-        std::vector<double> counts(bins, 0.0);
-        double total = 0;
-        for (double v : values) {
-            if (!(v > 0) || !std::isfinite(v)) continue;
-            const int b = std::min(bins - 1, static_cast<int>((std::log10(v) - lo) / width));
-            counts[b] += 1;
-            total += 1;
-        }
-        Series series{name, {}, {}, Series::Style::line_and_markers, Series::Marker::circle, ""};
-        for (int b = 0; b < bins; ++b) {
-            series.x.push_back(lo + (b + 0.5) * width);
-            series.y.push_back(total > 0 ? counts[b] / total : 0.0);
-        }
-        panel.series.push_back(std::move(series));
+        std::vector<double> logs;
+        for (double v : values)
+            if (v > 0) logs.push_back(std::log10(v));
+        panel.series.push_back(histogram_series(name, logs, lo, hi, 30, true));
     }
     return panel;
 }

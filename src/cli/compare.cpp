@@ -115,18 +115,6 @@ Prepared prepare(const FeatureSpaceInputs& inputs, size_t n_specs) {
     return prepared;
 }
 
-std::vector<double> histogram_counts(const std::vector<double>& values, const std::vector<double>& edges) {
-    std::vector<double> counts(edges.size() - 1, 0.0);
-    for (double v : values) {
-        for (size_t b = 0; b + 1 < edges.size(); ++b)
-            if (v >= edges[b] && (v < edges[b + 1] || b + 2 == edges.size())) {
-                counts[b] += 1;
-                break;
-            }
-    }
-    return counts;
-}
-
 struct CompareOptions {
     FeatureSpaceInputs inputs;
     std::string kernel;
@@ -223,17 +211,8 @@ void run_compare(const CompareOptions& inputs) {
         double top = 0;
         for (const Direction& d : directions)
             for (double e : d.global.pointwise) top = std::max(top, e);
-        std::vector<double> edges;
-        for (int b = 0; b <= 30; ++b) edges.push_back(top * 1.0001 * b / 30);
         Panel histogram("pointwise GFRE of the test samples (eq 2.17)", "|x'_i - x_i P|", "samples");
-        for (const Direction& d : directions) {
-            Series s;
-            s.label = d.name;
-            for (size_t b = 0; b + 1 < edges.size(); ++b) s.x.push_back(0.5 * (edges[b] + edges[b + 1]));
-            s.y = histogram_counts(d.global.pointwise, edges);
-            s.style = Series::Style::line_and_markers;
-            histogram.series.push_back(s);
-        }
+        for (const Direction& d : directions) histogram.series.push_back(histogram_series(d.name, d.global.pointwise, 0.0, top * 1.0001, 30, false));
         figure.panels = {measures, histogram};
         figure.columns = 2;
         write_svg(prefix + ".svg", figure);

@@ -10,6 +10,7 @@
 #include "cli/progress.hpp"
 #include "cli/svg_plot.hpp"
 #include "core/error.hpp"
+#include "core/selection.hpp"
 #include "core/json_spec.hpp"
 #include "io/atomic_output.hpp"
 #include "io/extxyz.hpp"
@@ -438,23 +439,7 @@ struct Learner {
                 compute(model.descriptor(), list.view(), features.data(), nullptr);
                 std::copy_n(features.begin() + c.uncertain_centre * nf, nf, x.values.begin() + static_cast<int64_t>(r) * nf);
             }
-            std::vector<double> distance(pool.size(), INFINITY);
-            size_t next = 0;
-            for (int64_t picked = 0; picked < count; ++picked) {
-                chosen.push_back(pool[next]);
-                distance[next] = -1;
-                for (size_t r = 0; r < pool.size(); ++r) {
-                    if (distance[r] < 0) continue;
-                    double d = 0;
-                    for (int64_t f = 0; f < nf; ++f) {
-                        const double e = x(static_cast<int64_t>(r), f) - x(static_cast<int64_t>(next), f);
-                        d += e * e;
-                    }
-                    distance[r] = std::min(distance[r], d);
-                }
-                next = static_cast<size_t>(std::max_element(distance.begin(), distance.end()) - distance.begin());
-                if (distance[next] < 0) break;
-            }
+            for (int64_t r : farthest_point_sampling(x.rows, nf, x.values.data(), count, 0)) chosen.push_back(pool[r]);
         }
         std::vector<Frame> out;
         for (size_t i : chosen) out.push_back(candidates[i].frame);

@@ -329,6 +329,23 @@ void render_panel(std::ostringstream& out, const Panel& panel, double left, doub
 
 }  // namespace
 
+Series histogram_series(std::string label, const std::vector<double>& values, double lo, double hi, int bins, bool fractions) {
+    std::vector<double> counts(static_cast<size_t>(bins), 0.0);
+    const double width = (hi - lo) / bins;
+    double total = 0;
+    for (double v : values) {
+        if (!std::isfinite(v) || v < lo || v > hi) continue;
+        counts[static_cast<size_t>(std::min(bins - 1, static_cast<int>((v - lo) / width)))] += 1;
+        total += 1;
+    }
+    Series series{std::move(label), {}, {}, Series::Style::line_and_markers, Series::Marker::circle, ""};
+    for (int b = 0; b < bins; ++b) {
+        series.x.push_back(lo + (b + 0.5) * width);
+        series.y.push_back(fractions ? (total > 0 ? counts[b] / total : 0.0) : counts[b]);
+    }
+    return series;
+}
+
 std::string render_svg(const Figure& figure) {
     const int columns = std::max(1, figure.columns);
     const int rows = static_cast<int>((figure.panels.size() + columns - 1) / columns);

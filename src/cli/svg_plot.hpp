@@ -47,6 +47,11 @@ struct Figure {
     double panel_width = 560.0, panel_height = 300.0;  // pixels, including margins
 };
 
+// A histogram of `values` in `bins` equal bins over [lo, hi] as a line-and-markers series at the bin
+// centres: counts, or fractions of the values counted. Values outside [lo, hi] or not finite are
+// left out.
+Series histogram_series(std::string label, const std::vector<double>& values, double lo, double hi, int bins, bool fractions);
+
 std::string render_svg(const Figure& figure);
 
 // Throws Error(io) if the file cannot be written.

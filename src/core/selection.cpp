@@ -76,7 +76,7 @@ std::vector<int64_t> cur_selection(int64_t n, int64_t d, const double* X, int64_
     return selected;
 }
 
-std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count) {
+std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count, int64_t first) {
     count = std::min(count, n);
     std::vector<int64_t> selected;
     if (count <= 0) return selected;
@@ -91,8 +91,8 @@ std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double*
     auto squared_distance = [&](int64_t i, const double* y, double y_norm) {
         return std::max(norms[i] + y_norm - 2.0 * dot(X + i * d, y, d), 0.0);
     };
-    int64_t next = 0;
-    {
+    int64_t next = first;
+    if (first < 0 || first >= n) {
         gemv(n, d, 1.0, X, d, mean.data(), 0.0, dots.data());
         const double mean_norm = dot(mean.data(), mean.data(), d);
         double farthest = -1.0;

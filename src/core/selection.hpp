@@ -14,8 +14,9 @@ namespace atomfp {
 // total squared norm (the matrix's rank is exhausted).
 std::vector<int64_t> cur_selection(int64_t n, int64_t d, const double* X, int64_t count);
 
-// Farthest-point sampling of `count` rows of X [n][d] by Euclidean distance, starting from the row
-// farthest from the mean; returns row indices in selection order (all rows if count >= n).
-std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count);
+// Farthest-point sampling of `count` rows of X [n][d] by Euclidean distance, starting from row
+// `first` (by default the row farthest from the mean); returns row indices in selection order (all
+// rows if count >= n).
+std::vector<int64_t> farthest_point_sampling(int64_t n, int64_t d, const double* X, int64_t count, int64_t first = -1);
 
 }  // namespace atomfp

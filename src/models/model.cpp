@@ -155,20 +155,31 @@ std::vector<int32_t> Model::centre_blocks(const SystemView& system) const {
     return block_of;
 }
 
+namespace {
+
+// The rows r in [0, count) whose centre first + r belongs to block b, with their features
+// gathered into X [rows][nf].
+std::vector<int64_t> gather_block(const int32_t* block_of, int64_t first, int64_t count, std::size_t b, const double* features,
+                                  int64_t nf, std::vector<double>& X) {
+    std::vector<int64_t> rows;
+    for (int64_t r = 0; r < count; ++r)
+        if (block_of[first + r] == static_cast<int32_t>(b)) rows.push_back(r);
+    X.resize(rows.size() * nf);
+    for (std::size_t r = 0; r < rows.size(); ++r) std::copy_n(features + rows[r] * nf, nf, X.data() + r * nf);
+    return rows;
+}
+
+}  // namespace
+
 void Model::evaluate(const int32_t* block_of, int64_t first, int64_t count, const double* features, double* weights,
                      double* local) const {
     const int64_t nf = descriptor_->feature_count();
     std::vector<double> X, G, values, scratch;
-    std::vector<int64_t> rows;
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
-        rows.clear();
-        for (int64_t r = 0; r < count; ++r)
-            if (block_of[first + r] == static_cast<int32_t>(b)) rows.push_back(r);
+        const std::vector<int64_t> rows = gather_block(block_of, first, count, b, features, nf, X);
         const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
         if (n == 0) continue;
-        X.resize(n * nf);
         values.resize(n);
-        for (int64_t r = 0; r < n; ++r) std::copy_n(features + rows[r] * nf, nf, X.data() + r * nf);
         if (weights) {
             G.resize(n * nf);
             kernel_.weighted_gradient(n, X.data(), m, prepared_[b].data(), nf, blocks_[b].weights.data(), G.data(),
@@ -217,13 +228,9 @@ void Model::variance_gradient(const SystemView& system, const double* coefficien
     auto weigh = [&](int64_t first, int64_t count, const double* features, double* weights) {
         std::vector<double> X, A, B, K, prior, variances, dvariance;
         for (std::size_t b = 0; b < blocks_.size(); ++b) {
-            std::vector<int64_t> rows;
-            for (int64_t r = 0; r < count; ++r)
-                if (block_of[first + r] == static_cast<int32_t>(b)) rows.push_back(r);
+            const std::vector<int64_t> rows = gather_block(block_of.data(), first, count, b, features, nf, X);
             const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
             if (n == 0) continue;
-            X.resize(n * nf);
-            for (int64_t r = 0; r < n; ++r) std::copy_n(features + rows[r] * nf, nf, X.data() + r * nf);
             A.resize(n * m);
             B.resize(n * m);
             K.resize(n * m);
@@ -272,14 +279,10 @@ void Model::predict_variance(const SystemView& system, double* center_variances,
     std::vector<double> prior_sums(blocks_.size(), 0.0);
     std::vector<double> X, prepared, K, prior_block, prior, out;
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
-        std::vector<int64_t> rows;
-        for (int64_t c = 0; c < nc; ++c)
-            if (block_of[c] == static_cast<int32_t>(b)) rows.push_back(c);
+        const std::vector<int64_t> rows = gather_block(block_of.data(), 0, nc, b, features.data(), nf, X);
         const int64_t n = static_cast<int64_t>(rows.size()), m = static_cast<int64_t>(blocks_[b].weights.size());
         kernel_sums[b].assign(m, 0.0);
         if (n == 0) continue;
-        X.resize(n * nf);
-        for (int64_t r = 0; r < n; ++r) std::copy_n(features.data() + rows[r] * nf, nf, X.data() + r * nf);
         K.resize(n * m);
         kernel_.matrix(n, X.data(), m, prepared_[b].data(), nf, K.data(), reference_squared_norms_[b].data());
         // The centres' prior variances k(c, c), and for the structure the sum of all their prior

@@ -191,19 +191,26 @@ TEST(Trainer, FarthestPointSamplingOfClusteredPointsEqualsThePlainAlgorithm) {
         for (int64_t k = 0; k < d; ++k) s += (a[k] - b[k]) * (a[k] - b[k]);
         return s;
     };
-    std::vector<double> mean(d, 0.0), nearest(n, INFINITY);
+    std::vector<double> mean(d, 0.0);
     for (int64_t i = 0; i < n; ++i)
         for (int64_t k = 0; k < d; ++k) mean[k] += X[i * d + k] / n;
-    std::vector<int64_t> expected;
-    int64_t next = 0;
+    auto plain = [&](int64_t next) {
+        std::vector<int64_t> expected;
+        std::vector<double> nearest(n, INFINITY);
+        while (static_cast<int64_t>(expected.size()) < picks) {
+            expected.push_back(next);
+            for (int64_t i = 0; i < n; ++i) nearest[i] = std::min(nearest[i], squared(&X[i * d], &X[next * d]));
+            next = static_cast<int64_t>(std::max_element(nearest.begin(), nearest.end()) - nearest.begin());
+        }
+        return expected;
+    };
+    int64_t farthest_from_mean = 0;
     for (int64_t i = 1; i < n; ++i)
-        if (squared(&X[i * d], mean.data()) > squared(&X[next * d], mean.data())) next = i;
-    while (static_cast<int64_t>(expected.size()) < picks) {
-        expected.push_back(next);
-        for (int64_t i = 0; i < n; ++i) nearest[i] = std::min(nearest[i], squared(&X[i * d], &X[next * d]));
-        next = static_cast<int64_t>(std::max_element(nearest.begin(), nearest.end()) - nearest.begin());
-    }
-    EXPECT_EQ(farthest_point_sampling(n, d, X.data(), picks), expected);
+        if (squared(&X[i * d], mean.data()) > squared(&X[farthest_from_mean * d], mean.data())) farthest_from_mean = i;
+    EXPECT_EQ(farthest_point_sampling(n, d, X.data(), picks), plain(farthest_from_mean));
+    // a chosen first row (the most uncertain candidate, in active learning)
+    EXPECT_EQ(farthest_point_sampling(n, d, X.data(), picks, 1234), plain(1234));
+    EXPECT_NE(plain(1234), plain(farthest_from_mean));
 }
 
 TEST(Trainer, RefusesInconsistentData) {
