@@ -1,5 +1,6 @@
 #include "descriptors/omfp.hpp"
 
+#include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/lapack.hpp"
 
@@ -61,6 +62,20 @@ OverlapMatrixFingerprint::OverlapMatrixFingerprint(const json& spec) {
         if (species_.empty()) fail(Status::json_error, "key 'species', when given, must list at least one atomic number");
     }
     cutoff_ = reader.number("cutoff", 4.0, 0.0, 1e3, true);
+    width_scale_ = reader.number("width_scale", 1.0, 0.0, 100.0, true);
+    if (reader.has("orbital_widths")) {
+        const json& widths = reader.value("orbital_widths");
+        const std::string key = reader.key_name("orbital_widths");
+        if (!widths.is_object()) fail(Status::json_error, "key '", key, "' must map elements such as \"H\" to widths in Å");
+        for (const auto& [name, value] : widths.items()) {
+            const int32_t z = atomic_number(name);
+            if (z == 0) fail(Status::json_error, "key '", key, "' names '", name, "', not a chemical symbol such as \"H\"");
+            if (!value.is_number() || !(value.get<double>() > 0.0) || !(value.get<double>() <= 100.0)) {
+                fail(Status::json_error, "key '", key, ".", name, "' must be a width in Å in (0, 100], got ", value.dump());
+            }
+            orbital_widths_[z] = value.get<double>();
+        }
+    }
     cutoff_exponent_ = static_cast<int>(reader.integer("cutoff_exponent", 2, 1, 16));
     orbitals_ = reader.string("orbitals", std::string("sp"), {"s", "sp"}) == "s" ? 1 : 4;
     max_atoms_ = reader.integer("max_atoms", 100, 1, 2000);
@@ -79,6 +94,13 @@ json OverlapMatrixFingerprint::parameters() const {
     if (!species_.empty()) out["species"] = species_;
     out["cutoff"] = cutoff_;
     out["cutoff_exponent"] = cutoff_exponent_;
+    // Written only when set, so that the parameters of specifications without them stay as they were.
+    if (width_scale_ != 1.0) out["width_scale"] = width_scale_;
+    if (!orbital_widths_.empty()) {
+        json widths = json::object();
+        for (const auto& [z, width] : orbital_widths_) widths[element_symbol(z)] = width;
+        out["orbital_widths"] = widths;
+    }
     out["orbitals"] = orbitals_ == 1 ? "s" : "sp";
     out["max_atoms"] = max_atoms_;
     out["projection"] = smooth_ ? "smooth" : "sorted";
@@ -92,6 +114,11 @@ json OverlapMatrixFingerprint::parameters() const {
 std::string OverlapMatrixFingerprint::feature_label(int64_t index) const {
     if (!smooth_) return "lambda(" + std::to_string(index) + ")";
     return std::string(index % 2 == 0 ? "cos" : "sin") + "(q=" + std::to_string(index / 2 + 1) + ")";
+}
+
+double OverlapMatrixFingerprint::orbital_width(int32_t z) const {
+    const auto given = orbital_widths_.find(z);
+    return width_scale_ * (given != orbital_widths_.end() ? given->second : covalent_radius(z));
 }
 
 bool OverlapMatrixFingerprint::handles_species(int32_t z) const {
@@ -127,7 +154,7 @@ void OverlapMatrixFingerprint::compute_environment(const Environment& environmen
     const double rc2 = cutoff_ * cutoff_;
     for (int64_t a = 0; a < N; ++a) {
         const int32_t z = a == 0 ? environment.center_species : environment.species[a - 1];
-        const double sigma = covalent_radius(z);
+        const double sigma = orbital_width(z);
         ws.alpha[a] = 0.5 / (sigma * sigma);
         double r2 = 0.0;
         if (a > 0) {

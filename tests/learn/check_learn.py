@@ -136,6 +136,8 @@ checks.check(all(r["exploration"]["heating"]["candidates"] == 10 and "max_varian
                  for r in history[:-1]), "active: every iteration records what exploration found")
 checks.check(tags(work / "active" / "dataset.extxyz") == ["initial"] * 4 + ["0"] * 4 + ["1"] * 4 + ["2"] * 4,
              "active: the data set holds the initial structures and each iteration's labels once")
+types = [f.info.get("config_type") for f in ase.io.read(work / "active" / "dataset.extxyz", index=":")]
+checks.check(types[4:] == ["heating"] * 12, f"active: labelled candidates carry their protocol as config_type ({set(types[4:])})")
 checks.check((work / "active" / "learning_curve.svg").exists() and (work / "active" / "model.afp").exists(),
              "active: learning curve and final model written")
 checks.check(len(calls()) == 3, f"active: the labeller ran once per labelling iteration ({len(calls())})")

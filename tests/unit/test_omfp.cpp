@@ -71,6 +71,56 @@ TEST(Omfp, GradientsMatchFiniteDifferences) {
     check_finite_differences(*d, p.positions, neighbour_list(p, d->cutoff()).view(), all_atoms(p.size()), 1e-6, 1e-5);
 }
 
+TEST(Omfp, OrbitalWidthsFollowTheirSpecification) {
+    // The two-by-two s spectrum of a C-H dimer with the widths given: sigma = 1.5 x 0.77 for C by
+    // width_scale, and H set to 0.5 Å before the scale.
+    const double r = 1.2, rc = 4.0;
+    auto d = create_descriptor(R"({"type": "omfp", "orbitals": "s", "max_atoms": 2, "width_scale": 1.5,
+                                   "orbital_widths": {"H": 0.5}})");
+    const auto f = first_centre(*d, dimer(r, 6, 1));
+    const double sa = 1.5 * 0.77, sb = 1.5 * 0.5, aa = 0.5 / (sa * sa), ab = 0.5 / (sb * sb);
+    const double mu = aa * ab / (aa + ab), g = 2 * sa * sb / (sa * sa + sb * sb);
+    const double S = std::pow(g, 1.5) * std::exp(-mu * r * r), amp = std::pow(1 - r * r / (rc * rc), 2);
+    const double tr = 1 + amp * amp, det = amp * amp - amp * amp * S * S;
+    const double disc = std::sqrt(tr * tr / 4 - det);
+    EXPECT_NEAR(f[0], tr / 2 + disc, 1e-14);
+    EXPECT_NEAR(f[1], tr / 2 - disc, 1e-14);
+    // Only length ratios enter: widths, cutoff and positions all scaled by s give the same s+p spectrum.
+    Structure c = cluster({6, 1, 1, 8, 1}, 3.0, 0.9, 13);
+    auto plain = create_descriptor(R"({"type": "omfp", "max_atoms": 8, "cutoff": 4.5})");
+    auto scaled = create_descriptor(R"({"type": "omfp", "max_atoms": 8, "cutoff": 6.75, "width_scale": 1.5})");
+    Structure stretched = c;
+    for (double& x : stretched.positions) x *= 1.5;
+    expect_close_relative(features_of(*plain, neighbour_list(c, 4.5).view()), features_of(*scaled, neighbour_list(stretched, 6.75).view()),
+                          1e-12);
+    // Per-element widths that equal the scaled covalent radii are the same descriptor as the scale.
+    auto listed = create_descriptor(R"({"type": "omfp", "max_atoms": 8, "cutoff": 4.5,
+                                        "orbital_widths": {"C": 1.155, "H": 0.555, "O": 1.095}})");
+    auto wide = create_descriptor(R"({"type": "omfp", "max_atoms": 8, "cutoff": 4.5, "width_scale": 1.5})");
+    expect_close_relative(features_of(*listed, neighbour_list(c, 4.5).view()), features_of(*wide, neighbour_list(c, 4.5).view()), 1e-12);
+    EXPECT_NE(features_of(*plain, neighbour_list(c, 4.5).view()), features_of(*wide, neighbour_list(c, 4.5).view()));
+    // Recorded in the parameters, and only when set.
+    EXPECT_EQ(wide->parameters()["width_scale"], 1.5);
+    EXPECT_EQ(listed->parameters()["orbital_widths"]["H"], 0.555);
+    EXPECT_FALSE(plain->parameters().contains("width_scale"));
+    EXPECT_FALSE(plain->parameters().contains("orbital_widths"));
+    EXPECT_EQ(create_descriptor_from_spec(listed->parameters())->parameters(), listed->parameters());
+    // Gradients with wider orbitals, sorted and smooth.
+    for (const char* spec : {R"({"type": "omfp", "max_atoms": 8, "cutoff": 4.5, "width_scale": 1.5, "orbital_widths": {"O": 0.9}})",
+                             R"({"type": "omfp", "max_atoms": 8, "cutoff": 4.5, "width_scale": 1.5, "projection": "smooth",
+                                 "smooth_scale": 6.0, "smooth_terms": 6})"}) {
+        SCOPED_TRACE(spec);
+        auto w = create_descriptor(spec);
+        check_finite_differences(*w, c.positions, neighbour_list(c, w->cutoff()).view(), all_atoms(c.size()), 1e-6, 1e-5);
+    }
+    for (const char* bad : {R"({"type": "omfp", "width_scale": 0})", R"({"type": "omfp", "width_scale": -1})",
+                            R"({"type": "omfp", "width_scale": "wide"})", R"({"type": "omfp", "orbital_widths": [0.5]})",
+                            R"({"type": "omfp", "orbital_widths": {"Xx": 0.5}})", R"({"type": "omfp", "orbital_widths": {"H": 0}})",
+                            R"({"type": "omfp", "orbital_widths": {"H": "0.5"}})", R"({"type": "omfp", "orbital_widths": {"H": 1e300}})"}) {
+        EXPECT_THROW(create_descriptor(bad), Error) << bad;
+    }
+}
+
 TEST(Omfp, InvariantUnderRotationsTranslationsAndPermutations) {
     Structure s = cluster({6, 1, 1, 1, 1}, 2.6, 0.9, 4);
     auto d = create_descriptor(R"({"type": "omfp", "max_atoms": 6, "cutoff": 5.0})");
