@@ -538,8 +538,16 @@ struct Learner {
             // fit (deterministic: refitting after a resume gives the same model)
             const Model model = fit(data, dir + "/model.afp");
             if (!validation.empty()) {
-                const ErrorMetrics e = compare(validation, predict_frames(model, validation, true, false));
+                const std::vector<FramePrediction> predicted = predict_frames(model, validation, true, false);
+                const ErrorMetrics e = compare(validation, predicted);
                 record["validation"] = {{"energy_rmse_per_atom", e.energy_rmse_per_atom}, {"force_rmse", e.force_rmse}};
+                // Per config_type: which regime the labels have not reached yet.
+                const auto groups = compare_by_config_type(validation, predicted);
+                if (groups.size() > 1) {
+                    for (const auto& [type, g] : groups) {
+                        record["validation_by_config_type"][type] = {{"energy_rmse_per_atom", g.energy_rmse_per_atom}, {"force_rmse", g.force_rmse}};
+                    }
+                }
             }
             const bool out_of_labels = static_cast<int64_t>(data.size()) >= s.max_labels + initial_count(data);
             if (out_of_labels || k >= s.max_iterations) {

@@ -70,4 +70,12 @@ checks.check(len(data) == 16 and set(types) <= names, f"labelled structures carr
 checks.check(not (work / "run" / "rejected.extxyz").exists(), "the labeller labelled every candidate")
 force = [r["validation"]["force_rmse"] for r in history]
 checks.check(force[-1] < force[0], f"validation force RMSE {force[0]:.3f} -> {force[-1]:.3f} eV/A")
+validation = ase.io.read(here / "data" / "validation.extxyz", index=":")
+components = {}
+for atoms in validation:
+    components[atoms.info["config_type"]] = components.get(atoms.info["config_type"], 0) + 3 * len(atoms)
+groups = history[-1]["validation_by_config_type"]
+pooled = sum(n * groups[t]["force_rmse"] ** 2 for t, n in components.items()) / sum(components.values())
+checks.check(set(groups) == set(components) and abs(pooled - force[-1] ** 2) < 1e-9 * force[-1] ** 2,
+             f"validation errors per config_type ({len(groups)}) pool to the total")
 checks.finish()
