@@ -151,21 +151,29 @@ end_section()
 summary.append("\n## Perturbation slopes in diamond Si (Onat, Ortner & Kermode 2020)\n")
 silicon = os.path.join(here, "si_diamond.xyz")
 si_names = ("si_acsf", "si_chsf", "si_chsf_mix", "si_soap", "si_bispectrum", "si_omfp_smooth", "si_omfp")
+# (label, output name, arguments, expected slope). Atom 1 is a first-shell neighbour along [111] (the
+# bond's site symmetry C3v leaves only a radial gradient: every tangential move is second order);
+# atom 2 a second-shell one along [011], whose only symmetry is the mirror (01-1): a move normal to
+# it is second order, a tangential move within it first order.
 paths = (
-    ("radial, 1st shell", ["--kind", "radial", "--atom", "1"], 1.0),
-    ("tangential [1-10], 1st shell", ["--kind", "tangential", "--atom", "1", "--direction", "1,-1,0"], 2.0),
-    ("tangential random, 1st shell", ["--kind", "tangential", "--atom", "1", "--direction", "random", "--seed", "3"], 2.0),
-    ("tangential random, distorted", ["--kind", "tangential", "--atom", "1", "--direction", "random", "--seed", "3",
-                                      "--rattle", "0.05"], 1.0),
-    ("centre moved, all atoms' features", ["--kind", "translation", "--direction", "1,0,0", "--all-centres"], 1.0),
+    ("radial, 1st shell", "radial", ["--kind", "radial", "--atom", "1"], 1.0),
+    ("tangential [1-10], 1st shell", "tangential", ["--kind", "tangential", "--atom", "1", "--direction", "1,-1,0"], 2.0),
+    ("tangential random, 1st shell", "tangential_random", ["--kind", "tangential", "--atom", "1", "--direction", "random",
+                                                           "--seed", "3"], 2.0),
+    ("tangential random, distorted", "tangential_distorted_random", ["--kind", "tangential", "--atom", "1", "--direction",
+                                                                     "random", "--seed", "3", "--rattle", "0.05"], 1.0),
+    ("radial, 2nd shell", "radial_shell2", ["--kind", "radial", "--atom", "2"], 1.0),
+    ("tangential [01-1] (normal to the mirror), 2nd shell", "tangential_normal_shell2",
+     ["--kind", "tangential", "--atom", "2", "--direction", "0,1,-1"], 2.0),
+    ("tangential [100] (in the mirror), 2nd shell", "tangential_in_mirror_shell2",
+     ["--kind", "tangential", "--atom", "2", "--direction", "1,0,0"], 1.0),
+    ("centre moved, all atoms' features", "translation", ["--kind", "translation", "--direction", "1,0,0", "--all-centres"], 1.0),
 )
 summary.append("| path | " + " | ".join(si_names) + " |")
 summary.append("|---|" + "---|" * len(si_names))
-for label, extra, expected in paths:
+for label, name_of_path, extra, expected in paths:
     args = [a for name in si_names for a in ("--spec", spec(name))]
-    stdout, _ = atomfp("perturb", *args, "--centre", "0", *extra, silicon, "-o",
-                       os.path.join(out, "si_" + label.split(",")[0].split()[0] + ("_distorted" if "distorted" in label else "")
-                                    + ("_random" if "random" in label else "")))
+    stdout, _ = atomfp("perturb", *args, "--centre", "0", *extra, silicon, "-o", os.path.join(out, "si_" + name_of_path))
     found = {w[0]: float(w[1]) for w in (line.split() for line in stdout.splitlines()) if len(w) == 3 and w[0] in si_names}
     summary.append(f"| {label} | " + " | ".join(f"{found[n]:.3f}" for n in si_names) + " |")
     for name in si_names:
