@@ -77,10 +77,16 @@ def read_frames(path):
 
 
 # ---- 1. manifolds of quasi-constant fingerprint --------------------------------------------------
+def name_of(molecule, traced):
+    return f"{molecule.upper()} traced with {traced.upper()}"
+
+
+
 summary.append("## Manifolds of quasi-constant fingerprint (Parsaeifard & Goedecker 2022)\n")
 summary.append("| molecule | traced | frames | closed | softest λ (scaled) | D max / Å | traced ratio | "
-               "other ratio | OMFP s+p ratio | OMFP s ratio | time / s |")
-summary.append("|---|---|---|---|---|---|---|---|---|---|---|")
+               "other ratio | OMFP s+p ratio | OMFP s ratio | largest bond change / Å | largest angle change / ° | "
+               "largest change of ⟨r⟩, ⟨r²⟩/Å, ⟨cos θ⟩, ⟨cos² θ⟩ | time / s |")
+summary.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 notes = []
 for molecule, steps, soft_limit, reach in (("ch4", 400, 1e-4, 0.03), ("nh3", 400, 1e-3, 0.05), ("h2o", 100, None, None)):
     for traced, other in (("soap", "acsf"), ("acsf", "soap")):
@@ -92,11 +98,22 @@ for molecule, steps, soft_limit, reach in (("ch4", 400, 1e-4, 0.03), ("nh3", 400
         peak = int(np.argmax(t["D"]))
         ratio = {name: t["distance_" + name][peak] / t["random_" + name][peak] for name in (traced, other, "omfp_sp", "omfp_s")}
         closed = len(t) < steps + 1
+        # ⟨r²⟩ divided by Å so that all four moments are changes of similar size
+        moments = max(np.ptp(t["mean_r"]), np.ptp(t["mean_r2"]) / 1.0, np.ptp(t["mean_cos"]), np.ptp(t["mean_cos2"]))
+        bond, angle = t["max_bond_change"].max(), t["max_angle_change_deg"].max()
         summary.append(f"| {molecule.upper()} | {traced.upper()} | {len(t)} | {'yes' if closed else 'no'} | "
                        f"{t['lambda_0'].min():.1e} … {t['lambda_0'].max():.1e} | {t['D'][peak]:.3f} | {ratio[traced]:.4f} | "
-                       f"{ratio[other]:.4f} | {ratio['omfp_sp']:.3f} | {ratio['omfp_s']:.3f} | {seconds:.1f} |")
-        name = f"{molecule.upper()} traced with {traced.upper()}"
+                       f"{ratio[other]:.4f} | {ratio['omfp_sp']:.3f} | {ratio['omfp_s']:.3f} | {bond:.3f} | {angle:.1f} | "
+                       f"{moments:.1e} | {seconds:.1f} |")
+        # D is the largest deviation after least-squares superposition, least over relabellings: it moves
+        # by about one step per step (the re-fitted rotation adds a little), never jumps.
+        jump = (np.abs(np.diff(t["D"])) / t["step_size"][1:]).max()
+        expect(jump <= 1.5, f"{name_of(molecule, traced)}: D is continuous along the path (largest change per step "
+               f"{jump:.2f} steps)")
+        name = name_of(molecule, traced)
         if soft_limit is not None:
+            expect(moments <= bond / 20, f"{name}: single bonds change by up to {bond:.3f} Å and angles by {angle:.1f}°, "
+                   f"the moments of their distributions by at most {moments:.1e}")
             expect(t["lambda_0"][0] <= soft_limit, f"{name}: softest non-rigid scaled eigenvalue at the start "
                    f"{t['lambda_0'][0]:.1e} <= {soft_limit:g}")
             expect(t["D"][peak] >= reach, f"{name}: the path reaches D = {t['D'][peak]:.3f} Å >= {reach} Å")

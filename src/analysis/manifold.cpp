@@ -151,8 +151,9 @@ public:
             for (double& x : eigenvalues) x /= largest;
         }
         trace_.eigenvalues.insert(trace_.eigenvalues.end(), eigenvalues.begin(), eigenvalues.end());
+        // Relabelled by the measure reported, so that D is continuous along the path.
         const double D = superpose(n, start_.positions.data(), point.cluster.positions.data(), start_.species.data(), 1,
-                                   options_.permutations)
+                                   options_.permutations, RelabelBy::max_deviation)
                              .max_deviation;
         trace_.displacement.push_back(D);
         trace_.step_sizes.push_back(step_size);
@@ -247,6 +248,35 @@ ManifoldTrace trace_manifold(const Descriptor& traced, const std::vector<const D
         }
     }
     return trace;
+}
+
+EnvironmentGeometry environment_geometry(int64_t n_atoms, const double* positions) {
+    if (n_atoms < 2) fail(Status::invalid_argument, "an environment's geometry needs a centre and at least one neighbour");
+    EnvironmentGeometry g;
+    std::vector<double> bonds(3 * (n_atoms - 1));
+    for (int64_t j = 1; j < n_atoms; ++j) {
+        for (int k = 0; k < 3; ++k) bonds[3 * (j - 1) + k] = positions[3 * j + k] - positions[k];
+        const double r = std::hypot(bonds[3 * (j - 1)], bonds[3 * (j - 1) + 1], bonds[3 * (j - 1) + 2]);
+        g.distances.push_back(r);
+        g.mean_distance += r;
+        g.mean_squared_distance += r * r;
+    }
+    for (int64_t j = 0; j + 1 < n_atoms - 1; ++j)
+        for (int64_t k = j + 1; k < n_atoms - 1; ++k) {
+            const double* a = &bonds[3 * j];
+            const double* b = &bonds[3 * k];
+            const double c = (a[0] * b[0] + a[1] * b[1] + a[2] * b[2]) / (g.distances[j] * g.distances[k]);
+            g.cosines.push_back(c);
+            g.mean_cosine += c;
+            g.mean_squared_cosine += c * c;
+        }
+    g.mean_distance /= static_cast<double>(g.distances.size());
+    g.mean_squared_distance /= static_cast<double>(g.distances.size());
+    if (!g.cosines.empty()) {
+        g.mean_cosine /= static_cast<double>(g.cosines.size());
+        g.mean_squared_cosine /= static_cast<double>(g.cosines.size());
+    }
+    return g;
 }
 
 }  // namespace atomfp

@@ -42,8 +42,8 @@ struct ManifoldTrace {
     std::vector<int32_t> species;           // [N]
     std::vector<double> positions;          // [n_frames][N][3], the centre starts at the origin
     std::vector<double> eigenvalues;        // [n_frames][3N], rigid modes first as exact zeros
-    std::vector<double> displacement;       // [n_frames] D: largest atomic deviation from frame 0
-                                            //   after superposition (and relabelling), Å
+    std::vector<double> displacement;       // [n_frames] D: largest atomic deviation from frame 0 after
+                                            //   superposition, least over relabellings of like neighbours, Å
     std::vector<double> distances;          // [n_frames][n_descriptors] |F_k - F_0|
     std::vector<double> random_distances;   // [n_frames][n_descriptors] mean |F(x_0 + r) - F_0| over
                                             //   random rigid-free r with largest atomic move D_k
@@ -51,6 +51,19 @@ struct ManifoldTrace {
 
     int64_t n_frames() const { return static_cast<int64_t>(displacement.size()); }
 };
+
+// What a three-body descriptor of one centre is built from: the distances r_j of the neighbours to
+// the centre and the angles θ_jk they make at it (j < k), with the first moments of both
+// distributions. Along a three-body descriptor's manifold single bonds and angles change while these
+// moments stay nearly fixed.
+struct EnvironmentGeometry {
+    std::vector<double> distances;  // [N-1] r_j, Å
+    std::vector<double> cosines;    // [(N-1)(N-2)/2] cos θ_jk, j < k
+    double mean_distance = 0, mean_squared_distance = 0, mean_cosine = 0, mean_squared_cosine = 0;
+};
+
+// The geometry of an environment of `n_atoms` atoms, centre first (positions [n_atoms][3]).
+EnvironmentGeometry environment_geometry(int64_t n_atoms, const double* positions);
 
 // Traces from the environment of `center` (the traced descriptor's cutoff defines it; the probes
 // see the same atoms). Throws Error for bad options, a centre out of range or an environment

@@ -87,7 +87,10 @@ std::vector<std::vector<int64_t>> like_atom_groups(int64_t n, const int32_t* spe
     return groups;
 }
 
-Superposition exhaustive(int64_t n, const double* x, const double* y, std::vector<std::vector<int64_t>> groups) {
+Superposition exhaustive(int64_t n, const double* x, const double* y, std::vector<std::vector<int64_t>> groups, RelabelBy relabel_by) {
+    auto better = [relabel_by](const Superposition& a, const Superposition& b) {
+        return relabel_by == RelabelBy::rmsd ? a.rmsd < b.rmsd : a.max_deviation < b.max_deviation;
+    };
     std::vector<int64_t> p(n);
     for (int64_t a = 0; a < n; ++a) p[a] = a;
     Superposition best = evaluate(n, x, y, p);
@@ -105,7 +108,7 @@ Superposition exhaustive(int64_t n, const double* x, const double* y, std::vecto
             for (std::size_t k = 0; k < group.size(); ++k) labels[sorted[k]] = group[k];
         }
         Superposition candidate = evaluate(n, x, y, labels);
-        if (candidate.rmsd < best.rmsd) best = std::move(candidate);
+        if (better(candidate, best)) best = std::move(candidate);
     }
 }
 
@@ -143,14 +146,14 @@ Superposition alternating(int64_t n, const double* x, const double* y, const std
 }  // namespace
 
 Superposition superpose(int64_t n, const double* reference, const double* moving, const int32_t* species, int64_t fixed,
-                        bool permute) {
+                        bool permute, RelabelBy relabel_by) {
     if (n < 1) fail(Status::invalid_argument, "superposition needs at least one atom");
     const Centred x = centred(n, reference), y = centred(n, moving);
     std::vector<std::vector<int64_t>> groups;
     if (permute) groups = like_atom_groups(n, species, std::max<int64_t>(fixed, 0));
     double count = 1.0;
     for (const auto& group : groups) count *= std::tgamma(static_cast<double>(group.size()) + 1.0);
-    return count <= exhaustive_limit ? exhaustive(n, x.x.data(), y.x.data(), groups)
+    return count <= exhaustive_limit ? exhaustive(n, x.x.data(), y.x.data(), groups, relabel_by)
                                      : alternating(n, x.x.data(), y.x.data(), groups);
 }
 

@@ -148,14 +148,27 @@ void run_manifold(const ManifoldCommandOptions& cli_options) {
     {
         std::ofstream out(prefix + ".csv");
         if (!out) fail(Status::io, "cannot open '", prefix, ".csv' for writing");
-        out << "step,step_size,D";
+        // The moments of the bond-length and angle distributions, which a three-body manifold keeps,
+        // and the largest change of a single bond and angle from the first frame (labels follow the
+        // path continuously, so no relabelling is needed).
+        const EnvironmentGeometry start = environment_geometry(trace.n_atoms, trace.positions.data());
+        out << "step,step_size,D,mean_r,mean_r2,mean_cos,mean_cos2,max_bond_change,max_angle_change_deg";
         for (int64_t d = 0; d < nd; ++d) out << ",distance_" << names[d];
         for (int64_t d = 0; d < nd; ++d) out << ",random_" << names[d];
         for (int64_t k = trace.n_rigid; k < n; ++k) out << ",lambda_" << k - trace.n_rigid;
         out << "\n";
         out.precision(10);
         for (int64_t f = 0; f < frames; ++f) {
-            out << f << "," << trace.step_sizes[f] << "," << trace.displacement[f];
+            const EnvironmentGeometry g = environment_geometry(trace.n_atoms, trace.positions.data() + f * n);
+            double bond_change = 0, angle_change = 0;
+            for (std::size_t j = 0; j < g.distances.size(); ++j) bond_change = std::max(bond_change, std::abs(g.distances[j] - start.distances[j]));
+            for (std::size_t j = 0; j < g.cosines.size(); ++j) {
+                angle_change = std::max(angle_change, std::abs(std::acos(std::clamp(g.cosines[j], -1.0, 1.0)) -
+                                                               std::acos(std::clamp(start.cosines[j], -1.0, 1.0))));
+            }
+            out << f << "," << trace.step_sizes[f] << "," << trace.displacement[f] << "," << g.mean_distance << ","
+                << g.mean_squared_distance << "," << g.mean_cosine << "," << g.mean_squared_cosine << "," << bond_change << ","
+                << angle_change * 180.0 / M_PI;
             for (int64_t d = 0; d < nd; ++d) out << "," << trace.distances[f * nd + d];
             for (int64_t d = 0; d < nd; ++d) out << "," << trace.random_distances[f * nd + d];
             for (int64_t k = trace.n_rigid; k < n; ++k) out << "," << trace.eigenvalues[f * n + k];

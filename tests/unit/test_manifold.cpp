@@ -115,6 +115,36 @@ TEST(Superposition, RotationIsOptimalAgainstRandomTrials) {
     EXPECT_NEAR(det, 1.0, 1e-12);  // proper: a mirror image is not superposable
 }
 
+TEST(Superposition, RelabellingFollowsTheChosenMeasure) {
+    // Brute force: every labelling of the four like atoms superposed without relabelling; the
+    // relabelling search keeps the least RMSD or the least largest deviation, as asked. Random
+    // distortions where the two choices differ must occur, or the test proves nothing.
+    const Structure s = cluster({6, 1, 1, 1, 1}, 3.0, 0.9, 17);
+    std::mt19937 generator(3);
+    std::normal_distribution<double> noise(0.0, 0.35);
+    int differing = 0;
+    for (int trial = 0; trial < 200; ++trial) {
+        std::vector<double> moving = s.positions;
+        for (double& x : moving) x += noise(generator);
+        std::vector<int64_t> order = {0, 1, 2, 3, 4};
+        double least_rmsd = INFINITY, least_max = INFINITY, max_of_least_rmsd = 0;
+        do {
+            const std::vector<double> labelled = relabelled(moving, order);
+            const Superposition p = superpose(s.size(), s.positions.data(), labelled.data(), s.species.data(), 1, false);
+            if (p.rmsd < least_rmsd) least_rmsd = p.rmsd, max_of_least_rmsd = p.max_deviation;
+            least_max = std::min(least_max, p.max_deviation);
+        } while (std::next_permutation(order.begin() + 1, order.end()));
+        const Superposition by_rmsd = superpose(s.size(), s.positions.data(), moving.data(), s.species.data(), 1, true);
+        const Superposition by_max =
+            superpose(s.size(), s.positions.data(), moving.data(), s.species.data(), 1, true, RelabelBy::max_deviation);
+        EXPECT_NEAR(by_rmsd.rmsd, least_rmsd, 1e-12);
+        EXPECT_NEAR(by_rmsd.max_deviation, max_of_least_rmsd, 1e-12);
+        EXPECT_NEAR(by_max.max_deviation, least_max, 1e-12);
+        if (least_max < max_of_least_rmsd - 1e-6) ++differing;
+    }
+    EXPECT_GT(differing, 0);
+}
+
 TEST(Superposition, LargeGroupsAreRelabelledByAssignment) {
     // 10 like atoms: 10! labellings, beyond exhaustive enumeration.
     const Structure s = cluster(std::vector<int32_t>(10, 14), 5.0, 1.5, 21);
@@ -242,6 +272,37 @@ TEST(Manifold, SoapIsQuasiConstantAlongTheTracedPathButOverlapMatrixIsNot) {
         EXPECT_LT(trace.eigenvalues[f * n + 6], 1e-3);   // a soft mode all along
         EXPECT_EQ(trace.eigenvalues[f * n + 14], 1.0);  // scaled
     }
+}
+
+TEST(Manifold, EnvironmentGeometryOfATetrahedron) {
+    // Regular tetrahedron about the centre: r = 1.09 Å, cos θ = -1/3 for all six pairs.
+    const double a = 1.09 / std::sqrt(3.0);
+    const std::vector<double> x = {0, 0, 0, a, a, a, -a, -a, a, -a, a, -a, a, -a, -a};
+    const EnvironmentGeometry g = environment_geometry(5, x.data());
+    ASSERT_EQ(g.distances.size(), 4u);
+    ASSERT_EQ(g.cosines.size(), 6u);
+    EXPECT_NEAR(g.mean_distance, 1.09, 1e-14);
+    EXPECT_NEAR(g.mean_squared_distance, 1.09 * 1.09, 1e-14);
+    EXPECT_NEAR(g.mean_cosine, -1.0 / 3.0, 1e-14);
+    EXPECT_NEAR(g.mean_squared_cosine, 1.0 / 9.0, 1e-14);
+    EXPECT_THROW(environment_geometry(1, x.data()), Error);
+}
+
+TEST(Manifold, SoapManifoldKeepsTheMomentsOfBondsAndAnglesNotTheBondsThemselves) {
+    // A three-body descriptor's manifold: single bonds and angles change as much as the path
+    // moves the atoms, the first moments of their distributions barely.
+    const ManifoldTrace trace = trace_methane(R"({"steps": 60, "random_samples": 0})");
+    const EnvironmentGeometry start = environment_geometry(trace.n_atoms, trace.positions.data());
+    double bond_change = 0, moment_change = 0;
+    for (int64_t f = 0; f < trace.n_frames(); ++f) {
+        const EnvironmentGeometry g = environment_geometry(trace.n_atoms, trace.positions.data() + f * 3 * trace.n_atoms);
+        for (std::size_t j = 0; j < g.distances.size(); ++j) bond_change = std::max(bond_change, std::abs(g.distances[j] - start.distances[j]));
+        moment_change = std::max({moment_change, std::abs(g.mean_distance - start.mean_distance),
+                                  std::abs(g.mean_squared_distance - start.mean_squared_distance),
+                                  std::abs(g.mean_cosine - start.mean_cosine), std::abs(g.mean_squared_cosine - start.mean_squared_cosine)});
+    }
+    EXPECT_GT(bond_change, 0.02);
+    EXPECT_LT(moment_change, bond_change / 20.0);
 }
 
 TEST(Manifold, PredictorCorrectorStaysCloserToTheManifoldThanEuler) {
