@@ -49,6 +49,9 @@ struct Protocol {
     LangevinSettings md;
     int64_t sample_every = 20;
     double strain = 0.0;  // isotropic: the cell and positions scaled by (1 + strain)
+    // Each trajectory starts where the same trajectory of the previous iteration ended (when it ran
+    // to its end), so that exploration wanders further than one trajectory's length from the start.
+    bool continue_trajectories = false;
 };
 
 struct LearnSettings {
@@ -119,6 +122,7 @@ LearnSettings parse_settings(const json& config, const std::string& base) {
             p.md.min_distance = r.number("min_distance", 0.5, 0.0, 10.0);
             p.sample_every = r.integer("sample_every", 20, 1, int64_t{1} << 40);
             p.strain = r.number("strain", 0.0, -0.5, 1.0, true);
+            p.continue_trajectories = r.boolean("continue", false);
             r.finish();
             s.protocols.push_back(std::move(p));
         }
@@ -276,12 +280,34 @@ Frame strained(const Frame& start, double strain) {
 
 // A frame of exploration as a candidate. Its config_type is the protocol's name, so that a fit's
 // config_type_sigma can weigh the labels of each protocol (hot liquids deserve looser sigmas).
-Candidate candidate_of(const Frame& frame, const std::string& protocol, int64_t step) {
+Candidate candidate_of(const Frame& frame, const std::string& protocol, size_t start, int64_t step) {
     Candidate c{frame};
     c.frame.info["config_type"] = protocol;
     c.frame.info["learn_protocol"] = protocol;
+    c.frame.info["learn_start"] = std::to_string(start);
     c.frame.info["learn_step"] = std::to_string(step);
     return c;
+}
+
+// Where trajectory `start` of `protocol` begins in iteration k: the last frame of the same trajectory
+// in iteration k - 1 when the protocol continues and that trajectory ran to its end (its candidates
+// are on disk, so a resumed run continues from the same frames), else the (strained) start structure.
+Frame trajectory_start(const Protocol& protocol, size_t start, const std::vector<Frame>& previous_candidates, bool& continued) {
+    continued = false;
+    if (protocol.continue_trajectories) {
+        for (const Frame& f : previous_candidates) {
+            const auto value = [&f](const char* key) { return f.info.count(key) ? f.info.at(key) : std::string(); };
+            if (value("learn_protocol") == protocol.name && value("learn_start") == std::to_string(start) &&
+                value("learn_step") == std::to_string(protocol.md.steps)) {
+                Frame continued_frame = f;
+                for (const char* key : {"config_type", "learn_protocol", "learn_start", "learn_step", "learn_max_variance", "learn_blind_spot"})
+                    continued_frame.info.erase(key);
+                continued = true;
+                return continued_frame;
+            }
+        }
+    }
+    return strained(protocol.starts[start], protocol.strain);
 }
 
 // Per-centre variances of a frame and its uncertainty summary.
@@ -360,6 +386,11 @@ struct Learner {
 
     std::vector<Candidate> explore(const Model& model, int64_t k, json& record) {
         std::vector<Candidate> candidates;
+        std::vector<Frame> previous;
+        const bool continuing = std::any_of(s.protocols.begin(), s.protocols.end(), [](const Protocol& p) { return p.continue_trajectories; });
+        if (continuing && k > 0 && exists(iteration_directory(workdir, k - 1) + "/candidates.extxyz")) {
+            previous = read_extxyz(iteration_directory(workdir, k - 1) + "/candidates.extxyz", s.labels);
+        }
         json protocols = json::object();
         for (size_t p = 0; p < s.protocols.size(); ++p) {
             const Protocol& protocol = s.protocols[p];
@@ -370,11 +401,15 @@ struct Learner {
                 md.seed = s.seed * 1000003 + static_cast<uint64_t>(k) * 7919 + p * 101 + start;
                 Frame last_sane;
                 int64_t last_sampled = -1;
-                const LangevinReport run = run_langevin(model, strained(protocol.starts[start], protocol.strain), md,
+                bool continued = false;
+                const Frame first = trajectory_start(protocol, start, previous, continued);
+                if (continued) report["continued"] = report.value("continued", 0) + 1;
+                const LangevinReport run = run_langevin(model, first, md,
                                                         [&](int64_t step, const Frame& frame, double, double) {
                     last_sane = frame;
-                    if (step % protocol.sample_every == 0) {
-                        candidates.push_back(candidate_of(frame, protocol.name, step));
+                    // A continued trajectory needs its last frame among the candidates.
+                    if (step % protocol.sample_every == 0 || (protocol.continue_trajectories && step == md.steps)) {
+                        candidates.push_back(candidate_of(frame, protocol.name, start, step));
                         last_sampled = step;
                     }
                     bar.show("explore " + protocol.name, step, md.steps);
@@ -387,7 +422,7 @@ struct Learner {
                     std::printf("  %s: trajectory %zu stopped after %lld steps: %s\n", protocol.name.c_str(), start,
                                 static_cast<long long>(run.steps), run.reason.c_str());
                     // the last sane frame before the collapse is a candidate too
-                    if (run.steps > 0 && last_sampled != run.steps) candidates.push_back(candidate_of(last_sane, protocol.name, run.steps));
+                    if (run.steps > 0 && last_sampled != run.steps) candidates.push_back(candidate_of(last_sane, protocol.name, start, run.steps));
                 }
             }
             for (Candidate& c : candidates) {
@@ -494,7 +529,7 @@ struct Learner {
             if (why.empty()) why = label_problem(selected[i], labelled.frames[i]);
             if (why.empty()) {
                 Frame f = labelled.frames[i];
-                for (const char* key : {"config_type", "learn_protocol", "learn_step", "learn_max_variance", "learn_blind_spot"})
+                for (const char* key : {"config_type", "learn_protocol", "learn_start", "learn_step", "learn_max_variance", "learn_blind_spot"})
                     if (selected[i].info.count(key)) f.info[key] = selected[i].info.at(key);
                 accepted.push_back(std::move(f));
             } else {

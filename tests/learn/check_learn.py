@@ -12,7 +12,9 @@
    `max_failures` iterations instead of retrying forever.
 5. A protocol hot enough to make atoms collide: the trajectory stops, its last sane frame is a
    candidate, the loop goes on.
-6. Random selection from the same exploration, drawn against the active run with --compare.
+6. A protocol that continues its trajectories: each iteration starts where the previous one ended,
+   strained once.
+7. Random selection from the same exploration, drawn against the active run with --compare.
 
 usage: check_learn.py <atomfp> <work dir>
 """
@@ -136,8 +138,9 @@ checks.check(all(r["exploration"]["heating"]["candidates"] == 10 and "max_varian
                  for r in history[:-1]), "active: every iteration records what exploration found")
 checks.check(tags(work / "active" / "dataset.extxyz") == ["initial"] * 4 + ["0"] * 4 + ["1"] * 4 + ["2"] * 4,
              "active: the data set holds the initial structures and each iteration's labels once")
-types = [f.info.get("config_type") for f in ase.io.read(work / "active" / "dataset.extxyz", index=":")]
-checks.check(types[4:] == ["heating"] * 12, f"active: labelled candidates carry their protocol as config_type ({set(types[4:])})")
+found = ase.io.read(work / "active" / "dataset.extxyz", index=":")[4:]
+checks.check(all(f.info.get("config_type") == f.info.get("learn_protocol") in ("heating", "expanded") for f in found),
+             f"active: labelled candidates carry their protocol as config_type ({set(f.info.get('config_type') for f in found)})")
 checks.check((work / "active" / "learning_curve.svg").exists() and (work / "active" / "model.afp").exists(),
              "active: learning curve and final model written")
 checks.check(len(calls()) == 3, f"active: the labeller ran once per labelling iteration ({len(calls())})")
@@ -189,7 +192,36 @@ checks.check(report["exploded"] == 1 and "within" in report["last_reason"] and l
              f"furnace: the trajectory stopped ({report['last_reason']}), its last sane frame is a candidate "
              f"(step {candidates[0].info.get('learn_step') if candidates else None}), the loop went on")
 
-# ---- 6. random selection, compared -----------------------------------------------------------------------------
+# ---- 6. continued trajectories ---------------------------------------------------------------------------------
+continuing = config(stopping={"max_labels": 8, "max_iterations": 5})
+continuing["exploration"]["protocols"] = [{"name": "long", "structures": str(work / "start.extxyz"), "temperature": 600,
+                                           "strain": 0.03, "steps": 60, "timestep": 2.0, "sample_every": 1,
+                                           "continue": True}]
+learn("continuing", continuing)
+history = state("continuing")["history"]
+
+
+def frames_of(k):
+    return {int(f.info["learn_step"]): f for f in ase.io.read(work / "continuing" / f"iteration_{k}" / "candidates.extxyz",
+                                                              index=":")}
+
+
+def rms_apart(a, b):
+    fractional = np.linalg.solve(a.cell.array.T, (a.positions - b.positions).T).T
+    fractional -= np.round(fractional)
+    return float(np.sqrt(np.mean(np.sum((fractional @ a.cell.array) ** 2, axis=1))))
+
+
+first, second = frames_of(0), frames_of(1)
+strained_start = ase.io.read(work / "start.extxyz")
+strained_start.set_cell(strained_start.cell * 1.03, scale_atoms=True)
+near_end, near_start = rms_apart(second[1], first[60]), rms_apart(second[1], strained_start)
+checks.check("continued" not in history[0]["exploration"]["long"] and history[1]["exploration"]["long"]["continued"] == 1 and
+             np.allclose(second[1].cell.array, strained_start.cell.array) and near_end < 0.5 * near_start,
+             f"continuing: iteration 1 starts where iteration 0 ended ({near_end:.3f} A from its last frame, "
+             f"{near_start:.3f} A from the start), strained once")
+
+# ---- 7. random selection, compared -----------------------------------------------------------------------------
 learn("random", config(selection={"mode": "random", "budget": 4}), "--compare", str(work / "active"))
 svg = (work / "random" / "learning_curve.svg").read_text()
 checks.check(len(state("random")["history"]) == 4 and "active" in svg and "random" in svg,
