@@ -28,20 +28,25 @@ std::vector<double> first_centre(const Descriptor& d, const Structure& s) {
     return f;
 }
 
-}  // namespace
-
-TEST(Omfp, SingleNeighbourSOrbitalsHaveTheTwoByTwoSpectrum) {
-    // T = [[1, f S], [f S, f^2]] with f = (1 - r^2/r_c^2)^2 and S = g^{3/2} exp(-mu r^2).
-    const double r = 1.4, rc = 4.0;
-    auto d = create_descriptor(R"({"type": "omfp", "orbitals": "s", "max_atoms": 3})");
-    const auto f = first_centre(*d, dimer(r, 6, 1));
-    const double sa = 0.77, sb = 0.37, aa = 0.5 / (sa * sa), ab = 0.5 / (sb * sb);
+// The two eigenvalues of the s-orbital overlap matrix of a dimer at distance r with orbital widths
+// sa (centre) and sb: T = [[1, f S], [f S, f^2]] with f = (1 - r^2/r_c^2)^2 and S = g^{3/2} exp(-mu r^2).
+std::pair<double, double> dimer_s_spectrum(double r, double rc, double sa, double sb) {
+    const double aa = 0.5 / (sa * sa), ab = 0.5 / (sb * sb);
     const double mu = aa * ab / (aa + ab), g = 2 * sa * sb / (sa * sa + sb * sb);
     const double S = std::pow(g, 1.5) * std::exp(-mu * r * r), amp = std::pow(1 - r * r / (rc * rc), 2);
     const double tr = 1 + amp * amp, det = amp * amp - amp * amp * S * S;
     const double disc = std::sqrt(tr * tr / 4 - det);
-    EXPECT_NEAR(f[0], tr / 2 + disc, 1e-14);
-    EXPECT_NEAR(f[1], tr / 2 - disc, 1e-14);
+    return {tr / 2 + disc, tr / 2 - disc};
+}
+
+}  // namespace
+
+TEST(Omfp, SingleNeighbourSOrbitalsHaveTheTwoByTwoSpectrum) {
+    auto d = create_descriptor(R"({"type": "omfp", "orbitals": "s", "max_atoms": 3})");
+    const auto f = first_centre(*d, dimer(1.4, 6, 1));
+    const auto [high, low] = dimer_s_spectrum(1.4, 4.0, 0.77, 0.37);
+    EXPECT_NEAR(f[0], high, 1e-14);
+    EXPECT_NEAR(f[1], low, 1e-14);
     EXPECT_EQ(f[2], 0.0);
 }
 
@@ -74,17 +79,12 @@ TEST(Omfp, GradientsMatchFiniteDifferences) {
 TEST(Omfp, OrbitalWidthsFollowTheirSpecification) {
     // The two-by-two s spectrum of a C-H dimer with the widths given: sigma = 1.5 x 0.77 for C by
     // width_scale, and H set to 0.5 Å before the scale.
-    const double r = 1.2, rc = 4.0;
     auto d = create_descriptor(R"({"type": "omfp", "orbitals": "s", "max_atoms": 2, "width_scale": 1.5,
                                    "orbital_widths": {"H": 0.5}})");
-    const auto f = first_centre(*d, dimer(r, 6, 1));
-    const double sa = 1.5 * 0.77, sb = 1.5 * 0.5, aa = 0.5 / (sa * sa), ab = 0.5 / (sb * sb);
-    const double mu = aa * ab / (aa + ab), g = 2 * sa * sb / (sa * sa + sb * sb);
-    const double S = std::pow(g, 1.5) * std::exp(-mu * r * r), amp = std::pow(1 - r * r / (rc * rc), 2);
-    const double tr = 1 + amp * amp, det = amp * amp - amp * amp * S * S;
-    const double disc = std::sqrt(tr * tr / 4 - det);
-    EXPECT_NEAR(f[0], tr / 2 + disc, 1e-14);
-    EXPECT_NEAR(f[1], tr / 2 - disc, 1e-14);
+    const auto f = first_centre(*d, dimer(1.2, 6, 1));
+    const auto [high, low] = dimer_s_spectrum(1.2, 4.0, 1.5 * 0.77, 1.5 * 0.5);
+    EXPECT_NEAR(f[0], high, 1e-14);
+    EXPECT_NEAR(f[1], low, 1e-14);
     // Only length ratios enter: widths, cutoff and positions all scaled by s give the same s+p spectrum.
     Structure c = cluster({6, 1, 1, 8, 1}, 3.0, 0.9, 13);
     auto plain = create_descriptor(R"({"type": "omfp", "max_atoms": 8, "cutoff": 4.5})");
