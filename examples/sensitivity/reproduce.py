@@ -9,7 +9,8 @@ their figures (SVG) and a summary, and checks the published findings:
      value for every smooth invariant descriptor; the sorted OMFP has a cusp there, the smooth
      OMFP does not.
   3. Onat, Ortner & Kermode 2020: log-log slopes of descriptor changes in diamond Si (radial 1,
-     tangential 2, tangential after a random distortion 1, single-atom move seen by all atoms 1).
+     tangential 2, tangential after a random distortion 1, single-atom move seen by all atoms 1),
+     and (4.) features unchanged by finite rotations.
 
 usage: reproduce.py ATOMFP_EXECUTABLE OUTPUT_DIR
 Exits with status 1 if a finding is not reproduced.
@@ -228,6 +229,41 @@ for label, name_of_path, extra, expected in paths:
         expect(abs(found[name] - expected) < 0.05, f"{name}, {label}: slope {found[name]:.3f} ≈ {expected:g}")
 end_section(["- The sorted OMFP (si_omfp) has a cusp at the degenerate perfect crystal: slope 1 for the tangential "
              "paths, the smooth OMFP's 2 is the finding."])
+
+# ---- 4. finite rotations (Onat, Ortner & Kermode 2020) ---------------------------------------------
+summary.append("\n## Finite rotations (Onat, Ortner & Kermode 2020)\n")
+summary.append("Largest change of any feature of any atom, relative to the largest feature, over 10 random "
+               "rotations of diamond Si rattled by 0.1 Å (216 atoms, cell rotated with the atoms):\n")
+summary.append("| " + " | ".join(si_names) + " |")
+summary.append("|" + "---|" * len(si_names))
+rng = np.random.default_rng(30)
+lines = open(silicon).read().split("\n")
+n_si = int(lines[0])
+lattice = np.array([float(v) for v in lines[1].split('Lattice="')[1].split('"')[0].split()]).reshape(3, 3)
+positions = np.array([[float(v) for v in line.split()[1:4]] for line in lines[2:2 + n_si]])
+positions += 0.1 * rng.standard_normal(positions.shape)
+rotated_path = os.path.join(out, "si_rotated.extxyz")
+with open(rotated_path, "w") as f:
+    for k in range(11):
+        q = rng.standard_normal(4)
+        a, b, c, d = q / np.linalg.norm(q)
+        rotation = np.eye(3) if k == 0 else np.array([
+            [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+            [2 * (b * c + a * d), a * a - b * b + c * c - d * d, 2 * (c * d - a * b)],
+            [2 * (b * d - a * c), 2 * (c * d + a * b), a * a - b * b - c * c + d * d]])
+        cell, moved = lattice @ rotation.T, positions @ rotation.T
+        f.write(f"{n_si}\nLattice=\"{' '.join(f'{v:.17g}' for v in cell.ravel())}\" Properties=species:S:1:pos:R:3 "
+                f"pbc=\"T T T\"\n")
+        f.writelines(f"Si {x:.17g} {y:.17g} {z:.17g}\n" for x, y, z in moved)
+errors = {}
+for name in si_names:
+    features_path = os.path.join(out, f"si_rotated_{name}.npy")
+    atomfp("describe", "--spec", spec(name), rotated_path, "-o", features_path, "-q")
+    features = np.load(features_path).reshape(11, n_si, -1)
+    errors[name] = np.abs(features[1:] - features[0]).max() / np.abs(features[0]).max()
+    expect(errors[name] <= 1e-12, f"{name}: features unchanged by finite rotations to {errors[name]:.1e} (≤ 1e-12)")
+summary.append("| " + " | ".join(f"{errors[n]:.1e}" for n in si_names) + " |")
+end_section()
 
 text = "\n".join(summary) + "\n"
 with open(os.path.join(out, "summary.md"), "w") as f:
