@@ -4,8 +4,8 @@ Erhart-Albe Tersoff potential through LAMMPS + KIM):
 
 - starts_*.extxyz: unlabelled start structures of the exploration protocols: the 64-atom 3C-SiC
   cell at a0 = 4.35933 Å, the same with a Si vacancy, a (110) slab with 15 Å of vacuum and a liquid
-  frame and an amorphous frame at 1.035 a0 (the density of the shared data's liquid; from a
-  reference melt and quench independent of the validation's);
+  frame at 1.035 a0 (the density of the shared data's liquid; from a reference melt independent of
+  the validation's);
 - initial.extxyz: 8 labelled structures to start from (rattled and strained crystals, a vacancy, a
   slab);
 - validation.extxyz: snapshots of independent reference MD (LAMMPS NVT with the same potential, at
@@ -125,9 +125,4 @@ ase.io.write(out / "validation.extxyz", label(validation, lmp), format="extxyz")
 liquid_start = reference_md(crystal(1.035 * A0), liquid[:2] + [(4000, 4000, 0.1, True)], 21, 100, "liquid_start")[-1]
 del liquid_start.info["config_type"]
 ase.io.write(out / "starts_liquid.extxyz", [liquid_start], format="extxyz")
-# and for the amorphous protocol, the end of another reference quench (seed 22)
-amorphous_start = reference_md(crystal(1.035 * A0), liquid[:2] + [(4000, 300, 5, False), (300, 300, 0.1, True)], 22, 100,
-                               "amorphous_start")[-1]
-del amorphous_start.info["config_type"]
-ase.io.write(out / "starts_amorphous.extxyz", [amorphous_start], format="extxyz")
 print(f"make_data: {len(initial)} initial and {len(validation)} validation structures in {out}")
