@@ -707,13 +707,26 @@ struct Learner {
             forces.series.push_back(f);
             energies.series.push_back(e);
         };
+        // Each curve is named by its selection mode, and by its working directory too where two
+        // runs share a mode.
+        std::vector<std::string> modes;
         add(state["history"], s.mode);
+        modes.push_back(s.mode);
         for (const std::string& other : compare_with) {
             std::ifstream in(other + "/state.json");
             if (!in) continue;
             const json o = json::parse(in, nullptr, false);
             if (o.is_discarded() || !o.contains("history")) continue;
-            add(o["history"], file_stem(other));
+            std::ifstream config_in(other + "/learn.json");
+            const json config = json::parse(config_in, nullptr, false);
+            std::string mode = "active";
+            if (!config.is_discarded() && config.contains("selection") && config["selection"].is_object() &&
+                config["selection"].value("mode", std::string("active")) == "random") {
+                mode = "random";
+            }
+            const bool repeated = std::find(modes.begin(), modes.end(), mode) != modes.end();
+            modes.push_back(mode);
+            add(o["history"], repeated ? mode + " (" + file_stem(other) + ")" : mode);
         }
         if (forces.series.empty()) return;
         figure.panels = {forces, energies};

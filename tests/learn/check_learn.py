@@ -224,6 +224,6 @@ checks.check("continued" not in history[0]["exploration"]["long"] and history[1]
 # ---- 7. random selection, compared -----------------------------------------------------------------------------
 learn("random", config(selection={"mode": "random", "budget": 4}), "--compare", str(work / "active"))
 svg = (work / "random" / "learning_curve.svg").read_text()
-checks.check(len(state("random")["history"]) == 4 and "active" in svg and "random" in svg,
+checks.check(len(state("random")["history"]) == 4 and ">active<" in svg and ">random<" in svg,
              "random: a run of the same length, drawn with the active run's curve")
 checks.finish()
