@@ -87,9 +87,14 @@ TrainingSettings TrainingSettings::parse(const json& config) {
     s.labels.virial = r.string("virial_key", s.labels.virial, {});
     s.jitter = r.number("jitter", s.jitter, 0.0, 1e-6);
     s.predictive_variance = r.boolean("predictive_variance", s.predictive_variance);
-    if (r.has("baselines")) {
+    if (r.has("baselines") && r.value("baselines").is_string()) {
+        s.baseline_fit = r.string("baselines", std::nullopt, {"average", "composition"}) == "average" ? BaselineFit::average
+                                                                                                   : BaselineFit::composition;
+    } else if (r.has("baselines")) {
         const json& baselines = r.value("baselines");
-        if (!baselines.is_object()) fail(Status::json_error, "training: 'baselines' must map species to energies");
+        if (!baselines.is_object()) {
+            fail(Status::json_error, "training: 'baselines' must map species to energies, or be \"average\" or \"composition\"");
+        }
         for (const auto& [key, value] : baselines.items()) {
             const int32_t z = element_of(key, "baselines key");
             if (!value.is_number()) fail(Status::json_error, "training: baselines['", key, "'] must be a number (eV)");
@@ -138,6 +143,8 @@ json TrainingSettings::to_json() const {
         json base = json::object();
         for (const auto& [z, e] : baselines) base[element_symbol(z)] = e;
         out["baselines"] = base;
+    } else {
+        out["baselines"] = baseline_fit == BaselineFit::average ? "average" : "composition";
     }
     if (!repulsion.is_null()) out["repulsion"] = repulsion;
     if (!learned_species.empty()) {
@@ -396,7 +403,8 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
         }
     }
 
-    // Baselines: given, or the least-squares fit of the energies on the composition.
+    // Baselines: given, the mean energy per atom for every species, or the least-squares fit of the
+    // energies on the composition.
     std::map<int32_t, double>& baselines = data.baselines;
     baselines = settings.baselines;
     for (int32_t z : species) {
@@ -404,7 +412,15 @@ TrainingData prepare(const std::vector<Frame>& frames, const TrainingSettings& s
             fail(Status::invalid_argument, "no baseline given for ", element_symbol(z), " (give all species or none)");
         }
     }
-    if (baselines.empty()) {
+    if (baselines.empty() && settings.baseline_fit == TrainingSettings::BaselineFit::average) {
+        double energy = 0.0, atoms = 0.0;
+        for (std::size_t a = 0; a < frames.size(); ++a) {
+            if (!frames[a].energy) continue;
+            energy += data.energy_label(frames[a], a);
+            atoms += static_cast<double>(frames[a].size());
+        }
+        for (int32_t z : species) baselines[z] = atoms > 0.0 ? energy / atoms : 0.0;
+    } else if (baselines.empty()) {
         std::vector<double> normal(n_species * n_species, 0.0), rhs(n_species, 0.0);
         bool any = false;
         for (std::size_t a = 0; a < frames.size(); ++a) {

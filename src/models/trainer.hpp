@@ -79,7 +79,13 @@ struct TrainingSettings {
     // A core repulsion (CoreRepulsion's specification; null: none) added to the model: the kernel
     // part is fitted to the labels minus the repulsion's energies, forces and virials.
     json repulsion;
-    std::map<int32_t, double> baselines;  // isolated-atom energies, eV; empty: least-squares fit on composition
+    std::map<int32_t, double> baselines;  // isolated-atom energies, eV; empty: fitted as baseline_fit says
+    // How baselines are fitted when none are given. `average`: every species gets the mean energy per
+    // atom of the data, and the kernel learns what distinguishes the species. `composition`: the
+    // least-squares fit of the energies on the composition, which is ill-conditioned when the
+    // compositions hardly vary (nearly stoichiometric data: ±70 eV per species on SiC data whose
+    // Si:C ratio varies only through a few vacancies).
+    enum class BaselineFit { average, composition } baseline_fit = BaselineFit::average;
     std::vector<int32_t> learned_species; // central species whose environments carry learned energies;
                                           // the others contribute only their baseline. Empty: all.
     // Called after each structure of the expensive stages ("features", "design rows") with the
@@ -100,7 +106,7 @@ struct TrainingSettings {
     // Keys: method ("sparse_gpr" or "krr"), descriptor (required), kernel, selection ("fps" or "cur"), sparse_per_species, sigma_energy, sigma_forces,
     // sigma_virial, config_type_sigma ({"liquid": {"sigma_forces": 0.3}}), use_energies, use_forces,
     // use_virials, energy_key, forces_key, stress_key, virial_key, repulsion, baselines ({"Si": -158.5} or
-    // {"14": ...}), learned_species (["C"] or [6]), predictive_variance, jitter. Unknown keys are errors, and so is a sigma
+    // {"14": ...}, or "average" / "composition"), learned_species (["C"] or [6]), predictive_variance, jitter. Unknown keys are errors, and so is a sigma
     // of a quantity that is not fitted (it would silently do nothing).
     static TrainingSettings parse(const json& config);
 

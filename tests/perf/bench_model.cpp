@@ -122,7 +122,8 @@ void predict_with_variance(benchmark::State& state) {
     state.counters["atoms/s"] = benchmark::Counter(static_cast<double>(n_atoms), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// range(0): cells per side (8 k^3 atoms); range(1): 1 for energy, forces and virial, 0 for the energy alone.
+// range(0): cells per side (8 k^3 atoms: 64, the size of a small cell in active learning or i-PI, to
+// 32,768); range(1): 1 for energy, forces and virial, 0 for the energy alone.
 void predict_by_size(benchmark::State& state) {
     static atomfp_model_t* model = silicon_model(2000);
     const Crystal crystal(static_cast<int>(state.range(0)));
@@ -147,7 +148,7 @@ void predict_by_size(benchmark::State& state) {
 
 BENCHMARK(predict_by_size)
     ->ArgNames({"cells", "forces"})
-    ->ArgsProduct({{4, 8, 16}, {0, 1}})
+    ->ArgsProduct({{2, 4, 8, 16}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

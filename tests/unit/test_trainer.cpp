@@ -140,12 +140,24 @@ TEST(Trainer, FitsBaselinesFromTheComposition) {
         f.energy = e;
     }
     TrainingSettings settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf +
-                                                                    R"(, "use_forces": false, "sparse_per_species": 5})"));
+                                                                    R"(, "use_forces": false, "sparse_per_species": 5, "baselines": "composition"})"));
     TrainingSummary summary;
     train_sparse_gpr(frames, settings, &summary);
     EXPECT_NEAR(summary.baselines.at(14), -4.25, 1e-9);
     EXPECT_NEAR(summary.baselines.at(6), -7.5, 1e-9);
     EXPECT_LT(summary.training.energy_rmse_per_atom, 1e-6);
+    // By default every species starts from the mean energy per atom, and the kernel learns the rest.
+    settings = TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf + R"(, "use_forces": false, "sparse_per_species": 5})"));
+    EXPECT_EQ(settings.to_json()["baselines"], "average");
+    train_sparse_gpr(frames, settings, &summary);
+    double energy = 0.0, atoms = 0.0;
+    for (const Frame& f : frames) energy += *f.energy, atoms += static_cast<double>(f.size());
+    EXPECT_NEAR(summary.baselines.at(14), energy / atoms, 1e-12);
+    EXPECT_NEAR(summary.baselines.at(6), energy / atoms, 1e-12);
+    for (const char* bad : {R"("median")", "3", "[1, 2]"}) {
+        EXPECT_THROW(TrainingSettings::parse(json::parse(std::string(R"({"descriptor": )") + acsf + R"(, "baselines": )" + bad + "}")), Error)
+            << bad;
+    }
 }
 
 TEST(Trainer, FarthestPointSamplingMatchesBruteForce) {
