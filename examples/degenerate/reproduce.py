@@ -103,6 +103,16 @@ def non_rigid_spectrum(name, atoms):
 
 
 rng = np.random.default_rng(2020)
+
+
+def random_cosines():
+    """The six pair cosines of four random unit vectors."""
+    start = rng.standard_normal((4, 3))
+    start /= np.linalg.norm(start, axis=1)[:, None]
+    g0 = start @ start.T
+    return np.array([g0[i, j] for i, j in EDGES])
+
+
 summary, failures = [], []
 
 
@@ -119,10 +129,7 @@ summary.append("|---|---|---|---|---|---|")
 summary.append("| | | " + " | ".join(SPECS) + " |")
 pairs = []
 while len(pairs) < 3:
-    start = rng.standard_normal((4, 3))
-    start /= np.linalg.norm(start, axis=1)[:, None]
-    g0 = start @ start.T
-    fixed = np.array([g0[i, j] for i, j in EDGES])
+    fixed = random_cosines()
 
     def residual(ab):
         c = fixed.copy()
@@ -165,10 +172,7 @@ summary.append("\n## Where the branches meet: a zero singular value without symm
 summary.append("| structure | " + " | ".join(f"smallest / next non-rigid eigenvalue, {n}" for n in SPECS) + " |")
 summary.append("|---|" + "---|" * len(SPECS))
 while True:
-    start = rng.standard_normal((4, 3))
-    start /= np.linalg.norm(start, axis=1)[:, None]
-    g0 = start @ start.T
-    fixed = np.array([g0[i, j] for i, j in EDGES])
+    fixed = random_cosines()
 
     # cos12 = cos13 = x[0] and cos14 = x[1], solved for det G = 0 and equal cofactors of 12 and 13;
     # cos24 and cos34 stay as drawn, so the exchange of atoms 2 and 3 is not a symmetry.
