@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Feature-space comparisons of Goscinski's thesis (seed 002, ch. 2), reproduced qualitatively with
+"""Feature-space comparisons of Goscinski's thesis (EPFL 2024, ch. 2), reproduced qualitatively with
 `atomfp compare` and `atomfp dims` on random CH4 environments (made here) and the bundled Si data.
 
   1. body order: 3-body (power spectrum, nu = 2) features reconstruct 2-body (radial spectrum,

@@ -1,5 +1,5 @@
 """Checks `atomfp compare`, `select` and `dims` on the Stillinger-Weber Si subset: identities (a
-descriptor reconstructs itself without error or distortion), the body-order ordering of seed 002
+descriptor reconstructs itself without error or distortion), the body-order ordering of Goscinski (2024)
 (3-body SOAP features reconstruct 2-body ones far better than the reverse), the written CSV files
 against the printed table, CUR selections that span the features, decreasing dimensionality curves,
 and clear failures for bad input.

@@ -136,7 +136,7 @@ TEST(OptimalBasis, RejectsUnusableInput) {
     EXPECT_THROW(optimize_radial_basis(primitive("soap_power_spectrum", "gto", 4, 2), {}, 2, false), Error);
 }
 
-// ---- seed 004 Fig. 4: conditioning of the density-coefficient Jacobian -----------------------
+// ---- Pozdnyakov et al. (2021) Fig. 4: conditioning of the density-coefficient Jacobian -----------------------
 
 namespace {
 
