@@ -5,7 +5,8 @@
   1. body order: 3-body (power spectrum, nu = 2) features reconstruct 2-body (radial spectrum,
      nu = 1) features far better than the reverse, and 4-body (bispectrum) ones reconstruct 3-body
      ones better than the reverse;
-  2. SOAP reconstructs ACSF better than the reverse at similar feature counts (Si, equal cutoffs);
+  2. SOAP reconstructs ACSF better than the reverse at similar feature counts (Si, equal cutoffs),
+     once SOAP has a few dozen features (a curve over feature-set sizes);
   3. CUR needs far fewer ACSF than SOAP features to reconstruct the whole set (ACSF is redundant);
   4. kernel-induced features: linear features reconstruct RBF-kernel features worse as gamma grows.
 
@@ -87,6 +88,7 @@ def main():
     for a, b, data, extra, label in [
         ("ch4_nu1", "ch4_nu2", methane, carbon, "ν=1 vs ν=2 (CH4)"),
         ("ch4_nu2", "ch4_nu3", methane, carbon, "ν=2 vs ν=3 (CH4)"),
+        ("ch4_nu2_n3l2", "ch4_nu3", methane, carbon, "ν=2 vs ν=3, both n 3 l 2 (CH4)"),
         ("si_soap", "si_acsf", silicon, (), "SOAP vs ACSF (Si)"),
         ("ch4_soap", "ch4_acsf", methane, carbon, "SOAP vs ACSF (CH4)"),
     ]:
@@ -100,8 +102,41 @@ def main():
     check(down < 0.2 * up, f"GFRE(ν=2→ν=1) {down:.4f} ≪ GFRE(ν=1→ν=2) {up:.4f}")
     low, high = results["ch4_nu2", "ch4_nu3"]
     check(high < low, f"GFRE(ν=3→ν=2) {high:.4f} < GFRE(ν=2→ν=3) {low:.4f}")
+    low, high = results["ch4_nu2_n3l2", "ch4_nu3"]
+    check(high < 0.5 * low, f"same basis (n 3, l 2): GFRE(ν=3→ν=2) {high:.4f} < half of GFRE(ν=2→ν=3) {low:.4f}")
     soap_to_acsf, acsf_to_soap = results["si_soap", "si_acsf"]
     check(soap_to_acsf < acsf_to_soap, f"Si: GFRE(SOAP→ACSF) {soap_to_acsf:.4f} < GFRE(ACSF→SOAP) {acsf_to_soap:.4f}")
+
+    # SOAP against ACSF over feature-set sizes (thesis Fig. 2.4): SOAP (n, l) grows with an ACSF grid
+    # of R centred radial functions (eta = 1/(2 r^2), r from 1 to 5 Å) and A angular ones.
+    report("")
+    report("| SOAP (n, l) | ACSF (radial, angular) | features SOAP / ACSF | GFRE(SOAP→ACSF) | GFRE(ACSF→SOAP) |")
+    report("|---|---|---|---|---|")
+    curve = []
+    for (n, l), (radial, angular) in (((2, 1), (2, 4)), ((3, 2), (4, 8)), ((4, 3), (6, 16)), ((5, 4), (8, 32)),
+                                      ((6, 5), (10, 48))):
+        soap_path = os.path.join(work, f"si_soap_n{n}l{l}.json")
+        acsf_path = os.path.join(work, f"si_acsf_r{radial}a{angular}.json")
+        with open(soap_path, "w") as f:
+            json.dump({"type": "soap_power_spectrum", "species": [14], "cutoff": 5.0, "atomic_gaussian_width": 0.5,
+                       "max_radial": n, "max_angular": l}, f)
+        angular_grid = [{"eta": eta, "zeta": zeta, "lambda": sign} for zeta in (1, 2, 4, 16) for sign in (-1, 1)
+                        for eta in (0.005, 0.02, 0.05, 0.1, 0.2, 0.4)]
+        with open(acsf_path, "w") as f:
+            json.dump({"type": "acsf", "species": [14], "cutoff": 5.0,
+                       "radial": [{"eta": 1 / (2 * r * r)} for r in np.linspace(1.0, 5.0, radial)],
+                       "angular": angular_grid[:angular]}, f)
+        table, _ = compare(exe, work, soap_path, acsf_path, silicon)
+        a, b = os.path.basename(soap_path)[:-5], os.path.basename(acsf_path)[:-5]
+        forward, backward = float(table[a, b]["gfre"]), float(table[b, a]["gfre"])
+        curve.append((forward, backward))
+        report(f"| ({n}, {l}) | ({radial}, {angular}) | {table[a, b]['n_features_from']} / {table[a, b]['n_features_to']} | "
+               f"{forward:.4f} | {backward:.4f} |")
+    report("")
+    check(curve[0][0] > curve[0][1] and all(f < b for f, b in curve[-2:]),
+          "SOAP reconstructs ACSF better than the reverse once it has a few dozen features; with 6 it does not")
+    check(all(curve[k + 1][0] < curve[k][0] for k in range(len(curve) - 1)),
+          "GFRE(SOAP→ACSF) falls as both sets grow")
 
     acsf_curve = dims(exe, work, spec("ch4_acsf"), methane, *carbon)
     soap_curve = dims(exe, work, spec("ch4_soap"), methane, *carbon)
