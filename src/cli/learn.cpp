@@ -748,6 +748,8 @@ void run_learn(const LearnOptions& options) {
         if (learner.state["stage"] == "done") {
             std::printf("atomfp learn: %s is finished (%s)\n", options.resume.c_str(),
                         learner.state["history"].back().value("stop", std::string("")).c_str());
+            // A finished run can still be drawn against others run since.
+            if (!options.compare.empty()) learner.write_curve();
             return;
         }
         std::printf("atomfp learn: resuming %s at iteration %lld\n", options.resume.c_str(),

@@ -226,4 +226,9 @@ learn("random", config(selection={"mode": "random", "budget": 4}), "--compare", 
 svg = (work / "random" / "learning_curve.svg").read_text()
 checks.check(len(state("random")["history"]) == 4 and ">active<" in svg and ">random<" in svg,
              "random: a run of the same length, drawn with the active run's curve")
+proc = subprocess.run([exe, "learn", "--resume", str(work / "active"), "--compare", str(work / "random")], capture_output=True,
+                      text=True, timeout=300)
+svg = (work / "active" / "learning_curve.svg").read_text()
+checks.check(proc.returncode == 0 and "is finished" in proc.stdout and ">random<" in svg,
+             "a finished run resumed with --compare is redrawn against the other run")
 checks.finish()
