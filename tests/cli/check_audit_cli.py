@@ -143,7 +143,7 @@ checks.check([b["gfre_to_reference"] for b in bases] == sorted((b["gfre_to_refer
              "si: larger bases reconstruct the reference better")
 
 # ---- CH4 on a SOAP manifold, descriptors only --------------------------------------------------------
-soap = root / "examples" / "four_body" / "specs" / "soap.json"
+soap = root / "examples" / "four_body" / "specs" / "soap_n8_l8_sigma02.json"
 acsf = root / "examples" / "four_body" / "specs" / "acsf.json"
 checks.run("manifold", "--spec", str(soap), "--centre", "0", str(root / "data" / "ch4.extxyz"), "-o", str(work / "ch4"),
            "--options", json.dumps({"steps": 300, "step": 0.001, "max_step": 0.001, "random_samples": 0}), "-q")
