@@ -43,6 +43,7 @@ ADDED = (16, 160, 800)          # manifold structures added to training (full ru
 GAMMAS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)   # in units of 1 / median squared distance
 LAMBDAS = (1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4)
 FOLDS = 3
+NARROW_GAMMA = 0.3
 # label -> spec file (None: the ten labelled distances, computed here)
 FINGERPRINTS = {"SOAP": "soap", "ACSF": "acsf", "OMFP s+p": "omfp_sp", "OMFP s+p, orbitals ×1.5": "omfp_sp_wide",
                 "bispectrum": "bispectrum", "SOAP (8, 8, 0.2)": "soap_n8_l8_sigma02", "distances (control)": None}
@@ -192,11 +193,12 @@ def path_measures(predicted, true):
             "amplitude": float(predicted.std() / true.std())}
 
 
-def learn(label, added):
-    """Fit on the ordinary training set plus `added` (manifold name -> frame indices); measure."""
+def learn(label, added, gamma=None, lam=None):
+    """Fit on the ordinary training set plus `added` (manifold name -> frame indices), with (gamma, lam)
+    scanned unless given; measure."""
     x = np.vstack([features[label, "train"]] + [features[label, m][i] for m, i in added.items()])
     y = np.concatenate([energies["train"]] + [energies[m][i] for m, i in added.items()])
-    model = KernelRidge(x, y)
+    model = KernelRidge(x, y, gamma, lam)
     result = {"model": model, "ordinary": path_measures(model.predict(features[label, "test"]), energies["test"])}
     for m in MANIFOLDS:
         keep = held_out[m]
@@ -265,6 +267,10 @@ if not quick:
     for label, traced_name in (("SOAP", "SOAP-A"), ("ACSF", "ACSF-A")):
         for count in ADDED:
             added_rows[label, count] = learn(label, {traced_name: evenly_spaced(traced_name, count)})
+        # The same data with a kernel 100 times narrower than cross-validation picks (not a scan choice):
+        # does the fingerprint resolve the manifold at all once the kernel can?
+        added_rows[label, f"{ADDED[-1]}, γ · median d² = {NARROW_GAMMA}"] = learn(
+            label, {traced_name: evenly_spaced(traced_name, ADDED[-1])}, NARROW_GAMMA, LAMBDAS[0])
     for added in (("SOAP-A",), ("SOAP-B",), ("SOAP-A", "SOAP-B")):
         transfer_rows[added] = learn("SOAP", {m: evenly_spaced(m, ADDED[1]) for m in added})
     sys.path.insert(0, here)
@@ -351,8 +357,9 @@ def check(ok, text):
 r = ordinary_rows
 check(krr_agreement < 1e-5, f"atomfp fit/predict (\"method\": \"krr\") predicts what this script's ridge regression "
       f"predicts (ACSF, chosen γ, λ = 1e-6: largest difference {krr_agreement:.1e} of the path's std)")
-check(all(np.median(nearest_training(m)) < 1.5 * np.median(nearest_training("test")) for m in names),
-      "the manifold frames are about as close to the ordinary training set as ordinary test frames (no extrapolation)")
+check(all(np.median(nearest_training(m)) < 1.5 * np.median(nearest_training("test")) for m in names if m.endswith("-A")),
+      "the frames of the manifolds from start A are about as close to the ordinary training set as ordinary test frames "
+      "(no extrapolation)")
 check(all(r["distances (control)"][m]["pearson"] >= 0.99 for m in names),
       "the complete control (labelled distances) learns every path (r ≥ 0.99): the target is learnable from these data")
 for label in ("bispectrum", "OMFP s+p, orbitals ×1.5"):
@@ -367,6 +374,17 @@ mild = r["SOAP (8, 8, 0.2)"]["SOAP(8,8,0.2)-A"]
 check(mild["pearson"] >= 0.95 and mild["amplitude"] > r["SOAP"]["SOAP-A"]["amplitude"],
       f"the milder manifold of SOAP (8, 8, 0.2) is learned from ordinary structures (r {mild['pearson']:.2f}, amplitude "
       f"{mild['amplitude']:.2f}), the tight one of SOAP (16, 16, 0.3) is damped")
+if added_rows:
+    narrow = added_rows["ACSF", f"{ADDED[-1]}, γ · median d² = {NARROW_GAMMA}"]
+    scanned = added_rows["ACSF", ADDED[-1]]
+    check(scanned["ACSF-A"]["pearson"] < 0.5 and narrow["ACSF-A"]["pearson"] >= 0.9,
+          f"with {ADDED[-1]} of its frames in training ACSF still fails on its manifold with the cross-validated kernel "
+          f"(r {scanned['ACSF-A']['pearson']:.2f}) but learns it with a {NARROW_GAMMA / scanned['model'].gamma:.0f}× narrower "
+          f"one (r {narrow['ACSF-A']['pearson']:.2f}; ordinary RMSE {scanned['ordinary']['rmse']:.4f} → "
+          f"{narrow['ordinary']['rmse']:.4f})")
+    transfer = transfer_rows["SOAP-A",]["SOAP-B"]["rmse"], ordinary_rows["SOAP"]["SOAP-B"]["rmse"]
+    check(transfer[0] > 0.9 * transfer[1], f"SOAP frames of manifold A in training do not help on manifold B (RMSE "
+          f"{transfer[1]:.4f} → {transfer[0]:.4f})")
 if network_rows:
     check(network_gradient_error < 1e-5, f"the network's back-propagated gradient matches central finite differences "
           f"(largest relative difference {network_gradient_error:.1e})")
