@@ -278,8 +278,14 @@ Frame strained(const Frame& start, double strain) {
     return f;
 }
 
+// What exploration and selection write into a candidate's info: a labelled frame takes these over
+// from its candidate, and a trajectory continued from a candidate starts without them.
+constexpr const char* candidate_keys[] = {"config_type", "learn_protocol",     "learn_start",
+                                          "learn_step",  "learn_max_variance", "learn_blind_spot"};
+
 // A frame of exploration as a candidate. Its config_type is the protocol's name, so that a fit's
 // config_type_sigma can weigh the labels of each protocol (hot liquids deserve looser sigmas).
+
 Candidate candidate_of(const Frame& frame, const std::string& protocol, size_t start, int64_t step) {
     Candidate c{frame};
     c.frame.info["config_type"] = protocol;
@@ -300,7 +306,7 @@ Frame trajectory_start(const Protocol& protocol, size_t start, const std::vector
             if (value("learn_protocol") == protocol.name && value("learn_start") == std::to_string(start) &&
                 value("learn_step") == std::to_string(protocol.md.steps)) {
                 Frame continued_frame = f;
-                for (const char* key : {"config_type", "learn_protocol", "learn_start", "learn_step", "learn_max_variance", "learn_blind_spot"})
+                for (const char* key : candidate_keys)
                     continued_frame.info.erase(key);
                 continued = true;
                 return continued_frame;
@@ -529,7 +535,7 @@ struct Learner {
             if (why.empty()) why = label_problem(selected[i], labelled.frames[i]);
             if (why.empty()) {
                 Frame f = labelled.frames[i];
-                for (const char* key : {"config_type", "learn_protocol", "learn_start", "learn_step", "learn_max_variance", "learn_blind_spot"})
+                for (const char* key : candidate_keys)
                     if (selected[i].info.count(key)) f.info[key] = selected[i].info.at(key);
                 accepted.push_back(std::move(f));
             } else {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -44,10 +45,12 @@ ProcessOutcome run_process(const std::vector<std::string>& argv, const ProcessSe
     for (;;) {
         const pid_t done = waitpid(child, &status, settings.timeout > 0 ? WNOHANG : 0);
         if (done == child) break;
+        if (done < 0 && errno == EINTR) continue;  // a signal for this process, not the child's end
         if (done < 0) return outcome;
         if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > settings.timeout) {
             kill(-child, SIGKILL);
-            waitpid(child, &status, 0);
+            while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+            }
             outcome.started = true;
             outcome.timed_out = true;
             return outcome;
