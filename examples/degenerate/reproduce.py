@@ -210,6 +210,142 @@ for name in THREE_BODY:
 for name in ("bispectrum (nu = 3)", "s+p OMFP"):
     expect(rows["meeting point A0"][name][0] > 1e-5, f"{name}: no zero at A0 ({rows['meeting point A0'][name][0]:.1e})")
 
+# ---- 3. regression on a grid of two displacements (Pozdnyakov et al. 2021, Table 1) -----------------
+# A force-field-like energy of CH4 (eV): harmonic C-H bonds and H-C-H angles, and a torsion term,
+# the only part that tells the two branches of a degenerate pair apart (their bond and angle
+# multisets are equal, so every two- and three-body energy is too).
+K_BOND, R0, K_ANGLE, THETA0, K_TORSION = 30.0, 1.09, 3.0, np.arccos(-1 / 3), 0.5
+AMPLITUDE = 0.01  # Å, largest atomic displacement at Δ = ±1
+GRID = np.linspace(-1, 1, 21)
+REGRESSION_SPECS = {
+    "power spectrum (ν = 2)": SPECS["power spectrum (nu = 2)"],
+    "bispectrum (ν = 3)": SPECS["bispectrum (nu = 3)"],
+    "OMFP": SPECS["s+p OMFP"],
+    # The default projection (K = max_atoms, Q = 32): K = 1, Q = 128, which lifts the blind direction
+    # of CH4 in the sensitivity example, spreads the features over a range that a Gaussian kernel on
+    # Euclidean distances fits poorly here (README).
+    "smooth OMFP": {"type": "omfp", "species": [1, 6], "cutoff": 3.0, "max_atoms": 5, "projection": "smooth"},
+}
+
+
+def energy(positions):
+    bonds = positions[1:] - positions[0]
+    r = np.linalg.norm(bonds, axis=1)
+    e = 0.5 * K_BOND * np.sum((r - R0) ** 2)
+    torsion = 0.0
+    for i, j in itertools.combinations(range(4), 2):
+        e += 0.5 * K_ANGLE * (np.arccos(bonds[i] @ bonds[j] / (r[i] * r[j])) - THETA0) ** 2
+    for i, j, k in itertools.permutations(range(4), 3):
+        n1, n2 = np.cross(-bonds[i], bonds[j]), np.cross(bonds[j], bonds[k] - bonds[j])
+        torsion += (n1 @ n2) ** 2 / ((n1 @ n1) * (n2 @ n2))
+    return e + K_TORSION * torsion / 24
+
+
+def unit_move(vector):
+    """A displacement of the five atoms scaled so that its largest atomic move is 1."""
+    v = vector.reshape(5, 3)
+    return v / np.linalg.norm(v, axis=1).max()
+
+
+def principal_moves(atoms):
+    """The non-rigid sensitivity eigenvectors of the power spectrum with the largest and smallest
+    eigenvalue (u1, u2)."""
+    values, vectors = atomfp.sensitivity_spectrum(atomfp.Descriptor(SPECS["power spectrum (nu = 2)"]), atoms, 0,
+                                                  remove_rigid=True, eigenvectors=True)
+    return unit_move(vectors[-1]), unit_move(vectors[6])
+
+
+tetrahedron = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(3)
+symmetric = Atoms("CH4", positions=np.vstack([[0, 0, 0], R0 * tetrahedron]))
+breathing = unit_move(np.vstack([[0, 0, 0], tetrahedron]))
+odd_stretch = unit_move(np.vstack([[0, 0, 0], tetrahedron * np.array([1, 1, -1, -1])[:, None]]))
+asymmetric = symmetric.copy()
+asymmetric.positions[1:] += 0.3 * rng.standard_normal((4, 3)) / np.sqrt(3)
+cases = {"asymmetric": (asymmetric, *principal_moves(asymmetric)), "symmetric": (symmetric, breathing, odd_stretch),
+         "degenerate": (meet, *principal_moves(meet))}
+
+
+def squared_distances(a, b):
+    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
+
+
+def best_krr(x_train, y_train, x_test, y_test):
+    """Test RMSE of Gaussian-kernel ridge regression with (γ, σ²) chosen on the test points, as the
+    paper does (the same leak for every model keeps the comparison fair)."""
+    d2 = squared_distances(x_train, x_train)
+    scale = 1.0 / max(np.median(d2[np.triu_indices(len(x_train), 1)]), 1e-300)
+    cross = squared_distances(x_test, x_train)
+    best = np.inf
+    for gamma in 10.0 ** np.arange(-3, 2.5, 0.5):
+        k = np.exp(-gamma * scale * d2)
+        for sigma2 in 10.0 ** np.arange(-14, -3.0):
+            alpha = np.linalg.solve(k + sigma2 * np.eye(len(y_train)), y_train - y_train.mean())
+            prediction = np.exp(-gamma * scale * cross) @ alpha + y_train.mean()
+            best = min(best, float(np.sqrt(np.mean((prediction - y_test) ** 2))))
+    return best
+
+
+summary.append("\n## Regression on a grid of two displacements (Pozdnyakov et al. 2021, Table 1)\n")
+summary.append(f"Test RMSE (μeV) on the {len(GRID)} × {len(GRID)} grid Δ1 u1 + Δ2 u2 (|Δ| ≤ 1, largest atomic move "
+               f"{AMPLITUDE} Å) without the training points; paper values in brackets.\n")
+summary.append("| structure and training grid | " + " | ".join(REGRESSION_SPECS) + " | energy range (meV) |")
+summary.append("|---|" + "---|" * (len(REGRESSION_SPECS) + 1))
+PAPER = {("asymmetric", 3): (89, 48, 230, 16), ("asymmetric", 7): (0.3, 5.6, 0.06, 0.1),
+         ("symmetric", 3): (49, 140, 570, 48), ("symmetric", 7): (5.8, 5.4, 37, 5.3),
+         ("degenerate", 3): (9600, 150, 6.5, 1.4), ("degenerate", 7): (5700, 0.42, 0.11, 0.06)}
+errors = {}
+for case, (atoms, u1, u2) in cases.items():
+    grid_frames, grid_energies, points = [], [], []
+    for a, b in itertools.product(GRID, GRID):
+        moved = atoms.copy()
+        moved.positions = atoms.positions + AMPLITUDE * (a * u1 + b * u2)
+        grid_frames.append(moved)
+        grid_energies.append(energy(moved.positions))
+        points.append((a, b))
+    grid_energies, points = np.array(grid_energies), np.array(points)
+    if case == "symmetric":  # the odd stretch maps to its negative under an S4 operation (their eq 17)
+        table = grid_energies.reshape(len(GRID), len(GRID))
+        asymmetry = np.abs(table - table[:, ::-1]).max()
+        expect(asymmetry < 1e-12, f"symmetric structure: the energy is even along the odd stretch (largest "
+               f"|E(Δ1, Δ2) − E(Δ1, −Δ2)| {asymmetry:.1e} eV)")
+    grid_features = {name: np.array([atomfp.Descriptor(spec).compute(f)[0] for f in grid_frames])
+                     for name, spec in REGRESSION_SPECS.items()}
+    for n in (3, 7):
+        train_points = np.array(list(itertools.product(np.linspace(-1, 1, n), repeat=2)))
+        train_frames = []
+        for a, b in train_points:
+            moved = atoms.copy()
+            moved.positions = atoms.positions + AMPLITUDE * (a * u1 + b * u2)
+            train_frames.append(moved)
+        train_energies = np.array([energy(f.positions) for f in train_frames])
+        test = ~np.array([np.any(np.all(np.abs(train_points - p) < 1e-9, axis=1)) for p in points])
+        row = {}
+        for name, spec in REGRESSION_SPECS.items():
+            descriptor = atomfp.Descriptor(spec)
+            x_train = np.array([descriptor.compute(f)[0] for f in train_frames])
+            row[name] = 1e6 * best_krr(x_train, train_energies, grid_features[name][test], grid_energies[test])
+        errors[case, n] = row
+        summary.append(f"| {case}, {n} × {n} | " + " | ".join(f"{row[name]:.3g} ({paper})" for name, paper in
+                                                           zip(REGRESSION_SPECS, PAPER[case, n])) +
+                       f" | {1e3 * np.ptp(grid_energies):.0f} |")
+ps, bs, om, smooth = REGRESSION_SPECS
+worst_other = max(errors["degenerate", 3][name] for name in (bs, om, smooth))
+expect(errors["degenerate", 3][ps] > 10 * worst_other,
+       f"degenerate structure, 3 × 3: the power spectrum fits the energy ≥ 10× worse than every four-body model "
+       f"({errors['degenerate', 3][ps]:.3g} μeV against at most {worst_other:.3g})")
+worst_other = max(errors["degenerate", 7][name] for name in (bs, om, smooth))
+expect(errors["degenerate", 7][ps] > 1000 * worst_other,
+       f"degenerate structure: the finer grid cures every four-body model (at most {worst_other:.3g} μeV) but not the "
+       f"power spectrum ({errors['degenerate', 3][ps]:.3g} → {errors['degenerate', 7][ps]:.3g} μeV)")
+for n in (3, 7):
+    expect(errors["symmetric", n][om] > 10 * errors["symmetric", n][smooth],
+           f"symmetric structure, {n} × {n}: the sorted OMFP fits ≥ 10× worse than the smooth OMFP "
+           f"({errors['symmetric', n][om]:.3g} against {errors['symmetric', n][smooth]:.3g} μeV): the cusp of sorting at Δ2 = 0")
+for name in (bs, om, smooth):
+    expect(errors["asymmetric", 7][name] < errors["asymmetric", 3][name],
+           f"asymmetric structure: {name} improves from 3 × 3 to 7 × 7 ({errors['asymmetric', 3][name]:.3g} → "
+           f"{errors['asymmetric', 7][name]:.3g} μeV)")
+
 text = ("# Degenerate environments (Pozdnyakov et al. 2020, 2021)\n\n" + "\n".join(summary) + "\n")
 (out / "summary.md").write_text(text)
 (out / "pairs.json").write_text(json.dumps({"pairs": [[p.tolist(), m.tolist()] for p, m in pairs],
