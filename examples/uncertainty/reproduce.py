@@ -3,7 +3,7 @@
 variance of a sparse GPR (a distance in feature space) and the fingerprint blind-spot index (the
 local sensitivity of the fingerprint to the atoms), with the Python package.
 
-1. CH4, the four-body test of Parsaeifard & Goedecker (2022) in examples/four_body's setting: a model
+1. CH4, the four-body test of Parsaeifard & Goedecker (2022) in a milder setting (SOAP n = l = 8): a model
    of the torsion energy on the carbon's SOAP vector, trained on ordinary structures, meets
    structures on a traced manifold of quasi-constant SOAP. Errors, calibrated variances and
    blind-spot indices on ordinary test structures and on the manifold.
@@ -63,7 +63,7 @@ def ordinary(count):
 
 
 train, calibration, test = ordinary(1000), ordinary(100), ordinary(200)
-soap = json.load(open(os.path.join(root, "examples", "four_body", "specs", "soap.json")))
+soap = json.load(open(os.path.join(here, "specs", "soap.json")))
 descriptor = atomfp.Descriptor(soap)
 path = atomfp.trace_manifold(descriptor, Atoms("CH4", positions=start), 0, options=
                              {"steps": 2400, "step": 0.0004, "max_step": 0.0004, "random_samples": 0})
@@ -102,7 +102,7 @@ for name, frames in (("ordinary", test), ("manifold", manifold)):
                  "median_sigma": float(np.median(sigma)), "within_2_sigma": float(np.mean(z <= 2)),
                  "median_abs_z": float(np.median(z)), "median_blind_spot_index": float(np.median(index)),
                  "min_blind_spot_index": float(index.min())}
-acsf = atomfp.Descriptor(json.load(open(os.path.join(root, "examples", "four_body", "specs", "acsf.json"))))
+acsf = atomfp.Descriptor(json.load(open(os.path.join(here, "specs", "acsf.json"))))
 ch4["ordinary"]["median_blind_spot_index_acsf"] = float(np.median([atomfp.blind_spot_indices(acsf, a)[0][0] for a in test]))
 summary["ch4"] = ch4
 summary["ch4_variance_scale"] = scale
@@ -118,7 +118,7 @@ for name in ("ordinary", "manifold"):
     r = ch4[name]
     lines.append(f"| {name} ({r['frames']}) | {r['rmse']:.4f} | {r['median_sigma']:.4f} | {r['within_2_sigma']:.2f} | "
                  f"{r['median_abs_z']:.2f} | {r['median_blind_spot_index']:.2e} | {r['min_blind_spot_index']:.2e} |")
-lines += ["", f"With the ACSF of examples/four_body the ordinary structures' median blind-spot index is "
+lines += ["", f"With the ACSF (10 + 48 functions, r_c 4 Å) the ordinary structures' median blind-spot index is "
           f"{o['median_blind_spot_index_acsf']:.1e}.", ""]
 claim(m["rmse"] >= 3 * o["rmse"], f"CH4: manifold RMSE {m['rmse']:.4f} >= 3 x ordinary {o['rmse']:.4f}")
 claim(m["median_sigma"] <= 0.5 * m["rmse"] / o["rmse"] * o["median_sigma"],
