@@ -285,7 +285,6 @@ constexpr const char* candidate_keys[] = {"config_type", "learn_protocol",     "
 
 // A frame of exploration as a candidate. Its config_type is the protocol's name, so that a fit's
 // config_type_sigma can weigh the labels of each protocol (hot liquids deserve looser sigmas).
-
 Candidate candidate_of(const Frame& frame, const std::string& protocol, size_t start, int64_t step) {
     Candidate c{frame};
     c.frame.info["config_type"] = protocol;
@@ -724,11 +723,10 @@ struct Learner {
             const json o = json::parse(in, nullptr, false);
             if (o.is_discarded() || !o.contains("history")) continue;
             std::ifstream config_in(other + "/learn.json");
-            const json config = json::parse(config_in, nullptr, false);
-            std::string mode = "active";
-            if (!config.is_discarded() && config.contains("selection") && config["selection"].is_object() &&
-                config["selection"].value("mode", std::string("active")) == "random") {
-                mode = "random";
+            std::string mode = "active";  // a run whose configuration no longer reads is drawn as the default
+            try {
+                mode = parse_settings(json::parse(config_in), other).mode;
+            } catch (const std::exception&) {
             }
             const bool repeated = std::find(modes.begin(), modes.end(), mode) != modes.end();
             modes.push_back(mode);
