@@ -19,6 +19,7 @@ papers is not reproduced (the checks are listed at the end of the summary). --qu
 suite's run) trains on ordinary structures only; the full run adds manifold structures (response,
 Fig. 3) and the non-transfer test between two SOAP manifolds (response, Fig. 4).
 """
+import functools
 import itertools
 import json
 import os
@@ -250,14 +251,20 @@ def nearest_training(name):
                                      features["distances (control)", "train"])).min(axis=1)
 
 
-def fingerprint_extent(label, name):
-    """Largest fingerprint distance from the path's first frame, in units of the median distance of an
-    ordinary training structure to its nearest neighbour in the training set (fingerprint space)."""
-    x, path = features[label, "train"], features[label, name]
+@functools.lru_cache(maxsize=None)
+def training_spacing(label):
+    """Median distance of an ordinary training structure to its nearest neighbour in the training set
+    (fingerprint space)."""
+    x = features[label, "train"]
     d2 = squared_distances(x, x)
     np.fill_diagonal(d2, np.inf)
-    spacing = np.median(np.sqrt(d2.min(axis=1)))
-    return float(np.sqrt(squared_distances(path, path[:1])).max() / spacing)
+    return float(np.median(np.sqrt(d2.min(axis=1))))
+
+
+def fingerprint_extent(label, name):
+    """Largest fingerprint distance from the path's first frame, in units of training_spacing(label)."""
+    path = features[label, name]
+    return float(np.sqrt(squared_distances(path, path[:1])).max() / training_spacing(label))
 
 
 # ---- the full run: manifold structures added (response Fig. 3), non-transfer (response Fig. 4), and
